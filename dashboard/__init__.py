@@ -1,0 +1,1 @@
+"""The Dash app: factory, pages, components, callbacks, assets. Imports ``layers`` and ``data``."""

@@ -1,0 +1,4 @@
+"""gridcc's bottom layer: settings, models, migrations, sessions, queries, geodata.
+
+Imports no other gridcc package.
+"""

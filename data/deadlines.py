@@ -1,0 +1,60 @@
+"""Deadlines, due-soon, supervision cards and escalation levels (DESIGN §3), as pure functions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+DUE_SOON_FRACTION = 0.8
+ESCALATE_TO_STREET_FRACTION = 0.5
+RED_CARD_EXTRA_FRACTION = 0.5
+LEVEL_ORDER = ("community", "street", "district")
+
+
+@dataclass(frozen=True)
+class Clock:
+    """The deadline facts of one case at one moment."""
+
+    deadline_at: datetime
+    due_soon: bool
+    overdue: bool
+    supervision: str  # none | yellow | red
+    escalation_level: str  # community | street | district
+
+
+def deadline(accepted_at: datetime, limit_hours: float) -> datetime:
+    return accepted_at + timedelta(hours=limit_hours)
+
+
+def evaluate(accepted_at: datetime, limit_hours: float, now: datetime, is_open: bool) -> Clock:
+    """Where a case accepted at ``accepted_at`` with this limit stands at ``now``.
+
+    Due soon at 80 % of the limit; overdue past the deadline while not resolved; yellow card when
+    overdue, red when overdue by more than half the limit again; held at community level, at street
+    level once 50 % of the limit has passed unresolved, at district level once overdue.
+    """
+    limit = timedelta(hours=limit_hours)
+    due = accepted_at + limit
+    elapsed = now - accepted_at
+    if not is_open:
+        return Clock(due, False, False, "none", "community")
+    overdue = now > due
+    due_soon = not overdue and elapsed >= limit * DUE_SOON_FRACTION
+    if now > due + limit * RED_CARD_EXTRA_FRACTION:
+        card = "red"
+    elif overdue:
+        card = "yellow"
+    else:
+        card = "none"
+    if overdue:
+        level = "district"
+    elif elapsed >= limit * ESCALATE_TO_STREET_FRACTION:
+        level = "street"
+    else:
+        level = "community"
+    return Clock(due, due_soon, overdue, card, level)
+
+
+def higher_level(a: str, b: str) -> str:
+    """Escalation never goes back down: the higher of two levels."""
+    return a if LEVEL_ORDER.index(a) >= LEVEL_ORDER.index(b) else b

@@ -1,0 +1,38 @@
+"""The model (SQLAlchemy 2.x typed declarative). Import tables from here."""
+
+from .alerts import ALERT_STATES, RISK_KINDS, SEVERITY_COLOUR, Alert, AlertEvent, AlertGrid, Risk
+from .audit import AuditLog
+from .base import Base, PlaceMixin, UTCDateTime, utcnow
+from .cases import Case, CaseEvent
+from .catalogue import PRIORITIES, Category, Department
+from .feeds import Feed, FeedHealth, Quarantine
+from .places import CODE_LENGTH, LEVELS, PARENT_LEVEL, AdminUnit, GridStaff, level_of_code
+
+__all__ = [
+    "ALERT_STATES",
+    "CODE_LENGTH",
+    "LEVELS",
+    "PARENT_LEVEL",
+    "PRIORITIES",
+    "RISK_KINDS",
+    "SEVERITY_COLOUR",
+    "AdminUnit",
+    "Alert",
+    "AlertEvent",
+    "AlertGrid",
+    "AuditLog",
+    "Base",
+    "Case",
+    "CaseEvent",
+    "Category",
+    "Department",
+    "Feed",
+    "FeedHealth",
+    "GridStaff",
+    "PlaceMixin",
+    "Quarantine",
+    "Risk",
+    "UTCDateTime",
+    "level_of_code",
+    "utcnow",
+]

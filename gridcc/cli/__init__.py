@@ -1,0 +1,28 @@
+"""The ``gridcc`` command. Each group lives in its own module."""
+
+from __future__ import annotations
+
+import click
+
+from data.settings import Settings
+
+from .. import __version__
+from .db import migrate, seed
+from .feeds import feeds
+from .geo import geo
+from .serve import cron, demo, web, worker
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="gridcc")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """gridcc: the command-centre dashboard of a district's grids, cases and alerts.
+
+    Settings come from GRIDCC_* environment variables (see the README).
+    """
+    ctx.obj = Settings()
+
+
+for command in (migrate, seed, geo, feeds, web, worker, cron, demo):
+    main.add_command(command)

@@ -1,0 +1,34 @@
+"""``gridcc migrate`` and ``gridcc seed``."""
+
+from __future__ import annotations
+
+import click
+
+from data import migrate as migrations
+from data.db import make_engine, make_sessionmaker, transaction
+from data.seed import seed_catalogue
+from data.settings import Settings
+
+
+@click.command()
+@click.option("--revision", default="head", show_default=True, help="Target revision.")
+@click.option("--down", is_flag=True, help="Downgrade to the revision instead (default: base).")
+@click.pass_obj
+def migrate(settings: Settings, revision: str, down: bool) -> None:
+    """Create or upgrade the database schema (Alembic)."""
+    engine = make_engine(settings)
+    if down:
+        migrations.downgrade(engine, "base" if revision == "head" else revision)
+    else:
+        migrations.upgrade(engine, revision)
+    click.echo(f"database at revision {migrations.current_revision(engine) or 'base'}")
+
+
+@click.command()
+@click.pass_obj
+def seed(settings: Settings) -> None:
+    """Load departments and case categories from the catalogue."""
+    engine = make_engine(settings)
+    with transaction(make_sessionmaker(engine)) as session:
+        departments, categories = seed_catalogue(session)
+    click.echo(f"{departments} departments, {categories} categories")
