@@ -11,6 +11,7 @@ from .db import migrate, seed
 from .feeds import feeds
 from .geo import geo
 from .serve import cron, demo, web, worker
+from .simulate import simulators
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -24,5 +25,5 @@ def main(ctx: click.Context) -> None:
     ctx.obj = Settings()
 
 
-for command in (migrate, seed, geo, feeds, web, worker, cron, demo):
+for command in (migrate, seed, geo, feeds, simulators, web, worker, cron, demo):
     main.add_command(command)
