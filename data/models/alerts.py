@@ -73,7 +73,8 @@ class AlertEvent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     alert_id: Mapped[int] = mapped_column(ForeignKey("alert.id", ondelete="CASCADE"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    kind: Mapped[str] = mapped_column(String(30))  # created | updated | cancelled | acknowledged | escalated ...
+    # created | updated | cancelled | acknowledged | escalated ...
+    kind: Mapped[str] = mapped_column(String(30))
     detail: Mapped[str] = mapped_column(Text, default="")
     actor: Mapped[str] = mapped_column(String(100), default="system")
 

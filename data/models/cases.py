@@ -34,7 +34,8 @@ class Case(PlaceMixin, Base):
     address: Mapped[str] = mapped_column(String(300), default="")
     lon: Mapped[float | None] = mapped_column(Float)
     lat: Mapped[float | None] = mapped_column(Float)
-    placement: Mapped[str] = mapped_column(String(20), default="unplaced")  # point | code | address | unplaced
+    # point | code | address | unplaced
+    placement: Mapped[str] = mapped_column(String(20), default="unplaced")
     reporter_name: Mapped[str | None] = mapped_column(String(100))
     reporter_phone: Mapped[str | None] = mapped_column(String(30))  # personal data: masked when shown
 

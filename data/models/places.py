@@ -39,9 +39,7 @@ class AdminUnit(PlaceMixin, Base):
     label_lat: Mapped[float | None] = mapped_column(Float)
     synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    __table_args__ = (
-        Index("ix_admin_unit_level_bbox", "level", "min_lon", "max_lon", "min_lat", "max_lat"),
-    )
+    __table_args__ = (Index("ix_admin_unit_level_bbox", "level", "min_lon", "max_lon", "min_lat", "max_lat"),)
 
 
 class GridStaff(PlaceMixin, Base):

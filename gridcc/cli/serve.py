@@ -2,24 +2,222 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import signal
+import socket
+import sys
+import time
+from pathlib import Path
+
 import click
+import httpx
+
+from data import migrate as migrations
+from data.db import make_engine, make_sessionmaker, transaction
+from data.redis_server import EmbeddedRedis
+from data.settings import Settings
+
+from ..supervisor import Child, Supervisor
+
+
+def _bin(name: str) -> str:
+    """An executable installed beside this interpreter (the venv's ``rq``, ``gunicorn``...)."""
+    beside = Path(sys.executable).parent / name
+    if beside.exists():
+        return str(beside)
+    found = shutil.which(name)
+    if not found:
+        raise click.ClickException(f"cannot find the {name!r} command; is gridcc installed?")
+    return found
+
+
+def _redis_url(settings: Settings) -> tuple[str, EmbeddedRedis | None]:
+    """The configured Redis URL, or the embedded server's (started when not already running)."""
+    if settings.redis_url:
+        return settings.redis_url, None
+    server = EmbeddedRedis.for_settings(settings)
+    url = server.start()
+    return url, server if server.process else None
+
+
+def _queues() -> list[str]:
+    from workers.queues import QUEUES
+
+    return list(QUEUES)
 
 
 @click.command()
-def web() -> None:
-    """Serve the dashboard."""
+@click.option("--host", default=None, help="Listen address (default: GRIDCC_HOST).")
+@click.option("--port", default=None, type=int, help="Port (default: GRIDCC_PORT).")
+@click.option("--processes", default=2, show_default=True, help="gunicorn worker processes.")
+@click.option("--threads", default=8, show_default=True, help="Threads per process.")
+@click.option("--dev", is_flag=True, help="Use Flask's development server instead of gunicorn.")
+@click.pass_obj
+def web(
+    settings: Settings, host: str | None, port: int | None, processes: int, threads: int, dev: bool
+) -> None:
+    """Serve the dashboard (gunicorn; no state in process memory, so any number of processes)."""
+    host = host or settings.host
+    port = port or settings.port
+    redis_url, embedded = _redis_url(settings)
+    os.environ["GRIDCC_REDIS_URL"] = redis_url
+    try:
+        if dev:
+            from dashboard.app import create_app
+
+            app = create_app(settings.model_copy(update={"redis_url": redis_url}))
+            app.run(host=host, port=port, debug=False)
+            return
+        argv = [
+            _bin("gunicorn"),
+            "--bind", f"{host}:{port}",
+            "--workers", str(processes),
+            "--threads", str(threads),
+            "--worker-class", "gthread",
+            "--timeout", "120",
+            "--graceful-timeout", "5",
+            "--access-logfile", "-",
+            "dashboard.wsgi:create_wsgi()",
+        ]  # fmt: skip
+        if embedded is None:
+            os.execv(argv[0], argv)  # hand the process over to gunicorn
+        import subprocess
+
+        proc = subprocess.Popen(argv)
+        signal.signal(signal.SIGTERM, lambda *_: proc.terminate())
+        proc.wait()
+    finally:
+        if embedded is not None:
+            embedded.stop()
 
 
 @click.command()
-def worker() -> None:
-    """Run an RQ worker."""
+@click.option("--burst", is_flag=True, help="Quit once the queues are empty.")
+@click.option("--name", default=None, help="Worker name (default: RQ's).")
+@click.pass_obj
+def worker(settings: Settings, burst: bool, name: str | None) -> None:
+    """Run one ``rq worker`` on gridcc's queues (start as many as the feeds need)."""
+    if not settings.redis_url:
+        raise click.ClickException("set GRIDCC_REDIS_URL (the embedded Redis is started by `gridcc demo`)")
+    argv = [_bin("rq"), "worker", "--url", settings.redis_url, "--with-scheduler"]
+    if burst:
+        argv.append("--burst")
+    if name:
+        argv += ["--name", name]
+    argv += _queues()
+    os.execv(argv[0], argv)
 
 
 @click.command()
-def cron() -> None:
-    """Run the rq cron scheduler."""
+@click.pass_obj
+def cron(settings: Settings) -> None:
+    """Run ``rq cron`` with one registration per enabled feed (run exactly one of these)."""
+    if not settings.redis_url:
+        raise click.ClickException("set GRIDCC_REDIS_URL (the embedded Redis is started by `gridcc demo`)")
+    argv = [_bin("rq"), "cron", "--url", settings.redis_url, "workers.cron_config"]
+    os.execv(argv[0], argv)
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _wait_http(url: str, timeout: float, alive: Child) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not alive.alive():
+            return False
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    return False
+
+
+def prepare_database(settings: Settings, echo: bool = True) -> None:
+    """Migrate, seed the catalogue and generate the default district when the database has no units."""
+    from data.geo.generate import ensure_default
+
+    from data.seed import seed_catalogue
+
+    engine = make_engine(settings)
+    migrations.upgrade(engine)
+    factory = make_sessionmaker(engine)
+    with transaction(factory) as session:
+        seed_catalogue(session)
+    with transaction(factory) as session:
+        if ensure_default(session, settings.default_district) and echo:
+            click.echo(f"  generated district {settings.default_district} (synthetic boundaries)")
+    engine.dispose()
 
 
 @click.command()
-def demo() -> None:
-    """Start everything on the embedded defaults."""
+@click.option("--faults", default="", help="Make the simulated feeds misbehave (`all`, or name=mode,...).")
+@click.pass_obj
+def demo(settings: Settings, faults: str) -> None:
+    """Start everything on the embedded defaults: database, Redis, workers, cron, simulators, web.
+
+    Ctrl-C or SIGTERM stops all of it; a second start reuses the data in GRIDCC_DATA_DIR.
+    """
+    data_dir = settings.ensure_data_dir().resolve()
+    settings = settings.model_copy(update={"data_dir": data_dir})
+    if not _port_free(settings.host, settings.port):
+        raise click.ClickException(f"port {settings.port} on {settings.host} is in use (set GRIDCC_PORT)")
+    click.echo(f"gridcc demo — data in {data_dir}")
+    prepare_database(settings)
+    redis_url, embedded = _redis_url(settings)
+    click.echo(f"  redis        {redis_url}" + (" (embedded)" if embedded else ""))
+
+    env = dict(os.environ)
+    env.update(
+        GRIDCC_DATA_DIR=str(data_dir),
+        GRIDCC_DATABASE_URL=settings.effective_database_url,
+        GRIDCC_REDIS_URL=redis_url,
+        GRIDCC_FEEDS_FILE=str(settings.effective_feeds_file.resolve()),
+        PYTHONUNBUFFERED="1",
+    )
+    logs = data_dir / "logs"
+    gridcc_cmd = [sys.executable, "-m", "gridcc"]
+    sup = Supervisor(env, echo=click.echo)
+    signal.signal(signal.SIGTERM, sup.request_stop)
+    signal.signal(signal.SIGINT, sup.request_stop)
+    try:
+        feeds_file = settings.effective_feeds_file.resolve()
+        feeds_file.unlink(missing_ok=True)
+        sim_argv = [*gridcc_cmd, "simulators"] + (["--faults", faults] if faults else [])
+        sims = sup.add(Child("simulators", sim_argv, logs / "simulators.log"))
+        deadline = time.monotonic() + 120
+        while not feeds_file.exists() and sims.alive() and time.monotonic() < deadline and not sup.stopping:
+            time.sleep(0.2)
+        if not feeds_file.exists():
+            raise click.ClickException(f"the simulators did not start; see {logs / 'simulators.log'}")
+        for i in range(settings.workers):
+            name = f"gridcc-worker-{i + 1}-{os.getpid()}"
+            argv = [_bin("rq"), "worker", "--url", redis_url, "--with-scheduler", "--name", name, *_queues()]
+            sup.add(Child(f"worker-{i + 1}", argv, logs / f"worker-{i + 1}.log"))
+        sup.add(
+            Child("cron", [_bin("rq"), "cron", "--url", redis_url, "workers.cron_config"], logs / "cron.log")
+        )
+        web_child = sup.add(Child("web", [*gridcc_cmd, "web"], logs / "web.log"))
+        url = f"http://{settings.host}:{settings.port}/"
+        if not _wait_http(url, 120, web_child):
+            raise click.ClickException(f"the web server did not answer; see {logs / 'web.log'}")
+        click.echo(
+            f"\ngridcc is up: {url}\n  (rq info --url {redis_url} lists the workers; Ctrl-C stops all)"
+        )
+        sup.run_until_stopped()
+        click.echo("stopping…")
+    finally:
+        sup.stop_all()
+        if embedded is not None:
+            embedded.stop()
+        click.echo("stopped")
