@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import redis
@@ -43,8 +44,12 @@ class EmbeddedRedis:
         except (redis.ConnectionError, redis.TimeoutError, OSError):
             return False
 
-    def start(self, timeout: float = 15.0) -> str:
-        """Start the server (or reuse one already answering on the socket) and return its URL."""
+    def start(self, timeout: float = 15.0, preexec_fn: Callable[[], None] | None = None) -> str:
+        """Start the server (or reuse one already answering on the socket) and return its URL.
+
+        ``preexec_fn`` runs in the child before exec (the supervisor passes one that makes the server
+        die with it).
+        """
         if self.socket_path.exists() and self._answers():
             return self.url
         self.socket_path.unlink(missing_ok=True)
@@ -60,7 +65,13 @@ class EmbeddedRedis:
             "--logfile", str(self.data_dir / "redis.log"),
             "--daemonize", "no",
         ]  # fmt: skip
-        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            args,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=preexec_fn is None,
+            preexec_fn=preexec_fn,  # noqa: PLW1509
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -20,7 +20,7 @@ from pathlib import Path
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+def die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
     os.setsid()
     if sys.platform.startswith("linux"):
         try:
@@ -57,7 +57,7 @@ class Child:
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 - setsid + PDEATHSIG, nothing else
+            preexec_fn=die_with_parent,  # noqa: PLW1509 - setsid + PDEATHSIG, nothing else
         )
         self.started_at = time.monotonic()
 

@@ -18,7 +18,7 @@ from data.db import make_engine, make_sessionmaker, transaction
 from data.redis_server import EmbeddedRedis
 from data.settings import Settings
 
-from ..supervisor import Child, Supervisor
+from ..supervisor import Child, Supervisor, die_with_parent
 
 
 def _bin(name: str) -> str:
@@ -37,7 +37,7 @@ def _redis_url(settings: Settings) -> tuple[str, EmbeddedRedis | None]:
     if settings.redis_url:
         return settings.redis_url, None
     server = EmbeddedRedis.for_settings(settings)
-    url = server.start()
+    url = server.start(preexec_fn=die_with_parent)
     return url, server if server.process else None
 
 
