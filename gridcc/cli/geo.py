@@ -2,9 +2,109 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from data import migrate as migrations
+from data.db import make_engine, make_sessionmaker, transaction
+from data.geo.export import export_level
+from data.geo.generate import generate as generate_units
+from data.geo.load import load_file
+from data.geo.reference import read_districts
+from data.models.places import LEVELS
+from data.settings import Settings
 
 
 @click.group()
 def geo() -> None:
     """Generate, load and export the grid hierarchy."""
+
+
+@geo.command("generate")
+@click.option("--district", "districts", multiple=True, metavar="CODE", help="District code (repeatable).")
+@click.option("--city", is_flag=True, help="All 38 districts of Chongqing.")
+@click.option("--grids-per-community", default=7, show_default=True, type=click.IntRange(1, 999))
+@click.option("--seed", default=0, show_default=True, type=int, help="Random seed (same seed, same map).")
+@click.pass_obj
+def generate(
+    settings: Settings, districts: tuple[str, ...], city: bool, grids_per_community: int, seed: int
+) -> None:
+    """Build districts with synthetic street, community and grid polygons (default: GRIDCC_DEFAULT_DISTRICT).
+
+    Real outlines, names and codes; generated boundaries and grid staff. Replaces what the districts held.
+    """
+    if city and districts:
+        raise click.UsageError("give --district or --city, not both")
+    known = list(read_districts()["code"])
+    codes = known if city else list(districts or [settings.default_district])
+    unknown = sorted(set(codes) - set(known))
+    if unknown:
+        raise click.BadParameter(f"not a Chongqing district: {', '.join(unknown)}", param_hint="--district")
+    engine = make_engine(settings)
+    migrations.upgrade(engine)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("communities"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, transient=False) as bar:
+        task = bar.add_task("generating", total=None)
+
+        def progress(done: int, total: int, label: str) -> None:
+            bar.update(task, completed=done, total=total, description=label or "writing")
+
+        try:
+            with transaction(make_sessionmaker(engine)) as session:
+                stats = generate_units(session, codes, grids_per_community, seed, progress)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"{stats.districts} districts, {stats.streets} streets, {stats.communities} communities, "
+        f"{stats.grids} grids, {stats.staff} grid staff in {stats.seconds:.1f} s "
+        "(street, community and grid boundaries are synthetic)"
+    )
+    if stats.skipped_communities:
+        click.echo(f"skipped {stats.skipped_communities} communities whose street is not listed", err=True)
+
+
+@geo.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=True, path_type=Path))
+@click.option("--level", required=True, type=click.Choice(LEVELS))
+@click.pass_obj
+def load(settings: Settings, file: Path, level: str) -> None:
+    """Import your own units of one level (GeoJSON, GeoPackage, Shapefile): all rows or none.
+
+    Needs columns code and name (parent_code optional) and a declared CRS. Exit status 1 when any row is bad.
+    """
+    engine = make_engine(settings)
+    migrations.upgrade(engine)
+    with transaction(make_sessionmaker(engine)) as session:
+        report = load_file(session, file, level)
+    for line in report.lines():
+        click.echo(line)
+    if not report.ok:
+        raise SystemExit(1)
+
+
+@geo.command("export")
+@click.option("--level", required=True, type=click.Choice(LEVELS))
+@click.option("--district", default=None, metavar="CODE", help="Only this district.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, allow_dash=True))
+@click.pass_obj
+def export(settings: Settings, level: str, district: str | None, output: str) -> None:
+    """Write one level as GeoJSON (properties code, name, level, parent_code); -o - for stdout."""
+    engine = make_engine(settings)
+    migrations.upgrade(engine)
+    with make_sessionmaker(engine)() as session:
+        collection = export_level(session, level, district)
+    text = json.dumps(collection, ensure_ascii=False)
+    if output == "-":
+        click.echo(text)
+    else:
+        Path(output).write_text(text, encoding="utf-8")
+        click.echo(f"{len(collection['features'])} {level} features written to {output}", err=True)
