@@ -19,6 +19,7 @@ class CaseRecord:
     requested_at: datetime
     updated_at: datetime | None = None
     expected_at: datetime | None = None
+    accepted_at: datetime | None = None  # the simulators' accepted_datetime extension (受理时间)
     category_code: str = ""  # the feed's service_code
     category_name: str = ""
     description: str = ""
@@ -38,7 +39,7 @@ class CaseRecord:
         d = asdict(self)
         for key in ("raw", "reporter_name", "reporter_phone"):
             d.pop(key)
-        for key in ("requested_at", "updated_at", "expected_at"):
+        for key in ("requested_at", "updated_at", "expected_at", "accepted_at"):
             d[key] = _iso(d[key])
         return d
 
@@ -92,6 +93,7 @@ class ParseResult:
     alerts: list[AlertRecord] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
     feed_error: str | None = None  # e.g. an Open311 <errors> document: the feed itself failed
+    index_links: list[str] = field(default_factory=list)  # a CAP ATOM/RSS index: the alerts it names
 
 
 class DocumentRejected(Exception):
