@@ -1,10 +1,129 @@
-"""``gridcc feeds``: list the department feeds with their health, parse a payload offline."""
+"""``gridcc feeds``: the department feeds with their health, their quarantined records, and (from
+``feeds_parse``) parsing a payload offline."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import click
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from sqlalchemy import inspect, select
+
+from data.db import make_engine, make_sessionmaker
+from data.feed_status import feed_status, label
+from data.models import Feed, FeedHealth, Quarantine, utcnow
+from data.settings import Settings
+from workers.feeds.config import FeedConfigError, load_feeds
+
+from .feeds_parse import parse
+
+STATUS_STYLE = {"ok": "green", "stale": "bold red", "failing": "yellow", "never": "dim", "disabled": "dim"}
+
+
+def _console() -> Console:
+    return Console(width=200, soft_wrap=False)
+
+
+def _local(value: datetime | None, settings: Settings) -> str:
+    return value.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M:%S") if value else "—"
+
+
+def _lag(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 @click.group()
 def feeds() -> None:
     """The department feeds."""
+
+
+@feeds.command("list")
+@click.pass_obj
+def list_feeds(settings: Settings) -> None:
+    """Every feed of the feeds file with its health, lag, counts and last error."""
+    try:
+        configs = load_feeds(settings.effective_feeds_file)
+    except FeedConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    health: dict[str, FeedHealth] = {}
+    engine = make_engine(settings)
+    try:
+        if inspect(engine).has_table("feed_health"):
+            with make_sessionmaker(engine)() as session:
+                health = {h.feed_name: h for h in session.scalars(select(FeedHealth))}
+    finally:
+        engine.dispose()
+    now = utcnow()
+    zh = settings.language == "zh-CN"
+    table = Table(title=f"{'数据源' if zh else 'Feeds'} — {settings.effective_feeds_file}")
+    for column in (
+        "name", "department", "protocol", "interval", "enabled", "health", "last success", "lag",
+        "received", "new", "updated", "ignored", "quarantined", "last error",
+    ):  # fmt: skip
+        right = column in ("interval", "lag", "received", "new", "updated", "ignored", "quarantined")
+        table.add_column(column, justify="right" if right else "left", overflow="fold")
+    for config in configs:
+        h = health.get(config.name)
+        state = feed_status(h, _Interval(config.interval), now, settings.stale_after_polls, config.enabled)
+        text = label(state, settings.language)
+        counts = [str(getattr(h, n) or 0) if h else "0" for n in ("received", "new", "updated", "ignored")]
+        table.add_row(
+            config.name,
+            config.department,
+            config.protocol,
+            f"{config.interval} s",
+            "yes" if config.enabled else "no",
+            f"[{STATUS_STYLE[state]}]{escape(text)}[/]",
+            _local(h.last_success_at if h else None, settings),
+            _lag(h.lag_s if h else None),
+            *counts,
+            str(h.quarantined or 0) if h else "0",
+            escape((h.last_error or "")[:120]) if h and h.consecutive_failures else "",
+        )
+    _console().print(table)
+
+
+class _Interval:
+    def __init__(self, seconds: int) -> None:
+        self.interval_s = seconds
+
+
+@feeds.command("quarantine")
+@click.option("--feed", "feed_name", default=None, help="Only this feed.")
+@click.option("--limit", default=50, show_default=True, help="Newest N records.")
+@click.pass_obj
+def quarantine(settings: Settings, feed_name: str | None, limit: int) -> None:
+    """Records and documents the feeds sent that were rejected, with the reason (newest first)."""
+    engine = make_engine(settings)
+    try:
+        with make_sessionmaker(engine)() as session:
+            stmt = select(Quarantine).order_by(Quarantine.id.desc()).limit(limit)
+            if feed_name:
+                stmt = stmt.where(Quarantine.feed_name == feed_name)
+            rows = list(session.scalars(stmt))
+            known = set(session.scalars(select(Feed.name)))
+    finally:
+        engine.dispose()
+    if feed_name and feed_name not in known and not rows:
+        raise click.ClickException(f"no feed named {feed_name!r} has been polled")
+    table = Table(title=f"quarantine ({len(rows)})")
+    for column in ("at", "feed", "external id", "reason", "raw"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        raw = " ".join(row.raw.split())[:80]
+        table.add_row(
+            _local(row.at, settings), row.feed_name, escape(row.external_id or "—"), escape(row.reason),
+            escape(raw),
+        )  # fmt: skip
+    _console().print(table)
+
+
+feeds.add_command(parse)

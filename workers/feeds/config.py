@@ -1,0 +1,190 @@
+"""The feeds file (TOML): one ``[[feed]]`` entry per department feed, validated with pydantic.
+
+```toml
+[[feed]]
+name = "hotline12345"
+department = "hotline12345"
+protocol = "open311"            # open311 | cap | sensor
+url = "http://127.0.0.1:8600/requests.xml"
+interval = 5                    # seconds between polls (>= 1)
+enabled = true                  # optional
+timeout = 10                    # optional, seconds
+page_size = 200                 # optional, open311 only
+api_key_env = "HOTLINE_API_KEY" # optional: NAME of the env var holding the Open311 api_key
+username_env = "..."            # optional: names of env vars for HTTP basic auth
+password_env = "..."
+```
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from data.models import Feed
+from data.seed import load_catalogue
+
+Protocol = Literal["open311", "cap", "sensor"]
+
+
+class FeedConfigError(ValueError):
+    """The feeds file cannot be used; the message names the entry (index and name) and the field."""
+
+
+class FeedConfig(BaseModel):
+    """One feed as the operator configured it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z0-9_-]+$", max_length=60)
+    department: str
+    protocol: Protocol
+    url: str = Field(min_length=1, max_length=500)
+    interval: int = Field(ge=1)
+    enabled: bool = True
+    timeout: float = Field(10.0, gt=0, le=600)
+    page_size: int = Field(200, ge=1, le=10_000)
+    api_key_env: str | None = None
+    username_env: str | None = None
+    password_env: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("department")
+    @classmethod
+    def _known_department(cls, value: str) -> str:
+        known = _department_codes()
+        if value not in known:
+            raise ValueError(f"unknown department {value!r} (known: {', '.join(sorted(known))})")
+        return value
+
+    def api_key(self) -> str | None:
+        """The Open311 api_key, read from the environment variable the file names."""
+        return _env(self.api_key_env)
+
+    def basic_auth(self) -> tuple[str, str] | None:
+        user, password = _env(self.username_env), _env(self.password_env)
+        if user is None:
+            return None
+        return (user, password or "")
+
+
+def _env(name: str | None) -> str | None:
+    return os.environ.get(name) if name else None
+
+
+_DEPARTMENTS: frozenset[str] | None = None
+
+
+def _department_codes() -> frozenset[str]:
+    global _DEPARTMENTS
+    if _DEPARTMENTS is None:
+        _DEPARTMENTS = frozenset(row["code"] for row in load_catalogue()["department"])
+    return _DEPARTMENTS
+
+
+def parse_feeds(doc: dict[str, object], source: str = "feeds file") -> list[FeedConfig]:
+    """Validate an already-parsed TOML document."""
+    entries = doc.get("feed", [])
+    unknown = set(doc) - {"feed"}
+    if unknown:
+        raise FeedConfigError(
+            f"{source}: unknown top-level key(s) {', '.join(sorted(unknown))}; use [[feed]]"
+        )
+    if not isinstance(entries, list):
+        raise FeedConfigError(f"{source}: 'feed' must be an array of tables ([[feed]])")
+    configs: list[FeedConfig] = []
+    seen: dict[str, int] = {}
+    for index, entry in enumerate(entries, start=1):
+        label = _entry_label(index, entry)
+        if not isinstance(entry, dict):
+            raise FeedConfigError(f"{source}: {label}: must be a table")
+        try:
+            config = FeedConfig.model_validate(entry)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"field '{'.'.join(str(p) for p in err['loc']) or '?'}': {_message(err)}"
+                for err in exc.errors()
+            )
+            raise FeedConfigError(f"{source}: {label}: {problems}") from None
+        if config.name in seen:
+            raise FeedConfigError(f"{source}: {label}: field 'name': duplicate of feed #{seen[config.name]}")
+        seen[config.name] = index
+        configs.append(config)
+    return configs
+
+
+def _message(err: object) -> str:
+    assert isinstance(err, dict)
+    if err.get("type") == "extra_forbidden":
+        return "unknown field"
+    if err.get("type") == "missing":
+        return "required"
+    return str(err.get("msg", "invalid"))
+
+
+def _entry_label(index: int, entry: object) -> str:
+    name = entry.get("name") if isinstance(entry, dict) else None
+    return f"feed #{index} ({name!r})" if isinstance(name, str) else f"feed #{index} (no name)"
+
+
+def load_feeds(path: Path | str) -> list[FeedConfig]:
+    """Read and validate the feeds file; :class:`FeedConfigError` names the entry and field."""
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            doc = tomllib.load(fh)
+    except FileNotFoundError:
+        raise FeedConfigError(f"{path}: no such feeds file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise FeedConfigError(f"{path}: not valid TOML: {exc}") from None
+    return parse_feeds(doc, str(path))
+
+
+def find_feed(configs: Iterable[FeedConfig], name: str) -> FeedConfig:
+    for config in configs:
+        if config.name == name:
+            return config
+    raise FeedConfigError(f"no feed named {name!r} in the feeds file")
+
+
+def sync_feeds(session: Session, configs: Iterable[FeedConfig]) -> list[Feed]:
+    """Upsert one ``feed`` row per config, keeping each feed's cursor, ETag and Last-Modified.
+
+    Rows of feeds no longer in the file are kept (with their history) but disabled.
+    """
+    configs = list(configs)
+    rows = {row.name: row for row in session.scalars(select(Feed))}
+    out: list[Feed] = []
+    for config in configs:
+        row = rows.get(config.name)
+        if row is None:
+            row = Feed(name=config.name)
+            session.add(row)
+        elif row.url != config.url or row.protocol != config.protocol:
+            # Another endpoint: the old cursor means nothing there.
+            row.cursor = row.etag = row.last_modified = None
+        row.department_code = config.department
+        row.protocol = config.protocol
+        row.url = config.url
+        row.interval_s = config.interval
+        row.enabled = config.enabled
+        out.append(row)
+    names = {c.name for c in configs}
+    for name, row in rows.items():
+        if name not in names:
+            row.enabled = False
+    session.flush()
+    return out

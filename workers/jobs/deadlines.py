@@ -1,0 +1,192 @@
+"""``check_deadlines()``: every minute, move the deadline facts of open cases and escalate alerts.
+
+Set-based: the database picks the open cases whose facts must change at this moment (one filter on
+``accepted_at``/``deadline_at`` arithmetic, so 100,000 open cases cost one scan, not 100,000 ORM
+objects); only those rows are read, updated (``executemany``) and given their events (see
+:mod:`workers.jobs.clock` for the kinds). Then: unacknowledged Severe/Extreme alerts older than
+``settings.alert_escalate_minutes`` get one ``escalated`` event; alerts past ``expires`` become
+``expired``. The versions of the layers that changed are bumped.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Float,
+    and_,
+    bindparam,
+    cast,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+
+from data.deadlines import evaluate
+from data.models import Alert, AlertEvent, Case, CaseEvent, utcnow
+from layers import versions
+
+from ..runtime import Runtime, get_runtime
+from .clock import Facts, advance
+
+BATCH = 2000
+ESCALATE_SEVERITIES = ("Severe", "Extreme")
+
+
+def check_deadlines() -> dict[str, int]:
+    """The RQ job (scheduled every 60 s by ``rq cron``)."""
+    return run_deadlines(get_runtime())
+
+
+def run_deadlines(rt: Runtime, now: datetime | None = None) -> dict[str, int]:
+    now = now or utcnow()
+    with rt.engine.begin() as conn:
+        cases = _cases(conn, now)
+    with rt.engine.begin() as conn:
+        escalated = _escalate_alerts(conn, now, rt.settings.alert_escalate_minutes)
+        expired = _expire_alerts(conn, now)
+    layers = set()
+    if cases:
+        layers |= {"cases", "kpis"}
+    if escalated or expired:
+        layers |= {"alerts", "kpis"}
+    if layers:
+        versions.bump(rt.redis, layers)
+    return {"cases": cases, "alerts_escalated": escalated, "alerts_expired": expired}
+
+
+def _epoch(conn: Connection, column: Any) -> ColumnElement[float]:
+    """Seconds since 1970 of a UTC datetime column, on SQLite and PostgreSQL."""
+    if conn.dialect.name == "sqlite":
+        return (func.julianday(column) - 2440587.5) * 86400.0
+    return cast(func.extract("epoch", column), Float)
+
+
+def due_for_change(conn: Connection, now: datetime) -> ColumnElement[bool]:
+    """Open cases whose due-soon / overdue / card / escalation facts must move up at ``now``."""
+    acc, dl = _epoch(conn, Case.accepted_at), _epoch(conn, Case.deadline_at)
+    t = now.timestamp()
+    return and_(
+        Case.is_open.is_(True),
+        Case.deadline_at.is_not(None),
+        Case.accepted_at.is_not(None),
+        or_(
+            and_(Case.due_soon.is_(False), Case.overdue.is_(False), 0.2 * acc + 0.8 * dl <= t, dl >= t),
+            and_(Case.overdue.is_(False), dl < t),
+            and_(Case.supervision == "none", dl < t),
+            and_(Case.supervision != "red", 1.5 * dl - 0.5 * acc < t),
+            and_(Case.escalation_level == "community", 0.5 * acc + 0.5 * dl <= t),
+            and_(Case.escalation_level != "district", dl < t),
+        ),
+    )
+
+
+def _cases(conn: Connection, now: datetime) -> int:
+    stmt = (
+        select(
+            Case.id,
+            Case.accepted_at,
+            Case.deadline_at,
+            Case.due_soon,
+            Case.overdue,
+            Case.supervision,
+            Case.escalation_level,
+        )  # fmt: skip
+        .where(due_for_change(conn, now))
+        .order_by(Case.id)
+    )
+    rows = conn.execute(stmt).all()
+    touched = 0
+    for start in range(0, len(rows), BATCH):
+        updates: list[dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
+        for row in rows[start : start + BATCH]:
+            limit_h = (row.deadline_at - row.accepted_at).total_seconds() / 3600
+            clock = evaluate(row.accepted_at, limit_h, now, True)
+            old = Facts(row.due_soon, row.overdue, row.supervision, row.escalation_level)
+            facts, moves = advance(old, clock)
+            if facts == old:
+                continue
+            updates.append(
+                {
+                    "b_id": row.id,
+                    "b_due_soon": facts.due_soon,
+                    "b_overdue": facts.overdue,
+                    "b_supervision": facts.supervision,
+                    "b_level": facts.escalation_level,
+                    "b_now": now,
+                }
+            )
+            events.extend(
+                {"case_id": row.id, "at": now, "kind": kind, "detail": detail, "actor": "system"}
+                for kind, detail in moves
+            )
+        if updates:
+            conn.execute(
+                update(Case)
+                .where(Case.id == bindparam("b_id"))
+                .values(
+                    due_soon=bindparam("b_due_soon"),
+                    overdue=bindparam("b_overdue"),
+                    supervision=bindparam("b_supervision"),
+                    escalation_level=bindparam("b_level"),
+                    modified_at=bindparam("b_now"),
+                )
+                .execution_options(synchronize_session=False),
+                updates,
+            )
+            touched += len(updates)
+        if events:
+            conn.execute(insert(CaseEvent), events)
+    return touched
+
+
+def _escalate_alerts(conn: Connection, now: datetime, minutes: int) -> int:
+    cutoff = now - timedelta(minutes=minutes)
+    ids = list(
+        conn.scalars(
+            select(Alert.id).where(
+                Alert.state == "new",
+                Alert.severity.in_(ESCALATE_SEVERITIES),
+                Alert.escalated_at.is_(None),
+                Alert.created_at <= cutoff,
+            )
+        )
+    )
+    if not ids:
+        return 0
+    conn.execute(update(Alert).where(Alert.id.in_(ids)).values(escalated_at=now, modified_at=now))
+    detail = f"unacknowledged for more than {minutes} min"
+    conn.execute(
+        insert(AlertEvent),
+        [{"alert_id": i, "at": now, "kind": "escalated", "detail": detail, "actor": "system"} for i in ids],
+    )
+    return len(ids)
+
+
+def _expire_alerts(conn: Connection, now: datetime) -> int:
+    ids = list(
+        conn.scalars(
+            select(Alert.id).where(
+                Alert.state.in_(("new", "acknowledged")),
+                Alert.expires.is_not(None),
+                Alert.expires < now,
+            )
+        )
+    )
+    if not ids:
+        return 0
+    conn.execute(update(Alert).where(Alert.id.in_(ids)).values(state="expired", modified_at=now))
+    conn.execute(
+        insert(AlertEvent),
+        [{"alert_id": i, "at": now, "kind": "expired", "detail": "", "actor": "system"} for i in ids],
+    )
+    return len(ids)
+
+
+__all__ = ["check_deadlines", "due_for_change", "run_deadlines"]

@@ -1,0 +1,224 @@
+"""``poll_feed(name)``: one poll of one department feed (an RQ job; primitive arguments).
+
+Lock (per feed, in Redis; a poll that finds it taken returns at once) → fetch with the feed's cursor
+→ parse → upsert the whole batch, its quarantined rejections, the feed's new cursor and its health in
+ONE transaction → bump the versions of the layers that changed. A crash anywhere before the commit
+leaves nothing behind and the next poll redoes the batch. Network errors are recorded in the feed's
+health and re-raised, so RQ retries the job with backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import PurePosixPath
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from redis.exceptions import LockError
+from redis.lock import Lock
+from rq import get_current_job
+
+from data.models import Feed, FeedHealth, utcnow
+from layers import versions
+
+from ..feeds.config import FeedConfig, find_feed, sync_feeds
+from ..feeds.fetch import Cursor, FetchError, FetchResult, Page, fetch
+from ..feeds.records import ParseResult, Rejection
+from ..queues import POLL_RETRY_INTERVALS, POLL_RETRY_MAX
+from ..runtime import Runtime, get_runtime
+from .alerts import AlertIngest, known_documents
+from .ingest import CaseIngest, Counts, quarantine
+from .placement import cached_placer
+
+log = logging.getLogger(__name__)
+
+LOCK_PREFIX = "gridcc:lock:poll:"
+SKIPPED_KEY = "gridcc:poll:skipped"  # hash: feed name → polls that found the lock taken
+
+
+def lock_ttl(config: FeedConfig) -> int:
+    """Seconds the lock lives without a heartbeat (each HTTP request renews it)."""
+    return int(3 * config.timeout + 10)
+
+
+@dataclass
+class Batch:
+    """Everything one poll fetched and parsed."""
+
+    results: list[ParseResult] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+    feed_errors: list[str] = field(default_factory=list)
+    bad_documents: list[str] = field(default_factory=list)
+
+    def add_page(self, protocol: str, page: Page) -> int:
+        """Parse one page; returns how many records it held (for Open311 paging)."""
+        from ..feeds.parsers import parse
+
+        result = parse(protocol, page.body, page.content_type)
+        self.results.append(result)
+        self.rejections.extend(result.rejections)
+        if result.feed_error:
+            self.feed_errors.append(result.feed_error)
+        whole = not result.cases and not result.alerts and not result.index_links
+        if whole and result.rejections and all(r.external_id is None for r in result.rejections):
+            self.bad_documents.append(f"document rejected ({page.url}): {result.rejections[0].reason}")
+        return len(result.cases) + len(result.alerts) + len(result.rejections)
+
+    @property
+    def records(self) -> int:
+        return sum(len(r.cases) + len(r.alerts) for r in self.results)
+
+
+def poll_feed(name: str) -> dict[str, Any]:
+    """The RQ job: poll the feed called ``name`` from the feeds file."""
+    return run_poll(get_runtime(), name)
+
+
+def run_poll(rt: Runtime, name: str) -> dict[str, Any]:
+    config = find_feed(rt.feeds(), name)
+    if not config.enabled:
+        return {"feed": name, "status": "disabled"}
+    lock = rt.redis.lock(LOCK_PREFIX + name, timeout=lock_ttl(config), blocking=False)
+    if not lock.acquire(blocking=False):
+        rt.redis.hincrby(SKIPPED_KEY, name, 1)
+        return {"feed": name, "status": "locked"}
+    try:
+        return _poll(rt, config, lock)
+    finally:
+        try:
+            lock.release()
+        except LockError:
+            log.warning("poll lock of %s expired before the poll ended", name)
+
+
+def _start(rt: Runtime, config: FeedConfig) -> tuple[Cursor, set[str]]:
+    with rt.session_factory() as session, session.begin():
+        (row,) = sync_feeds(session, [config])
+        if session.get(FeedHealth, config.name) is None:
+            session.add(FeedHealth(feed_name=config.name))
+        known = known_documents(session, config.name) if config.protocol == "cap" else set()
+        return Cursor(row.cursor, row.etag, row.last_modified), known
+
+
+def _document_known(known: set[str]) -> Any:
+    def check(key: str) -> bool:
+        if key in known:
+            return True
+        stem = PurePosixPath(unquote(urlsplit(key).path)).stem
+        return bool(stem) and stem in known
+
+    return check
+
+
+def _poll(rt: Runtime, config: FeedConfig, lock: Lock) -> dict[str, Any]:
+    started = time.monotonic()
+    cursor, known = _start(rt, config)
+    batch = Batch()
+
+    def count(page: Page) -> int:
+        lock.reacquire()  # heartbeat: this poll is alive
+        return batch.add_page(config.protocol, page)
+
+    try:
+        fetched = fetch(config, cursor, count, _document_known(known))
+    except FetchError as exc:
+        _record_failure(rt, config, exc.reason, time.monotonic() - started)
+        _arm_retry()
+        raise
+    if config.protocol != "open311":
+        for page in fetched.pages:
+            batch.add_page(config.protocol, page)
+    lock.extend(60 + batch.records // 200, replace_ttl=True)
+    counts, changed = _commit(rt, config, cursor, fetched, batch, time.monotonic() - started)
+    if changed:
+        versions.bump(rt.redis, changed)
+    summary: dict[str, Any] = {"feed": config.name, "status": "ok", **counts.as_dict()}
+    summary.update(requests=fetched.requests, not_modified=fetched.not_modified)
+    if batch.feed_errors:
+        summary["status"] = "feed_error"
+        summary["error"] = "; ".join(batch.feed_errors)
+    return summary
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat()
+
+
+def _parse_cursor(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _commit(
+    rt: Runtime, config: FeedConfig, cursor: Cursor, fetched: FetchResult, batch: Batch, elapsed: float
+) -> tuple[Counts, set[str]]:
+    now = utcnow()
+    changed: set[str] = {"feeds"}
+    with rt.session_factory() as session, session.begin():
+        placer = cached_placer(rt.cache, session, rt.redis)
+        cases = [c for r in batch.results for c in r.cases]
+        alerts = [a for r in batch.results for a in r.alerts]
+        counts = CaseIngest(session, config, placer, now).run(cases)
+        alert_counts = AlertIngest(session, config.name, placer, now).run(alerts)
+        for name in ("received", "new", "updated", "ignored"):
+            setattr(counts, name, getattr(counts, name) + getattr(alert_counts, name))
+        counts.saw(alert_counts.newest)
+        counts.quarantined = quarantine(session, config.name, batch.rejections, now)
+        changed |= counts.layers | alert_counts.layers
+
+        row = session.get(Feed, config.name)
+        health = session.get(FeedHealth, config.name)
+        assert row is not None and health is not None
+        # The cursor moves only with the records it covers, in this same transaction.
+        newest = max(filter(None, (counts.newest, _parse_cursor(row.cursor))), default=None)
+        if newest is not None and not batch.feed_errors:
+            row.cursor = _iso(newest)
+        if not fetched.not_modified and not batch.feed_errors:
+            row.etag, row.last_modified = fetched.etag, fetched.last_modified
+
+        health.last_poll_at = now
+        health.last_duration_s = elapsed + (utcnow() - now).total_seconds()
+        for name in ("received", "new", "updated", "ignored", "quarantined"):
+            setattr(health, name, (getattr(health, name) or 0) + getattr(counts, name))
+        every_page_bad = bool(batch.bad_documents) and len(batch.bad_documents) == len(batch.results)
+        if batch.feed_errors or every_page_bad:
+            reason = "; ".join(batch.feed_errors) or batch.bad_documents[0]
+            health.last_error_at = now
+            health.last_error = reason[:2000]
+            health.consecutive_failures = (health.consecutive_failures or 0) + 1
+        else:
+            health.last_success_at = now
+            health.consecutive_failures = 0
+            health.lag_s = (now - newest).total_seconds() if newest is not None else None
+    return counts, changed
+
+
+def _record_failure(rt: Runtime, config: FeedConfig, reason: str, elapsed: float) -> None:
+    now = utcnow()
+    with rt.session_factory() as session, session.begin():
+        health = session.get(FeedHealth, config.name)
+        if health is None:
+            health = FeedHealth(feed_name=config.name)
+            session.add(health)
+        health.last_poll_at = now
+        health.last_error_at = now
+        health.last_error = reason[:2000]
+        health.consecutive_failures = (health.consecutive_failures or 0) + 1
+        health.last_duration_s = elapsed
+    versions.bump(rt.redis, ["feeds"])
+
+
+def _arm_retry() -> None:
+    """Give a job enqueued without a retry policy (``rq cron`` cannot set one) the poll's policy."""
+    job = get_current_job()
+    if job is not None and job.retries_left is None:
+        job.retries_left = POLL_RETRY_MAX
+        job.retry_intervals = list(POLL_RETRY_INTERVALS)

@@ -1,0 +1,39 @@
+"""Queue names, the retry policy of polls, and how a poll is enqueued by hand."""
+
+from __future__ import annotations
+
+import redis
+from rq import Queue, Retry
+from rq.job import Job
+
+FEEDS_QUEUE = "gridcc-feeds"  # poll_feed jobs
+DEFAULT_QUEUE = "gridcc-default"  # check_deadlines and other housekeeping
+QUEUES = (FEEDS_QUEUE, DEFAULT_QUEUE)
+
+# Workers run jobs in their own process (no fork per job), so the per-process runtime (engine,
+# Redis client, grid locator) is built once; start them with --worker-class WORKER_CLASS.
+WORKER_CLASS = "rq.worker.SimpleWorker"
+
+POLL_RETRY_MAX = 3
+POLL_RETRY_INTERVALS = (5, 15, 45)
+POLL_JOB_TIMEOUT = 600  # seconds; a poll's HTTP requests have their own, much shorter, timeouts
+
+
+def poll_retry() -> Retry:
+    """Retries with backoff for a poll that failed on the network (needs a worker --with-scheduler)."""
+    return Retry(max=POLL_RETRY_MAX, interval=list(POLL_RETRY_INTERVALS))
+
+
+def enqueue_poll(conn: redis.Redis, name: str) -> Job:
+    """Enqueue one poll of a feed now, with the retry policy."""
+    return Queue(FEEDS_QUEUE, connection=conn).enqueue(
+        "workers.jobs.poll.poll_feed",
+        name,
+        retry=poll_retry(),
+        job_timeout=POLL_JOB_TIMEOUT,
+        description=f"poll_feed({name!r})",
+    )
+
+
+def enqueue_deadlines(conn: redis.Redis) -> Job:
+    return Queue(DEFAULT_QUEUE, connection=conn).enqueue("workers.jobs.deadlines.check_deadlines")
