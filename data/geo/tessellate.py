@@ -47,7 +47,8 @@ def sample_points(parent: BaseGeometry, n: int, rng: np.random.Generator) -> NDA
         point = shapely.point_on_surface(parent)
         return np.repeat([[point.x, point.y]], n, axis=0)
     a, b, c = tri[:, 0], tri[:, 1], tri[:, 2]
-    areas = np.abs(np.cross(b - a, c - a)) / 2
+    ab, ac = b - a, c - a
+    areas = np.abs(ab[:, 0] * ac[:, 1] - ab[:, 1] * ac[:, 0]) / 2
     weights = areas / areas.sum() if areas.sum() > 0 else None
     pick = rng.choice(len(tri), size=n, p=weights)
     r1, r2 = rng.random(n), rng.random(n)
