@@ -1,0 +1,148 @@
+"""Open cases as points (geobuf) with what the map shows of each: state, deadline flags, category, title.
+
+Feed text (titles, addresses) goes out as plain strings; the browser inserts it as text, never as HTML.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from data.models import Case, Category
+from data.scope import AreaScope
+from data.states import OPEN_STATES, STATES
+
+from .encoding import geobuf_bytes
+
+TITLE_CHARS = 40
+ADDRESS_CHARS = 60
+_SPACES = re.compile(r"\s+")
+_CODE = re.compile(r"^[A-Za-z0-9_.\-]{1,40}$")
+
+
+def short_text(text: str | None, limit: int) -> str:
+    """Whitespace collapsed, cut to ``limit`` characters with an ellipsis."""
+    clean = _SPACES.sub(" ", text or "").strip()
+    return clean if len(clean) <= limit else clean[: limit - 1] + "…"
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    """The duty officer's filters: street, category (a parent includes its children), department,
+    statuses. Empty means no filter."""
+
+    street: str | None = None
+    category: str | None = None
+    department: str | None = None
+    statuses: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.street is not None and not (len(self.street) == 9 and self.street.isdigit()):
+            raise ValueError(f"street must be a 9-digit street code, not {self.street!r}")
+        for value, name in ((self.category, "category"), (self.department, "department")):
+            if value is not None and not _CODE.match(value):
+                raise ValueError(f"{name} must be a catalogue code, not {value!r}")
+        for status in self.statuses:
+            if status not in STATES:
+                raise ValueError(f"unknown status {status!r}: one of {', '.join(STATES)}")
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> CaseFilters:
+        """From query parameters ``street``, ``category``, ``department``, ``status`` (comma-separated)."""
+        statuses = tuple(sorted({s for s in (args.get("status") or "").split(",") if s}))
+        return cls(
+            street=args.get("street") or None,
+            category=args.get("category") or None,
+            department=args.get("department") or None,
+            statuses=statuses,
+        )
+
+    @property
+    def key(self) -> str:
+        """A stable string for cache keys ("" when no filter is set)."""
+        parts = [
+            f"s={self.street}" if self.street else "",
+            f"c={self.category}" if self.category else "",
+            f"d={self.department}" if self.department else "",
+            f"st={'+'.join(self.statuses)}" if self.statuses else "",
+        ]
+        return "&".join(p for p in parts if p)
+
+
+NO_FILTERS = CaseFilters()
+
+
+def case_features(
+    session: Session, scope: AreaScope, filters: CaseFilters = NO_FILTERS
+) -> list[dict[str, Any]]:
+    """One point feature per open, placed case in the scope matching the filters."""
+    query = (
+        select(
+            Case.id,
+            Case.status,
+            Case.overdue,
+            Case.due_soon,
+            Case.supervision,
+            Case.escalation_level,
+            Case.category_name,
+            Category.name.label("category_label"),
+            Case.title,
+            Case.description,
+            Case.address,
+            Case.deadline_at,
+            Case.lon,
+            Case.lat,
+        )
+        .outerjoin(Category, Category.code == Case.category_code)
+        .where(
+            Case.is_open.is_(True),
+            Case.status.in_(sorted(OPEN_STATES)),
+            Case.lon.is_not(None),
+            Case.lat.is_not(None),
+            scope.clause(Case),
+        )
+        .order_by(Case.id)
+    )
+    if filters.street:
+        query = query.where(Case.street_code == filters.street)
+    if filters.category:
+        query = query.where(
+            or_(Case.category_code == filters.category, Category.parent_code == filters.category)
+        )
+    if filters.department:
+        query = query.where(Case.department_code == filters.department)
+    if filters.statuses:
+        query = query.where(Case.status.in_(filters.statuses))
+    features = []
+    for row in session.execute(query):
+        props: dict[str, Any] = {
+            "id": row.id,
+            "status": row.status,
+            "overdue": bool(row.overdue),
+            "due_soon": bool(row.due_soon),
+            "supervision": row.supervision or "none",
+            "level": row.escalation_level or "community",
+            "category": row.category_label or row.category_name or "",
+            "title": short_text(row.title or row.description, TITLE_CHARS),
+            "address": short_text(row.address, ADDRESS_CHARS),
+        }
+        if row.deadline_at is not None:
+            props["deadline"] = int(row.deadline_at.timestamp())
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [row.lon, row.lat]},
+                "properties": props,
+            }
+        )
+    return features
+
+
+def build_cases(session: Session, scope: AreaScope, filters: CaseFilters = NO_FILTERS) -> bytes:
+    """The open-cases layer (geobuf) for a scope and filters."""
+    return geobuf_bytes(case_features(session, scope, filters))

@@ -1,0 +1,28 @@
+"""Per-unit counts of open and overdue cases at one level: the fill colours of the unit layers."""
+
+from __future__ import annotations
+
+from sqlalchemy import Integer, cast, func, select
+from sqlalchemy.orm import Session
+
+from data.models import Case
+from data.models.places import LEVELS
+from data.scope import AreaScope
+
+from .units import check_level
+
+
+def unit_counts(session: Session, scope: AreaScope, level: str) -> dict[str, dict[str, int]]:
+    """``{unit code: {"open": n, "overdue": m}}`` for every unit of ``level`` with an open case in scope.
+
+    Units without open cases are left out (the map draws them as zero), so the payload stays small even
+    for the ~81,000 grids of a city.
+    """
+    check_level(level, LEVELS)
+    column = getattr(Case, f"{level}_code")
+    rows = session.execute(
+        select(column, func.count(), func.coalesce(func.sum(cast(Case.overdue, Integer)), 0))
+        .where(Case.is_open.is_(True), column.is_not(None), scope.clause(Case))
+        .group_by(column)
+    )
+    return {code: {"open": int(n), "overdue": int(late)} for code, n, late in rows}

@@ -1,0 +1,46 @@
+"""Open risks of the risk ledger (风险台账) as points; a risk past its closing date is overdue."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from data.models import Risk
+from data.scope import AreaScope
+
+from .cases import short_text
+from .encoding import feature_collection
+
+
+def build_risks(session: Session, scope: AreaScope, now: datetime | None = None) -> dict[str, Any]:
+    """Open (not closed 销号) risks with a location in the scope, as GeoJSON points."""
+    now = now or datetime.now(UTC)
+    rows = session.scalars(
+        select(Risk)
+        .where(Risk.closed_at.is_(None), Risk.lon.is_not(None), Risk.lat.is_not(None), scope.clause(Risk))
+        .order_by(Risk.id)
+    ).all()
+    features = []
+    for risk in rows:
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "Point",
+                    "coordinates": [round(risk.lon or 0, 6), round(risk.lat or 0, 6)],
+                },
+                "properties": {
+                    "id": risk.id,
+                    "kind": risk.kind,
+                    "level": risk.level,
+                    "title": short_text(risk.title, 60),
+                    "owner": short_text(risk.owner, 40),
+                    "due": int(risk.due_at.timestamp()) if risk.due_at else None,
+                    "overdue": bool(risk.due_at is not None and risk.due_at < now),
+                },
+            }
+        )
+    return feature_collection(features)

@@ -1,0 +1,202 @@
+"""Static unit geometry (districts, streets, communities, grids) for one area scope, as geobuf.
+
+Geometry is simplified per level with a tolerance fit for the zooms at which that level is drawn
+(DESIGN §6) and quantised to ~6 decimals. Grids are never sent whole: only those in a viewport bbox,
+and at most :data:`GRID_CAP` of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import shapely
+from shapely.geometry import box, mapping
+from sqlalchemy import ColumnElement, and_, false, func, or_, select
+from sqlalchemy.orm import Session
+
+from data.models import AdminUnit
+from data.models.places import CODE_LENGTH, LEVELS
+from data.scope import AreaScope
+
+from .encoding import from_wkb, geobuf_bytes
+
+# Degrees (~111 km per degree). A district is drawn at zoom 8-10 (~150-40 m a pixel), streets at 10-12,
+# communities at 12-14, grids at 14 and beyond (~10 m a pixel): about one pixel of error at each.
+SIMPLIFY_TOLERANCE = {"district": 0.0008, "street": 0.0003, "community": 0.0001, "grid": 0.00003}
+STATIC_LEVELS = ("district", "street", "community")
+GRID_CAP = 2500
+
+
+class UnknownLevel(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class BBox:
+    """A lon/lat box: west, south, east, north (WGS-84)."""
+
+    west: float
+    south: float
+    east: float
+    north: float
+
+    def __post_init__(self) -> None:
+        if not (-180 <= self.west < self.east <= 180 and -90 <= self.south < self.north <= 90):
+            raise ValueError("bbox must be west,south,east,north with west<east and south<north")
+
+    @classmethod
+    def parse(cls, text: str | None) -> BBox:
+        """``"w,s,e,n"`` → BBox; raises ValueError with a message fit for a 400 response."""
+        parts = (text or "").split(",")
+        if len(parts) != 4:
+            raise ValueError("bbox must be four numbers: west,south,east,north")
+        try:
+            values = [float(p) for p in parts]
+        except ValueError:
+            raise ValueError("bbox must be four numbers: west,south,east,north") from None
+        if any(v != v or v in (float("inf"), float("-inf")) for v in values):
+            raise ValueError("bbox must be four finite numbers")
+        return cls(*values)
+
+    @property
+    def key(self) -> str:
+        return f"{self.west:.5f},{self.south:.5f},{self.east:.5f},{self.north:.5f}"
+
+
+@dataclass(frozen=True)
+class GridPayload:
+    body: bytes
+    count: int
+    truncated: bool
+
+
+def check_level(level: str, allowed: Sequence[str] = LEVELS) -> str:
+    if level not in allowed:
+        raise UnknownLevel(f"unknown level {level!r}: one of {', '.join(allowed)}")
+    return level
+
+
+def unit_scope_clause(scope: AreaScope, level: str) -> ColumnElement[bool]:
+    """Units of ``level`` inside the scope, plus the ancestors of the scope's units at that level
+    (a street's duty officer still sees the outline of the district around the street)."""
+    if not scope.codes:
+        return false()
+    length = CODE_LENGTH[level]
+    inside = [AdminUnit.code.startswith(code, autoescape=True) for code in sorted(scope.codes)]
+    ancestors = sorted({code[:length] for code in scope.codes if len(code) > length})
+    terms: list[ColumnElement[bool]] = list(inside)
+    if ancestors:
+        terms.append(AdminUnit.code.in_(ancestors))
+    return and_(AdminUnit.level == level, or_(*terms))
+
+
+def _features(rows: Sequence[Any], level: str, clip: BBox | None = None) -> list[dict[str, Any]]:
+    tolerance = SIMPLIFY_TOLERANCE[level]
+    area = box(clip.west, clip.south, clip.east, clip.north) if clip else None
+    features = []
+    for row in rows:
+        geom = from_wkb(row.geometry)
+        if geom is None:
+            continue
+        if area is not None and not geom.intersects(area):
+            continue
+        simple = shapely.simplify(geom, tolerance, preserve_topology=True)
+        props: dict[str, Any] = {
+            "code": row.code,
+            "name": row.name,
+            "level": row.level,
+            "parent_code": row.parent_code or "",
+        }
+        if row.label_lon is not None and row.label_lat is not None:
+            props["label"] = [round(row.label_lon, 6), round(row.label_lat, 6)]
+        features.append({"type": "Feature", "geometry": mapping(simple), "properties": props})
+    return features
+
+
+_COLUMNS = (
+    AdminUnit.code,
+    AdminUnit.name,
+    AdminUnit.level,
+    AdminUnit.parent_code,
+    AdminUnit.geometry,
+    AdminUnit.label_lon,
+    AdminUnit.label_lat,
+)
+
+
+def unit_features(session: Session, scope: AreaScope, level: str) -> list[dict[str, Any]]:
+    """GeoJSON features (dicts) of every unit of ``level`` in the scope, simplified for its zooms."""
+    check_level(level)
+    rows = session.execute(select(*_COLUMNS).where(unit_scope_clause(scope, level)).order_by(AdminUnit.code))
+    return _features(rows.all(), level)
+
+
+def build_units(session: Session, scope: AreaScope, level: str) -> bytes:
+    """The static geometry of one level (district, street or community) for a scope, as geobuf."""
+    check_level(level, STATIC_LEVELS)
+    return geobuf_bytes(unit_features(session, scope, level))
+
+
+def grids_in_bbox(session: Session, scope: AreaScope, bbox: BBox, cap: int = GRID_CAP) -> GridPayload:
+    """The grids of the scope that intersect ``bbox`` (at most ``cap``, by code), as geobuf.
+
+    The bbox columns (indexed with the level) pick the candidates; the exact intersection is then
+    tested on the geometry, so a grid whose box touches the view but whose shape does not is left out.
+    """
+    query = (
+        select(*_COLUMNS)
+        .where(
+            unit_scope_clause(scope, "grid"),
+            AdminUnit.min_lon <= bbox.east,
+            AdminUnit.max_lon >= bbox.west,
+            AdminUnit.min_lat <= bbox.north,
+            AdminUnit.max_lat >= bbox.south,
+        )
+        .order_by(AdminUnit.code)
+        .limit(cap + 1)
+    )
+    rows = session.execute(query).all()
+    truncated = len(rows) > cap
+    features = _features(rows[:cap], "grid", clip=bbox)
+    return GridPayload(geobuf_bytes(features), len(features), truncated)
+
+
+def scope_bounds(session: Session, scope: AreaScope) -> tuple[float, float, float, float] | None:
+    """The bbox (west, south, east, north) of the scope's own units, or None when none is stored."""
+    if not scope.codes:
+        return None
+    row = session.execute(
+        select(
+            func.min(AdminUnit.min_lon),
+            func.min(AdminUnit.min_lat),
+            func.max(AdminUnit.max_lon),
+            func.max(AdminUnit.max_lat),
+        ).where(AdminUnit.code.in_(sorted(scope.codes)))
+    ).one()
+    west, south, east, north = row
+    if west is None or south is None or east is None or north is None:
+        return None
+    return (float(west), float(south), float(east), float(north))
+
+
+def scope_units(session: Session, scope: AreaScope) -> list[tuple[str, str, bool]]:
+    """(code, name, synthetic) of the scope's own units, by code."""
+    if not scope.codes:
+        return []
+    rows = session.execute(
+        select(AdminUnit.code, AdminUnit.name, AdminUnit.synthetic)
+        .where(AdminUnit.code.in_(sorted(scope.codes)))
+        .order_by(AdminUnit.code)
+    )
+    return [(r.code, r.name, bool(r.synthetic)) for r in rows]
+
+
+def any_synthetic(session: Session, scope: AreaScope) -> bool:
+    """Whether any unit drawn for the scope has generated (not official) boundaries."""
+    if not scope.codes:
+        return False
+    inside = or_(*[AdminUnit.code.startswith(c, autoescape=True) for c in sorted(scope.codes)])
+    found = session.execute(select(AdminUnit.code).where(inside, AdminUnit.synthetic.is_(True)).limit(1))
+    return found.first() is not None
