@@ -73,9 +73,12 @@ class LoadReport:
         self.warnings.append(RowIssue(row, code, reason))
 
     def lines(self) -> list[str]:
-        """The report as text, one problem a line."""
-        out = [f"ERROR   {issue}" for issue in self.errors]
-        out += [f"WARNING {issue}" for issue in self.warnings]
+        """The report as text, one problem a line in row order, then a summary line."""
+        tagged = [("ERROR  ", issue) for issue in self.errors] + [
+            ("WARNING", issue) for issue in self.warnings
+        ]
+        tagged.sort(key=lambda item: -1 if item[1].row is None else item[1].row)
+        out = [f"{tag} {issue}" for tag, issue in tagged]
         if self.ok:
             counts = f"{self.inserted} inserted, {self.updated} updated"
             out.append(f"{self.path}: {self.rows} {self.level} rows, {counts}")
