@@ -1,0 +1,278 @@
+"""poll_feed in-process against a real local HTTP feed and the real test database and Redis."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from data.models import Alert, AlertEvent, AlertGrid, Case, CaseEvent, Feed, FeedHealth, Quarantine
+from layers import versions
+from workers.jobs.poll import run_poll
+from workers.runtime import Runtime, set_runtime
+
+from .test_poll_support import (
+    GRID_A,
+    GRID_B,
+    POINT_B,
+    STREET,
+    cap_alert,
+    feed_server,
+    make_hierarchy,
+    make_runtime,
+    open311_feed,
+    request,
+    write_feeds,
+)
+
+T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)  # recent: nothing is due yet
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[str, object]]:
+    with feed_server() as srv:
+        yield srv
+
+
+@pytest.fixture
+def runtime(
+    database_url: str, engine: object, redis_url: str, tmp_path: Path, server: tuple[str, object]
+) -> Iterator[Runtime]:
+    base, _state = server
+    feeds = write_feeds(
+        tmp_path / "feeds.toml",
+        [
+            open311_feed(base),
+            {
+                "name": "weather",
+                "department": "weather",
+                "protocol": "cap",
+                "url": f"{base}/cap/index.atom",
+                "interval": 1,
+            },
+        ],  # fmt: skip
+    )
+    rt = make_runtime(database_url, redis_url, feeds, tmp_path / "var")
+    with rt.session_factory() as session, session.begin():
+        make_hierarchy(session)
+    set_runtime(rt)
+    yield rt
+    set_runtime(None)
+    rt.close()
+
+
+def cases(factory: sessionmaker[Session]) -> dict[str, Case]:
+    with factory() as session:
+        return {c.external_id: c for c in session.scalars(select(Case))}
+
+
+def events(factory: sessionmaker[Session], external_id: str) -> list[tuple[str, str | None, str | None]]:
+    with factory() as session:
+        rows = session.execute(
+            select(CaseEvent.kind, CaseEvent.from_status, CaseEvent.to_status)
+            .join(Case)
+            .where(Case.external_id == external_id)
+            .order_by(CaseEvent.id)
+        ).all()
+    return [tuple(r) for r in rows]  # type: ignore[misc]
+
+
+def test_new_updated_ignored_counts_and_conditional_get(runtime: Runtime, server) -> None:
+    _base, state = server
+    state.put(*(request(f"R{i}", T0 + timedelta(minutes=i)) for i in range(1, 4)))
+    first = run_poll(runtime, "hotline")
+    assert first["status"] == "ok"
+    assert (first["received"], first["new"], first["updated"], first["ignored"]) == (3, 3, 0, 0)
+
+    # Nothing new: the cursor makes the server answer an empty page.
+    again = run_poll(runtime, "hotline")
+    assert (again["received"], again["new"], again["updated"]) == (0, 0, 0)
+
+    state.put(
+        request("R2", T0 + timedelta(hours=1), status="in_progress"), request("R4", T0 + timedelta(hours=1))
+    )
+    third = run_poll(runtime, "hotline")
+    assert (third["received"], third["new"], third["updated"], third["ignored"]) == (2, 1, 1, 0)
+
+    stored = cases(runtime.session_factory)
+    assert sorted(stored) == ["R1", "R2", "R3", "R4"]
+    assert stored["R2"].status == "in_progress"
+    # accepted → in_progress implies accepted → assigned → in_progress: one event per step.
+    assert events(runtime.session_factory, "R2") == [
+        ("created", None, "accepted"),
+        ("status", "accepted", "assigned"),
+        ("status", "assigned", "in_progress"),
+    ]
+    with runtime.session_factory() as session:
+        health = session.get(FeedHealth, "hotline")
+        feed = session.get(Feed, "hotline")
+        assert health is not None and feed is not None
+        assert (health.received, health.new, health.updated, health.ignored) == (5, 4, 1, 0)
+        assert health.consecutive_failures == 0 and health.last_success_at is not None
+        assert feed.cursor == (T0 + timedelta(hours=1)).isoformat()
+        assert health.lag_s is not None and health.lag_s > 0
+    assert versions.read(runtime.redis)["cases"] >= 2
+
+
+def test_etag_304_changes_nothing(runtime: Runtime, server) -> None:
+    _base, state = server
+    state.put(request("R1", T0))
+    run_poll(runtime, "hotline")
+    with runtime.session_factory() as session, session.begin():
+        feed = session.get(Feed, "hotline")
+        assert feed is not None and feed.etag
+        feed.cursor = None  # same URL as the first poll: the server's ETag matches
+    result = run_poll(runtime, "hotline")
+    assert result["not_modified"] is True and result["received"] == 0
+
+
+def test_duplicates_and_out_of_order_updates(runtime: Runtime, server) -> None:
+    _base, state = server
+    state.put(request("D1", T0, status="assigned"))
+    run_poll(runtime, "hotline")
+    # The same id three times in one document: the newest wins, the others are ignored.
+    newest = request("D1", T0 + timedelta(minutes=30), status="in_progress", description="最新")
+    older = request("D1", T0 + timedelta(minutes=10), status="reported", description="旧")
+    state.records.clear()
+    body_rows = [older, newest, request("D1", T0 + timedelta(minutes=20), status="assigned")]
+    state.requests_page = lambda _q: body_rows  # type: ignore[method-assign]
+    result = run_poll(runtime, "hotline")
+    assert (result["received"], result["new"], result["updated"], result["ignored"]) == (3, 0, 1, 2)
+    stored = cases(runtime.session_factory)["D1"]
+    assert stored.status == "in_progress" and stored.description == "最新"
+
+    # An update older than what is stored, and the stored one again: both ignored, nothing changes.
+    body_rows[:] = [older, newest]
+    result = run_poll(runtime, "hotline")
+    assert (result["updated"], result["ignored"]) == (0, 2)
+    again = cases(runtime.session_factory)["D1"]
+    assert (again.status, again.description, again.source_updated_at) == (
+        "in_progress", "最新", stored.source_updated_at,
+    )  # fmt: skip
+    with runtime.session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(Case)) == 1
+
+
+def test_illegal_transition_is_logged_not_applied(runtime: Runtime, server) -> None:
+    _base, state = server
+    state.put(request("X1", T0, status="closed", satisfaction="satisfied"))
+    run_poll(runtime, "hotline")
+    state.put(request("X1", T0 + timedelta(minutes=5), status="in_progress", satisfaction="satisfied"))
+    result = run_poll(runtime, "hotline")
+    assert result["updated"] == 0
+    stored = cases(runtime.session_factory)["X1"]
+    assert stored.status == "closed" and stored.is_open is False
+    assert events(runtime.session_factory, "X1")[-1] == ("illegal_transition", "closed", "in_progress")
+    # The same record again is not logged twice.
+    run_poll(runtime, "hotline")
+    state.put(request("X1", T0 + timedelta(minutes=5), status="in_progress", satisfaction="satisfied"))
+    run_poll(runtime, "hotline")
+    kinds = [e[0] for e in events(runtime.session_factory, "X1")]
+    assert kinds.count("illegal_transition") == 1
+
+
+def test_quarantined_record_kept_with_reason(runtime: Runtime, server) -> None:
+    _base, state = server
+    bad = request("Q1", T0)
+    bad["requested_datetime"] = "2026-02-30T10:00:00+08:00"
+    state.put(request("G1", T0), bad)
+    result = run_poll(runtime, "hotline")
+    assert (result["new"], result["quarantined"]) == (1, 1)
+    with runtime.session_factory() as session:
+        (row,) = session.scalars(select(Quarantine))
+        assert row.feed_name == "hotline" and row.external_id == "Q1"
+        assert "2026-02-30" in row.reason or "date" in row.reason.lower()
+        assert "Q1" in row.raw
+        health = session.get(FeedHealth, "hotline")
+        assert health is not None and health.quarantined == 1 and health.consecutive_failures == 0
+
+
+def test_garbage_document_is_quarantined_and_marks_the_feed_failing(runtime: Runtime, server) -> None:
+    _base, state = server
+    state.mode = "garbage"
+    result = run_poll(runtime, "hotline")
+    assert result["quarantined"] == 1 and result["new"] == 0
+    with runtime.session_factory() as session:
+        health = session.get(FeedHealth, "hotline")
+        feed = session.get(Feed, "hotline")
+        assert health is not None and feed is not None
+        assert health.consecutive_failures == 1 and "document rejected" in (health.last_error or "")
+        assert feed.cursor is None
+
+
+def test_placement_point_code_address_unplaced(runtime: Runtime, server) -> None:
+    _base, state = server
+    state.put(
+        request("P1", T0, point=POINT_B),
+        request("P2", T0, point=None, grid_code=GRID_A),
+        request("P3", T0, point=None, address="重庆市铜梁区巴川街道某路1号"),
+        request("P4", T0, point=(120.0, 31.0), address="无法识别的地址"),
+    )
+    run_poll(runtime, "hotline")
+    stored = cases(runtime.session_factory)
+    assert (stored["P1"].grid_code, stored["P1"].placement) == (GRID_B, "point")
+    assert (stored["P2"].grid_code, stored["P2"].placement) == (GRID_A, "code")
+    assert (stored["P3"].street_code, stored["P3"].placement) == (STREET, "address")
+    assert (stored["P4"].district_code, stored["P4"].placement) == (None, "unplaced")
+    assert stored["P1"].street_code == STREET and stored["P1"].district_code == "500151"
+
+
+def test_case_category_and_deadline(runtime: Runtime, server) -> None:
+    _base, state = server
+    accepted = datetime.now(UTC) - timedelta(hours=100)
+    state.put(
+        request("C1", datetime.now(UTC), requested=accepted, accepted_datetime=accepted.isoformat()),
+        request("C2", datetime.now(UTC), service_code="X99", service_name="其他事项"),
+    )
+    run_poll(runtime, "hotline")
+    stored = cases(runtime.session_factory)
+    # city.clutter, normal priority: 72 h. Accepted 100 h ago: overdue, yellow card, held by the district.
+    c1 = stored["C1"]
+    assert c1.category_code == "city.clutter" and c1.department_code == "city_management"
+    assert c1.deadline_at is not None and abs((c1.deadline_at - accepted).total_seconds() - 72 * 3600) < 1
+    assert (c1.overdue, c1.supervision, c1.escalation_level) == (True, "yellow", "district")
+    kinds = [e[0] for e in events(runtime.session_factory, "C1")]
+    assert kinds == ["created", "overdue", "supervision", "escalation", "escalation"]
+    c2 = stored["C2"]
+    assert (
+        c2.category_code is None and c2.category_name == "其他事项" and c2.department_code == "hotline12345"
+    )
+
+
+def test_cap_alert_update_cancel_and_grids(runtime: Runtime, server) -> None:
+    _base, state = server
+    sent = datetime.now(UTC) - timedelta(minutes=5)
+    state.put_cap("W1", sent, cap_alert("W1", sent))
+    result = run_poll(runtime, "weather")
+    assert (result["new"], result["quarantined"]) == (1, 0), result
+    with runtime.session_factory() as session:
+        alert = session.scalars(select(Alert)).one()
+        assert (alert.state, alert.colour, alert.grid_code) == ("new", "orange", GRID_A)
+        assert sorted(session.scalars(select(AlertGrid.grid_code))) == [GRID_A]
+
+    # An Update widens the area over both grids; the index still lists W1, which is not fetched again.
+    wide = "29.801,106.001 29.801,106.019 29.809,106.019 29.809,106.001 29.801,106.001"
+    later = sent + timedelta(minutes=1)
+    state.put_cap("W2", later, cap_alert("W2", later, "Update", ("W1",), "Extreme", wide))
+    hits_before = state.hits.get("/cap/alerts/W1.xml", 0)
+    result = run_poll(runtime, "weather")
+    assert (result["new"], result["updated"]) == (0, 1)
+    assert state.hits.get("/cap/alerts/W1.xml", 0) == hits_before
+    with runtime.session_factory() as session:
+        alert = session.scalars(select(Alert)).one()
+        assert (alert.severity, alert.colour, alert.state) == ("Extreme", "red", "new")
+        assert sorted(session.scalars(select(AlertGrid.grid_code))) == [GRID_A, GRID_B]
+
+    last = sent + timedelta(minutes=2)
+    state.put_cap("W3", last, cap_alert("W3", last, "Cancel", ("W1",)))
+    run_poll(runtime, "weather")
+    run_poll(runtime, "weather")  # nothing new: applied messages are not fetched or applied twice
+    with runtime.session_factory() as session:
+        alert = session.scalars(select(Alert)).one()
+        assert alert.state == "cancelled"
+        kinds = list(session.scalars(select(AlertEvent.kind).order_by(AlertEvent.id)))
+        assert kinds == ["created", "updated", "cancelled"]
