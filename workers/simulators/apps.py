@@ -1,0 +1,243 @@
+"""What each simulator answers, independent of the HTTP server: routing, conditional GET
+(ETag / If-None-Match, Last-Modified / If-Modified-Since), the fault modes, health and control."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+import threading
+import urllib.parse
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from . import capxml, faults, open311
+from .cases import CaseBook
+from .sensors import SensorBoard
+from .specs import Catalogue, SimSpec
+from .weather import WeatherOffice
+
+XML = "application/xml; charset=utf-8"
+JSON = "application/json; charset=utf-8"
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: Mapping[str, str]
+    body: bytes = b""
+    base_url: str = ""
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes = b""
+    content_type: str = "text/plain; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def json_response(status: int, value: Any) -> Response:
+    return Response(status, json.dumps(value, ensure_ascii=False).encode(), JSON)
+
+
+class FeedApp:
+    """The common part: ``/_health``, ``/_control/faults`` and the fault modes around the data routes."""
+
+    def __init__(
+        self,
+        spec: SimSpec,
+        clock: Callable[[], datetime],
+        tz: ZoneInfo,
+        fault_mode: str = "none",
+        slow_seconds: float = 30.0,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.spec = spec
+        self.clock = clock
+        self.tz = tz
+        self.faults = faults.FaultSwitch(fault_mode, rng)
+        self.slow_seconds = slow_seconds
+        self.stopping = threading.Event()
+        self._rng = rng or random.Random()
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def handle(self, req: Request) -> Response:
+        if req.path == "/_health":
+            return json_response(200, {"ok": True, "feed": self.name})
+        if req.path == "/_control/faults":
+            return self._control(req)
+        mode = self.faults.draw() if req.method in ("GET", "HEAD") else "none"
+        if mode == "slow" and self.stopping.wait(self.slow_seconds):
+            return Response(503, b"shutting down")
+        if mode == "error500":
+            return Response(500, b"<html><body><h1>500 Internal Server Error</h1></body></html>", "text/html")
+        try:
+            res = self.route(req, mode)
+        except open311.BadRequest as exc:
+            fmt = "json" if req.path.endswith(".json") else "xml"
+            return Response(
+                exc.code, open311.render_errors(exc.code, str(exc), fmt), JSON if fmt == "json" else XML
+            )
+        if res is None:
+            return Response(404, f"not found: {req.path[:100]}".encode())
+        if mode == "malformed" and res.status == 200:
+            res.body = faults.malformed(res.body)
+            res.headers.pop("ETag", None)
+        return res
+
+    def _control(self, req: Request) -> Response:
+        if req.method == "GET":
+            return json_response(200, {"feed": self.name, "mode": self.faults.mode})
+        if req.method != "POST":
+            return Response(405, b"method not allowed")
+        try:
+            mode = json.loads(req.body or b"{}").get("mode", "")
+            self.faults.set(str(mode))
+        except (ValueError, AttributeError) as exc:
+            return json_response(400, {"error": str(exc)})
+        return json_response(200, {"feed": self.name, "mode": mode})
+
+    def route(self, req: Request, mode: str) -> Response | None:
+        raise NotImplementedError
+
+    def shuffle(self, items: list[Any], mode: str, previous: Callable[[Any], Any | None]) -> list[Any]:
+        """Apply ``repeat`` (every item twice) or ``out_of_order`` (stale versions, shuffled)."""
+        if mode == "repeat":
+            return [x for x in items for _ in (0, 1)]
+        if mode == "out_of_order":
+            # the current versions shuffled, then stale versions of some of them after their newer ones
+            current = list(items)
+            self._rng.shuffle(current)
+            stale = [p for p in (previous(x) for x in items) if p is not None]
+            self._rng.shuffle(stale)
+            return current + stale
+        return items
+
+
+def conditional(req: Request, res: Response, last_modified: datetime | None) -> Response:
+    """Add ETag and Last-Modified; answer 304 when the client's copy is current."""
+    etag = '"' + hashlib.sha1(res.body, usedforsecurity=False).hexdigest()[:24] + '"'
+    res.headers["ETag"] = etag
+    res.headers["Cache-Control"] = "no-cache"
+    if last_modified is not None:
+        res.headers["Last-Modified"] = format_datetime(
+            last_modified.astimezone(UTC).replace(microsecond=0), usegmt=True
+        )
+    inm = req.headers.get("If-None-Match")
+    if inm is not None:
+        tags = {t.strip().removeprefix("W/") for t in inm.split(",")}
+        if etag in tags or "*" in tags:
+            return Response(304, b"", res.content_type, res.headers)
+        return res
+    ims = req.headers.get("If-Modified-Since")
+    if ims and last_modified is not None:
+        try:
+            since = parsedate_to_datetime(ims)
+        except (TypeError, ValueError):
+            return res
+        if since.tzinfo is not None and last_modified <= since:
+            return Response(304, b"", res.content_type, res.headers)
+    return res
+
+
+class Open311App(FeedApp):
+    def __init__(self, spec: SimSpec, book: CaseBook, catalogue: Catalogue, **kw: Any) -> None:
+        super().__init__(spec, **kw)
+        self.book = book
+        self.catalogue = catalogue
+        self.agency = catalogue.departments.get(spec.department, spec.department)
+
+    def route(self, req: Request, mode: str) -> Response | None:
+        m = re.fullmatch(r"/(requests|services)(?:/([^/]+))?\.(xml|json)", req.path)
+        if not m:
+            return None
+        what, one, fmt = m.groups()
+        ctype = JSON if fmt == "json" else XML
+        if what == "services":
+            body = open311.render_services(self.catalogue.for_spec(self.spec), fmt)
+            return conditional(req, Response(200, body, ctype), None)
+        if req.method == "POST" and one is None:
+            return self._post(req, fmt)
+        if req.method not in ("GET", "HEAD"):
+            raise open311.BadRequest(f"{req.method} is not offered here", 405)
+        if one is not None:
+            row = self.book.get(urllib.parse.unquote(one))
+            rows = [row] if row and row["feed"] == self.name else []
+            if not rows:
+                raise open311.BadRequest(f"service_request_id not found: {one[:60]}", 404)
+        else:
+            rows = self.book.find(self.name, open311.parse_query(req.query, self.tz))
+        rows = self.shuffle(rows, mode, CaseBook.previous_version)
+        records = [open311.request_fields(r, self.spec, self.agency, self.tz) for r in rows]
+        res = Response(200, open311.render_requests(records, fmt), ctype)
+        return conditional(req, res, self.book.last_modified(self.name))
+
+    def _post(self, req: Request, fmt: str) -> Response:
+        if self.spec.name != "hotline12345":
+            raise open311.BadRequest("this department does not take requests", 405)
+        ctype = req.headers.get("Content-Type", "")
+        try:
+            if "json" in ctype:
+                raw = json.loads(req.body or b"{}")
+                if not isinstance(raw, dict):
+                    raise open311.BadRequest("the JSON body must be an object")
+                form = {str(k): "" if v is None else str(v) for k, v in raw.items()}
+            else:
+                parsed = urllib.parse.parse_qs(req.body.decode("utf-8"), keep_blank_values=True)
+                form = {k: v[-1] for k, v in parsed.items()}
+        except (UnicodeDecodeError, ValueError) as exc:
+            if isinstance(exc, open311.BadRequest):
+                raise
+            raise open311.BadRequest("the body is neither a form nor JSON") from None
+        fields, notice = open311.validate_post(form, self.catalogue, self.book.district)
+        rid = self.book.file_posted(fields, self.clock())
+        return Response(201, open311.render_post_answer(rid, notice, fmt), JSON if fmt == "json" else XML)
+
+
+class CapApp(FeedApp):
+    def __init__(self, spec: SimSpec, office: WeatherOffice, **kw: Any) -> None:
+        super().__init__(spec, **kw)
+        self.office = office
+
+    def route(self, req: Request, mode: str) -> Response | None:
+        if req.path == "/cap/index.atom":
+            entries = self.shuffle(self.office.index_entries(self.clock()), mode, lambda e: None)
+            updated = self.office.last_modified() or self.clock()
+            title = f"{self.office.sender_name}预警信号"
+            body = capxml.render_index(entries, req.base_url, title, updated, self.tz)
+            return conditional(
+                req, Response(200, body, "application/atom+xml; charset=utf-8"), self.office.last_modified()
+            )
+        m = re.fullmatch(r"/cap/alerts/([A-Za-z0-9._-]+)\.xml", req.path)
+        if m:
+            doc = self.office.document(m.group(1))
+            if doc is None:
+                return None
+            return conditional(req, Response(200, doc, "application/cap+xml; charset=utf-8"), None)
+        return None
+
+
+class SensorApp(FeedApp):
+    def __init__(self, spec: SimSpec, board: SensorBoard, **kw: Any) -> None:
+        super().__init__(spec, **kw)
+        self.board = board
+
+    def route(self, req: Request, mode: str) -> Response | None:
+        if req.path != "/alarms.json":
+            return None
+        raw = (req.query.get("since") or [""])[-1].strip()
+        since = open311.parse_time(raw, "since", self.tz) if raw else None
+        alarms = self.shuffle(self.board.alarms(since), mode, SensorBoard.previous_version)
+        res = json_response(200, {"alarms": alarms})
+        return conditional(req, res, self.board.last_modified())
