@@ -143,7 +143,7 @@ def test_generation_is_deterministic_and_regeneration_replaces(
 ) -> None:
     """On every backend: the same seed gives the same map; regenerating replaces, a new seed differs."""
 
-    def snapshot() -> dict[str, bytes]:
+    def snapshot() -> dict[str, bytes | None]:
         with session_factory() as session:
             rows = session.execute(
                 select(AdminUnit.code, AdminUnit.geometry).where(AdminUnit.level != "grid")
