@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import click
+import redis
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from data import migrate as migrations
@@ -15,7 +16,30 @@ from data.geo.generate import generate as generate_units
 from data.geo.load import load_file
 from data.geo.reference import read_districts
 from data.models.places import LEVELS
+from data.redis_server import connect
 from data.settings import Settings
+from layers import versions
+
+
+def announce_units_changed(settings: Settings) -> None:
+    """Bump the ``units`` layer version if a Redis is running, so workers' locators and the maps reload.
+
+    Best effort: with no Redis configured and no embedded server answering there is nothing to tell.
+    """
+    if settings.redis_url:
+        url = settings.redis_url
+    elif settings.embedded_redis_socket.exists():
+        url = f"unix://{settings.embedded_redis_socket}"
+    else:
+        return
+    try:
+        conn = connect(url, socket_timeout=2)
+        try:
+            versions.bump(conn, ["units"])
+        finally:
+            conn.close()
+    except redis.RedisError as exc:
+        click.echo(f"note: could not tell Redis that the units changed ({exc})", err=True)
 
 
 @click.group()
@@ -68,6 +92,7 @@ def generate(
         f"{stats.grids} grids, {stats.staff} grid staff in {stats.seconds:.1f} s "
         "(street, community and grid boundaries are synthetic)"
     )
+    announce_units_changed(settings)
     if stats.skipped_communities:
         click.echo(f"skipped {stats.skipped_communities} communities whose street is not listed", err=True)
 
@@ -89,6 +114,7 @@ def load(settings: Settings, file: Path, level: str) -> None:
         click.echo(line)
     if not report.ok:
         raise SystemExit(1)
+    announce_units_changed(settings)
 
 
 @geo.command("export")

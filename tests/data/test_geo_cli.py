@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import redis
 import shapely
 from click.testing import CliRunner
 
 from gridcc.cli import main
+from layers import versions
 
 
 def _env(database_url: str, tmp_path: Path) -> dict[str, str]:
@@ -63,3 +65,15 @@ def test_generate_refuses_an_unknown_district(database_url: str, tmp_path: Path)
     )
     assert result.exit_code == 2
     assert "123456" in result.output
+
+
+def test_generate_bumps_the_units_layer_version(
+    database_url: str, tmp_path: Path, redis_url: str, redis_conn: redis.Redis
+) -> None:
+    before = versions.read(redis_conn)["units"]
+    env = {**_env(database_url, tmp_path), "GRIDCC_REDIS_URL": redis_url}
+    result = CliRunner().invoke(
+        main, ["geo", "generate", "--district", "500153", "--grids-per-community", "1"], env=env
+    )
+    assert result.exit_code == 0, result.output
+    assert versions.read(redis_conn)["units"] == before + 1
