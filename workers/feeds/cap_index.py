@@ -9,13 +9,14 @@ CAP documents. :func:`parse_index` returns those links in document order, withou
 
 The index is parsed by :mod:`workers.feeds.xmlsafe` like any other feed document. Only ``http`` and
 ``https`` links are returned (a ``file:`` or ``ftp:`` link in an index would make the fetcher read
-what the document chooses); relative links are resolved against ``base_url`` when one is given and
-dropped otherwise.
+what the document chooses). Relative links are resolved against ``base_url`` when one is given, and
+returned as they are otherwise (the caller resolves them against the index's URL).
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET  # noqa: S405 - only the Element type; parsing is in xmlsafe
+from collections.abc import Iterator
 from urllib.parse import urljoin, urlsplit
 
 from . import xmlsafe
@@ -62,11 +63,11 @@ def _atom_links(root: ET.Element) -> list[str]:
     out: list[str] = []
     for entry in xmlsafe.children(root, "entry"):
         links = [link for link in xmlsafe.children(entry, "link") if (link.get("href") or "").strip()]
-        chosen = (
-            next((lk for lk in links if any(t in (lk.get("type") or "").lower() for t in _CAP_TYPES)), None)
-            or next((lk for lk in links if (lk.get("rel") or "alternate") == "alternate"), None)
-            or (links[0] if links else None)
-        )
+        chosen = _first(lk for lk in links if any(t in (lk.get("type") or "").lower() for t in _CAP_TYPES))
+        if chosen is None:  # (an Element with no children is falsy: compare with None, never use `or`)
+            chosen = _first(lk for lk in links if (lk.get("rel") or "alternate") == "alternate")
+        if chosen is None:
+            chosen = _first(iter(links))
         if chosen is not None:
             out.append((chosen.get("href") or "").strip())
     return out
@@ -89,9 +90,15 @@ def _rss_links(root: ET.Element) -> list[str]:
     return out
 
 
+def _first(elements: Iterator[ET.Element]) -> ET.Element | None:
+    return next(elements, None)
+
+
 def _absolute(href: str, base_url: str | None) -> str | None:
     url = urljoin(base_url, href) if base_url else href
     parts = urlsplit(url)
+    if not parts.scheme and not base_url:
+        return url  # relative: for the caller to resolve against the index URL
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return None
     return url

@@ -1,0 +1,59 @@
+"""``gridcc feeds parse``: parse a saved feed payload offline and print the normalised records.
+
+Registered on the ``feeds`` group by the entry point (``feeds.add_command(parse)``). Nothing is
+fetched and nothing is stored: the file is read, parsed exactly as ``poll_feed`` would parse it, and
+printed as JSON lines (``ensure_ascii=False``):
+
+- stdout: one object per case or alert (times ISO-8601 UTC, geometry GeoJSON); for a CAP ATOM/RSS
+  index, one ``{"index_link": …}`` per CAP document it names;
+- stderr: one object per rejected record or document, with its ``reason`` (and an Open311 error
+  document as ``{"feed_error": …}``).
+
+Exit status: 0 everything parsed; 1 something was rejected or the feed sent an error document;
+2 the file could not be read at all.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from workers.feeds.parsers import PROTOCOLS
+from workers.feeds.parsers import parse as parse_document
+
+EXIT_OK, EXIT_REJECTED, EXIT_UNREADABLE = 0, 1, 2
+
+
+@click.command("parse")
+@click.option("--protocol", required=True, type=click.Choice(PROTOCOLS), help="The feed's protocol.")
+@click.argument("file", type=click.Path(path_type=Path))
+def parse(protocol: str, file: Path) -> None:
+    """Parse a saved feed payload FILE and print its normalised records as JSON lines."""
+    try:
+        body = file.read_bytes()
+    except OSError as exc:
+        _err({"file": str(file), "reason": f"cannot read file: {exc.strerror or exc}"})
+        raise SystemExit(EXIT_UNREADABLE) from None
+    result = parse_document(protocol, body)
+    for link in result.index_links:
+        _out({"index_link": link})
+    for case in result.cases:
+        _out(case.to_json())
+    for alert in result.alerts:
+        _out(alert.to_json())
+    if result.feed_error is not None:
+        _err({"feed_error": result.feed_error})
+    for rejection in result.rejections:
+        _err(rejection.to_json())
+    raise SystemExit(EXIT_REJECTED if result.rejections or result.feed_error is not None else EXIT_OK)
+
+
+def _out(obj: dict[str, Any]) -> None:
+    click.echo(json.dumps(obj, ensure_ascii=False))
+
+
+def _err(obj: dict[str, Any]) -> None:
+    click.echo(json.dumps(obj, ensure_ascii=False), err=True)

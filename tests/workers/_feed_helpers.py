@@ -1,0 +1,49 @@
+"""Shared bits of the parser tests: fixture paths and a local HTTP server that records every request."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+CONFORMANCE = FIXTURES / "conformance"
+FEEDS = FIXTURES / "feeds"
+
+
+def conformance(name: str) -> bytes:
+    return (CONFORMANCE / name).read_bytes()
+
+
+def feed(name: str) -> bytes:
+    return (FEEDS / name).read_bytes()
+
+
+@contextmanager
+def recording_server() -> Iterator[tuple[str, list[str]]]:
+    """A real HTTP server on 127.0.0.1; yields (base URL, list of request paths it received)."""
+    seen: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            seen.append(self.path)
+            body = b'<!ENTITY send "LEAKED-OVER-HTTP">'
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
