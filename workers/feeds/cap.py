@@ -87,7 +87,7 @@ def reference_ids(references: str) -> tuple[str, ...]:
 @lru_cache(maxsize=2)
 def schema(ns: str = CAP12) -> xmlschema.XMLSchema:
     """The OASIS XSD for a CAP namespace, loaded once per process from the package (never the web)."""
-    source = resources.files("workers.feeds").joinpath("schemas", _SCHEMA_FILES[ns])
+    source = resources.files("workers.feeds.schemas").joinpath(_SCHEMA_FILES[ns])
     with resources.as_file(source) as path:
         return xmlschema.XMLSchema(str(path), allow="sandbox")
 

@@ -1,0 +1,1 @@
+"""The OASIS CAP XML schemas (package data; see PROVENANCE.md)."""
