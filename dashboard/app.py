@@ -1,0 +1,109 @@
+"""The Dash app factory: ``create_app(settings)``. Nothing is created at import time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+import dash
+import dash_mantine_components as dmc
+from dash import Input, Output, State, dcc, html
+
+from data.settings import Settings
+
+from .components.map import register_map_callbacks
+from .i18n import lang_from_query, t
+from .pages import PageContext, PageRegistry, default_pages
+from .routes import register_routes
+from .scope import current_scope
+from .services import install, services
+
+ASSETS = Path(__file__).parent / "assets"
+
+INDEX = """<!DOCTYPE html>
+<html lang="zh-CN">
+    <head>
+        {%metas%}
+        <title>{%title%}</title>
+        {%favicon%}
+        {%css%}
+    </head>
+    <body style="background:#070b14">
+        {%app_entry%}
+        <footer>
+            {%config%}
+            {%scripts%}
+            {%renderer%}
+        </footer>
+    </body>
+</html>"""
+
+
+def create_app(settings: Settings, pages: PageRegistry | None = None) -> dash.Dash:
+    """The dashboard. Its connections are made lazily and kept on ``app.server.extensions["gridcc"]``."""
+    app = dash.Dash(
+        __name__,
+        title=t("app_title", settings.language),
+        update_title="",
+        assets_folder=str(ASSETS),
+        serve_locally=True,
+        suppress_callback_exceptions=True,
+        index_string=INDEX,
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+    )
+    app.scripts.config.serve_locally = True
+    app.css.config.serve_locally = True
+    server = app.server
+    server.config["SECRET_KEY"] = settings.effective_secret_key()
+    install(server, settings)
+    register_routes(server)
+    registry = pages or PageRegistry(default_pages())
+    server.extensions["gridcc_pages"] = registry
+
+    app.layout = dmc.MantineProvider(
+        html.Div(
+            [
+                dcc.Location(id="gridcc-url", refresh=False),
+                html.Div(id="gridcc-page"),
+            ]
+        ),
+        forceColorScheme="dark",
+    )
+
+    @app.callback(
+        Output("gridcc-page", "children"),
+        Input("gridcc-url", "pathname"),
+        State("gridcc-url", "search"),
+    )
+    def route(pathname: str | None, search: str | None) -> Any:
+        query = dict(parse_qsl((search or "").lstrip("?")))
+        lang = lang_from_query(query, settings.language)
+        prefix = app.config.requests_pathname_prefix or "/"
+        path = "/" + (pathname or "/")[len(prefix) :] if (pathname or "").startswith(prefix) else pathname
+        found = registry.resolve(path or "/")
+        if found is None:
+            return html.Div(
+                [html.H2(t("not_found", lang)), html.A(t("back_home", lang), href=prefix)],
+                className="gridcc-not-found",
+            )
+        page, params = found
+        ctx = PageContext(
+            settings=settings,
+            services=services(),
+            scope=current_scope(),
+            lang=lang,
+            path_params=params,
+            query=query,
+            base_path=prefix,
+        )
+        return page.layout(ctx)
+
+    app.clientside_callback(
+        "function (search) { var en = /[?&]lang=en/i.test(search || '');"
+        " document.documentElement.lang = en ? 'en' : 'zh-CN'; return window.dash_clientside.no_update; }",
+        Output("gridcc-url", "hash"),
+        Input("gridcc-url", "search"),
+    )
+    register_map_callbacks(app)
+    return app

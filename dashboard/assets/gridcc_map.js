@@ -1,0 +1,453 @@
+/*
+ * gridcc map: dash-leaflet style/point/popup functions (window.gridcc.map) and the map's clientside
+ * callbacks (window.dash_clientside.gridcc).
+ *
+ * Safety rule: every string from the server may come from a department feed. It is put into the page
+ * with textContent only (never innerHTML), so "<img src=x onerror=alert(1)>" shows as those characters.
+ */
+(function () {
+    "use strict";
+
+    // ---------------------------------------------------------------- DOM helpers (text only)
+    function el(tag, className, text) {
+        const node = document.createElement(tag);
+        if (className) node.className = className;
+        if (text !== undefined && text !== null) node.textContent = String(text);
+        return node;
+    }
+
+    function row(parent, label, value, className) {
+        if (value === undefined || value === null || value === "") return;
+        const line = el("div", "popup-row" + (className ? " " + className : ""));
+        line.appendChild(el("span", "popup-label", label));
+        line.appendChild(el("span", "popup-value", value));
+        parent.appendChild(line);
+    }
+
+    function fmtTime(epoch, hideout) {
+        if (epoch === undefined || epoch === null) return "";
+        const lang = hideout && hideout.strings && hideout.strings.open === "Open" ? "en-GB" : "zh-CN";
+        try {
+            return new Date(epoch * 1000).toLocaleString(lang, {
+                timeZone: (hideout && hideout.tz) || "Asia/Shanghai",
+                month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false,
+            });
+        } catch (e) {
+            return new Date(epoch * 1000).toISOString();
+        }
+    }
+
+    function strings(context) {
+        return (context && context.hideout && context.hideout.strings) || {states: {}};
+    }
+
+    // ---------------------------------------------------------------- units (fill by open cases)
+    function unitCounts(feature, hideout) {
+        const counts = (hideout && hideout.counts) || {};
+        return counts[feature.properties.code] || {open: 0, overdue: 0};
+    }
+
+    function unitStyle(feature, context) {
+        const h = context.hideout || {};
+        const c = unitCounts(feature, h);
+        const breaks = h.breaks || [0];
+        let k = 0;
+        for (let i = 0; i < breaks.length; i++) if (c.open >= breaks[i]) k = i;
+        const late = c.overdue > 0;
+        return {
+            className: "unit unit-" + h.level + (late ? " has-overdue" : ""),
+            fillColor: (h.colours || ["#1a2436"])[k],
+            fillOpacity: 0.62,
+            color: late ? h.overdue || "#ff5a5f" : "#6f8bbd",
+            weight: late ? 2.5 : 1.2,
+            opacity: 0.95,
+        };
+    }
+
+    function unitEach(feature, layer, context) {
+        const h = context.hideout || {};
+        const s = h.strings || {};
+        const p = feature.properties;
+        const c = unitCounts(feature, h);
+        const box = el("div", "unit-label-inner");
+        box.appendChild(el("div", "name", p.name));
+        if (c.open > 0) {
+            let text = s.open + " " + c.open;
+            if (c.overdue > 0) text += " · " + s.overdue + " " + c.overdue;
+            box.appendChild(el("div", "counts" + (c.overdue > 0 ? " has-overdue" : ""), text));
+        }
+        layer.bindTooltip(box, {
+            permanent: true,
+            direction: "center",
+            className: "unit-label unit-label-" + h.level,
+            interactive: false,
+            opacity: 1,
+        });
+        if (Array.isArray(p.label) && p.label.length === 2) {
+            const at = L.latLng(p.label[1], p.label[0]);
+            layer.on("add", function () {
+                layer.openTooltip(at);
+            });
+        }
+    }
+
+    // ---------------------------------------------------------------- cases
+    function caseColour(p, palette) {
+        if (p.overdue) return palette.overdue;
+        if (p.due_soon) return palette.due_soon;
+        return palette[p.status] || palette.accepted;
+    }
+
+    function casePopup(p, context) {
+        const s = strings(context);
+        const box = el("div", "gridcc-popup case");
+        const head = el("div", "popup-title", p.title || s.case_no + " " + p.id);
+        box.appendChild(head);
+        const flags = el("div", "popup-flags");
+        if (p.overdue) flags.appendChild(el("span", "flag overdue", s.overdue));
+        else if (p.due_soon) flags.appendChild(el("span", "flag due-soon", s.due_soon));
+        if (p.supervision === "yellow") flags.appendChild(el("span", "flag card-yellow", s.supervision_yellow));
+        if (p.supervision === "red") flags.appendChild(el("span", "flag card-red", s.supervision_red));
+        if (flags.childNodes.length) box.appendChild(flags);
+        row(box, s.status, (s.states || {})[p.status] || p.status);
+        row(box, s.category, p.category);
+        row(box, s.address, p.address);
+        row(box, s.deadline, fmtTime(p.deadline, context.hideout));
+        row(box, s.held_at, s["level_" + p.level]);
+        const link = el("a", "popup-link", s.open_case);
+        link.href = "/cases/" + encodeURIComponent(String(Number(p.id)));
+        box.appendChild(link);
+        return box;
+    }
+
+    function casePoint(feature, latlng, context) {
+        const p = feature.properties;
+        const h = context.hideout || {};
+        const palette = h.cases || {};
+        const card = p.supervision === "red" ? "#ff1f1f" : p.supervision === "yellow" ? "#ffd21f" : "#0b1220";
+        const marker = L.circleMarker(latlng, {
+            radius: p.overdue ? 8.5 : 7,
+            color: card,
+            weight: p.supervision && p.supervision !== "none" ? 3 : 1.5,
+            fillColor: caseColour(p, palette),
+            fillOpacity: 0.95,
+            pane: context.pane || "markerPane",
+            className: "case-marker" + (p.overdue ? " overdue" : ""),
+        });
+        marker.bindTooltip(el("span", "", p.title || "#" + p.id), {direction: "top", className: "case-tip"});
+        marker.bindPopup(function () {
+            return casePopup(p, context);
+        }, {className: "gridcc-leaflet-popup", maxWidth: 380});
+        return marker;
+    }
+
+    function caseCluster(feature, latlng, index, context) {
+        const p = feature.properties;
+        const n = p.point_count;
+        let late = 0;
+        if (index && n <= 5000) {
+            const leaves = index.getLeaves(p.cluster_id, Infinity);
+            for (let i = 0; i < leaves.length; i++) if (leaves[i].properties.overdue) late++;
+        }
+        const size = n < 10 ? 38 : n < 100 ? 46 : n < 1000 ? 54 : 62;
+        const inner = el("div", "cluster-inner");
+        inner.appendChild(el("span", "cluster-count", p.point_count_abbreviated));
+        if (late > 0) inner.appendChild(el("span", "cluster-late", late));
+        return L.marker(latlng, {
+            icon: L.divIcon({
+                html: inner,
+                className: "case-cluster" + (late > 0 ? " has-overdue" : ""),
+                iconSize: L.point(size, size),
+            }),
+            pane: "markerPane",
+        });
+    }
+
+    // ---------------------------------------------------------------- alerts
+    function signalHex(p, h) {
+        return ((h && h.signals) || {})[p.colour] || "#c9d1e0";
+    }
+
+    function alertStyle(feature, context) {
+        const p = feature.properties;
+        const c = signalHex(p, context.hideout);
+        return {
+            color: c,
+            weight: 3,
+            fillColor: c,
+            fillOpacity: 0.16,
+            dashArray: p.state === "new" ? "10 6" : null,
+            className: "alert-area" + (p.state === "new" ? " alert-new" : ""),
+        };
+    }
+
+    function alertPoint(feature, latlng, context) {
+        const p = feature.properties;
+        const c = signalHex(p, context.hideout);
+        return L.circleMarker(latlng, {
+            radius: 12,
+            color: "#0b1220",
+            weight: 2,
+            fillColor: c,
+            fillOpacity: 0.95,
+            pane: context.pane || "markerPane",
+            className: "alert-point" + (p.state === "new" ? " alert-new" : ""),
+        });
+    }
+
+    function alertPopup(p, context) {
+        const s = strings(context);
+        const box = el("div", "gridcc-popup alert");
+        const head = el("div", "popup-title", p.headline || p.event);
+        head.style.borderLeftColor = signalHex(p, context.hideout);
+        box.appendChild(head);
+        const flags = el("div", "popup-flags");
+        if (p.colour) flags.appendChild(el("span", "flag signal-" + p.colour, s["signal_" + p.colour] || p.colour));
+        if (p.state) flags.appendChild(el("span", "flag state", s["alert_" + p.state] || p.state));
+        box.appendChild(flags);
+        row(box, s.address, p.area_desc);
+        row(box, s.onset, fmtTime(p.onset, context.hideout));
+        row(box, s.expires, fmtTime(p.expires, context.hideout));
+        const grids = Array.isArray(p.grids) ? p.grids : [];
+        if (grids.length) {
+            box.appendChild(el("div", "popup-subtitle", s.covered_grids + "（" + (p.grid_count || grids.length) + "）"));
+            const list = el("ul", "popup-grids");
+            grids.forEach(function (g) {
+                const item = el("li", "", g.name + " " + g.code);
+                (g.workers || []).forEach(function (w) {
+                    item.appendChild(el("div", "worker", (s["role_" + w.role] || w.role) + " " + w.name + " " + w.phone));
+                });
+                list.appendChild(item);
+            });
+            box.appendChild(list);
+            if (p.grid_count > grids.length) box.appendChild(el("div", "popup-more", s.more_grids.replace("{n}", p.grid_count)));
+        }
+        return box;
+    }
+
+    function alertEach(feature, layer, context) {
+        const p = feature.properties;
+        const s = strings(context);
+        layer.bindTooltip(el("span", "", (s["signal_" + p.colour] || "") + " " + (p.event || p.headline || "")), {
+            direction: "top",
+            className: "alert-tip",
+            sticky: true,
+        });
+        layer.bindPopup(function () {
+            return alertPopup(p, context);
+        }, {className: "gridcc-leaflet-popup", maxWidth: 420});
+    }
+
+    // ---------------------------------------------------------------- risks
+    function riskPoint(feature, latlng, context) {
+        const p = feature.properties;
+        const s = strings(context);
+        const marker = L.marker(latlng, {
+            icon: L.divIcon({
+                html: el("div", "risk-diamond"),
+                className: "risk-marker risk-" + p.level + (p.overdue ? " overdue" : ""),
+                iconSize: L.point(22, 22),
+            }),
+            pane: context.pane || "markerPane",
+        });
+        marker.bindTooltip(el("span", "", p.title), {direction: "top", className: "risk-tip"});
+        marker.bindPopup(function () {
+            const box = el("div", "gridcc-popup risk");
+            box.appendChild(el("div", "popup-title", p.title));
+            const flags = el("div", "popup-flags");
+            flags.appendChild(el("span", "flag risk-" + p.level, s["risk_" + p.level] || p.level));
+            if (p.overdue) flags.appendChild(el("span", "flag overdue", s.overdue));
+            box.appendChild(flags);
+            row(box, s.category, s["risk_" + p.kind] || p.kind);
+            row(box, s.owner, p.owner);
+            row(box, s.close_by, fmtTime(p.due, context.hideout));
+            return box;
+        }, {className: "gridcc-leaflet-popup", maxWidth: 360});
+        return marker;
+    }
+
+    function noop() {}
+
+    window.gridcc = Object.assign(window.gridcc || {}, {
+        map: {unitStyle, unitEach, casePoint, caseCluster, alertStyle, alertPoint, alertEach, riskPoint, noop},
+    });
+
+    // ---------------------------------------------------------------- clientside callbacks
+    const LEVELS = ["district", "street", "community", "grid"];
+    const inflight = {};
+    const pending = {}; // a map whose last refresh failed: the next tick retries even if versions are equal
+
+    function noUpdate() {
+        return window.dash_clientside.no_update;
+    }
+
+    async function fetchTimeout(url, ms, init) {
+        const ctrl = new AbortController();
+        const timer = setTimeout(function () {
+            ctrl.abort();
+        }, ms);
+        try {
+            return await fetch(url, Object.assign({signal: ctrl.signal, credentials: "same-origin"}, init || {}));
+        } finally {
+            clearTimeout(timer);
+        }
+    }
+
+    // Load a URL into the browser cache before handing it to a layer: the layer then reads it at once,
+    // and a failed fetch (server restarting, network down) never reaches the layer.
+    async function prefetch(url) {
+        const r = await fetchTimeout(url, 20000);
+        if (!r.ok) throw new Error(url + ": HTTP " + r.status);
+        await r.arrayBuffer();
+        return url;
+    }
+
+    async function fetchJSON(url) {
+        const r = await fetchTimeout(url, 20000);
+        if (!r.ok) throw new Error(url + ": HTTP " + r.status);
+        return r.json();
+    }
+
+    function sameVersions(a, b) {
+        a = a || {};
+        b = b || {};
+        const keys = Object.keys(Object.assign({}, a, b));
+        for (let i = 0; i < keys.length; i++) if (a[keys[i]] !== b[keys[i]]) return false;
+        return true;
+    }
+
+    function base(config) {
+        const b = (config && config.base) || "/";
+        return b.endsWith("/") ? b : b + "/";
+    }
+
+    function query(params) {
+        const parts = [];
+        Object.keys(params || {}).sort().forEach(function (k) {
+            if (params[k] !== "" && params[k] !== null && params[k] !== undefined) {
+                parts.push(encodeURIComponent(k) + "=" + encodeURIComponent(params[k]));
+            }
+        });
+        return parts.join("&");
+    }
+
+    function viewBox(bounds) {
+        // dash-leaflet reports bounds as [[south, west], [north, east]]
+        if (Array.isArray(bounds) && bounds.length === 2) {
+            return {west: bounds[0][1], south: bounds[0][0], east: bounds[1][1], north: bounds[1][0]};
+        }
+        if (bounds && bounds._southWest) {
+            return {west: bounds._southWest.lng, south: bounds._southWest.lat, east: bounds._northEast.lng, north: bounds._northEast.lat};
+        }
+        return null;
+    }
+
+    function snapped(box, snap) {
+        const down = function (v) { return (Math.floor(v / snap) * snap).toFixed(4); };
+        const up = function (v) { return (Math.ceil(v / snap) * snap).toFixed(4); };
+        return [down(Math.max(box.west, -180)), down(Math.max(box.south, -90)), up(Math.min(box.east, 180)), up(Math.min(box.north, 90))].join(",");
+    }
+
+    function levelAt(zoom, lod) {
+        if (zoom >= lod.grid) return "grid";
+        if (zoom >= lod.community) return "community";
+        if (zoom >= lod.street) return "street";
+        return "district";
+    }
+
+    // Swap in the URLs that changed, each only after it loaded; on failure keep the old one and retry.
+    async function swap(mapName, wanted, current) {
+        const results = await Promise.all(wanted.map(function (url, i) {
+            if (url === current[i]) return Promise.resolve(noUpdate());
+            if (url === null) return Promise.resolve(null);
+            return prefetch(url).catch(function () {
+                pending[mapName] = true;
+                return noUpdate();
+            });
+        }));
+        return results;
+    }
+
+    window.dash_clientside = Object.assign({}, window.dash_clientside, {
+        gridcc: {
+            // 1 s tick: one request for every layer version; a new store object only when one changed
+            // (or when the last refresh failed). Errors are swallowed: the interval keeps ticking.
+            tick: async function (n, store) {
+                const name = (store && store.map) || "map";
+                if (inflight[name]) return noUpdate();
+                inflight[name] = true;
+                try {
+                    const r = await fetchTimeout(base(store) + "api/versions", 4000, {cache: "no-store"});
+                    if (!r.ok) return noUpdate();
+                    const versions = await r.json();
+                    if (store && sameVersions(store.versions, versions) && !pending[name]) return noUpdate();
+                    pending[name] = false;
+                    return {map: name, base: store && store.base, versions: versions, at: Date.now()};
+                } catch (e) {
+                    return noUpdate();
+                } finally {
+                    inflight[name] = false;
+                }
+            },
+
+            // Level of detail by zoom: which unit levels are loaded, and grids by viewport bbox.
+            lod: async function (zoom, bounds, store, config, du, su, cu, gu, className) {
+                const keep = [noUpdate(), noUpdate(), noUpdate(), noUpdate(), noUpdate()];
+                if (zoom === undefined || zoom === null || !config) return keep;
+                const name = config.map;
+                const v = ((store && store.versions) || {}).units || 0;
+                const level = levelAt(zoom, config.lod);
+                const depth = LEVELS.indexOf(level);
+                const root = base(config) + "layers/";
+                const wanted = [
+                    root + "units/district.pbf?v=" + v,
+                    depth >= 1 ? root + "units/street.pbf?v=" + v : null,
+                    depth >= 2 ? root + "units/community.pbf?v=" + v : null,
+                    null,
+                ];
+                if (depth >= 3) {
+                    const box = viewBox(bounds);
+                    if (box) wanted[3] = root + "grids.pbf?" + query({bbox: snapped(box, config.snap), v: v});
+                    else wanted[3] = gu || null;
+                }
+                const urls = await swap(name, wanted, [du, su, cu, gu]);
+                let cls = "gridcc-map-wrap lod-" + level;
+                if (zoom >= config.lod.grid_labels) cls += " labels-grid";
+                urls.push(cls === className ? noUpdate() : cls);
+                return urls;
+            },
+
+            // Per-unit open/overdue counts into each unit layer's hideout, when the cases version moved.
+            counts: async function (store, config, hd, hs, hc, hg) {
+                const hideouts = [hd, hs, hc, hg];
+                const keep = [noUpdate(), noUpdate(), noUpdate(), noUpdate()];
+                if (!store || !store.versions || !config) return keep;
+                const v = store.versions.cases || 0;
+                if (hideouts.every(function (h) { return h && h.v === v; })) return keep;
+                try {
+                    const root = base(config) + "layers/counts/";
+                    const all = await Promise.all(LEVELS.map(function (lv) { return fetchJSON(root + lv + ".json?v=" + v); }));
+                    return hideouts.map(function (h, i) { return Object.assign({}, h, {counts: all[i], v: v}); });
+                } catch (e) {
+                    pending[config.map] = true;
+                    return keep;
+                }
+            },
+
+            // Cases, alerts and risks: a new versioned URL when their version (or the case filters) changed.
+            layers: async function (store, config, cu, au, ru) {
+                if (!store || !store.versions || !config) return [noUpdate(), noUpdate(), noUpdate()];
+                const v = store.versions;
+                const root = base(config) + "layers/";
+                const on = config.layers || {};
+                const filters = query(config.filters || {});
+                const wanted = [
+                    on.cases ? root + "cases.pbf?v=" + (v.cases || 0) + (filters ? "&" + filters : "") : null,
+                    on.alerts ? root + "alerts.json?v=" + (v.alerts || 0) : null,
+                    on.risks ? root + "risks.json?v=" + (v.risks || 0) : null,
+                ];
+                return swap(config.map, wanted, [cu, au, ru]);
+            },
+        },
+    });
+})();

@@ -1,0 +1,1 @@
+"""Reusable Dash components (the map first)."""

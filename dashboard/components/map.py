@@ -1,0 +1,325 @@
+"""The shared map: units by level of detail, open cases clustered, alerts, risks, legend, live updates.
+
+Use :func:`map_view` in a page and call :func:`register_map_callbacks` once per app (``create_app`` does).
+Component ids are dicts ``{"part": ..., "map": name}``, so several maps can live on one page and the
+clientside callbacks (``assets/gridcc_map.js``) serve them all through ``MATCH``.
+
+What travels where (DESIGN §6):
+
+* static geometry: ``/layers/units/<level>.pbf?v=<units version>`` and, for grids, by viewport bbox
+  (``/layers/grids.pbf``), chosen in the browser from the zoom (no server round trip for the choice);
+* what changes: the per-unit counts in the unit layers' ``hideout``; cases, alerts and risks from
+  versioned URLs that the 1 s tick changes only when the layer's version changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import dash_leaflet as dl
+from dash import ClientsideFunction, Input, Output, State, dcc, html
+from dash.dependencies import MATCH
+from dash_extensions.javascript import Namespace
+
+from layers.cases import CaseFilters
+
+from ..i18n import js_strings, t
+
+JS = Namespace("gridcc", "map")
+UNIT_LEVELS = ("district", "street", "community", "grid")
+
+# Fill of a unit by its number of open cases: the lower bound of each class and its colour.
+FILL_BREAKS = (0, 1, 3, 6, 11, 21)
+FILL_COLOURS = ("#1a2436", "#1d4f73", "#2b7bb0", "#d8a31a", "#ec7a1c", "#e23b3b")
+OVERDUE_OUTLINE = "#ff5a5f"
+# 蓝 黄 橙 红: the Chinese warning signal colours.
+SIGNAL_COLOURS = {"blue": "#2f8cff", "yellow": "#ffd21f", "orange": "#ff8a00", "red": "#ff2e2e"}
+CASE_COLOURS = {
+    "overdue": "#ff3b3b",
+    "due_soon": "#ffa31a",
+    "reported": "#a7b4c6",
+    "accepted": "#38b6ff",
+    "assigned": "#38b6ff",
+    "in_progress": "#3ddc84",
+    "returned": "#c77dff",
+}
+# Zoom at which each level becomes the one drawn filled (below the first: districts).
+LOD = {"street": 9, "community": 12, "grid": 14, "grid_labels": 16}
+GRID_SNAP = 0.02  # degrees: viewport bboxes are snapped outwards so small pans reuse the same URL
+CLUSTER = {"radius": 70, "maxZoom": 16, "minPoints": 3}
+
+
+@dataclass(frozen=True)
+class MapOptions:
+    """What a page wants from the map."""
+
+    cases: bool = True
+    alerts: bool = True
+    risks: bool = True
+    legend: bool = True
+    layer_control: bool = True
+    live: bool = True  # the 1 s version tick
+    title: str | None = None  # shown top-left when given
+    case_filters: CaseFilters = field(default_factory=CaseFilters)
+    tick_ms: int = 1000
+
+
+def map_id(name: str, part: str) -> dict[str, str]:
+    return {"part": part, "map": name}
+
+
+def _filters_dict(filters: CaseFilters) -> dict[str, str]:
+    out = {
+        "street": filters.street or "",
+        "category": filters.category or "",
+        "department": filters.department or "",
+    }
+    out["status"] = ",".join(filters.statuses)
+    return {k: v for k, v in out.items() if v}
+
+
+def _legend(lang: str) -> html.Div:
+    fill_rows = []
+    for i, colour in enumerate(FILL_COLOURS):
+        low = FILL_BREAKS[i]
+        high = FILL_BREAKS[i + 1] - 1 if i + 1 < len(FILL_BREAKS) else None
+        text = str(low) if high == low else (f"{low}–{high}" if high is not None else f"≥{low}")
+        fill_rows.append(
+            html.Div(
+                [html.Span(className="swatch", style={"background": colour}), html.Span(text)],
+                className="row",
+            )
+        )
+    case_rows = [
+        ("overdue", t("overdue", lang)),
+        ("due_soon", t("due_soon", lang)),
+        ("in_progress", t("on_time", lang)),
+        ("reported", js_strings(lang)["states"]["reported"]),  # type: ignore[index]
+    ]
+    return html.Div(
+        [
+            html.Div(t("legend_fill", lang), className="legend-title"),
+            html.Div(fill_rows, className="legend-fill"),
+            html.Div(
+                [
+                    html.Span(className="swatch outline", style={"borderColor": OVERDUE_OUTLINE}),
+                    html.Span(t("legend_overdue_outline", lang)),
+                ],
+                className="row",
+            ),
+            html.Div(t("legend_cases", lang), className="legend-title"),
+            html.Div(
+                [
+                    html.Div(
+                        [html.Span(className="dot", style={"background": CASE_COLOURS[k]}), html.Span(text)],
+                        className="row",
+                    )
+                    for k, text in case_rows
+                ],
+                className="legend-cases",
+            ),
+            html.Div(t("legend_alerts", lang), className="legend-title"),
+            html.Div(
+                [
+                    html.Div(
+                        [
+                            html.Span(className="swatch", style={"background": hexa}),
+                            html.Span(t(f"signal_{name}", lang)),
+                        ],
+                        className="row",
+                    )
+                    for name, hexa in SIGNAL_COLOURS.items()
+                ],
+                className="legend-signals",
+            ),
+        ],
+        className="gridcc-legend",
+    )
+
+
+def _unit_layer(name: str, level: str, lang: str, tz: str) -> dl.GeoJSON:
+    return dl.GeoJSON(
+        id=map_id(name, f"units-{level}"),
+        url=None,
+        format="geobuf",
+        pane="gridcc-units",
+        style=JS("unitStyle"),
+        onEachFeature=JS("unitEach"),
+        zoomToBoundsOnClick=True,
+        hideout={
+            "level": level,
+            "counts": {},
+            "v": -1,
+            "breaks": list(FILL_BREAKS),
+            "colours": list(FILL_COLOURS),
+            "overdue": OVERDUE_OUTLINE,
+            "strings": js_strings(lang),
+            "tz": tz,
+        },
+    )
+
+
+def map_view(
+    name: str,
+    *,
+    bounds: Sequence[float] | None,
+    lang: str,
+    tz: str = "Asia/Shanghai",
+    versions: dict[str, int] | None = None,
+    synthetic: bool = True,
+    tile_url: str = "",
+    base_path: str = "/",
+    options: MapOptions | None = None,
+) -> html.Div:
+    """The map of one scope. ``bounds`` is (west, south, east, north) of the scope's units."""
+    options = options or MapOptions()
+    west, south, east, north = bounds or (105.7, 29.6, 106.3, 30.1)
+    strings = js_strings(lang)
+    common_hideout: dict[str, Any] = {
+        "strings": strings,
+        "tz": tz,
+        "signals": SIGNAL_COLOURS,
+        "cases": CASE_COLOURS,
+    }
+
+    units = [_unit_layer(name, level, lang, tz) for level in UNIT_LEVELS]
+    cases = dl.GeoJSON(
+        id=map_id(name, "cases"),
+        url=None,
+        format="geobuf",
+        pane="gridcc-cases",
+        cluster=True,
+        superClusterOptions=CLUSTER,
+        zoomToBoundsOnClick=True,
+        pointToLayer=JS("casePoint"),
+        clusterToLayer=JS("caseCluster"),
+        onEachFeature=JS("noop"),
+        hideout=common_hideout,
+    )
+    alerts = dl.GeoJSON(
+        id=map_id(name, "alerts"),
+        url=None,
+        pane="gridcc-alerts",
+        style=JS("alertStyle"),
+        pointToLayer=JS("alertPoint"),
+        onEachFeature=JS("alertEach"),
+        hideout=common_hideout,
+    )
+    risks = dl.GeoJSON(
+        id=map_id(name, "risks"),
+        url=None,
+        pane="gridcc-risks",
+        pointToLayer=JS("riskPoint"),
+        onEachFeature=JS("noop"),
+        hideout=common_hideout,
+    )
+    children: list[Any] = [
+        dl.Pane(name="gridcc-units", style={"zIndex": 350}),
+        dl.Pane(name="gridcc-alerts", style={"zIndex": 420}),
+        dl.Pane(name="gridcc-cases", style={"zIndex": 610}),
+        dl.Pane(name="gridcc-risks", style={"zIndex": 620}),
+    ]
+    if tile_url:
+        children.append(dl.TileLayer(url=tile_url, maxZoom=19))
+    unit_group = dl.LayerGroup(units)
+    if options.layer_control:
+        children.append(
+            dl.LayersControl(
+                [
+                    dl.Overlay(unit_group, name=t("layer_units", lang), checked=True),
+                    dl.Overlay(alerts, name=t("layer_alerts", lang), checked=options.alerts),
+                    dl.Overlay(cases, name=t("layer_cases", lang), checked=options.cases),
+                    dl.Overlay(risks, name=t("layer_risks", lang), checked=options.risks),
+                ],
+                position="topright",
+                collapsed=False,
+            )
+        )
+    else:
+        children += [unit_group, alerts, cases, risks]
+    children.append(dl.ZoomControl(position="bottomright"))
+
+    config = {
+        "map": name,
+        "base": base_path,
+        "lod": LOD,
+        "snap": GRID_SNAP,
+        "layers": {"cases": options.cases, "alerts": options.alerts, "risks": options.risks},
+        "filters": _filters_dict(options.case_filters),
+    }
+    overlays: list[Any] = []
+    if options.title:
+        overlays.append(html.Div(options.title, className="gridcc-map-title"))
+    if options.legend:
+        overlays.append(_legend(lang))
+    if synthetic:
+        overlays.append(html.Div(t("synthetic_note", lang), className="gridcc-synthetic-note"))
+    live: list[Any] = [
+        dcc.Store(
+            id=map_id(name, "versions"), data={"map": name, "base": base_path, "versions": versions or {}}
+        ),
+        dcc.Store(id=map_id(name, "config"), data=config),
+    ]
+    if options.live:
+        live.append(dcc.Interval(id=map_id(name, "tick"), interval=options.tick_ms))
+    return html.Div(
+        [
+            dl.Map(
+                children,
+                id=map_id(name, "map"),
+                bounds=[[south, west], [north, east]],
+                boundsOptions={"padding": [20, 20]},
+                zoomControl=False,
+                attributionControl=bool(tile_url),
+                maxZoom=18,
+                minZoom=5,
+                zoomSnap=0.5,
+                className="gridcc-leaflet",
+                style={"width": "100%", "height": "100%"},
+            ),
+            *overlays,
+            *live,
+        ],
+        id=map_id(name, "wrap"),
+        className="gridcc-map-wrap lod-street",
+    )
+
+
+def register_map_callbacks(app: Any) -> None:
+    """The map's clientside callbacks (all in the browser: they keep working while the server is down)."""
+
+    def mid(part: str) -> dict[str, Any]:
+        return {"part": part, "map": MATCH}
+
+    app.clientside_callback(
+        ClientsideFunction("gridcc", "tick"),
+        Output(mid("versions"), "data"),
+        Input(mid("tick"), "n_intervals"),
+        State(mid("versions"), "data"),
+    )
+    app.clientside_callback(
+        ClientsideFunction("gridcc", "lod"),
+        [Output(mid(f"units-{lv}"), "url") for lv in UNIT_LEVELS] + [Output(mid("wrap"), "className")],
+        Input(mid("map"), "zoom"),
+        Input(mid("map"), "bounds"),
+        Input(mid("versions"), "data"),
+        State(mid("config"), "data"),
+        [State(mid(f"units-{lv}"), "url") for lv in UNIT_LEVELS],
+        State(mid("wrap"), "className"),
+    )
+    app.clientside_callback(
+        ClientsideFunction("gridcc", "counts"),
+        [Output(mid(f"units-{lv}"), "hideout") for lv in UNIT_LEVELS],
+        Input(mid("versions"), "data"),
+        State(mid("config"), "data"),
+        [State(mid(f"units-{lv}"), "hideout") for lv in UNIT_LEVELS],
+    )
+    app.clientside_callback(
+        ClientsideFunction("gridcc", "layers"),
+        [Output(mid("cases"), "url"), Output(mid("alerts"), "url"), Output(mid("risks"), "url")],
+        Input(mid("versions"), "data"),
+        Input(mid("config"), "data"),
+        [State(mid("cases"), "url"), State(mid("alerts"), "url"), State(mid("risks"), "url")],
+    )

@@ -1,0 +1,172 @@
+"""Flask routes serving the map layers and the layer versions.
+
+Every route works through :func:`dashboard.scope.current_scope`. Payloads come from the Redis layer
+cache keyed by the layer's current version; a ``v=`` in the URL marks a versioned (cacheable) fetch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+import redis
+from flask import Blueprint, Flask, Response, jsonify, request
+from sqlalchemy.orm import Session
+
+from data.models.places import LEVELS
+from data.scope import AreaScope
+from layers import versions
+from layers.alerts import build_alerts
+from layers.cache import cached
+from layers.cases import CaseFilters, build_cases
+from layers.counts import unit_counts
+from layers.encoding import json_bytes
+from layers.risks import build_risks
+from layers.units import STATIC_LEVELS, BBox, build_units, grids_in_bbox
+
+from .scope import current_scope
+from .services import services
+
+GEOBUF = "application/x-protobuf"
+JSON = "application/json; charset=utf-8"
+IMMUTABLE = "public, max-age=86400, immutable"
+VERSIONED = "private, max-age=3600"
+SHORT = "private, max-age=60"
+REVALIDATE = "no-cache"
+
+
+def _bad(message: str) -> Response:
+    response = jsonify({"error": message})
+    response.status_code = 400
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _version(layer: str) -> int:
+    try:
+        return versions.read(services().redis)[layer]
+    except (redis.ConnectionError, redis.TimeoutError):
+        return 0
+
+
+def _payload(
+    layer: str,
+    params: str,
+    build: Callable[[Session, AreaScope], bytes],
+    mimetype: str,
+    versioned_policy: str,
+    ttl: int = 3600,
+) -> Response:
+    scope = current_scope()
+    svc = services()
+    version = _version(layer)
+
+    def run() -> bytes:
+        with svc.sessions() as session:
+            return build(session, scope)
+
+    try:
+        conn = svc.redis
+    except (redis.ConnectionError, redis.TimeoutError, RuntimeError):
+        body = run()
+    else:
+        body = cached(conn, layer, scope, version, params, run, ttl=ttl)
+    response = Response(body, mimetype=mimetype)
+    response.set_etag(hashlib.blake2b(body, digest_size=12).hexdigest())
+    response.headers["Cache-Control"] = versioned_policy if request.args.get("v") else REVALIDATE
+    response.headers["Vary"] = "Cookie"
+    response.make_conditional(request)
+    return response
+
+
+def make_blueprint() -> Blueprint:
+    bp = Blueprint("gridcc_layers", __name__)
+
+    @bp.get("/layers/units/<level>.pbf")
+    def units(level: str) -> Response:
+        if level not in STATIC_LEVELS:
+            hint = " (grids: /layers/grids.pbf?bbox=west,south,east,north)" if level == "grid" else ""
+            return _bad(f"unknown level {level!r}: one of {', '.join(STATIC_LEVELS)}{hint}")
+        return _payload(
+            "units",
+            level,
+            lambda session, scope: build_units(session, scope, level),
+            GEOBUF,
+            IMMUTABLE,
+            ttl=86400,
+        )
+
+    @bp.get("/layers/grids.pbf")
+    def grids() -> Response:
+        try:
+            bbox = BBox.parse(request.args.get("bbox"))
+        except ValueError as exc:
+            return _bad(str(exc))
+        response = _payload(
+            "units",
+            "grids:" + bbox.key,
+            lambda session, scope: grids_in_bbox(session, scope, bbox).body,
+            GEOBUF,
+            IMMUTABLE,
+            ttl=3600,
+        )
+        return response
+
+    @bp.get("/layers/cases.pbf")
+    def cases() -> Response:
+        try:
+            filters = CaseFilters.from_args(request.args)
+        except ValueError as exc:
+            return _bad(str(exc))
+        return _payload(
+            "cases",
+            filters.key,
+            lambda session, scope: build_cases(session, scope, filters),
+            GEOBUF,
+            VERSIONED,
+        )
+
+    @bp.get("/layers/alerts.json")
+    def alerts() -> Response:
+        # expiry is a matter of time, not of a version bump: a short TTL keeps it honest
+        return _payload(
+            "alerts", "", lambda session, scope: json_bytes(build_alerts(session, scope)), JSON, SHORT, ttl=30
+        )
+
+    @bp.get("/layers/risks.json")
+    def risks() -> Response:
+        return _payload(
+            "risks", "", lambda session, scope: json_bytes(build_risks(session, scope)), JSON, SHORT, ttl=60
+        )
+
+    @bp.get("/layers/counts/<level>.json")
+    def counts(level: str) -> Response:
+        if level not in LEVELS:
+            return _bad(f"unknown level {level!r}: one of {', '.join(LEVELS)}")
+        return _payload(
+            "cases",
+            "counts:" + level,
+            lambda session, scope: json_bytes(unit_counts(session, scope, level)),
+            JSON,
+            VERSIONED,
+        )
+
+    @bp.get("/api/versions")
+    def api_versions() -> Response:
+        current_scope()  # access is decided per request, even for the versions
+        try:
+            body = versions.read(services().redis)
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            response = jsonify({"error": f"redis unavailable: {exc}"})
+            response.status_code = 503
+            response.headers["Cache-Control"] = "no-store"
+            return response
+        response = jsonify(body)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    return bp
+
+
+def register_routes(server: Flask) -> None:
+    server.register_blueprint(make_blueprint())
