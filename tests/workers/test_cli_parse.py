@@ -148,3 +148,34 @@ def test_every_conformance_file_is_handled() -> None:
         assert result.exception is None or isinstance(result.exception, SystemExit), path
         assert result.exit_code in (0, 1), path
         assert lines(result.stdout) or lines(result.stderr), path
+
+
+def test_through_the_gridcc_entry_point(tmp_path: Path) -> None:
+    """The registered ``gridcc feeds parse`` in a real process: xee.cap aimed at a live local server."""
+    import subprocess
+    import sys
+
+    from ._feed_helpers import recording_server
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("ENTRYPOINT-MARKER-91c", encoding="utf-8")
+    with recording_server() as (base, seen):
+        attack = (CONFORMANCE / "cap/xee.cap").read_text(encoding="utf-8")
+        attack = attack.replace("http://localhost:8080", base).replace("file:///etc/passwd", secret.as_uri())
+        doc = tmp_path / "xee-local.cap"
+        doc.write_text(attack, encoding="utf-8")
+        env = {"PATH": "/usr/bin:/bin", "GRIDCC_DATA_DIR": str(tmp_path / "var")}
+        command = [sys.executable, "-m", "gridcc", "feeds", "parse", "--protocol", "cap"]
+        run_args = {"capture_output": True, "text": True, "env": env, "timeout": 120, "check": False}
+        bad = subprocess.run([*command, str(doc)], **run_args)
+        good = subprocess.run([*command, str(CONFORMANCE / "cap/canada.cap")], **run_args)
+        assert seen == []
+    assert bad.returncode == 1, bad.stderr
+    assert bad.stdout == ""
+    assert "XML external entity / DTD forbidden" in bad.stderr
+    assert "ENTRYPOINT-MARKER-91c" not in bad.stdout + bad.stderr
+    assert good.returncode == 0, good.stderr
+    assert json.loads(good.stdout)["references"] == [
+        "2.49.0.1.124.a3f342a4.2012",
+        "2.49.0.1.124.60f31a3a.2012",
+    ]
