@@ -166,9 +166,14 @@ def test_through_the_gridcc_entry_point(tmp_path: Path) -> None:
         doc.write_text(attack, encoding="utf-8")
         env = {"PATH": "/usr/bin:/bin", "GRIDCC_DATA_DIR": str(tmp_path / "var")}
         command = [sys.executable, "-m", "gridcc", "feeds", "parse", "--protocol", "cap"]
-        run_args = {"capture_output": True, "text": True, "env": env, "timeout": 120, "check": False}
-        bad = subprocess.run([*command, str(doc)], **run_args)
-        good = subprocess.run([*command, str(CONFORMANCE / "cap/canada.cap")], **run_args)
+
+        def gridcc(path: Path) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                [*command, str(path)], capture_output=True, text=True, env=env, timeout=120, check=False
+            )
+
+        bad = gridcc(doc)
+        good = gridcc(CONFORMANCE / "cap/canada.cap")
         assert seen == []
     assert bad.returncode == 1, bad.stderr
     assert bad.stdout == ""
