@@ -140,7 +140,18 @@ def _fingerprint_case(c: Case) -> tuple[object, ...]:
 class CaseIngest:
     """One batch of case records for one feed, applied to the session (the caller commits)."""
 
-    def __init__(self, session: Session, feed: FeedConfig, placer: Placer, now: datetime) -> None:
+    def __init__(
+        self,
+        session: Session,
+        feed: FeedConfig,
+        placer: Placer,
+        now: datetime,
+        echo_before: datetime | None = None,
+    ) -> None:
+        """``echo_before``: the cursor of the previous poll. The poll asks for a little before it (see
+        ``workers.jobs.poll.CURSOR_OVERLAP``); a stored record seen again unchanged from that overlap
+        is an echo, not news, and is not counted at all."""
+        self.echo_before = echo_before
         self.session = session
         self.feed = feed
         self.placer = placer
@@ -255,6 +266,9 @@ class CaseIngest:
         incoming = r.updated_at or r.requested_at
         same = _fingerprint_record(r, category) == _fingerprint_case(case)
         if stored is not None and (incoming < stored or (incoming == stored and same)):
+            if same and self.echo_before is not None and incoming <= self.echo_before:
+                self.counts.received -= 1  # the overlap's echo
+                return
             self.counts.ignored += 1
             return
         if same:  # newer, but nothing we keep has changed

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -37,6 +37,11 @@ log = logging.getLogger(__name__)
 
 LOCK_PREFIX = "gridcc:lock:poll:"
 SKIPPED_KEY = "gridcc:poll:skipped"  # hash: feed name → polls that found the lock taken
+
+
+# The poll asks for updates a little before its cursor: a record stamped in the same second as the
+# newest one seen, but committed after the last poll, is not lost to a strict ``updated_after``.
+CURSOR_OVERLAP = timedelta(seconds=5)
 
 
 def lock_ttl(config: FeedConfig) -> int:
@@ -122,8 +127,10 @@ def _poll(rt: Runtime, config: FeedConfig, lock: Lock) -> dict[str, Any]:
         lock.reacquire()  # heartbeat: this poll is alive
         return batch.add_page(config.protocol, page)
 
+    previous = _parse_cursor(cursor.cursor)
+    asked = Cursor(_iso(previous - CURSOR_OVERLAP), cursor.etag, cursor.last_modified) if previous else cursor
     try:
-        fetched = fetch(config, cursor, count, _document_known(known))
+        fetched = fetch(config, asked, count, _document_known(known))
     except FetchError as exc:
         _record_failure(rt, config, exc.reason, time.monotonic() - started)
         _arm_retry()
@@ -166,7 +173,7 @@ def _commit(
         placer = cached_placer(rt.cache, session, rt.redis)
         cases = [c for r in batch.results for c in r.cases]
         alerts = [a for r in batch.results for a in r.alerts]
-        counts = CaseIngest(session, config, placer, now).run(cases)
+        counts = CaseIngest(session, config, placer, now, _parse_cursor(cursor.cursor)).run(cases)
         alert_counts = AlertIngest(session, config.name, placer, now).run(alerts)
         for name in ("received", "new", "updated", "ignored"):
             setattr(counts, name, getattr(counts, name) + getattr(alert_counts, name))
