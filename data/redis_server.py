@@ -10,6 +10,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import redis
 
@@ -95,6 +96,6 @@ class EmbeddedRedis:
         self.process = None
 
 
-def connect(url: str, **kwargs: object) -> redis.Redis:
+def connect(url: str, **kwargs: Any) -> redis.Redis:
     """A Redis client for a URL (``redis://``, ``rediss://`` or ``unix://``)."""
-    return redis.Redis.from_url(url, **kwargs)  # type: ignore[arg-type]
+    return redis.Redis.from_url(url, **kwargs)
