@@ -51,6 +51,7 @@ class Envelope(BaseModel):
     level: int = Field(ge=1, le=4)
     status: Literal["active", "cleared"]
     address: str = Field("", max_length=500)
+    message: str = Field("", max_length=2000)  # the device system's own text, kept as plain text
 
 
 class FenceAlarm(Envelope):
@@ -182,7 +183,7 @@ def to_record(alarm: Envelope, raw: str = "") -> AlertRecord:
         sent=alarm.occurred_at.astimezone(UTC),
         onset=alarm.occurred_at.astimezone(UTC),
         headline=("已解除：" if cleared else "") + headline,
-        description=f"{headline}。{detail}",
+        description=f"{alarm.message or headline}。{detail}",
         area_desc=alarm.address,
         geometry={"type": "Point", "coordinates": [alarm.lon, alarm.lat]},
         references=(alarm.alarm_id,) if cleared else (),
