@@ -127,7 +127,8 @@ def test_level_to_severity(level: int, severity: str) -> None:
 
 def test_device_message_becomes_the_description_as_text() -> None:
     alarm = {
-        "alarm_id": "M-1", "family": "thermal", "device_id": "IR-1", "occurred_at": "2025-07-01T23:20:00+08:00",
+        "alarm_id": "M-1", "family": "thermal", "device_id": "IR-1",
+        "occurred_at": "2025-07-01T23:20:00+08:00",
         "lon": 106.0, "lat": 29.8, "level": 2, "status": "active", "address": "变电站",
         "camera_id": "C", "max_temperature_c": 90, "threshold_c": 80, "message": "<b>高温点</b>（90℃）",
     }  # fmt: skip
