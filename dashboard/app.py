@@ -106,4 +106,7 @@ def create_app(settings: Settings, pages: PageRegistry | None = None) -> dash.Da
         Input("gridcc-url", "search"),
     )
     register_map_callbacks(app)
+    for page in registry:
+        if page.register is not None:
+            page.register(app)
     return app

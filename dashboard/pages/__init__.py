@@ -41,6 +41,8 @@ class Page:
     name: str
     title_key: str
     layout: Layout
+    # called once per app by create_app, to register the page's callbacks (``register(app)``)
+    register: Callable[[Any], None] | None = None
 
     def match(self, pathname: str) -> dict[str, str] | None:
         pattern = "^" + re.sub(

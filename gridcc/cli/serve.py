@@ -41,10 +41,16 @@ def _redis_url(settings: Settings) -> tuple[str, EmbeddedRedis | None]:
     return url, server if server.process else None
 
 
-def _queues() -> list[str]:
-    from workers.queues import QUEUES
+def _worker_argv(redis_url: str, name: str | None = None, burst: bool = False) -> list[str]:
+    """``rq worker`` on gridcc's queues, with the scheduler (for retries) and gridcc's worker class."""
+    from workers.queues import QUEUES, WORKER_CLASS
 
-    return list(QUEUES)
+    argv = [_bin("rq"), "worker", "--url", redis_url, "--with-scheduler", "--worker-class", WORKER_CLASS]
+    if burst:
+        argv.append("--burst")
+    if name:
+        argv += ["--name", name]
+    return [*argv, *QUEUES]
 
 
 @click.command()
@@ -100,12 +106,7 @@ def worker(settings: Settings, burst: bool, name: str | None) -> None:
     """Run one ``rq worker`` on gridcc's queues (start as many as the feeds need)."""
     if not settings.redis_url:
         raise click.ClickException("set GRIDCC_REDIS_URL (the embedded Redis is started by `gridcc demo`)")
-    argv = [_bin("rq"), "worker", "--url", settings.redis_url, "--with-scheduler"]
-    if burst:
-        argv.append("--burst")
-    if name:
-        argv += ["--name", name]
-    argv += _queues()
+    argv = _worker_argv(settings.redis_url, name, burst)
     os.execv(argv[0], argv)
 
 
@@ -146,7 +147,6 @@ def _wait_http(url: str, timeout: float, alive: Child) -> bool:
 def prepare_database(settings: Settings, echo: bool = True) -> None:
     """Migrate, seed the catalogue and generate the default district when the database has no units."""
     from data.geo.generate import ensure_default
-
     from data.seed import seed_catalogue
 
     engine = make_engine(settings)
@@ -202,7 +202,7 @@ def demo(settings: Settings, faults: str) -> None:
             raise click.ClickException(f"the simulators did not start; see {logs / 'simulators.log'}")
         for i in range(settings.workers):
             name = f"gridcc-worker-{i + 1}-{os.getpid()}"
-            argv = [_bin("rq"), "worker", "--url", redis_url, "--with-scheduler", "--name", name, *_queues()]
+            argv = _worker_argv(redis_url, name)
             sup.add(Child(f"worker-{i + 1}", argv, logs / f"worker-{i + 1}.log"))
         sup.add(
             Child("cron", [_bin("rq"), "cron", "--url", redis_url, "workers.cron_config"], logs / "cron.log")
