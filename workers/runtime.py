@@ -65,8 +65,6 @@ def get_runtime() -> Runtime:
 
 
 def set_runtime(runtime: Runtime | None) -> None:
-    """Use this runtime in this process (in-process callers: tests, benchmarks)."""
+    """Use this runtime in this process (in-process callers: tests, benchmarks); the caller closes it."""
     global _RUNTIME
-    if _RUNTIME is not None and _RUNTIME is not runtime and _RUNTIME.pid == os.getpid():
-        _RUNTIME.close()
     _RUNTIME = runtime
