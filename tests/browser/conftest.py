@@ -1,0 +1,118 @@
+"""Browser tests: real Chromium (Debian's /usr/bin/chromium) driven by Playwright, against the demo stack
+(`gridcc demo` in a subprocess, started once for the whole browser-test session).
+
+Each `page` records console errors and every request that would leave 127.0.0.1; tests assert on both.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from tests.stack import Demo
+
+CHROMIUM = os.environ.get("GRIDCC_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
+
+pytestmark = pytest.mark.browser
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/browser/" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+@dataclass
+class PageLog:
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    offsite: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+    bytes_received: int = 0
+
+    def assert_clean(self) -> None:
+        assert not self.page_errors, self.page_errors
+        assert not self.console_errors, self.console_errors
+        assert not self.offsite, self.offsite
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    """The whole demo (embedded Redis, RQ workers, rq cron, simulators, web), started once."""
+    demo = Demo(tmp_path_factory.mktemp("stack") / "var")
+    demo.start()
+    yield demo
+    try:
+        demo.stop()
+    finally:
+        demo.kill_all()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (scripts/test does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def open_page(browser: object, width: int = 1920, height: int = 1080) -> tuple[object, PageLog]:
+    """A new page in its own context, with a log of errors and of requests that leave 127.0.0.1."""
+    log = PageLog()
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.on("console", lambda m: log.console_errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: log.page_errors.append(str(e)))
+
+    def on_request(request: object) -> None:
+        url = request.url  # type: ignore[attr-defined]
+        log.requests.append(url)
+        host = urlparse(url).hostname or ""
+        if urlparse(url).scheme in ("http", "https", "ws", "wss") and host not in LOCAL_HOSTS:
+            log.offsite.append(url)
+
+    def on_response(response: object) -> None:
+        try:
+            log.bytes_received += len(response.body())  # type: ignore[attr-defined]
+        except Exception:  # noqa: BLE001 - redirects and aborted requests have no body
+            pass
+
+    page.on("request", on_request)
+    page.on("response", on_response)
+    return page, log
+
+
+@pytest.fixture
+def page_and_log(browser: object) -> Iterator[tuple[object, PageLog]]:
+    page, log = open_page(browser)
+    yield page, log
+    page.context.close()  # type: ignore[attr-defined]
+
+
+def screenshot(page: object, name: str) -> Path:
+    """Save a screenshot under screenshots/ (committed: the README and the closing notes show them)."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path))  # type: ignore[attr-defined]
+    return path
