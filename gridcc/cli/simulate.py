@@ -18,7 +18,9 @@ from workers.simulators.faults import parse_faults
 
 
 @click.command()
-@click.option("--port", type=int, default=None, help="First port, counting up (default: GRIDCC_SIMULATOR_PORT).")
+@click.option(
+    "--port", type=int, default=None, help="First port, counting up (default: GRIDCC_SIMULATOR_PORT)."
+)
 @click.option(
     "--faults",
     "faults_spec",
@@ -35,10 +37,20 @@ from workers.simulators.faults import parse_faults
     default=None,
     help="Where to write the feeds file (default: the settings' feeds file).",
 )
-@click.option("--case-every", type=click.FloatRange(min=0.1), default=20.0, show_default=True,
-              help="Mean seconds between new cases, across all departments.")
-@click.option("--speed", type=click.FloatRange(min=1.0), default=60.0, show_default=True,
-              help="How much faster than real time live cases are handled (deadlines stay real).")
+@click.option(
+    "--case-every",
+    type=click.FloatRange(min=0.1),
+    default=20.0,
+    show_default=True,
+    help="Mean seconds between new cases, across all departments.",
+)
+@click.option(
+    "--speed",
+    type=click.FloatRange(min=1.0),
+    default=60.0,
+    show_default=True,
+    help="How much faster than real time live cases are handled (deadlines stay real).",
+)
 @click.option("--seed", type=int, default=None, help="Random seed (for a reproducible run).")
 @click.pass_obj
 def simulators(
@@ -96,7 +108,10 @@ def simulators(
         sims.write_feeds_file(path)
         for spec in SPECS:
             mode = faults.get(spec.name, "none")
-            click.echo(f"{spec.name:<18} {spec.protocol:<8} {sims.urls[spec.name]}" + (f"  faults={mode}" if mode != "none" else ""))
+            click.echo(
+                f"{spec.name:<18} {spec.protocol:<8} {sims.urls[spec.name]}"
+                + (f"  faults={mode}" if mode != "none" else "")
+            )
         click.echo(f"simulators ready: {len(sims.urls)} feeds, feeds file {path}", nl=True)
         sys.stdout.flush()
         while not stop.wait(0.5):

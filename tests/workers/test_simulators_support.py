@@ -8,10 +8,11 @@ import json
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-import pytest
 import shapely
 from shapely.geometry import box
 from sqlalchemy import Engine
@@ -32,7 +33,7 @@ COMMUNITIES = [
     ("500151101001", "桃溪社区居民委员会", (106.05, 29.80, 106.10, 29.90)),
     ("500151101201", "高桥村村民委员会", (106.10, 29.80, 106.15, 29.90)),
 ]
-NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)  # 10:00 in Chongqing
+NOW = datetime(2026, 4, 1, 2, 0, tzinfo=UTC)  # 10:00 in Chongqing: three months of history
 
 
 def grids() -> list[tuple[str, str, tuple[float, float, float, float]]]:
@@ -50,8 +51,16 @@ def add_district(engine: Engine) -> None:
     def unit(code: str, name: str, level: str, parent: str | None, bounds: tuple[float, ...]) -> AdminUnit:
         geom = box(*bounds)
         u = AdminUnit(
-            code=code, name=name, level=level, parent_code=parent, geometry=shapely.to_wkb(geom),
-            min_lon=bounds[0], min_lat=bounds[1], max_lon=bounds[2], max_lat=bounds[3], synthetic=True,
+            code=code,
+            name=name,
+            level=level,
+            parent_code=parent,
+            geometry=shapely.to_wkb(geom),
+            min_lon=bounds[0],
+            min_lat=bounds[1],
+            max_lon=bounds[2],
+            max_lat=bounds[3],
+            synthetic=True,
         )
         u.set_place(code)
         return u
@@ -79,30 +88,39 @@ class Clock:
         return self.now
 
 
-@pytest.fixture
-def district(engine: Engine) -> District:
-    add_district(engine)
-    return District.load(engine, DISTRICT)
+@dataclass
+class Env:
+    """What a simulator test works with: the running simulators, their clock, the district."""
+
+    sims: SimulatorSet
+    clock: Clock
+    district: District
+    state: Path
 
 
-def start_sims(district: District, state: Path, clock: Clock, **kw: object) -> SimulatorSet:
-    config = Config(state_path=state, port_base=0, live=False, seed=kw.pop("seed", 7), slow_seconds=3.0, **kw)  # type: ignore[arg-type]
+def start_sims(district: District, state: Path, clock: Clock, **kw: Any) -> SimulatorSet:
+    """Every simulator on free ports, the clock thread off (the test moves time with ``step``)."""
+    kw.setdefault("seed", 7)
+    config = Config(state_path=state, port_base=0, live=False, slow_seconds=3.0, **kw)
     return SimulatorSet(district, config, clock=clock).start()
 
 
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def environment(engine: Engine, tmp_path: Path) -> Iterator[Env]:
+    """Body of each test module's ``env`` fixture: hierarchy in the database, simulators started."""
+    add_district(engine)
+    district = District.load(engine, DISTRICT)
+    clock = Clock()
+    state = tmp_path / "simulators.sqlite"
+    sims = start_sims(district, state, clock)
+    try:
+        yield Env(sims, clock, district, state)
+    finally:
+        sims.stop()
 
 
-@pytest.fixture
-def sims(district: District, tmp_path: Path, clock: Clock) -> Iterator[SimulatorSet]:
-    s = start_sims(district, tmp_path / "simulators.sqlite", clock)
-    yield s
-    s.stop()
-
-
-def get(url: str, headers: dict[str, str] | None = None, timeout: float = 10) -> tuple[int, dict[str, str], bytes]:
+def get(
+    url: str, headers: dict[str, str] | None = None, timeout: float = 10
+) -> tuple[int, dict[str, str], bytes]:
     """GET with the standard library: (status, headers, body); HTTP errors are answers, not raised."""
     req = urllib.request.Request(url, headers=headers or {})
     try:
@@ -127,7 +145,9 @@ def get_json(url: str) -> object:
     return json.loads(body)
 
 
-def test_hand_made_district_loads(district: District) -> None:
+def test_hand_made_district_loads(engine: Engine) -> None:
+    add_district(engine)
+    district = District.load(engine, DISTRICT)
     assert district.name == "铜梁区"
     assert [s.name for s in district.streets] == ["巴川街道", "土桥镇"]
     assert len(district.grids) == 8

@@ -125,15 +125,21 @@ class FeedApp:
         return items
 
 
-def conditional(req: Request, res: Response, last_modified: datetime | None) -> Response:
-    """Add ETag and Last-Modified; answer 304 when the client's copy is current."""
+def conditional(req: Request, res: Response, last_modified: datetime | None, now: datetime) -> Response:
+    """Add ETag and Last-Modified; answer 304 when the client's copy is current.
+
+    HTTP dates have whole seconds, the state has microseconds: Last-Modified is only given (and
+    If-Modified-Since only honoured) once the second of the last change is over, so a change later
+    in that same second can never be answered with 304.
+    """
     etag = '"' + hashlib.sha1(res.body, usedforsecurity=False).hexdigest()[:24] + '"'
     res.headers["ETag"] = etag
     res.headers["Cache-Control"] = "no-cache"
-    if last_modified is not None:
-        res.headers["Last-Modified"] = format_datetime(
-            last_modified.astimezone(UTC).replace(microsecond=0), usegmt=True
-        )
+    second = last_modified.astimezone(UTC).replace(microsecond=0) if last_modified else None
+    if second is not None and (now - second).total_seconds() >= 1:
+        res.headers["Last-Modified"] = format_datetime(second, usegmt=True)
+    else:
+        second = None
     inm = req.headers.get("If-None-Match")
     if inm is not None:
         tags = {t.strip().removeprefix("W/") for t in inm.split(",")}
@@ -141,12 +147,12 @@ def conditional(req: Request, res: Response, last_modified: datetime | None) -> 
             return Response(304, b"", res.content_type, res.headers)
         return res
     ims = req.headers.get("If-Modified-Since")
-    if ims and last_modified is not None:
+    if ims and second is not None:
         try:
             since = parsedate_to_datetime(ims)
         except (TypeError, ValueError):
             return res
-        if since.tzinfo is not None and last_modified <= since:
+        if since.tzinfo is not None and second <= since:
             return Response(304, b"", res.content_type, res.headers)
     return res
 
@@ -166,7 +172,7 @@ class Open311App(FeedApp):
         ctype = JSON if fmt == "json" else XML
         if what == "services":
             body = open311.render_services(self.catalogue.for_spec(self.spec), fmt)
-            return conditional(req, Response(200, body, ctype), None)
+            return conditional(req, Response(200, body, ctype), None, self.clock())
         if req.method == "POST" and one is None:
             return self._post(req, fmt)
         if req.method not in ("GET", "HEAD"):
@@ -181,7 +187,7 @@ class Open311App(FeedApp):
         rows = self.shuffle(rows, mode, CaseBook.previous_version)
         records = [open311.request_fields(r, self.spec, self.agency, self.tz) for r in rows]
         res = Response(200, open311.render_requests(records, fmt), ctype)
-        return conditional(req, res, self.book.last_modified(self.name))
+        return conditional(req, res, self.book.last_modified(self.name), self.clock())
 
     def _post(self, req: Request, fmt: str) -> Response:
         if self.spec.name != "hotline12345":
@@ -216,15 +222,16 @@ class CapApp(FeedApp):
             updated = self.office.last_modified() or self.clock()
             title = f"{self.office.sender_name}预警信号"
             body = capxml.render_index(entries, req.base_url, title, updated, self.tz)
-            return conditional(
-                req, Response(200, body, "application/atom+xml; charset=utf-8"), self.office.last_modified()
-            )
+            res = Response(200, body, "application/atom+xml; charset=utf-8")
+            return conditional(req, res, self.office.last_modified(), self.clock())
         m = re.fullmatch(r"/cap/alerts/([A-Za-z0-9._-]+)\.xml", req.path)
         if m:
             doc = self.office.document(m.group(1))
             if doc is None:
                 return None
-            return conditional(req, Response(200, doc, "application/cap+xml; charset=utf-8"), None)
+            return conditional(
+                req, Response(200, doc, "application/cap+xml; charset=utf-8"), None, self.clock()
+            )
         return None
 
 
@@ -240,4 +247,4 @@ class SensorApp(FeedApp):
         since = open311.parse_time(raw, "since", self.tz) if raw else None
         alarms = self.shuffle(self.board.alarms(since), mode, SensorBoard.previous_version)
         res = json_response(200, {"alarms": alarms})
-        return conditional(req, res, self.board.last_modified())
+        return conditional(req, res, self.board.last_modified(), self.clock())

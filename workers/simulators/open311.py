@@ -209,7 +209,7 @@ def validate_post(
     if not code:
         raise BadRequest("service_code is required")
     if code not in catalogue.categories:
-        raise BadRequest(f"service_code not found: {code[:60]}", 404)
+        raise BadRequest(f"service_code not found: {code[:60]}")
     description = _CONTROL.sub("", form.get("description") or "").strip()
     if len(description) > 4000:
         raise BadRequest("description is longer than 4000 characters")

@@ -182,8 +182,12 @@ class SimulatorSet:
         self._stop.set()
         for app in self.apps.values():
             app.stopping.set()
+        stoppers = [threading.Thread(target=server.shutdown) for server in self._servers]
+        for t in stoppers:  # each shutdown waits for its server's poll interval: wait for all at once
+            t.start()
+        for t in stoppers:
+            t.join()
         for server in self._servers:
-            server.shutdown()
             server.server_close()
         for t in self._threads:
             t.join(timeout=5)

@@ -1,8 +1,9 @@
 """物联感知: alarms from the district's IoT devices — electronic fences, noise monitors, landslide
 monitors, smoke detectors, thermal cameras — raised now and then at plausible places and cleared later.
 
-Envelope (docs/sensors.md): ``alarm_id, family, device_id, occurred_at, lon, lat, level, status,
-address`` plus ``updated_at``, ``cleared_at``, ``grid_code``, ``message`` and the family's readings.
+Envelope (docs/sensors.md, ``workers.feeds.sensor``): ``alarm_id, family, device_id, occurred_at, lon,
+lat, level (1-4), status, address`` plus ``updated_at``, ``cleared_at``, ``grid_code``, ``message`` and
+the family's own fields.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from .places import District, Unit
 from .store import Store, from_ts, ts
 
 FAMILIES = ("fence", "noise", "landslide", "smoke", "thermal")
-LEVELS = ("blue", "yellow", "orange", "red")
+LEVELS = (1, 2, 3, 4)  # 蓝 黄 橙 红 (Minor … Extreme)
 FENCE_ZONES = (
     "玄天湖水库一级水源保护区",
     "110千伏变电站周界",
@@ -57,7 +58,7 @@ class SensorBoard:
         unit = self._place(family)
         lon, lat = self.district.random_point_in(unit.code, self.rng)
         level = self.rng.choices(LEVELS, weights=(3, 4, 2, 1))[0]
-        readings, message, site = self._readings(family, level)
+        readings, message, site = self._readings(family, level, now)
         device = f"{family.upper()}-{self.district.code}-{self.rng.randint(1, 80):04d}"
         clear_at = now + timedelta(minutes=self.rng.uniform(5, 30))
         with self.store.tx() as conn:
@@ -76,7 +77,7 @@ class SensorBoard:
                 "address": self.district.address(unit.code, self.rng) + site,
                 "grid_code": unit.code if len(unit.code) == 15 else "",
                 "message": message,
-                "readings": readings,
+                **readings,
             }
             conn.execute(
                 "INSERT INTO alarm (alarm_id, family, device_id, occurred_at, updated_at, clear_at, doc) "
@@ -93,45 +94,52 @@ class SensorBoard:
             )
         return alarm_id
 
-    def _readings(self, family: str, level: str) -> tuple[dict[str, Any], str, str]:
-        rng, k = self.rng, LEVELS.index(level)
+    def _readings(self, family: str, level: int, now: datetime) -> tuple[dict[str, Any], str, str]:
+        """The family's own fields (docs/sensors.md), a Chinese message and a site added to the address."""
+        rng, k = self.rng, level - 1
+        n = rng.randint(1, 80)
+        fields: dict[str, Any]
         if family == "fence":
             zone = rng.choice(FENCE_ZONES)
-            return (
-                {"zone": zone, "intrusion": "人员闯入", "count": rng.randint(1, 3)},
-                f"{zone}电子围栏检测到人员闯入",
-                "",
-            )
+            fields = {"fence_id": f"FENCE-{n:03d}", "zone": zone, "intrusion_at": self._time(now)}
+            return fields, f"{zone}电子围栏检测到人员闯入", ""
         if family == "noise":
             limit = rng.choice((55, 60, 65))
             db = round(limit + 5 + 5 * k + rng.uniform(0, 5), 1)
             minutes = rng.choice((10, 15, 30))
-            return (
-                {"db": db, "limit_db": limit, "duration_min": minutes},
-                f"噪声监测点连续{minutes}分钟超标（{db} dB，限值{limit} dB）",
-                "",
-            )
+            fields = {
+                "db_level": db,
+                "limit_db": limit,
+                "duration_minutes": minutes,
+                "min_duration_minutes": 5,
+            }
+            return fields, f"噪声监测点连续{minutes}分钟超标（{db} dB，限值{limit} dB）", ""
         if family == "landslide":
-            disp = round(10 + 15 * k + rng.uniform(0, 10), 1)
+            threshold = 10.0 + 15 * k
+            disp = round(threshold + rng.uniform(0.5, 10), 1)
             rain = round(rng.uniform(40, 160), 1)
-            return (
-                {"displacement_mm": disp, "rainfall_mm_24h": rain, "threshold_mm": 10 + 15 * k},
-                f"滑坡监测点位移{disp}毫米，24小时降雨{rain}毫米，超过阈值",
-                "边坡监测点",
-            )
+            point = f"{rng.choice(('后山', '村道', '学校后'))}边坡{n}号监测点"
+            fields = {
+                "monitor_point": point,
+                "displacement_mm": disp,
+                "rainfall_mm_24h": rain,
+                "displacement_threshold_mm": threshold,
+                "rainfall_threshold_mm_24h": 50.0,
+            }
+            return fields, f"{point}位移{disp}毫米，24小时降雨{rain}毫米，超过阈值", point
         if family == "smoke":
             site = rng.choice(SMOKE_SITES).format(n=rng.randint(1, 6))
-            return (
-                {
-                    "obscuration_pct_per_m": round(2 + 2 * k + rng.uniform(0, 2), 1),
-                    "temperature_c": rng.randint(40, 90),
-                },
-                f"{site}烟感探测器报警",
-                site,
-            )
+            fields = {
+                "detector_id": f"SMOKE-{n:04d}",
+                "building": site,
+                "smoke_density": round(2 + 2 * k + rng.uniform(0, 2), 1),
+                "temperature_c": rng.randint(40, 90),
+            }
+            return fields, f"{site}烟感探测器报警", site
         site = rng.choice(THERMAL_SITES)
         temp = round(80 + 60 * k + rng.uniform(0, 40), 1)
-        return {"max_temp_c": temp, "threshold_c": 80}, f"{site}热成像发现高温点（{temp}℃）", site
+        fields = {"camera_id": f"THERMAL-{n:03d}", "max_temperature_c": temp, "threshold_c": 80.0}
+        return fields, f"{site}热成像发现高温点（{temp}℃）", site
 
     def clear_due(self, now: datetime) -> int:
         """Clear the alarms whose time has come (``status: cleared``, ``updated_at`` = now)."""

@@ -83,17 +83,30 @@ class WeatherOffice:
             return self.update(now, self.rng.choice(active))
         return self.cancel(now, self.rng.choice(active))
 
-    def issue(self, now: datetime, event: str | None = None, severity: str | None = None) -> str:
+    def issue(
+        self, now: datetime, event: str | None = None, severity: str | None = None, circle: bool | None = None
+    ) -> str:
+        """A new warning (random event, severity and area unless given; ``circle`` forces the shape)."""
         event = event or self.rng.choice(list(EVENTS))
         severity = severity or self.rng.choices(SEVERITIES, weights=(4, 4, 2, 1))[0]
-        area_desc, polygon, circle = self._area()
+        area_desc, polygon, circle_text = self._area(circle)
         expires = now + timedelta(hours=self.rng.uniform(3, 12))
         with self.store.tx() as conn:
             identifier = self.store.next_id(conn, "TLQX", now.astimezone(self.tz).year)
             conn.execute(
                 "INSERT INTO warning (id, event, severity, area_desc, polygon, circle, onset, expires, "
                 "state, last_identifier, refs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, '[]')",
-                (identifier, event, severity, area_desc, polygon, circle, ts(now), ts(expires), identifier),
+                (
+                    identifier,
+                    event,
+                    severity,
+                    area_desc,
+                    polygon,
+                    circle_text,
+                    ts(now),
+                    ts(expires),
+                    identifier,
+                ),
             )
             self._message(conn, identifier, identifier, "Alert", now)
         return identifier
@@ -170,11 +183,11 @@ class WeatherOffice:
             (identifier, json.dumps(refs), warning_id),
         )
 
-    def _area(self) -> tuple[str, str, str]:
+    def _area(self, circle: bool | None = None) -> tuple[str, str, str]:
         """(areaDesc, polygon, circle): a few neighbouring streets as a polygon, now and then a circle."""
         streets = self.district.streets
         first = self.rng.choice(streets)
-        if self.rng.random() < 0.2:
+        if circle if circle is not None else self.rng.random() < 0.2:
             centre = first.geometry.representative_point()
             radius = round(self.rng.uniform(3, 8), 1)
             return f"{first.name}及周边{radius}公里范围", "", f"{centre.y:.4f},{centre.x:.4f} {radius}"
