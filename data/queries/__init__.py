@@ -1,0 +1,144 @@
+"""The queries behind the screens. Stable signatures — the dashboard is built on these.
+
+Conventions: every function takes a ``Session`` and an :class:`~data.scope.AreaScope` first; times are
+timezone-aware (naive ones raise ``ValueError``); periods are half-open ``[start, end)``; ``now`` is
+always passed in (no query reads the clock). Results are frozen dataclasses (no ORM objects), with
+codes beside their zh-CN labels (:func:`label` gives English). Rates are floats in [0, 1] or None when
+the denominator is zero (:func:`format_rate` shows None as ``—``). Write functions flush; the caller
+commits (``with data.db.transaction(factory) as session: ...``).
+
+Periods (Asia/Shanghai by default)::
+
+    period_today(now, tz="Asia/Shanghai") -> Period(start, end)
+    period_year(now, tz="Asia/Shanghai") -> Period(start, end)
+
+KPIs (:mod:`.kpis`)::
+
+    kpis(session, scope, start, end, now) -> Kpis
+        received 受理数, closed, closure_rate 办结率, judged/on_time/on_time_rate 按期办结率,
+        rated/satisfied/satisfaction_rate 满意率 (满意 + 基本满意), satisfied_strict_rate (满意 only),
+        open 在办 (now), overdue 超期 (now), mean_handling_hours
+
+Rankings, worst first (:mod:`.rankings`)::
+
+    street_ranking(session, scope, start, end, now) -> list[StreetRank]
+    department_ranking(session, scope, start, end, now) -> list[DepartmentRank]
+
+Charts (:mod:`.charts`)::
+
+    cases_by_category(session, scope, start, end) -> list[CategoryCount]   # top-level categories
+    daily_trend(session, scope, now, tz="Asia/Shanghai", days=30) -> list[TrendPoint]  # zero-filled
+
+Class cases 类案 (:mod:`.hotspots`)::
+
+    hotspots(session, scope, now, days=30, radius_m=300.0, min_count=3) -> list[Hotspot]
+
+Overdue drill-down (:mod:`.drilldown`)::
+
+    overdue_by_unit(session, scope, parent_code, now) -> list[UnitCount]
+    overdue_cases(session, scope, unit_code, now, limit=200) -> list[CaseRow]
+
+Duty table and case page (:mod:`.cases`)::
+
+    open_cases(session, scope, filters=None, limit=5000, *, now=None) -> list[CaseRow]
+    case_detail(session, scope, case_id, viewer_may_see_personal=False, *, now=None) -> CaseDetail | None
+    street_options(session, scope) -> list[Option]
+    category_options(session, scope) -> list[Option]
+    department_options(session, scope) -> list[Option]
+    status_options(lang="zh-CN") -> list[Option]
+
+Alerts (:mod:`.alerts`)::
+
+    active_alerts(session, scope, now) -> list[AlertRow]
+    acknowledge_alert(session, scope, alert_id, actor, now) -> bool
+    ticker(session, scope, now, limit=20) -> list[TickerItem]
+
+Feeds (:mod:`.feeds`)::
+
+    feed_health(session, scope, now, stale_after_polls) -> list[FeedHealthRow]
+    quarantined(session, scope, limit=100, feed_name=None, raw_chars=500) -> list[QuarantineRow]
+
+Risks (:mod:`.risks`)::
+
+    risks(session, scope, now, include_closed=False) -> list[RiskRow]
+    overdue_risks(session, scope, now) -> list[RiskRow]
+"""
+
+from ..scope import AreaScope
+from .alerts import AlertRow, CoveredGrid, GridWorker, TickerItem, acknowledge_alert, active_alerts, ticker
+from .cases import (
+    CaseDetail,
+    CaseFilters,
+    EventRow,
+    Option,
+    StaffRow,
+    UnitRef,
+    case_detail,
+    category_options,
+    department_options,
+    open_cases,
+    status_options,
+    street_options,
+)
+from .charts import CategoryCount, TrendPoint, cases_by_category, daily_trend
+from .common import CaseRow, Period, period_today, period_year
+from .drilldown import UnitCount, overdue_by_unit, overdue_cases
+from .feeds import FeedHealthRow, QuarantineRow, feed_health, feed_status, quarantined
+from .hotspots import Hotspot, hotspots
+from .kpis import Kpis, kpis
+from .labels import DASH, format_rate, label
+from .rankings import DepartmentRank, StreetRank, department_ranking, street_ranking
+from .risks import RiskRow, overdue_risks, risks
+
+__all__ = [
+    "DASH",
+    "AlertRow",
+    "AreaScope",
+    "CaseDetail",
+    "CaseFilters",
+    "CaseRow",
+    "CategoryCount",
+    "CoveredGrid",
+    "DepartmentRank",
+    "EventRow",
+    "FeedHealthRow",
+    "GridWorker",
+    "Hotspot",
+    "Kpis",
+    "Option",
+    "Period",
+    "QuarantineRow",
+    "RiskRow",
+    "StaffRow",
+    "StreetRank",
+    "TickerItem",
+    "TrendPoint",
+    "UnitCount",
+    "UnitRef",
+    "acknowledge_alert",
+    "active_alerts",
+    "case_detail",
+    "cases_by_category",
+    "category_options",
+    "daily_trend",
+    "department_options",
+    "department_ranking",
+    "feed_health",
+    "feed_status",
+    "format_rate",
+    "hotspots",
+    "kpis",
+    "label",
+    "open_cases",
+    "overdue_by_unit",
+    "overdue_cases",
+    "overdue_risks",
+    "period_today",
+    "period_year",
+    "quarantined",
+    "risks",
+    "status_options",
+    "street_options",
+    "street_ranking",
+    "ticker",
+]

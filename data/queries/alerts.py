@@ -1,0 +1,192 @@
+"""Active alerts with the grids (and grid workers) they cover, acknowledgement, and the wall's ticker.
+
+An alert is in scope when its own place (the grid of its centre) is, or when it covers a grid that is
+(``alert_grid``): a district-wide rain warning centred elsewhere still shows in every street it covers.
+Only the covered grids inside the scope are listed with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select, update
+from sqlalchemy.orm import Session
+
+from ..masking import mask_phone
+from ..models import AdminUnit, Alert, AlertEvent, AlertGrid, GridStaff
+from ..scope import AreaScope
+from .common import require_aware
+from .labels import label
+
+ACTIVE_STATES = ("new", "acknowledged")
+SEVERITY_ORDER = {"Extreme": 0, "Severe": 1, "Moderate": 2, "Minor": 3}
+
+
+@dataclass(frozen=True)
+class GridWorker:
+    name: str
+    phone: str  # masked
+
+
+@dataclass(frozen=True)
+class CoveredGrid:
+    code: str
+    name: str
+    workers: list[GridWorker] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AlertRow:
+    id: int
+    kind: str
+    kind_label: str
+    event: str
+    headline: str
+    area_desc: str
+    severity: str
+    colour: str
+    colour_label: str
+    state: str
+    state_label: str
+    unacknowledged: bool
+    sent_at: datetime | None
+    onset: datetime | None
+    expires: datetime | None
+    acknowledged_by: str | None
+    acknowledged_at: datetime | None
+    lon: float | None
+    lat: float | None
+    grid_code: str | None
+    grids: list[CoveredGrid] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TickerItem:
+    id: int
+    at: datetime
+    text: str  # plain text: the UI shows it as text, never as HTML
+    colour: str
+    colour_label: str
+    severity: str
+    unacknowledged: bool
+
+
+def alert_scope_clause(scope: AreaScope) -> ColumnElement[bool]:
+    """Alerts whose place is in scope or that cover a grid in scope."""
+    if not scope.codes:
+        return false()
+    covers = exists().where(
+        AlertGrid.alert_id == Alert.id, or_(*[AlertGrid.grid_code.startswith(c) for c in sorted(scope.codes)])
+    )
+    return or_(scope.clause(Alert), covers)
+
+
+def _active(now: datetime) -> ColumnElement[bool]:
+    return and_(Alert.state.in_(ACTIVE_STATES), or_(Alert.expires.is_(None), Alert.expires > now))
+
+
+def _time(alert: Any) -> datetime:
+    return alert.sent_at or alert.onset or alert.created_at
+
+
+def active_alerts(session: Session, scope: AreaScope, now: datetime) -> list[AlertRow]:
+    """Active (new or acknowledged, not expired) alerts in scope: unacknowledged first, then by severity,
+    then newest first; each with its covered grids in scope and their grid workers (phones masked)."""
+    require_aware(now)
+    alerts = list(session.execute(select(Alert).where(alert_scope_clause(scope), _active(now))).scalars())
+    if not alerts:
+        return []
+    ids = [a.id for a in alerts]
+    covered: dict[int, list[str]] = {}
+    for alert_id, grid in session.execute(
+        select(AlertGrid.alert_id, AlertGrid.grid_code)
+        .where(AlertGrid.alert_id.in_(ids))
+        .order_by(AlertGrid.grid_code)
+    ):
+        if scope.contains(grid):
+            covered.setdefault(alert_id, []).append(grid)
+    grids = sorted({g for gs in covered.values() for g in gs})
+    names: dict[str, str] = {}
+    workers: dict[str, list[GridWorker]] = {}
+    for i in range(0, len(grids), 500):
+        chunk = grids[i : i + 500]
+        names.update(
+            session.execute(select(AdminUnit.code, AdminUnit.name).where(AdminUnit.code.in_(chunk))).tuples()
+        )
+        for s in session.execute(
+            select(GridStaff.unit_code, GridStaff.name, GridStaff.phone)
+            .where(GridStaff.unit_code.in_(chunk), GridStaff.role == "grid_worker")
+            .order_by(GridStaff.id)
+        ):
+            workers.setdefault(s.unit_code, []).append(GridWorker(s.name, mask_phone(s.phone)))
+    rows = [
+        AlertRow(
+            id=a.id,
+            kind=a.kind,
+            kind_label=label("alert_kind", a.kind),
+            event=a.event,
+            headline=a.headline,
+            area_desc=a.area_desc,
+            severity=a.severity,
+            colour=a.colour,
+            colour_label=label("colour", a.colour),
+            state=a.state,
+            state_label=label("alert_state", a.state),
+            unacknowledged=a.state == "new",
+            sent_at=a.sent_at,
+            onset=a.onset,
+            expires=a.expires,
+            acknowledged_by=a.acknowledged_by,
+            acknowledged_at=a.acknowledged_at,
+            lon=a.lon,
+            lat=a.lat,
+            grid_code=a.grid_code,
+            grids=[CoveredGrid(g, names.get(g, ""), workers.get(g, [])) for g in covered.get(a.id, [])],
+        )
+        for a in sorted(
+            alerts, key=lambda a: (a.state != "new", SEVERITY_ORDER.get(a.severity, 9), -_time(a).timestamp())
+        )
+    ]
+    return rows
+
+
+def acknowledge_alert(session: Session, scope: AreaScope, alert_id: int, actor: str, now: datetime) -> bool:
+    """Acknowledge a new alert in scope: set its state and write an ``acknowledged`` event with who and
+    when. False (and nothing written) when the alert is missing, out of scope or not new — also when two
+    people press at once: the conditional UPDATE lets only one through. The caller commits."""
+    require_aware(now)
+    result = session.execute(
+        update(Alert)
+        .where(Alert.id == alert_id, Alert.state == "new", alert_scope_clause(scope))
+        .values(state="acknowledged", acknowledged_by=actor, acknowledged_at=now, modified_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        return False
+    session.add(
+        AlertEvent(alert_id=alert_id, at=now, kind="acknowledged", actor=actor, detail=f"{actor} 确认")
+    )
+    session.flush()
+    return True
+
+
+def ticker(session: Session, scope: AreaScope, now: datetime, limit: int = 20) -> list[TickerItem]:
+    """Active alerts for the wall's ticker, newest first."""
+    require_aware(now)
+    alerts = list(session.execute(select(Alert).where(alert_scope_clause(scope), _active(now))).scalars())
+    alerts.sort(key=lambda a: (-_time(a).timestamp(), -a.id))
+    items = []
+    for a in alerts[:limit]:
+        colour = label("colour", a.colour)
+        head = a.headline or a.event or label("alert_kind", a.kind)
+        prefix = (
+            f"【{a.event}{colour}预警】"
+            if a.kind == "weather" and a.colour
+            else f"【{label('alert_kind', a.kind)}】"
+        )
+        items.append(
+            TickerItem(a.id, _time(a), f"{prefix}{head}", a.colour, colour, a.severity, a.state == "new")
+        )
+    return items

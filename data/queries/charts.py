@@ -1,0 +1,106 @@
+"""The wall's charts: cases by (top-level) category, and the 30-day trend of received vs closed.
+
+The trend buckets by local (Asia/Shanghai) day portably: the day boundaries are computed in Python and
+the database counts each bucket with ``CASE`` sums in one scan, so no dialect date function is used and
+any time zone (DST included) is exact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Integer, and_, case, func, select, true
+from sqlalchemy.orm import Session
+
+from ..models import Case
+from ..scope import AreaScope
+from .common import category_index, count_if, local_day_bounds, require_aware
+
+UNCATEGORISED = "未分类"
+
+
+@dataclass(frozen=True)
+class CategoryCount:
+    code: str  # top-level category code ("" for uncategorised)
+    name: str
+    name_en: str
+    count: int  # received in the period
+    open: int  # of those, still open
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    day: date  # local day
+    received: int  # requested that day
+    closed: int  # resolved (办结) that day
+
+
+def cases_by_category(
+    session: Session, scope: AreaScope, start: datetime, end: datetime
+) -> list[CategoryCount]:
+    """Cases received in ``[start, end)`` per top-level category, most first."""
+    require_aware(start, end)
+    rows = session.execute(
+        select(
+            Case.category_code,
+            func.count(),
+            count_if(Case.is_open == true()),
+        )
+        .where(scope.clause(Case), Case.requested_at >= start, Case.requested_at < end)
+        .group_by(Case.category_code)
+    ).all()
+    cats = category_index(session)
+    totals: dict[str, list[int]] = {}
+    for code, count, n_open in rows:
+        info = cats.get(code or "")
+        top = info.top_code if info else ""
+        acc = totals.setdefault(top, [0, 0])
+        acc[0] += count
+        acc[1] += n_open
+    out = []
+    for top, (count, n_open) in totals.items():
+        info = cats.get(top)
+        out.append(
+            CategoryCount(
+                top,
+                info.name if info else UNCATEGORISED,
+                info.name_en if info else "Uncategorised",
+                count,
+                n_open,
+            )
+        )
+    out.sort(key=lambda c: (-c.count, c.code))
+    return out
+
+
+def daily_trend(
+    session: Session, scope: AreaScope, now: datetime, tz: ZoneInfo | str = "Asia/Shanghai", days: int = 30
+) -> list[TrendPoint]:
+    """Received and closed (resolved) per local day for the ``days`` days ending today, zero-filled."""
+    require_aware(now)
+    bounds = local_day_bounds(now, tz, days)
+    first, last = bounds[0], bounds[-1]
+
+    def buckets(column: Any) -> list[Any]:
+        return [
+            func.coalesce(func.sum(case((and_(column >= lo, column < hi), 1), else_=0)), 0).cast(Integer)
+            for lo, hi in zip(bounds, bounds[1:], strict=False)
+        ]
+
+    received = session.execute(
+        select(*buckets(Case.requested_at)).where(
+            scope.clause(Case), Case.requested_at >= first, Case.requested_at < last
+        )
+    ).one()
+    closed = session.execute(
+        select(*buckets(Case.resolved_at)).where(
+            scope.clause(Case), Case.resolved_at >= first, Case.resolved_at < last
+        )
+    ).one()
+    zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+    return [
+        TrendPoint(bounds[i].astimezone(zone).date(), int(received[i]), int(closed[i])) for i in range(days)
+    ]

@@ -1,0 +1,278 @@
+"""Pieces shared by the query modules: periods, rates, portable time arithmetic, unit names, case rows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, Float, Integer, case, cast, extract, func, select
+from sqlalchemy.orm import Session
+
+from ..models import AdminUnit, Case, Category, Department
+from ..models.places import CODE_LENGTH
+from .labels import label
+
+_COLUMN_BY_LENGTH = {6: "district_code", 9: "street_code", 12: "community_code", 15: "grid_code"}
+CHILD_LEVEL = {"district": "street", "street": "community", "community": "grid"}
+UNPLACED = "未定位"
+
+
+class Period(NamedTuple):
+    """A half-open period ``[start, end)`` of aware datetimes."""
+
+    start: datetime
+    end: datetime
+
+
+def require_aware(*values: datetime) -> None:
+    for value in values:
+        if value.tzinfo is None:
+            raise ValueError("query times must be timezone-aware")
+
+
+def _tz(tz: ZoneInfo | str) -> ZoneInfo:
+    return ZoneInfo(tz) if isinstance(tz, str) else tz
+
+
+def period_today(now: datetime, tz: ZoneInfo | str = "Asia/Shanghai") -> Period:
+    """Local midnight today to local midnight tomorrow, in UTC."""
+    require_aware(now)
+    zone = _tz(tz)
+    day = now.astimezone(zone).date()
+    start = datetime.combine(day, time(0), zone)
+    end = datetime.combine(day + timedelta(days=1), time(0), zone)
+    return Period(start.astimezone(UTC), end.astimezone(UTC))
+
+
+def period_year(now: datetime, tz: ZoneInfo | str = "Asia/Shanghai") -> Period:
+    """1 January local midnight of this year to that of next year, in UTC."""
+    require_aware(now)
+    zone = _tz(tz)
+    year = now.astimezone(zone).year
+    start = datetime(year, 1, 1, tzinfo=zone)
+    end = datetime(year + 1, 1, 1, tzinfo=zone)
+    return Period(start.astimezone(UTC), end.astimezone(UTC))
+
+
+def local_day_bounds(now: datetime, tz: ZoneInfo | str, days: int) -> list[datetime]:
+    """``days + 1`` UTC instants: the local midnights starting ``days - 1`` days ago, up to tomorrow's."""
+    zone = _tz(tz)
+    today = now.astimezone(zone).date()
+    first = today - timedelta(days=days - 1)
+    return [
+        datetime.combine(first + timedelta(days=i), time(0), zone).astimezone(UTC) for i in range(days + 1)
+    ]
+
+
+def rate(numerator: int | None, denominator: int | None) -> float | None:
+    """A ratio in [0, 1], or None when the denominator is zero (shown as ``—``)."""
+    if not denominator:
+        return None
+    return (numerator or 0) / denominator
+
+
+def count_if(condition: Any) -> Any:
+    """SQL: how many rows of the group satisfy ``condition`` (0 for an empty group)."""
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0).cast(Integer)
+
+
+def epoch_seconds(session: Session, column: Any) -> ColumnElement[float]:
+    """Seconds since 1970 of a UTC datetime column, on SQLite (naive UTC text) and PostgreSQL."""
+    if session.get_bind().dialect.name == "sqlite":
+        return (func.julianday(column) - 2440587.5) * 86400.0
+    return cast(extract("epoch", column), Float)
+
+
+def hours_between(session: Session, start: Any, end: Any) -> ColumnElement[float]:
+    """``end - start`` in hours, portably."""
+    return (epoch_seconds(session, end) - epoch_seconds(session, start)) / 3600.0
+
+
+def place_column(model: Any, code: str) -> Any:
+    """The place column matching a unit code's level (``street_code`` for a 9-digit code ...)."""
+    try:
+        return getattr(model, _COLUMN_BY_LENGTH[len(code)])
+    except KeyError:
+        raise ValueError(f"not a district/street/community/grid code: {code!r}") from None
+
+
+def level_of(code: str) -> str:
+    for level, length in CODE_LENGTH.items():
+        if len(code) == length:
+            return level
+    raise ValueError(f"not a district/street/community/grid code: {code!r}")
+
+
+def unit_names(session: Session, codes: Iterable[str | None]) -> dict[str, str]:
+    """Names of the given units (missing ones are left out)."""
+    wanted = sorted({c for c in codes if c})
+    names: dict[str, str] = {}
+    for i in range(0, len(wanted), 500):
+        chunk = wanted[i : i + 500]
+        names.update(
+            session.execute(select(AdminUnit.code, AdminUnit.name).where(AdminUnit.code.in_(chunk))).tuples()
+        )
+    return names
+
+
+def department_names(session: Session) -> dict[str, str]:
+    return dict(session.execute(select(Department.code, Department.name)).tuples().all())
+
+
+@dataclass(frozen=True)
+class CategoryInfo:
+    code: str
+    name: str
+    name_en: str
+    top_code: str
+    top_name: str
+
+
+def category_index(session: Session) -> dict[str, CategoryInfo]:
+    """Every category with its top-level category (categories nest one level deep)."""
+    rows = session.execute(select(Category.code, Category.name, Category.name_en, Category.parent_code)).all()
+    names = {r.code: r.name for r in rows}
+    return {
+        r.code: CategoryInfo(
+            r.code, r.name, r.name_en, r.parent_code or r.code, names.get(r.parent_code or r.code, r.name)
+        )
+        for r in rows
+    }
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """One case as a table row (duty table, overdue list). Labels are zh-CN; codes are kept beside them.
+
+    ``hours_late`` is how far past the deadline the case is at ``now`` (negative: hours left), None
+    without a deadline or without ``now``.
+    """
+
+    id: int
+    external_id: str
+    source: str
+    title: str
+    address: str
+    category_code: str | None
+    category_name: str
+    top_category_name: str
+    department_code: str | None
+    department_name: str
+    status: str
+    status_label: str
+    priority: str
+    requested_at: datetime
+    accepted_at: datetime | None
+    deadline_at: datetime | None
+    hours_late: float | None
+    overdue: bool
+    due_soon: bool
+    escalation_level: str
+    escalation_label: str
+    supervision: str
+    supervision_label: str
+    street_code: str | None
+    street_name: str
+    community_code: str | None
+    community_name: str
+    grid_code: str | None
+    grid_name: str
+    lon: float | None
+    lat: float | None
+
+
+CASE_ROW_COLUMNS = (
+    Case.id,
+    Case.external_id,
+    Case.source,
+    Case.title,
+    Case.address,
+    Case.category_code,
+    Case.category_name,
+    Case.department_code,
+    Case.status,
+    Case.priority,
+    Case.requested_at,
+    Case.accepted_at,
+    Case.deadline_at,
+    Case.is_open,
+    Case.overdue,
+    Case.due_soon,
+    Case.escalation_level,
+    Case.supervision,
+    Case.street_code,
+    Case.community_code,
+    Case.grid_code,
+    Case.lon,
+    Case.lat,
+)
+
+
+def due_soon_at(accepted_at: datetime | None, deadline_at: datetime | None) -> datetime | None:
+    """When a case becomes due soon: at 80 % of its limit (``data.deadlines.DUE_SOON_FRACTION``)."""
+    from ..deadlines import DUE_SOON_FRACTION
+
+    if accepted_at is None or deadline_at is None:
+        return None
+    return accepted_at + (deadline_at - accepted_at) * DUE_SOON_FRACTION
+
+
+def case_rows(session: Session, rows: Sequence[Any], now: datetime | None) -> list[CaseRow]:
+    """Turn rows selected with :data:`CASE_ROW_COLUMNS` into :class:`CaseRow` (two small look-ups for names).
+
+    With ``now``, overdue / due-soon / hours late are computed exactly; without it the stored flags
+    (kept by the deadline job) are used.
+    """
+    cats = category_index(session)
+    deps = department_names(session)
+    names = unit_names(session, [c for r in rows for c in (r.street_code, r.community_code, r.grid_code)])
+    out: list[CaseRow] = []
+    for r in rows:
+        cat = cats.get(r.category_code or "")
+        if now is not None and r.deadline_at is not None:
+            hours_late: float | None = (now - r.deadline_at).total_seconds() / 3600.0
+            overdue = bool(r.is_open) and now > r.deadline_at
+            soon_at = due_soon_at(r.accepted_at, r.deadline_at)
+            due_soon = bool(r.is_open) and not overdue and soon_at is not None and now >= soon_at
+        else:
+            hours_late = None
+            overdue, due_soon = bool(r.overdue), bool(r.due_soon)
+        out.append(
+            CaseRow(
+                id=r.id,
+                external_id=r.external_id,
+                source=r.source,
+                title=r.title,
+                address=r.address,
+                category_code=r.category_code,
+                category_name=cat.name if cat else (r.category_name or "未分类"),
+                top_category_name=cat.top_name if cat else "未分类",
+                department_code=r.department_code,
+                department_name=deps.get(r.department_code or "", r.department_code or ""),
+                status=r.status,
+                status_label=label("status", r.status),
+                priority=r.priority,
+                requested_at=r.requested_at,
+                accepted_at=r.accepted_at,
+                deadline_at=r.deadline_at,
+                hours_late=hours_late,
+                overdue=overdue,
+                due_soon=due_soon,
+                escalation_level=r.escalation_level,
+                escalation_label=label("escalation", r.escalation_level),
+                supervision=r.supervision,
+                supervision_label=label("supervision", r.supervision),
+                street_code=r.street_code,
+                street_name=names.get(r.street_code or "", ""),
+                community_code=r.community_code,
+                community_name=names.get(r.community_code or "", ""),
+                grid_code=r.grid_code,
+                grid_name=names.get(r.grid_code or "", ""),
+                lon=r.lon,
+                lat=r.lat,
+            )
+        )
+    return out

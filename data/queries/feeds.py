@@ -1,0 +1,173 @@
+"""Feed health (the /feeds page and the wall's stale banner) and the quarantine of rejected records.
+
+Status of a feed at ``now``:
+
+- ``disabled``: switched off in the feeds file;
+- ``never``: no poll has finished yet;
+- ``stale``: no successful poll within ``stale_after_polls`` poll intervals (the wall names these);
+- ``failing``: the last poll failed, but data is still fresh;
+- ``ok``: otherwise.
+
+Feeds are not tied to a place; ``scope`` is taken for a uniform signature (a caller without a
+district-wide scope may be refused the page later without changing it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..models import Department, Feed, FeedHealth, Quarantine
+from ..scope import AreaScope
+from .common import require_aware
+from .labels import label
+
+
+@dataclass(frozen=True)
+class FeedHealthRow:
+    name: str
+    department_code: str | None
+    department_name: str
+    protocol: str
+    url: str
+    enabled: bool
+    interval_s: int
+    status: str
+    status_label: str
+    stale: bool
+    last_poll_at: datetime | None
+    last_success_at: datetime | None
+    last_error_at: datetime | None
+    last_error: str
+    consecutive_failures: int
+    lag_s: float | None
+    last_duration_s: float | None
+    received: int
+    new: int
+    updated: int
+    ignored: int
+    quarantined: int
+
+
+@dataclass(frozen=True)
+class QuarantineRow:
+    id: int
+    feed_name: str
+    at: datetime
+    external_id: str
+    reason: str
+    raw: str  # truncated for display; plain text, never rendered as HTML
+    raw_length: int
+    truncated: bool
+
+
+def feed_status(
+    enabled: bool,
+    interval_s: int,
+    last_poll_at: datetime | None,
+    last_success_at: datetime | None,
+    consecutive_failures: int,
+    now: datetime,
+    stale_after_polls: int,
+) -> str:
+    """One of ``disabled | never | stale | failing | ok`` (see the module docstring)."""
+    if not enabled:
+        return "disabled"
+    if last_poll_at is None and last_success_at is None:
+        return "never"
+    if last_success_at is None or now - last_success_at > timedelta(seconds=interval_s * stale_after_polls):
+        return "stale"
+    if consecutive_failures > 0:
+        return "failing"
+    return "ok"
+
+
+def feed_health(
+    session: Session, scope: AreaScope, now: datetime, stale_after_polls: int
+) -> list[FeedHealthRow]:
+    """Every feed with its health at ``now``: stale and failing first, then by name."""
+    require_aware(now)
+    rows = session.execute(
+        select(Feed, FeedHealth, Department.name)
+        .outerjoin(FeedHealth, FeedHealth.feed_name == Feed.name)
+        .outerjoin(Department, Department.code == Feed.department_code)
+    ).all()
+    out = []
+    for feed, health, dep_name in rows:
+        failures = health.consecutive_failures if health else 0
+        status = feed_status(
+            feed.enabled,
+            feed.interval_s,
+            health.last_poll_at if health else None,
+            health.last_success_at if health else None,
+            failures or 0,
+            now,
+            stale_after_polls,
+        )
+        out.append(
+            FeedHealthRow(
+                name=feed.name,
+                department_code=feed.department_code,
+                department_name=dep_name or (feed.department_code or ""),
+                protocol=feed.protocol,
+                url=feed.url,
+                enabled=feed.enabled,
+                interval_s=feed.interval_s,
+                status=status,
+                status_label=label("feed_status", status),
+                stale=status == "stale",
+                last_poll_at=health.last_poll_at if health else None,
+                last_success_at=health.last_success_at if health else None,
+                last_error_at=health.last_error_at if health else None,
+                last_error=(health.last_error or "") if health else "",
+                consecutive_failures=failures or 0,
+                lag_s=health.lag_s if health else None,
+                last_duration_s=health.last_duration_s if health else None,
+                received=health.received if health else 0,
+                new=health.new if health else 0,
+                updated=health.updated if health else 0,
+                ignored=health.ignored if health else 0,
+                quarantined=health.quarantined if health else 0,
+            )
+        )
+    order = {"stale": 0, "failing": 1, "never": 2, "ok": 3, "disabled": 4}
+    out.sort(key=lambda r: (order[r.status], r.name))
+    return out
+
+
+def quarantined(
+    session: Session,
+    scope: AreaScope,
+    limit: int = 100,
+    feed_name: str | None = None,
+    raw_chars: int = 500,
+) -> list[QuarantineRow]:
+    """Rejected records, newest first, with the reason and the raw payload cut to ``raw_chars``."""
+    query = select(
+        Quarantine.id,
+        Quarantine.feed_name,
+        Quarantine.at,
+        Quarantine.external_id,
+        Quarantine.reason,
+        func.substr(Quarantine.raw, 1, raw_chars + 1).label("raw"),
+        func.length(Quarantine.raw).label("raw_length"),
+    )
+    if feed_name:
+        query = query.where(Quarantine.feed_name == feed_name)
+    rows = session.execute(query.order_by(Quarantine.at.desc(), Quarantine.id.desc()).limit(limit)).all()
+    return [
+        QuarantineRow(
+            r.id,
+            r.feed_name,
+            r.at,
+            r.external_id or "",
+            r.reason,
+            r.raw[:raw_chars] + ("…" if (r.raw_length or 0) > raw_chars else ""),
+            r.raw_length or 0,
+            (r.raw_length or 0) > raw_chars,
+        )
+        for r in rows
+    ]

@@ -1,0 +1,234 @@
+"""Class cases (类案): the same category recurring in one place within N days, as one hotspot item.
+
+Two kinds of place, both over the cases received in ``(now - days, now]``:
+
+1. the same grid: grid + category groups with at least ``min_count`` cases, found by ``GROUP BY`` in SQL;
+2. the same few hundred metres across grid boundaries: of the remaining cases of the categories that
+   reach ``min_count`` at all (a second small ``GROUP BY``), greedy seed clustering in Python — the
+   case with the most unclaimed same-category neighbours within ``radius_m`` takes them, if they are at
+   least ``min_count``; repeat. Clusters never chain (every member is within ``radius_m`` of its seed).
+
+Trend compares the newer half of the window with the older half.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..models import AdminUnit, Case
+from ..scope import AreaScope
+from .common import category_index, require_aware, unit_names
+from .labels import label
+
+M_PER_DEG_LAT = 110_574.0
+M_PER_DEG_LON_EQUATOR = 111_320.0
+
+
+@dataclass(frozen=True)
+class Hotspot:
+    category_code: str
+    category_name: str
+    kind: str  # grid | proximity
+    place_code: str  # the grid, or the smallest unit holding every case
+    place_name: str
+    count: int
+    recent: int  # in the newer half of the window
+    previous: int  # in the older half
+    trend: str  # up | down | flat
+    trend_label: str
+    lon: float | None
+    lat: float | None
+    case_ids: tuple[int, ...]
+    last_at: datetime
+
+
+@dataclass(frozen=True)
+class _Pt:
+    id: int
+    category: str
+    grid: str | None
+    street: str | None
+    community: str | None
+    lon: float | None
+    lat: float | None
+    at: datetime
+
+
+def _metres(a: _Pt, b: _Pt) -> float:
+    assert a.lon is not None and a.lat is not None and b.lon is not None and b.lat is not None
+    dy = (a.lat - b.lat) * M_PER_DEG_LAT
+    dx = (a.lon - b.lon) * M_PER_DEG_LON_EQUATOR * math.cos(math.radians((a.lat + b.lat) / 2))
+    return math.hypot(dx, dy)
+
+
+def _common_place(points: list[_Pt]) -> str:
+    for attr in ("grid", "community", "street"):
+        codes = {getattr(p, attr) for p in points}
+        if len(codes) == 1 and None not in codes:
+            return str(codes.pop())
+    return ""
+
+
+def _proximity_clusters(points: list[_Pt], radius_m: float, min_count: int) -> list[list[_Pt]]:
+    placed = [p for p in points if p.lon is not None and p.lat is not None]
+    if len(placed) < min_count:
+        return []
+    lat0 = sum(p.lat for p in placed if p.lat is not None) / len(placed)
+    cell_lon = radius_m / (M_PER_DEG_LON_EQUATOR * math.cos(math.radians(lat0)))
+    cell_lat = radius_m / M_PER_DEG_LAT
+    cells: dict[tuple[int, int], list[_Pt]] = defaultdict(list)
+
+    def key(p: _Pt) -> tuple[int, int]:
+        assert p.lon is not None and p.lat is not None
+        return int(math.floor(p.lon / cell_lon)), int(math.floor(p.lat / cell_lat))
+
+    for p in placed:
+        cells[key(p)].append(p)
+    neighbours: dict[int, list[_Pt]] = {}
+    for p in placed:
+        kx, ky = key(p)
+        near = [
+            q
+            for dx in (-1, 0, 1)
+            for dy in (-1, 0, 1)
+            for q in cells.get((kx + dx, ky + dy), ())
+            if _metres(p, q) <= radius_m
+        ]
+        neighbours[p.id] = near  # includes p itself
+    claimed: set[int] = set()
+    clusters: list[list[_Pt]] = []
+    while True:
+        best: list[_Pt] = []
+        best_seed = None
+        for p in placed:
+            if p.id in claimed:
+                continue
+            free = [q for q in neighbours[p.id] if q.id not in claimed]
+            if len(free) > len(best) or (
+                len(free) == len(best) and best_seed is not None and p.id < best_seed
+            ):
+                best, best_seed = free, p.id
+        if len(best) < min_count:
+            return clusters
+        clusters.append(best)
+        claimed.update(q.id for q in best)
+
+
+def hotspots(
+    session: Session,
+    scope: AreaScope,
+    now: datetime,
+    days: int = 30,
+    radius_m: float = 300.0,
+    min_count: int = 3,
+) -> list[Hotspot]:
+    """Hotspots of the scope in the last ``days`` days, largest first."""
+    require_aware(now)
+    since = now - timedelta(days=days)
+    half = now - timedelta(days=days) / 2
+    window = (
+        scope.clause(Case),
+        Case.requested_at > since,
+        Case.requested_at <= now,
+        Case.category_code.is_not(None),
+    )
+    categories = [
+        c
+        for (c,) in session.execute(
+            select(Case.category_code)
+            .where(*window)
+            .group_by(Case.category_code)
+            .having(func.count() >= min_count)
+        )
+    ]
+    if not categories:
+        return []
+    grid_groups = set(
+        session.execute(
+            select(Case.grid_code, Case.category_code)
+            .where(*window, Case.grid_code.is_not(None), Case.category_code.in_(categories))
+            .group_by(Case.grid_code, Case.category_code)
+            .having(func.count() >= min_count)
+        ).tuples()
+    )
+    rows = session.execute(
+        select(
+            Case.id,
+            Case.category_code,
+            Case.grid_code,
+            Case.street_code,
+            Case.community_code,
+            Case.lon,
+            Case.lat,
+            Case.requested_at,
+        ).where(*window, Case.category_code.in_(categories))
+    ).all()
+    points = [_Pt(*r) for r in rows]  # type: ignore[arg-type]
+    groups: list[tuple[str, list[_Pt]]] = []
+    by_grid: dict[tuple[str | None, str], list[_Pt]] = defaultdict(list)
+    rest: dict[str, list[_Pt]] = defaultdict(list)
+    for p in points:
+        if (p.grid, p.category) in grid_groups:
+            by_grid[(p.grid, p.category)].append(p)
+        else:
+            rest[p.category].append(p)
+    groups.extend(("grid", pts) for pts in by_grid.values())
+    for pts in rest.values():
+        groups.extend(("proximity", c) for c in _proximity_clusters(pts, radius_m, min_count))
+    return _items(session, groups, half)
+
+
+def _items(session: Session, groups: list[tuple[str, list[_Pt]]], half: datetime) -> list[Hotspot]:
+    cats = category_index(session)
+    places = {_common_place(pts) for _, pts in groups}
+    names = unit_names(session, places)
+    grid_codes = {p.grid for _, pts in groups for p in pts if p.grid and p.lon is None}
+    labels: dict[str, tuple[Any, Any]] = {}
+    if grid_codes:
+        labels = {
+            r.code: (r.label_lon, r.label_lat)
+            for r in session.execute(
+                select(AdminUnit.code, AdminUnit.label_lon, AdminUnit.label_lat).where(
+                    AdminUnit.code.in_(sorted(grid_codes))
+                )
+            )
+        }
+    out = []
+    for kind, pts in groups:
+        coords = [(p.lon, p.lat) for p in pts if p.lon is not None and p.lat is not None]
+        coords += [labels[p.grid] for p in pts if p.lon is None and p.grid in labels]
+        coords = [c for c in coords if c[0] is not None and c[1] is not None]
+        lon = sum(c[0] for c in coords) / len(coords) if coords else None
+        lat = sum(c[1] for c in coords) / len(coords) if coords else None
+        recent = sum(1 for p in pts if p.at > half)
+        previous = len(pts) - recent
+        trend = "up" if recent > previous else "down" if recent < previous else "flat"
+        place = _common_place(pts)
+        cat = cats.get(pts[0].category)
+        out.append(
+            Hotspot(
+                category_code=pts[0].category,
+                category_name=cat.name if cat else pts[0].category,
+                kind=kind,
+                place_code=place,
+                place_name=names.get(place, ""),
+                count=len(pts),
+                recent=recent,
+                previous=previous,
+                trend=trend,
+                trend_label=label("trend", trend),
+                lon=lon,
+                lat=lat,
+                case_ids=tuple(sorted(p.id for p in pts)),
+                last_at=max(p.at for p in pts),
+            )
+        )
+    out.sort(key=lambda h: (-h.count, -h.recent, h.category_code, h.place_code))
+    return out

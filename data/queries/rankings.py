@@ -1,0 +1,161 @@
+"""Street and department rankings (the wall's 排名), worst first — the way a leader reads them.
+
+Streets: most overdue now first, then the lowest closure rate, then the lowest on-time rate.
+Departments: most overdue now first, then the slowest mean response, then the lowest closure rate.
+Period figures are over the cases received in ``[start, end)`` (as in :mod:`.kpis`); overdue and open
+are at ``now``. Every street of the scope is listed, including those with no cases.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, case, func, select, true
+from sqlalchemy.orm import Session
+
+from ..models import AdminUnit, Case, CaseEvent, Department
+from ..scope import AreaScope
+from ..states import DONE_STATES
+from .common import count_if, hours_between, rate, require_aware
+
+RESPONSE_STATES = ("assigned", "in_progress")
+
+
+@dataclass(frozen=True)
+class StreetRank:
+    rank: int
+    code: str
+    name: str
+    received: int
+    closed: int
+    closure_rate: float | None
+    on_time_rate: float | None
+    open: int
+    overdue: int
+
+
+@dataclass(frozen=True)
+class DepartmentRank:
+    rank: int
+    code: str
+    name: str
+    received: int
+    closed: int
+    closure_rate: float | None
+    open: int
+    overdue: int
+    responded: int  # cases with a measurable response
+    mean_response_hours: float | None
+
+
+def _worst_last(value: float | None) -> float:
+    """Sort key for rates: low rates first, undefined (None) after every defined one."""
+    return 2.0 if value is None else value
+
+
+def streets_in_scope(session: Session, scope: AreaScope) -> list[tuple[str, str]]:
+    """(code, name) of every street that overlaps the scope, by code."""
+    districts = sorted({c[:6] for c in scope.codes})
+    if not districts:
+        return []
+    rows = session.execute(
+        select(AdminUnit.code, AdminUnit.name)
+        .where(AdminUnit.level == "street", AdminUnit.parent_code.in_(districts))
+        .order_by(AdminUnit.code)
+    ).all()
+    return [(r.code, r.name) for r in rows if scope.overlaps(r.code)]
+
+
+def street_ranking(
+    session: Session, scope: AreaScope, start: datetime, end: datetime, now: datetime
+) -> list[StreetRank]:
+    """Every street of the scope with received, closure and on-time rates for the period, open and
+    overdue now; worst first."""
+    require_aware(start, end, now)
+    done = Case.status.in_(sorted(DONE_STATES))
+    judged = and_(done, Case.resolved_at.is_not(None), Case.deadline_at.is_not(None))
+    period = session.execute(
+        select(
+            Case.street_code,
+            func.count(),
+            count_if(done),
+            count_if(judged),
+            count_if(and_(judged, Case.resolved_at <= Case.deadline_at)),
+        )
+        .where(scope.clause(Case), Case.requested_at >= start, Case.requested_at < end)
+        .group_by(Case.street_code)
+    ).all()
+    current = session.execute(
+        select(Case.street_code, func.count(), count_if(Case.deadline_at < now))
+        .where(scope.clause(Case), Case.is_open == true())
+        .group_by(Case.street_code)
+    ).all()
+    by_period = {r[0]: r[1:] for r in period}
+    by_now = {r[0]: r[1:] for r in current}
+    rows = []
+    for code, name in streets_in_scope(session, scope):
+        received, closed, judged_n, on_time = by_period.get(code, (0, 0, 0, 0))
+        n_open, overdue = by_now.get(code, (0, 0))
+        rows.append(
+            (code, name, received, closed, rate(closed, received), rate(on_time, judged_n), n_open, overdue)
+        )
+    rows.sort(key=lambda r: (-r[7], _worst_last(r[4]), _worst_last(r[5]), r[0]))
+    return [StreetRank(i + 1, *r) for i, r in enumerate(rows)]
+
+
+def department_ranking(
+    session: Session, scope: AreaScope, start: datetime, end: datetime, now: datetime
+) -> list[DepartmentRank]:
+    """Departments holding cases in the scope: closure rate for the period, open and overdue now, and
+    mean response time (accepted → first assigned / in-progress event, or resolution when the case
+    skipped both) over the period's cases; worst first. Departments with no case are left out."""
+    require_aware(start, end, now)
+    done = Case.status.in_(sorted(DONE_STATES))
+    first_step = (
+        select(func.min(CaseEvent.at))
+        .where(CaseEvent.case_id == Case.id, CaseEvent.to_status.in_(RESPONSE_STATES))
+        .correlate(Case)
+        .scalar_subquery()
+    )
+    responded_at = func.coalesce(first_step, Case.resolved_at)
+    response = hours_between(session, Case.accepted_at, responded_at)
+    measurable = and_(Case.accepted_at.is_not(None), responded_at.is_not(None))
+    period = session.execute(
+        select(
+            Case.department_code,
+            func.count(),
+            count_if(done),
+            count_if(measurable),
+            func.avg(case((measurable, response), else_=None)),
+        )
+        .where(scope.clause(Case), Case.requested_at >= start, Case.requested_at < end)
+        .group_by(Case.department_code)
+    ).all()
+    current = session.execute(
+        select(Case.department_code, func.count(), count_if(Case.deadline_at < now))
+        .where(scope.clause(Case), Case.is_open == true())
+        .group_by(Case.department_code)
+    ).all()
+    names = dict(session.execute(select(Department.code, Department.name)).tuples().all())
+    by_period = {r[0]: r[1:] for r in period}
+    by_now = {r[0]: r[1:] for r in current}
+    rows = []
+    for code in sorted({*by_period, *by_now}, key=lambda c: c or ""):
+        received, closed, responded, mean = by_period.get(code, (0, 0, 0, None))
+        n_open, overdue = by_now.get(code, (0, 0))
+        rows.append(
+            (
+                code or "",
+                names.get(code or "", "未指定部门" if not code else code),
+                received,
+                closed,
+                rate(closed, received),
+                n_open,
+                overdue,
+                responded,
+                float(mean) if mean is not None else None,
+            )
+        )
+    rows.sort(key=lambda r: (-r[6], -(r[8] if r[8] is not None else -1.0), _worst_last(r[4]), r[0]))
+    return [DepartmentRank(i + 1, *r) for i, r in enumerate(rows)]
