@@ -1,0 +1,136 @@
+"""The feeds page's health table and quarantine list. Feed text (errors, reasons, raw payloads) is shown
+as plain text: strings in Dash components, payloads in ``<pre>``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from dash import html
+
+from data.queries import FeedHealthRow, QuarantineRow
+
+from ..i18n import t
+from .case_format import EMPTY, data_attrs, duration_seconds, local_time
+
+STATUSES = ("ok", "stale", "failing", "never", "disabled")
+PREVIEW_CHARS = 160
+
+
+def status_label(status: str, lang: str) -> str:
+    return t(f"feed_status_{status}", lang) if status in STATUSES else status
+
+
+def summary(rows: Sequence[FeedHealthRow], lang: str) -> str:
+    counts = {s: sum(1 for r in rows if r.status == s) for s in STATUSES}
+    return t(
+        "feeds_summary",
+        lang,
+        n=len(rows),
+        ok=counts["ok"],
+        stale=counts["stale"],
+        failing=counts["failing"],
+        never=counts["never"],
+    )
+
+
+def health_table(rows: Sequence[FeedHealthRow], lang: str, tz: str) -> Any:
+    if not rows:
+        return html.Div(t("no_feeds", lang), className="case-empty")
+    keys = (
+        "col_feed_name",
+        "col_department",
+        "col_protocol",
+        "col_status",
+        "col_last_success",
+        "col_lag",
+        "col_received",
+        "col_new",
+        "col_updated",
+        "col_ignored",
+        "col_quarantined",
+        "col_last_error",
+    )
+    body = []
+    for r in rows:
+        error = r.last_error
+        if error and r.last_error_at is not None:
+            error = f"{local_time(r.last_error_at, tz)}  {error}"
+        body.append(
+            html.Tr(
+                [
+                    html.Td(r.name, className="name"),
+                    html.Td(r.department_name, className="department"),
+                    html.Td(r.protocol, className="protocol"),
+                    html.Td(html.Span(status_label(r.status, lang), className=f"feed-status fs-{r.status}")),
+                    html.Td(
+                        local_time(r.last_success_at, tz, seconds=True)
+                        if r.last_success_at
+                        else t("never", lang),
+                        className="time",
+                    ),
+                    html.Td(duration_seconds(r.lag_s, lang), className="num"),
+                    html.Td(r.received, className="num"),
+                    html.Td(r.new, className="num"),
+                    html.Td(r.updated, className="num"),
+                    html.Td(r.ignored, className="num"),
+                    html.Td(r.quarantined, className="num" + (" warn" if r.quarantined else "")),
+                    html.Td(error or EMPTY, className="error", title=r.last_error or ""),
+                ],
+                className=f"feed-row feed-{r.status}",
+                **data_attrs(feed=r.name),
+            )
+        )
+    return html.Table(
+        [html.Thead(html.Tr([html.Th(t(k, lang)) for k in keys])), html.Tbody(body)],
+        className="feeds-table feeds-health",
+    )
+
+
+def _payload(row: QuarantineRow, lang: str, shown_chars: int) -> html.Details:
+    preview = row.raw[:PREVIEW_CHARS].replace("\n", " ")
+    if len(row.raw) > PREVIEW_CHARS:
+        preview += "…"
+    parts: list[Any] = [html.Pre(row.raw, className="payload")]
+    if row.truncated:
+        parts.append(html.Div(t("payload_cut", lang, n=shown_chars), className="payload-note"))
+    return html.Details(
+        [
+            html.Summary(
+                [
+                    html.Code(preview, className="payload-preview"),
+                    html.Span(t("payload_chars", lang, n=row.raw_length), className="payload-note"),
+                ]
+            ),
+            *parts,
+        ],
+        className="quarantine-payload",
+    )
+
+
+def quarantine_list(rows: Sequence[QuarantineRow], lang: str, tz: str, shown_chars: int) -> Any:
+    if not rows:
+        return html.Div(t("no_quarantine", lang), className="case-empty")
+    keys = ("col_time", "col_feed_name", "col_external_id", "col_reason", "col_payload")
+    body = [
+        html.Tr(
+            [
+                html.Td(local_time(r.at, tz, seconds=True), className="time"),
+                html.Td(r.feed_name, className="name"),
+                html.Td(r.external_id or EMPTY, className="external-id"),
+                html.Td(r.reason, className="reason"),
+                html.Td(_payload(r, lang, shown_chars), className="payload-cell"),
+            ],
+            className="quarantine-row",
+        )
+        for r in rows
+    ]
+    return html.Table(
+        [html.Thead(html.Tr([html.Th(t(k, lang)) for k in keys])), html.Tbody(body)],
+        className="feeds-table feeds-quarantine",
+    )
+
+
+def as_of(now: datetime, tz: str, lang: str) -> str:
+    return t("feeds_as_of", lang, t=local_time(now, tz, seconds=True))

@@ -1,0 +1,137 @@
+"""``/feeds``: every feed's health, the quarantine of rejected records, the RQ queues and workers.
+
+It refreshes when the ``feeds`` layer version changes: the map's 1 s tick (``gridcc.tick``, one
+``/api/versions`` request) fills a store; a small clientside step passes on only a new ``feeds``
+version; only then does the server re-read the database and RQ. No DB query runs on the tick itself.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import redis
+from dash import ClientsideFunction, Input, Output, State, dcc, html
+
+from data.queries import feed_health, quarantined
+from data.scope import AreaScope
+from layers import versions
+
+from ..components.case_chrome import lang_switch, top_bar
+from ..components.case_facts import link
+from ..components.feeds_rq import RqState, read_rq, rq_tables
+from ..components.feeds_tables import as_of, health_table, quarantine_list, summary
+from ..i18n import normalise, t
+from ..scope import current_scope
+from ..services import Services, services
+from . import Page, PageContext
+
+QUARANTINE_ROWS = 50
+RAW_CHARS = 4000
+TICK_MS = 1000
+
+# Passes on the feeds version only when it moved (the tick's store changes for any layer).
+ONLY_FEEDS = """
+function (store, seen) {
+    var v = store && store.versions ? store.versions.feeds : undefined;
+    if (v === undefined || v === seen) { return window.dash_clientside.no_update; }
+    return v;
+}
+"""
+
+
+def content(svc: Services, scope: AreaScope, lang: str, tz: str, stale_after_polls: int) -> html.Div:
+    """The page below its top bar, read now."""
+    now = datetime.now(UTC)
+    with svc.sessions() as session:
+        health = feed_health(session, scope, now, stale_after_polls)
+        rejected = quarantined(session, scope, limit=QUARANTINE_ROWS, raw_chars=RAW_CHARS)
+    try:
+        state = read_rq(svc.redis)
+    except (redis.ConnectionError, redis.TimeoutError) as exc:  # the client itself could not be made
+        state = RqState(error=str(exc))
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.Span(summary(health, lang), className="feeds-summary"),
+                    html.Span(as_of(now, tz, lang), className="feeds-as-of"),
+                ],
+                className="feeds-head",
+            ),
+            html.Div(
+                [html.H2(t("feeds_health", lang)), health_table(health, lang, tz)], className="case-card"
+            ),
+            rq_tables(state, lang),
+            html.Div(
+                [html.H2(t("feeds_quarantine", lang)), quarantine_list(rejected, lang, tz, RAW_CHARS)],
+                className="case-card",
+            ),
+        ],
+        className="feeds-content",
+    )
+
+
+def _version(svc: Services) -> int:
+    try:
+        return versions.read(svc.redis)["feeds"]
+    except (redis.ConnectionError, redis.TimeoutError):
+        return -1
+
+
+def layout(ctx: PageContext) -> Any:
+    settings = ctx.settings
+    switch = lang_switch(ctx.base_path, "/feeds", ctx.query, ctx.lang)
+    return html.Div(
+        [
+            top_bar(
+                t("feeds_title", ctx.lang),
+                ctx.lang,
+                link(ctx.base_path, "/", ctx.lang),
+                "back_to_wall",
+                switch,
+            ),
+            html.Div(
+                content(ctx.services, ctx.scope, ctx.lang, settings.timezone, settings.stale_after_polls),
+                id="feeds-content",
+            ),
+            dcc.Store(id="feeds-lang", data=ctx.lang),
+            dcc.Store(
+                id="feeds-versions",
+                data={"map": "feeds-page", "base": ctx.base_path, "versions": {}},
+            ),
+            dcc.Store(id="feeds-seen", data=_version(ctx.services)),
+            dcc.Interval(id="feeds-tick", interval=TICK_MS),
+        ],
+        className="gridcc-page feeds-page",
+    )
+
+
+def register(app: Any) -> None:
+    app.clientside_callback(
+        ClientsideFunction("gridcc", "tick"),
+        Output("feeds-versions", "data"),
+        Input("feeds-tick", "n_intervals"),
+        State("feeds-versions", "data"),
+    )
+    app.clientside_callback(
+        ONLY_FEEDS,
+        Output("feeds-seen", "data"),
+        Input("feeds-versions", "data"),
+        State("feeds-seen", "data"),
+    )
+
+    @app.callback(
+        Output("feeds-content", "children"),
+        Input("feeds-seen", "data"),
+        State("feeds-lang", "data"),
+        prevent_initial_call=True,
+    )
+    def refresh(_version: int | None, lang: str | None) -> Any:
+        svc = services()
+        return content(
+            svc, current_scope(), normalise(lang), svc.settings.timezone, svc.settings.stale_after_polls
+        )
+
+
+PAGE = Page(path="/feeds", name="feeds", title_key="feeds_title", layout=layout, register=register)

@@ -1,0 +1,171 @@
+"""The case page's layout from a real test database: facts, timeline order and labels, place path,
+masked staff, not-found outside the scope, English."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from data.db import transaction
+from data.models import Case, CaseEvent
+from data.scope import AreaScope
+from data.seed import seed_catalogue
+from tests.dashboard.test_case_support import PHONE, as_json, by_class, render, text, texts
+from tests.layers.hierarchy import STREETS, add_case
+
+
+@pytest.fixture
+def case_id(app, session_factory, grids) -> int:
+    """An overdue case in the first grid with a full timeline, inserted out of time order."""
+    now = datetime.now(UTC)
+    with transaction(session_factory) as session:
+        seed_catalogue(session)
+        case = add_case(session, grids[0], external_id="H-1", title="噪声扰民", overdue=True)
+        case.description = "夜间施工噪声扰民，持续三天"
+        case.address = "巴川街道中兴路 18 号"
+        case.category_code = "environment.noise"
+        case.department_code = "ecology"
+        case.priority = "urgent"
+        case.deadline_at = now - timedelta(hours=30)
+        case.escalation_level = "street"
+        day = now - timedelta(days=3)
+        events = [
+            (day + timedelta(hours=5), "supervision", None, None, "yellow", "system", None),
+            (day, "created", None, "reported", "", "feed:hotline", "hotline"),
+            (day + timedelta(hours=1), "status", "reported", "accepted", "受理", "feed:hotline", "hotline"),
+            (
+                day + timedelta(hours=2),
+                "illegal_transition",
+                "accepted",
+                "closed",
+                "bad",
+                "feed:hotline",
+                "hotline",
+            ),
+            (
+                day + timedelta(hours=3),
+                "due_soon",
+                None,
+                None,
+                "deadline 2024-01-01T00:00:00Z",
+                "system",
+                None,
+            ),
+            (
+                day + timedelta(hours=4),
+                "overdue",
+                None,
+                None,
+                "deadline 2024-01-01T00:00:00Z",
+                "system",
+                None,
+            ),
+            (day + timedelta(hours=6), "escalation", None, None, "community→street", "system", None),
+        ]
+        for at, kind, frm, to, detail, actor, feed in events:
+            session.add(
+                CaseEvent(
+                    case_id=case.id,
+                    at=at,
+                    kind=kind,
+                    from_status=frm,
+                    to_status=to,
+                    detail=detail,
+                    actor=actor,
+                    feed_name=feed,
+                )
+            )
+        return case.id
+
+
+def test_timeline_in_time_order_with_chinese_labels(app, case_id) -> None:
+    layout = render(app, f"/cases/{case_id}")
+    rows = by_class(layout, "case-event")
+    kinds = [text(by_class(r, "kind")[0]) for r in rows]
+    assert kinds == ["创建", "状态变更", "非法状态变更（已拒绝）", "临期", "超期", "黄牌督办", "升级"]
+    change = [text(by_class(r, "change")[0]) for r in rows]
+    assert change[0] == "待受理"
+    assert change[1] == "待受理  →  已受理"
+    assert change[2] == "已受理  →  已归档"
+    assert text(by_class(rows[6], "detail")[0]) == "社区 → 镇街"
+    assert [text(by_class(r, "feed")[0]) for r in rows[:2]] == ["hotline", "hotline"]
+    assert text(by_class(rows[0], "actor")[0]) == "hotline"
+    assert text(by_class(rows[3], "actor")[0]) == "系统"
+    times = [text(by_class(r, "time")[0]) for r in rows]
+    assert times == sorted(times)
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", t) for t in times)
+
+
+def test_facts_place_and_people(app, case_id) -> None:
+    layout = render(app, f"/cases/{case_id}")
+    all_text = text(layout)
+    assert f"案件 {case_id}" in all_text
+    assert "噪声扰民" in all_text  # category (seeded catalogue)
+    for word in ("超期", "黄牌督办", "紧急", "已受理", "镇街"):
+        assert word in all_text, word
+    clock = text(by_class(layout, "case-clock")[0])
+    assert clock.startswith("已超期 1 天 6 小时") or clock.startswith("已超期 1 天 5 小时"), clock
+    assert by_class(layout, "case-description")[0].children == "夜间施工噪声扰民，持续三天"
+    assert by_class(layout, "case-address")[0].children == "巴川街道中兴路 18 号"
+    links = by_class(layout, "unit-link")
+    assert [link.href for link in links] == [
+        "/overdue?unit=500151",
+        f"/overdue?unit={STREETS[0]}",
+        f"/overdue?unit={STREETS[0]}001",
+        f"/overdue?unit={STREETS[0]}001001",
+    ]
+    assert [texts(link)[-1] for link in links] == ["铜梁区", "巴川街道", "巴川南社区", "第1网格"]
+    staff = by_class(layout, "staff")
+    assert [text(by_class(s, "phone")[0]) for s in staff] == ["138****0000"]
+    assert not re.search(PHONE, as_json(layout))
+    assert by_class(layout, "case-map")  # the small map is there
+
+
+def test_reported_time_shown_in_shanghai(app, session_factory, case_id) -> None:
+    with session_factory() as session:
+        requested = session.get(Case, case_id).requested_at  # type: ignore[union-attr]
+    layout = render(app, f"/cases/{case_id}")
+    local = (requested.replace(tzinfo=UTC) + timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")
+    facts = {text(f).split(" ", 1)[0]: text(f) for f in by_class(layout, "fact")}
+    assert facts["上报时间"] == f"上报时间 {local}"
+
+
+def test_outside_the_scope_is_not_found(app, case_id) -> None:
+    layout = render(app, f"/cases/{case_id}", scope=AreaScope.of([STREETS[1]]))
+    all_text = text(layout)
+    assert "未找到该案件" in all_text
+    assert "夜间施工" not in as_json(layout)
+    assert "巴川街道中兴路" not in as_json(layout)
+    inside = render(app, f"/cases/{case_id}", scope=AreaScope.of([STREETS[0]]))
+    assert "夜间施工噪声扰民，持续三天" in text(inside)
+
+
+@pytest.mark.parametrize("raw", ["999999", "abc", "-1", "1e3", "0x10"])
+def test_unknown_or_malformed_id_is_not_found(app, case_id, raw) -> None:
+    layout = render(app, f"/cases/{raw}")
+    assert "未找到该案件" in text(layout)
+    assert by_class(layout, "page-back")[0].href == "/"
+
+
+def test_english(app, case_id) -> None:
+    layout = render(app, f"/cases/{case_id}", lang="en", query={"lang": "en"})
+    all_text = text(layout)
+    for word in (
+        "Case",
+        "Timeline",
+        "Accepted",
+        "Illegal state change (rejected)",
+        "Yellow card",
+        "Deadline",
+    ):
+        assert word in all_text, word
+    assert "办理过程" not in all_text
+    assert "Noise" in all_text  # the catalogue's English category name
+    assert by_class(layout, "unit-link")[0].href == "/overdue?unit=500151&lang=en"
+    switch = by_class(layout, "lang-option")
+    assert [(s.children, s.href) for s in switch] == [
+        ("中文", f"/cases/{case_id}"),
+        ("English", f"/cases/{case_id}?lang=en"),
+    ]
