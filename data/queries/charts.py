@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Case
 from ..scope import AreaScope
-from .common import category_index, count_if, local_day_bounds, require_aware
+from .common import category_index, count_if, local_day_bounds, long_period_scan, require_aware
 
 UNCATEGORISED = "未分类"
 
@@ -43,18 +43,23 @@ def cases_by_category(
 ) -> list[CategoryCount]:
     """Cases received in ``[start, end)`` per top-level category, most first."""
     require_aware(start, end)
-    rows = session.execute(
+    statement = long_period_scan(
         select(
             Case.category_code,
             func.count(),
             count_if(Case.is_open == true()),
         )
         .where(scope.clause(Case), Case.requested_at >= start, Case.requested_at < end)
-        .group_by(Case.category_code)
-    ).all()
+        .group_by(Case.category_code),
+        session,
+        scope,
+        start,
+        end,
+    )
+    period_rows = session.execute(statement).all()
     cats = category_index(session)
     totals: dict[str, list[int]] = {}
-    for code, count, n_open in rows:
+    for code, count, n_open in period_rows:
         info = cats.get(code or "")
         top = info.top_code if info else ""
         acc = totals.setdefault(top, [0, 0])

@@ -4,9 +4,10 @@ Two kinds of place, both over the cases received in ``(now - days, now]``:
 
 1. the same grid: grid + category groups with at least ``min_count`` cases, found by ``GROUP BY`` in SQL;
 2. the same few hundred metres across grid boundaries: of the remaining cases of the categories that
-   reach ``min_count`` at all (a second small ``GROUP BY``), greedy seed clustering in Python — the
-   case with the most unclaimed same-category neighbours within ``radius_m`` takes them, if they are at
-   least ``min_count``; repeat. Clusters never chain (every member is within ``radius_m`` of its seed).
+   reach ``min_count`` at all (a second small ``GROUP BY``), seed clustering in Python: cases are taken
+   as seeds in order of how many same-category neighbours they have within ``radius_m``; a seed takes
+   its still-unclaimed neighbours when they are at least ``min_count``. Clusters never chain (every
+   member is within ``radius_m`` of its seed), and the work is linear in the candidates.
 
 Trend compares the newer half of the window with the older half.
 """
@@ -104,21 +105,14 @@ def _proximity_clusters(points: list[_Pt], radius_m: float, min_count: int) -> l
         neighbours[p.id] = near  # includes p itself
     claimed: set[int] = set()
     clusters: list[list[_Pt]] = []
-    while True:
-        best: list[_Pt] = []
-        best_seed = None
-        for p in placed:
-            if p.id in claimed:
-                continue
-            free = [q for q in neighbours[p.id] if q.id not in claimed]
-            if len(free) > len(best) or (
-                len(free) == len(best) and best_seed is not None and p.id < best_seed
-            ):
-                best, best_seed = free, p.id
-        if len(best) < min_count:
-            return clusters
-        clusters.append(best)
-        claimed.update(q.id for q in best)
+    for p in sorted(placed, key=lambda p: (-len(neighbours[p.id]), p.id)):
+        if p.id in claimed or len(neighbours[p.id]) < min_count:
+            continue
+        free = [q for q in neighbours[p.id] if q.id not in claimed]
+        if len(free) >= min_count:
+            clusters.append(free)
+            claimed.update(q.id for q in free)
+    return clusters
 
 
 def hotspots(
@@ -156,7 +150,9 @@ def hotspots(
             .where(*window, Case.grid_code.is_not(None), Case.category_code.in_(categories))
             .group_by(Case.grid_code, Case.category_code)
             .having(func.count() >= min_count)
-        ).tuples()
+        )
+        .tuples()
+        .all()
     )
     rows = session.execute(
         select(

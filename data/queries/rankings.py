@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from ..models import AdminUnit, Case, CaseEvent, Department
 from ..scope import AreaScope
 from ..states import DONE_STATES
-from .common import count_if, hours_between, rate, require_aware
+from .common import count_if, hours_between, long_period_scan, rate, require_aware
 
 RESPONSE_STATES = ("assigned", "in_progress")
 
@@ -75,7 +75,7 @@ def street_ranking(
     require_aware(start, end, now)
     done = Case.status.in_(sorted(DONE_STATES))
     judged = and_(done, Case.resolved_at.is_not(None), Case.deadline_at.is_not(None))
-    period = session.execute(
+    statement = long_period_scan(
         select(
             Case.street_code,
             func.count(),
@@ -84,14 +84,19 @@ def street_ranking(
             count_if(and_(judged, Case.resolved_at <= Case.deadline_at)),
         )
         .where(scope.clause(Case), Case.requested_at >= start, Case.requested_at < end)
-        .group_by(Case.street_code)
-    ).all()
+        .group_by(Case.street_code),
+        session,
+        scope,
+        start,
+        end,
+    )
+    period_rows = session.execute(statement).all()
     current = session.execute(
         select(Case.street_code, func.count(), count_if(Case.deadline_at < now))
         .where(scope.clause(Case), Case.is_open == true())
         .group_by(Case.street_code)
     ).all()
-    by_period = {r[0]: r[1:] for r in period}
+    by_period = {r[0]: r[1:] for r in period_rows}
     by_now = {r[0]: r[1:] for r in current}
     rows = []
     for code, name in streets_in_scope(session, scope):
@@ -121,7 +126,7 @@ def department_ranking(
     responded_at = func.coalesce(first_step, Case.resolved_at)
     response = hours_between(session, Case.accepted_at, responded_at)
     measurable = and_(Case.accepted_at.is_not(None), responded_at.is_not(None))
-    period = session.execute(
+    statement = long_period_scan(
         select(
             Case.department_code,
             func.count(),
@@ -130,15 +135,20 @@ def department_ranking(
             func.avg(case((measurable, response), else_=None)),
         )
         .where(scope.clause(Case), Case.requested_at >= start, Case.requested_at < end)
-        .group_by(Case.department_code)
-    ).all()
+        .group_by(Case.department_code),
+        session,
+        scope,
+        start,
+        end,
+    )
+    period_rows = session.execute(statement).all()
     current = session.execute(
         select(Case.department_code, func.count(), count_if(Case.deadline_at < now))
         .where(scope.clause(Case), Case.is_open == true())
         .group_by(Case.department_code)
     ).all()
     names = dict(session.execute(select(Department.code, Department.name)).tuples().all())
-    by_period = {r[0]: r[1:] for r in period}
+    by_period = {r[0]: r[1:] for r in period_rows}
     by_now = {r[0]: r[1:] for r in current}
     rows = []
     for code in sorted({*by_period, *by_now}, key=lambda c: c or ""):

@@ -1,0 +1,143 @@
+"""How fast the screens' queries answer over a realistic district (default 100,000 cases).
+
+    python benchmarks/bench_queries.py [--cases 100000] [--database-url URL] [--repeat 5]
+
+Builds a fresh database (SQLite in a temporary folder unless ``--database-url`` is given): the real
+铜梁区 hierarchy (``data.geo.generate``, 7 grids per community), the catalogue, and ``make_sample``
+cases/alerts/risks. Then prints, for each query, the median wall time of ``--repeat`` runs beside a
+baseline measured in the same run: one full scan of the case table reading every row (``SELECT
+count(*), sum(lon)``) — the cost of touching every case once. Also prints SQLite's query plans for the
+two heavy ones (``kpis`` and ``overdue_by_unit``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from data import migrate
+from data.db import make_engine, make_sessionmaker
+from data.geo.generate import generate
+from data.models import Case
+from data.queries import (
+    AreaScope,
+    CaseFilters,
+    cases_by_category,
+    daily_trend,
+    department_ranking,
+    hotspots,
+    kpis,
+    open_cases,
+    overdue_by_unit,
+    overdue_cases,
+    period_today,
+    period_year,
+    street_ranking,
+)
+from data.sample import make_sample
+from data.seed import seed_catalogue
+
+DISTRICT = "500151"
+NOW = datetime(2025, 11, 20, 2, 0, tzinfo=UTC)
+
+
+def median_ms(fn: Callable[[], Any], repeat: int) -> float:
+    fn()  # warm the caches once
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times)
+
+
+def plan(session: Session, statement: Any) -> list[str]:
+    compiled = statement.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
+    return [row[-1] for row in session.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--database-url", default="")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    folder = tempfile.mkdtemp(prefix="gridcc-bench-")
+    url = args.database_url or f"sqlite:///{Path(folder) / 'bench.db'}"
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    factory = make_sessionmaker(engine)
+
+    with factory() as session:
+        t = time.perf_counter()
+        seed_catalogue(session)
+        stats = generate(session, [DISTRICT], grids_per_community=7)
+        session.commit()
+        print(f"units: {stats}  ({time.perf_counter() - t:.1f} s)")
+        t = time.perf_counter()
+        summary = make_sample(session, DISTRICT, args.cases, NOW, seed=1)
+        session.commit()
+        took = time.perf_counter() - t
+        print(f"sample: {summary}")
+        print(f"sample insert: {took:.1f} s, {summary.cases / took:,.0f} cases/s ({summary.events:,} events)")
+        if engine.dialect.name == "sqlite":
+            session.execute(text("ANALYZE"))
+        else:
+            session.execute(text('ANALYZE "case"'))
+        session.commit()
+
+    scope = AreaScope.district(DISTRICT)
+    year, today = period_year(NOW), period_today(NOW)
+    street = f"{DISTRICT}001"
+    with factory() as s:
+        baseline = median_ms(lambda: s.execute(select(func.count(), func.sum(Case.lon))).one(), args.repeat)
+        queries: list[tuple[str, Callable[[], Any]]] = [
+            ("kpis (year)", lambda: kpis(s, scope, *year, NOW)),
+            ("kpis (today)", lambda: kpis(s, scope, *today, NOW)),
+            ("overdue_by_unit (district → streets)", lambda: overdue_by_unit(s, scope, DISTRICT, NOW)),
+            ("overdue_by_unit (street → communities)", lambda: overdue_by_unit(s, scope, street, NOW)),
+            ("overdue_cases (district, 200)", lambda: overdue_cases(s, scope, DISTRICT, NOW)),
+            ("street_ranking (year)", lambda: street_ranking(s, scope, *year, NOW)),
+            ("department_ranking (year)", lambda: department_ranking(s, scope, *year, NOW)),
+            ("cases_by_category (year)", lambda: cases_by_category(s, scope, *year)),
+            ("daily_trend (30 days)", lambda: daily_trend(s, scope, NOW)),
+            ("hotspots (30 days, 300 m)", lambda: hotspots(s, scope, NOW)),
+            (
+                "open_cases (one street)",
+                lambda: open_cases(s, scope, CaseFilters(street_code=street), now=NOW),
+            ),
+        ]
+        print(f"\n{engine.dialect.name}, {args.cases:,} cases, median of {args.repeat} runs")
+        print(f"{'baseline: full scan of the case table':45s} {baseline:8.1f} ms")
+        results = {}
+        for name, fn in queries:
+            results[name] = median_ms(fn, args.repeat)
+            print(f"{name:45s} {results[name]:8.1f} ms   ({results[name] / baseline:.2f} × baseline)")
+        both = results["kpis (year)"] + results["overdue_by_unit (district → streets)"]
+        print(f"{'kpis (year) + overdue_by_unit (district)':45s} {both:8.1f} ms")
+
+        if engine.dialect.name == "sqlite":
+            done = Case.status.in_(("resolved", "closed"))
+            k = select(func.count(), func.sum(done)).where(
+                scope.clause(Case), Case.requested_at >= year.start, Case.requested_at < year.end
+            )
+            o = (
+                select(Case.street_code, func.count())
+                .where(scope.clause(Case), Case.district_code == DISTRICT, Case.is_open.is_(True))
+                .group_by(Case.street_code)
+            )
+            print("\nplan, kpis period aggregate:", plan(s, k))
+            print("plan, overdue_by_unit aggregate:", plan(s, o))
+
+
+if __name__ == "__main__":
+    main()
