@@ -237,3 +237,39 @@ STRINGS.update(
         "no_feeds": ("尚未配置数据接入", "No feeds configured"),
     }
 )
+
+
+# ---------------------------------------------------------------- the wall (/) — dashboard/pages/wall.py
+# Kept out of STRINGS' literal (and so out of the map's JS_KEYS): the wall's text is rendered server-side.
+STRINGS.update(
+    {
+        "wall_title": ("{name} · 网格化社会治理指挥中心", "{name} · grid governance command centre"),
+        "wall_today": ("今日", "Today"),
+        "wall_year": ("本年", "This year"),
+        "wall_now": ("当前", "Now"),
+        "wall_kpi_received": ("受理", "Received"),
+        "wall_kpi_closure_rate": ("办结率", "Closure rate"),
+        "wall_kpi_on_time_rate": ("按期办结率", "On-time rate"),
+        "wall_kpi_satisfaction_rate": ("满意率", "Satisfaction"),
+        "wall_kpi_open": ("在办", "Open"),
+        "wall_kpi_overdue": ("超期", "Overdue"),
+        "wall_chart_categories": ("案件类别 · 近30天", "Cases by category · 30 days"),
+        "wall_chart_trend": ("受理与办结 · 近30天", "Received vs closed · 30 days"),
+        "wall_series_received": ("受理", "Received"),
+        "wall_series_closed": ("办结", "Closed"),
+        "wall_chart_streets": ("镇街排名 · 超期件数（办结率）", "Streets · overdue (closure rate)"),
+        "wall_chart_departments": ("部门平均响应时长", "Department mean response time"),
+        "wall_hours": ("小时", "h"),
+        "wall_hotspots_title": ("类案热点 · 近30天", "Recurring hotspots · 30 days"),
+        "wall_hotspots_none": ("暂无类案", "No recurring hotspots"),
+        "wall_ticker_title": ("实时预警", "Live alerts"),
+        "wall_ticker_none": ("暂无生效预警", "No active alerts"),
+        "wall_ticker_count": ("{n} 条 · 未确认 {new}", "{n} · {new} unacknowledged"),
+        "wall_banner_bad": ("数据源异常", "Feed problem"),
+        "wall_banner_ok": ("{n} 路数据源正常", "{n} feeds OK"),
+        "wall_feed_last_ok": ("最后成功 {time}", "last OK {time}"),
+        "wall_feed_never_ok": ("从未成功", "never OK"),
+        "wall_as_of": ("数据截至", "Data as of"),
+        "wall_no_data": ("暂无数据", "No data"),
+    }
+)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from data.scope import AreaScope
@@ -78,5 +78,6 @@ class PageRegistry:
 
 def default_pages() -> list[Page]:
     from .map_page import PAGE as MAP
+    from .wall import PAGE as WALL
 
-    return [MAP]
+    return [WALL, replace(MAP, path="/map")]

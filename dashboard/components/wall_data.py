@@ -1,0 +1,198 @@
+"""The wall's data: three JSON-able parts, each built once per (scope, version) and shared through Redis.
+
+* ``stats`` (versions ``cases`` + ``kpis``, and the local day): the KPI band for today and this year,
+  cases by category and the 30-day trend, the street and department rankings, the hotspots (类案);
+* ``ticker`` (version ``alerts``, and the minute: alerts expire by the clock): active alerts, newest first;
+* ``feeds`` (version ``feeds``, and the minute: staleness is a matter of time): the feeds that are stale
+  or failing, and "data as of" (the last successful poll of any feed).
+
+Times travel as epoch seconds (UTC). Feed text travels as plain strings: the components show it as text.
+A hundred walls asking for the same version cost one build (:func:`layers.cache.cached`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import redis
+from sqlalchemy.orm import Session
+
+from data import queries as q
+from data.scope import AreaScope
+from layers.cache import cached
+from layers.encoding import json_bytes
+
+PARTS = ("stats", "ticker", "feeds")
+TTL = {"stats": 3600, "ticker": 120, "feeds": 120}
+TOP_CATEGORIES = 8
+TOP_STREETS = 8
+TOP_DEPARTMENTS = 8
+TOP_HOTSPOTS = 6
+TICKER_LIMIT = 20
+TREND_DAYS = 30
+
+
+def _epoch(value: datetime | None) -> float | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:  # SQLite hands back naive UTC
+        value = value.replace(tzinfo=UTC)
+    return value.timestamp()
+
+
+def _kpis(k: q.Kpis) -> dict[str, Any]:
+    return {
+        "received": k.received,
+        "closure_rate": k.closure_rate,
+        "on_time_rate": k.on_time_rate,
+        "satisfaction_rate": k.satisfaction_rate,
+        "open": k.open,
+        "overdue": k.overdue,
+    }
+
+
+def build_stats(session: Session, scope: AreaScope, now: datetime, tz: str) -> dict[str, Any]:
+    """Everything the KPI band, charts, rankings and hotspots show, at ``now``."""
+    today = q.period_today(now, tz)
+    year = q.period_year(now, tz)
+    month_start = q.period_today(now - timedelta(days=TREND_DAYS - 1), tz).start
+    categories = q.cases_by_category(session, scope, month_start, today.end)
+    trend = q.daily_trend(session, scope, now, tz, days=TREND_DAYS)
+    streets = q.street_ranking(session, scope, year.start, year.end, now)
+    departments = q.department_ranking(session, scope, year.start, year.end, now)
+    spots = q.hotspots(session, scope, now, days=TREND_DAYS)
+    return {
+        "built_at": now.timestamp(),
+        "today": _kpis(q.kpis(session, scope, today.start, today.end, now)),
+        "year": _kpis(q.kpis(session, scope, year.start, year.end, now)),
+        "categories": [
+            {"name": c.name, "name_en": c.name_en, "count": c.count, "open": c.open}
+            for c in categories[:TOP_CATEGORIES]
+        ],
+        "trend": [{"day": p.day.isoformat(), "received": p.received, "closed": p.closed} for p in trend],
+        "streets": [
+            {
+                "name": s.name,
+                "overdue": s.overdue,
+                "open": s.open,
+                "received": s.received,
+                "closure_rate": s.closure_rate,
+            }
+            for s in streets[:TOP_STREETS]
+        ],
+        "departments": [
+            {
+                "name": d.name,
+                "hours": d.mean_response_hours,
+                "overdue": d.overdue,
+                "open": d.open,
+                "received": d.received,
+            }
+            for d in sorted(
+                (d for d in departments if d.mean_response_hours is not None),
+                key=lambda d: (-(d.mean_response_hours or 0.0), d.code),
+            )[:TOP_DEPARTMENTS]
+        ],
+        "hotspots": [
+            {
+                "category": h.category_name,
+                "place": h.place_name,
+                "count": h.count,
+                "recent": h.recent,
+                "previous": h.previous,
+                "trend": h.trend,
+            }
+            for h in spots[:TOP_HOTSPOTS]
+        ],
+    }
+
+
+def build_ticker(session: Session, scope: AreaScope, now: datetime) -> dict[str, Any]:
+    items = q.ticker(session, scope, now, limit=TICKER_LIMIT)
+    return {
+        "items": [
+            {
+                "id": i.id,
+                "at": _epoch(i.at),
+                "text": i.text,
+                "colour": i.colour,
+                "severity": i.severity,
+                "new": i.unacknowledged,
+            }
+            for i in items
+        ]
+    }
+
+
+def build_feeds(session: Session, scope: AreaScope, now: datetime, stale_after_polls: int) -> dict[str, Any]:
+    rows = q.feed_health(session, scope, now, stale_after_polls)
+    successes = [r.last_success_at for r in rows if r.enabled and r.last_success_at is not None]
+    return {
+        "total": sum(1 for r in rows if r.enabled),
+        "bad": [
+            {
+                "name": r.name,
+                "department": r.department_name,
+                "status": r.status,
+                "last_success": _epoch(r.last_success_at),
+            }
+            for r in rows
+            if r.status in ("stale", "failing")
+        ],
+        "as_of": max((_epoch(s) or 0.0 for s in successes), default=None),
+    }
+
+
+def part_params(part: str, versions: dict[str, int], now: datetime, tz: str) -> tuple[int, str]:
+    """The cache version and params of a part: what makes its payload differ."""
+    if part == "stats":
+        return versions.get("cases", 0), f"k{versions.get('kpis', 0)}:{now.astimezone(ZoneInfo(tz)).date()}"
+    minute = int(now.timestamp() // 60)
+    if part == "ticker":
+        return versions.get("alerts", 0), f"m{minute}"
+    if part == "feeds":
+        return versions.get("feeds", 0), f"m{minute}"
+    raise ValueError(f"unknown wall part {part!r}")
+
+
+def part_key(part: str, versions: dict[str, int]) -> str:
+    """What the browser compares to know a part changed (the layer versions it depends on)."""
+    if part == "stats":
+        return f"{versions.get('cases', 0)}.{versions.get('kpis', 0)}"
+    return str(versions.get({"ticker": "alerts", "feeds": "feeds"}[part], 0))
+
+
+def load(
+    part: str,
+    *,
+    sessions: Callable[[], Session],
+    conn: redis.Redis | None,
+    scope: AreaScope,
+    versions: dict[str, int],
+    now: datetime,
+    tz: str,
+    stale_after_polls: int,
+) -> dict[str, Any]:
+    """One part of the wall, from the Redis cache or built (and cached) now."""
+
+    def build() -> bytes:
+        with sessions() as session:
+            if part == "stats":
+                body = build_stats(session, scope, now, tz)
+            elif part == "ticker":
+                body = build_ticker(session, scope, now)
+            else:
+                body = build_feeds(session, scope, now, stale_after_polls)
+        return json_bytes(body)
+
+    version, params = part_params(part, versions, now, tz)
+    if conn is None:
+        raw = build()
+    else:
+        raw = cached(conn, f"wall-{part}", scope, version, params, build, ttl=TTL[part])
+    data: dict[str, Any] = json.loads(raw)
+    return data

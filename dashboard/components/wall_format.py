@@ -1,0 +1,40 @@
+"""Formatting shared by the wall's components: counts, rates and local times; ``—`` where there is no data."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from data.queries import DASH, format_rate
+
+
+def data_attr(name: str, value: object) -> dict[str, Any]:
+    """A ``data-<name>`` attribute for a Dash html component (``**data_attr("alert", 3)``)."""
+    return {f"data-{name}": str(value)}
+
+
+def count(value: int | float | None) -> str:
+    """``6,195``; ``—`` for no value."""
+    if value is None:
+        return DASH
+    return f"{int(value):,}"
+
+
+def rate(value: float | None) -> str:
+    """``99.9%``; ``—`` when the rate is undefined (nothing to divide by)."""
+    return format_rate(value, 1)
+
+
+def hours(value: float | None) -> str:
+    if value is None:
+        return DASH
+    return f"{value:.1f}"
+
+
+def local_time(epoch: float | None, tz: str, with_date: bool = False) -> str:
+    """``14:03:18`` (or ``03-21 14:03``) in the display time zone; ``—`` for no time."""
+    if epoch is None:
+        return DASH
+    at = datetime.fromtimestamp(epoch, UTC).astimezone(ZoneInfo(tz))
+    return at.strftime("%m-%d %H:%M") if with_date else at.strftime("%H:%M:%S")

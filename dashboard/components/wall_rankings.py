@@ -1,0 +1,80 @@
+"""The wall's rankings as bar charts: streets by overdue cases (with their closure rate), departments by
+mean response time — worst on top, the way a leader reads them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..i18n import t
+from . import wall_format as fmt
+from .wall_charts import AMBER, RED, TEXT, base_layout, empty_figure
+
+
+def street_figure(stats: dict[str, Any] | None, lang: str, scale: float = 1.0) -> dict[str, Any]:
+    """Overdue cases per street (red bars), each labelled with its closure rate this year."""
+    rows = (stats or {}).get("streets", [])
+    if not rows:
+        return empty_figure(lang, scale)
+    rows = list(reversed(rows))  # the worst (first) on top
+    overdue = [r["overdue"] for r in rows]
+    label = t("wall_kpi_closure_rate", lang)
+    text = [f"{r['overdue']}  ·  {label} {fmt.rate(r['closure_rate'])}" for r in rows]
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "orientation": "h",
+                "x": overdue,
+                "y": [r["name"] for r in rows],
+                "text": text,
+                "textposition": "outside",
+                "cliponaxis": False,
+                "textfont": {"size": round(15 * scale), "color": TEXT},
+                "marker": {"color": RED},
+                "name": t("wall_kpi_overdue", lang),
+            }
+        ],
+        "layout": base_layout(
+            scale,
+            xaxis={"visible": False, "range": [0, max(max(overdue), 1) * 2.4]},
+            yaxis={"tickfont": {"size": round(16 * scale), "color": TEXT}, "automargin": True},
+            bargap=0.3,
+        ),
+    }
+
+
+def department_figure(stats: dict[str, Any] | None, lang: str, scale: float = 1.0) -> dict[str, Any]:
+    """Mean response time (hours, accepted → first action) per department, slowest on top."""
+    rows = (stats or {}).get("departments", [])
+    if not rows:
+        return empty_figure(lang, scale)
+    rows = list(reversed(rows))
+    hours = [r["hours"] for r in rows]
+    unit = t("wall_hours", lang)
+    over = t("wall_kpi_overdue", lang)
+    text = [
+        f"{fmt.hours(r['hours'])} {unit}" + (f"  ·  {over} {r['overdue']}" if r.get("overdue") else "")
+        for r in rows
+    ]
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "orientation": "h",
+                "x": hours,
+                "y": [r["name"] for r in rows],
+                "text": text,
+                "textposition": "outside",
+                "cliponaxis": False,
+                "textfont": {"size": round(15 * scale), "color": TEXT},
+                "marker": {"color": AMBER},
+                "name": t("wall_chart_departments", lang),
+            }
+        ],
+        "layout": base_layout(
+            scale,
+            xaxis={"visible": False, "range": [0, max(max(hours), 0.1) * 1.8]},
+            yaxis={"tickfont": {"size": round(16 * scale), "color": TEXT}, "automargin": True},
+            bargap=0.3,
+        ),
+    }
