@@ -26,6 +26,10 @@ LOCK_TTL = 30
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
 
 
+def _as_bytes(value: bytes | str) -> bytes:
+    return value if isinstance(value, bytes) else value.encode("utf-8")
+
+
 def cache_key(layer: str, scope: AreaScope, version: int, params: str = "") -> str:
     """``gridcc:layer:<layer>:<scope>:v<version>:<params>``; long scopes or params are hashed."""
     scope_part = (
@@ -55,14 +59,14 @@ def cached(
     try:
         hit = conn.get(key)
         if hit is not None:
-            return bytes(hit)
+            return _as_bytes(hit)
         token = uuid.uuid4().hex
         lock = key + ":building"
         if conn.set(lock, token, nx=True, ex=LOCK_TTL):
             try:
                 hit = conn.get(key)  # built by another process between our GET and our lock?
                 if hit is not None:
-                    return bytes(hit)
+                    return _as_bytes(hit)
                 body = build()
                 conn.set(key, body, ex=ttl)
             finally:
@@ -73,7 +77,7 @@ def cached(
             time.sleep(0.05)
             hit = conn.get(key)
             if hit is not None:
-                return bytes(hit)
+                return _as_bytes(hit)
             if not conn.exists(lock):
                 break  # the builder failed: build it ourselves
     except (redis.ConnectionError, redis.TimeoutError) as exc:

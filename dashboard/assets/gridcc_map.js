@@ -132,7 +132,7 @@
             fillColor: caseColour(p, palette),
             fillOpacity: 0.95,
             pane: context.pane || "markerPane",
-            className: "case-marker" + (p.overdue ? " overdue" : ""),
+            className: "case-marker case-" + Number(p.id) + (p.overdue ? " overdue" : ""),
         });
         marker.bindTooltip(el("span", "", p.title || "#" + p.id), {direction: "top", className: "case-tip"});
         marker.bindPopup(function () {

@@ -32,7 +32,8 @@ UNIT_LEVELS = ("district", "street", "community", "grid")
 
 # Fill of a unit by its number of open cases: the lower bound of each class and its colour.
 FILL_BREAKS = (0, 1, 3, 6, 11, 21)
-FILL_COLOURS = ("#1a2436", "#1d4f73", "#2b7bb0", "#d8a31a", "#ec7a1c", "#e23b3b")
+# A blue ramp: red is kept for "late" (outlines, markers), yellow/orange for the warning signals.
+FILL_COLOURS = ("#161f30", "#1b3a5c", "#1f5a8a", "#2a7fc0", "#3fa3e8", "#8fd0ff")
 OVERDUE_OUTLINE = "#ff5a5f"
 # 蓝 黄 橙 红: the Chinese warning signal colours.
 SIGNAL_COLOURS = {"blue": "#2f8cff", "yellow": "#ffd21f", "orange": "#ff8a00", "red": "#ff2e2e"}
@@ -270,6 +271,7 @@ def map_view(
                 children,
                 id=map_id(name, "map"),
                 bounds=[[south, west], [north, east]],
+                center=[(south + north) / 2, (west + east) / 2],  # dash-leaflet's viewport tracking needs it
                 boundsOptions={"padding": [20, 20]},
                 zoomControl=False,
                 attributionControl=bool(tile_url),
@@ -313,7 +315,7 @@ def register_map_callbacks(app: Any) -> None:
         ClientsideFunction("gridcc", "counts"),
         [Output(mid(f"units-{lv}"), "hideout") for lv in UNIT_LEVELS],
         Input(mid("versions"), "data"),
-        State(mid("config"), "data"),
+        Input(mid("config"), "data"),  # an input of its own: runs on load even when the tick has no news
         [State(mid(f"units-{lv}"), "hideout") for lv in UNIT_LEVELS],
     )
     app.clientside_callback(

@@ -21,10 +21,12 @@ def grids(session_factory) -> list[str]:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def app(engine, database_url: str, redis_url: str, redis_conn, tmp_path: Path, grids) -> Iterator:  # type: ignore[no-untyped-def]
     from dashboard.app import create_app
+    from dashboard.pages import PageRegistry
+    from dashboard.pages.map_page import PAGE as MAP_PAGE
     from dashboard.services import services
 
     settings = Settings(data_dir=tmp_path / "var", database_url=database_url, redis_url=redis_url)
-    dash_app = create_app(settings)
+    dash_app = create_app(settings, pages=PageRegistry([MAP_PAGE]))  # the map alone at /
     yield dash_app
     services(dash_app.server).close()
 
