@@ -195,19 +195,19 @@ def demo(settings: Settings, faults: str) -> None:
         feeds_file.unlink(missing_ok=True)
         sim_argv = [*gridcc_cmd, "simulators"] + (["--faults", faults] if faults else [])
         sims = sup.add(Child("simulators", sim_argv, logs / "simulators.log"))
+        # the web server and the workers start while the simulators fill their history
+        web_child = sup.add(Child("web", [*gridcc_cmd, "web"], logs / "web.log"))
+        for i in range(settings.workers):
+            name = f"gridcc-worker-{i + 1}-{os.getpid()}"
+            sup.add(Child(f"worker-{i + 1}", _worker_argv(redis_url, name), logs / f"worker-{i + 1}.log"))
         deadline = time.monotonic() + 120
         while not feeds_file.exists() and sims.alive() and time.monotonic() < deadline and not sup.stopping:
             time.sleep(0.2)
         if not feeds_file.exists():
             raise click.ClickException(f"the simulators did not start; see {logs / 'simulators.log'}")
-        for i in range(settings.workers):
-            name = f"gridcc-worker-{i + 1}-{os.getpid()}"
-            argv = _worker_argv(redis_url, name)
-            sup.add(Child(f"worker-{i + 1}", argv, logs / f"worker-{i + 1}.log"))
-        sup.add(
-            Child("cron", [_bin("rq"), "cron", "--url", redis_url, "workers.cron_config"], logs / "cron.log")
-        )
-        web_child = sup.add(Child("web", [*gridcc_cmd, "web"], logs / "web.log"))
+        # rq cron reads the feeds file the simulators wrote
+        cron_argv = [_bin("rq"), "cron", "--url", redis_url, "workers.cron_config"]
+        sup.add(Child("cron", cron_argv, logs / "cron.log"))
         url = f"http://{settings.host}:{settings.port}/"
         if not _wait_http(url, 120, web_child):
             raise click.ClickException(f"the web server did not answer; see {logs / 'web.log'}")
