@@ -91,9 +91,7 @@ def _grids(session: Session, district_code: str) -> list[_Grid]:
             select(AdminUnit.code, AdminUnit.name).where(
                 AdminUnit.level.in_(("street", "community")), AdminUnit.code.startswith(district_code)
             )
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     rows = session.execute(
         select(AdminUnit.code, AdminUnit.name, AdminUnit.geometry)

@@ -113,9 +113,7 @@ def active_alerts(session: Session, scope: AreaScope, now: datetime) -> list[Ale
     for i in range(0, len(grids), 500):
         chunk = grids[i : i + 500]
         names.update(
-            session.execute(select(AdminUnit.code, AdminUnit.name).where(AdminUnit.code.in_(chunk)))
-            .tuples()
-            .all()
+            session.execute(select(AdminUnit.code, AdminUnit.name).where(AdminUnit.code.in_(chunk))).all()
         )
         for s in session.execute(
             select(GridStaff.unit_code, GridStaff.name, GridStaff.phone)

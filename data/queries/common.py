@@ -134,15 +134,13 @@ def unit_names(session: Session, codes: Iterable[str | None]) -> dict[str, str]:
     for i in range(0, len(wanted), 500):
         chunk = wanted[i : i + 500]
         names.update(
-            session.execute(select(AdminUnit.code, AdminUnit.name).where(AdminUnit.code.in_(chunk)))
-            .tuples()
-            .all()
+            session.execute(select(AdminUnit.code, AdminUnit.name).where(AdminUnit.code.in_(chunk))).all()
         )
     return names
 
 
 def department_names(session: Session) -> dict[str, str]:
-    return dict(session.execute(select(Department.code, Department.name)).tuples().all())
+    return dict(session.execute(select(Department.code, Department.name)).all())
 
 
 @dataclass(frozen=True)

@@ -150,9 +150,7 @@ def hotspots(
             .where(*window, Case.grid_code.is_not(None), Case.category_code.in_(categories))
             .group_by(Case.grid_code, Case.category_code)
             .having(func.count() >= min_count)
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     rows = session.execute(
         select(

@@ -147,7 +147,7 @@ def department_ranking(
         .where(scope.clause(Case), Case.is_open == true())
         .group_by(Case.department_code)
     ).all()
-    names = dict(session.execute(select(Department.code, Department.name)).tuples().all())
+    names = dict(session.execute(select(Department.code, Department.name)).all())
     by_period = {r[0]: r[1:] for r in period_rows}
     by_now = {r[0]: r[1:] for r in current}
     rows = []
