@@ -10,6 +10,11 @@ transaction.
   ``illegal_transition`` event;
 - an update older than the stored ``source_updated_at`` (or as old and identical) is ignored;
 - duplicates within a batch collapse to the newest.
+
+The work is set-based: one chunked ``SELECT`` finds which records are already stored; the new ones
+go in as plain rows with one bulk ``INSERT … RETURNING`` (see :mod:`.case_rows`) and every event of
+the batch — new and updated cases alike — as one bulk ``INSERT``. Updates of stored cases go through
+the ORM (a poll brings few of them), flushed once.
 """
 
 from __future__ import annotations
@@ -17,21 +22,27 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import SimpleNamespace
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.deadlines import evaluate
-from data.models import Case, CaseEvent, Category, Department, Quarantine
+from data.models import Case, Category, PlaceMixin, Quarantine
 from data.states import OPEN_STATES, STATES, IllegalTransition, path
 
 from ..feeds.config import FeedConfig
 from ..feeds.records import CaseRecord, Rejection
+from .case_rows import event_row, insert_cases, insert_events
+from .catalogue import DEFAULT_LIMITS, Catalogue, priority_of
 from .clock import Facts, advance
 from .placement import Placement, Placer
 
-DEFAULT_LIMITS = {"urgent": 24, "normal": 120, "complex": 360}
+__all__ = ["DEFAULT_LIMITS", "CaseIngest", "Catalogue", "Counts", "collapse", "quarantine"]
+
 CHUNK = 500
+NEW_FACTS = Facts(due_soon=False, overdue=False, supervision="none", escalation_level="community")
 
 
 @dataclass
@@ -56,41 +67,6 @@ class Counts:
             "ignored": self.ignored,
             "quarantined": self.quarantined,
         }
-
-
-class Catalogue:
-    """Categories and departments, loaded once per poll."""
-
-    def __init__(self, session: Session) -> None:
-        categories = list(session.scalars(select(Category)))
-        self.by_code = {c.code: c for c in categories}
-        self.by_name = {c.name: c for c in categories}
-        self.departments = set(session.scalars(select(Department.code)))
-        self.department_limits: dict[str, dict[str, int]] = {}
-        for c in categories:  # a department's default: the limits of a top-level category it leads
-            if c.parent_code is None and c.lead_department_code:
-                self.department_limits.setdefault(
-                    c.lead_department_code,
-                    {p: c.limit_hours(p) for p in DEFAULT_LIMITS},
-                )
-
-    def category(self, record: CaseRecord) -> Category | None:
-        for key in (record.category_code, record.category_name):
-            if key and (found := self.by_code.get(key) or self.by_name.get(key)):
-                return found
-        return None
-
-    def department(self, record: CaseRecord, category: Category | None, feed: FeedConfig) -> str:
-        if record.department in self.departments:
-            return record.department
-        if category is not None and category.lead_department_code:
-            return category.lead_department_code
-        return feed.department
-
-    def limit_hours(self, category: Category | None, department: str, priority: str) -> int:
-        if category is not None:
-            return category.limit_hours(priority)
-        return self.department_limits.get(department, DEFAULT_LIMITS)[priority]
 
 
 def record_time(record: CaseRecord) -> datetime:
@@ -119,14 +95,29 @@ def quarantine(session: Session, feed_name: str, rejections: Sequence[Rejection]
     return len(rejections)
 
 
-def _priority(record: CaseRecord) -> str:
-    return record.priority if record.priority in DEFAULT_LIMITS else "normal"
+def place_columns(code: str | None) -> dict[str, str | None]:
+    """The four place columns (district … grid) for a unit code, as ``PlaceMixin.set_place`` sets them."""
+    holder = SimpleNamespace()
+    PlaceMixin.set_place(holder, code)  # type: ignore[arg-type]
+    return vars(holder)
+
+
+def deadline_facts(
+    accepted: datetime, limit_hours: int, now: datetime, is_open: bool, old: Facts
+) -> tuple[datetime, Facts, list[tuple[str, str]]]:
+    """The deadline, the new facts and the events of the move (none for a closed case, whose facts
+    are kept as they were — they say how it ended — except that it is no longer due soon)."""
+    clock = evaluate(accepted, limit_hours, now, is_open)
+    if not is_open:
+        return clock.deadline_at, Facts(False, old.overdue, old.supervision, old.escalation_level), []
+    facts, events = advance(old, clock)
+    return clock.deadline_at, facts, events
 
 
 def _fingerprint_record(r: CaseRecord, category: Category | None) -> tuple[object, ...]:
     return (
         r.source_status, r.description, r.address, r.lon, r.lat,
-        category.code if category else None, r.category_name, _priority(r), r.satisfaction, r.expected_at,
+        category.code if category else None, r.category_name, priority_of(r), r.satisfaction, r.expected_at,
     )  # fmt: skip
 
 
@@ -158,6 +149,8 @@ class CaseIngest:
         self.now = now
         self.catalogue = Catalogue(session)
         self.counts = Counts()
+        self.actor = f"feed:{feed.name}"
+        self._events: list[dict[str, Any]] = []  # of updated cases, written after the flush
 
     def run(self, records: Sequence[CaseRecord]) -> Counts:
         self.counts.received += len(records)
@@ -167,14 +160,14 @@ class CaseIngest:
         self.counts.ignored += dropped
         existing = self._existing([r.external_id for r in unique])
         fresh = [r for r in unique if r.external_id not in existing]
-        placements = self._place(fresh)
-        for record, placement in zip(fresh, placements, strict=True):
-            self._insert(record, placement)
+        self._insert_new(fresh)
         for record in unique:
             case = existing.get(record.external_id)
             if case is not None:
                 self._update(case, record)
         self.session.flush()
+        insert_events(self.session.connection(), self._events)
+        self._events = []
         if self.counts.new or self.counts.updated:
             self.counts.layers.update({"cases", "kpis"})
         return self.counts
@@ -197,68 +190,89 @@ class CaseIngest:
             [r.address for r in records],
         )
 
-    def _event(self, case: Case, kind: str, at: datetime, **fields: object) -> None:
-        case.events.append(
-            CaseEvent(kind=kind, at=at, actor=f"feed:{self.feed.name}", feed_name=self.feed.name, **fields)
-        )
+    # -- new cases: plain rows, one bulk insert ----------------------------------------------------
+
+    def _insert_new(self, records: Sequence[CaseRecord]) -> None:
+        if not records:
+            return
+        rows: list[dict[str, Any]] = []
+        events: list[list[dict[str, Any]]] = []
+        for record, placement in zip(records, self._place(records), strict=True):
+            row, row_events = self._new_row(record, placement)
+            rows.append(row)
+            events.append(row_events)
+        ids = insert_cases(self.session.connection(), self.feed.name, rows)
+        for row, row_events in zip(rows, events, strict=True):
+            case_id = ids[row["external_id"]]
+            for event in row_events:
+                event["case_id"] = case_id
+        self._events.extend(e for row_events in events for e in row_events)
+        self.counts.new += len(rows)
+
+    def _new_row(self, r: CaseRecord, placement: Placement) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        category = self.catalogue.category(r)
+        department = self.catalogue.department(r, category, self.feed)
+        status = r.status if r.status in STATES else "reported"
+        priority = priority_of(r)
+        is_open = status in OPEN_STATES
+        when = record_time(r)
+        accepted = r.accepted_at or r.requested_at
+        limit = self.catalogue.limit_hours(category, department, priority)
+        deadline_at, facts, moves = deadline_facts(accepted, limit, self.now, is_open, NEW_FACTS)
+        row: dict[str, Any] = {
+            "feed_name": self.feed.name,
+            "external_id": r.external_id,
+            "source": self.feed.department,
+            "department_code": department,
+            "category_code": category.code if category else None,
+            "category_name": r.category_name or (category.name if category else r.category_code),
+            "priority": priority,
+            "status": status,
+            "source_status": r.source_status,
+            "title": (r.category_name or r.description)[:200],
+            "description": r.description,
+            "address": r.address[:300],
+            "lon": r.lon,
+            "lat": r.lat,
+            "placement": placement.method,
+            "reporter_name": r.reporter_name,
+            "reporter_phone": r.reporter_phone,
+            "requested_at": r.requested_at,
+            "accepted_at": accepted,
+            "source_updated_at": when,
+            "expected_at": r.expected_at,
+            "deadline_at": deadline_at,
+            "resolved_at": when if status in ("resolved", "closed") else None,
+            "closed_at": when if status == "closed" else None,
+            "is_open": is_open,
+            "satisfaction": r.satisfaction,
+            "due_soon": facts.due_soon,
+            "overdue": facts.overdue,
+            "supervision": facts.supervision,
+            "escalation_level": facts.escalation_level,
+            **place_columns(placement.code),
+        }
+        created = event_row(
+            None, "created", r.requested_at, to_status=status, detail=r.source_status,
+            actor=self.actor, feed_name=self.feed.name,
+        )  # fmt: skip
+        return row, [created, *(event_row(None, kind, self.now, detail=d) for kind, d in moves)]
+
+    # -- stored cases: the ORM, events collected for the bulk insert -------------------------------
+
+    def _event(self, case: Case, kind: str, at: datetime, **fields: Any) -> None:
+        row = event_row(case.id, kind, at, actor=self.actor, feed_name=self.feed.name, **fields)
+        self._events.append(row)
 
     def _clock(self, case: Case, limit_hours: int) -> None:
         """Recompute the deadline facts; write an event for each step they moved up."""
         accepted = case.accepted_at or case.requested_at
-        clock = evaluate(accepted, limit_hours, self.now, case.is_open)
-        case.deadline_at = clock.deadline_at
-        if not case.is_open:
-            case.due_soon = False  # the rest is kept: it says how the case ended
-            return
         old = Facts(case.due_soon, case.overdue, case.supervision, case.escalation_level)
-        facts, events = advance(old, clock)
+        deadline_at, facts, moves = deadline_facts(accepted, limit_hours, self.now, case.is_open, old)
+        case.deadline_at = deadline_at
         case.due_soon, case.overdue = facts.due_soon, facts.overdue
         case.supervision, case.escalation_level = facts.supervision, facts.escalation_level
-        for kind, detail in events:
-            case.events.append(CaseEvent(kind=kind, at=self.now, detail=detail))
-
-    def _insert(self, r: CaseRecord, placement: Placement) -> None:
-        category = self.catalogue.category(r)
-        department = self.catalogue.department(r, category, self.feed)
-        status = r.status if r.status in STATES else "reported"
-        when = record_time(r)
-        case = Case(
-            feed_name=self.feed.name,
-            external_id=r.external_id,
-            source=self.feed.department,
-            department_code=department,
-            category_code=category.code if category else None,
-            category_name=r.category_name or (category.name if category else r.category_code),
-            priority=_priority(r),
-            status=status,
-            source_status=r.source_status,
-            title=(r.category_name or r.description)[:200],
-            description=r.description,
-            address=r.address[:300],
-            lon=r.lon,
-            lat=r.lat,
-            placement=placement.method,
-            reporter_name=r.reporter_name,
-            reporter_phone=r.reporter_phone,
-            requested_at=r.requested_at,
-            accepted_at=r.accepted_at or r.requested_at,
-            source_updated_at=r.updated_at or r.requested_at,
-            expected_at=r.expected_at,
-            resolved_at=when if status in ("resolved", "closed") else None,
-            closed_at=when if status == "closed" else None,
-            is_open=status in OPEN_STATES,
-            satisfaction=r.satisfaction,
-            due_soon=False,
-            overdue=False,
-            supervision="none",
-            escalation_level="community",
-            events=[],
-        )
-        case.set_place(placement.code)
-        self._event(case, "created", r.requested_at, to_status=status, detail=r.source_status)
-        self._clock(case, self.catalogue.limit_hours(category, department, case.priority))
-        self.session.add(case)
-        self.counts.new += 1
+        self._events.extend(event_row(case.id, kind, self.now, detail=d) for kind, d in moves)
 
     def _update(self, case: Case, r: CaseRecord) -> None:
         category = self.catalogue.category(r)
@@ -284,7 +298,7 @@ class CaseIngest:
             ("lat", r.lat),
             ("category_code", category.code if category else None),
             ("category_name", r.category_name or case.category_name),
-            ("priority", _priority(r)),
+            ("priority", priority_of(r)),
             ("satisfaction", r.satisfaction),
             ("expected_at", r.expected_at),
         ):
