@@ -162,6 +162,7 @@ STRINGS.update(
         "case_grid_staff": ("网格力量", "Grid staff"),
         "case_no_staff": ("该网格暂无登记人员", "No staff registered for this grid"),
         "case_path": ("属地", "Where"),
+        "level_grid": ("网格", "Grid"),
         "case_timeline": ("办理过程", "Timeline"),
         "case_no_events": ("暂无记录", "No events yet"),
         "col_time": ("时间", "Time"),

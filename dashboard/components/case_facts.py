@@ -86,9 +86,8 @@ def facts(detail: CaseDetail, names: Names, now: datetime, lang: str, tz: str) -
     satisfaction = (
         label("satisfaction", detail.satisfaction, lang) if detail.satisfaction else t("case_not_rated", lang)
     )
-    category = (
-        names.category if names.category == names.top_category else f"{names.top_category} · {names.category}"
-    )
+    same = names.category == names.top_category or names.top_category in ("未分类", "")
+    category = names.category if same else f"{names.top_category} · {names.category}"
     return html.Div(
         [
             html.Div(figure, className=f"case-clock {figure_class}"),

@@ -19,7 +19,7 @@ EVENT_KINDS = (
     "update",
     "note",
 )
-LEVELS = ("community", "street", "district")
+LEVELS = ("community", "street", "district", "grid")
 
 
 def local_time(value: datetime | None, tz: str, *, seconds: bool = False) -> str:

@@ -4,7 +4,9 @@ masked staff, not-found outside the scope, English."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -12,8 +14,14 @@ from data.db import transaction
 from data.models import Case, CaseEvent
 from data.scope import AreaScope
 from data.seed import seed_catalogue
-from tests.dashboard.test_case_support import PHONE, as_json, by_class, render, text, texts
+from tests.dashboard.test_case_support import PHONE, all_pages_app, as_json, by_class, render, text, texts
 from tests.layers.hierarchy import STREETS, add_case
+
+
+@pytest.fixture
+def app(engine, database_url, redis_url, redis_conn, tmp_path, grids) -> Iterator[Any]:
+    """The app with every page (overrides the map-only ``app`` of conftest)."""
+    yield from all_pages_app(database_url, redis_url, tmp_path)
 
 
 @pytest.fixture

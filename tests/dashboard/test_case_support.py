@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import plotly.utils
@@ -86,3 +87,16 @@ def html_sinks(component: Any) -> list[Any]:
         if type(c).__name__ in ("DangerouslySetInnerHTML", "Iframe"):
             out.append(c)
     return out
+
+
+def all_pages_app(database_url: str, redis_url: str, tmp_path: Path) -> Iterator[Any]:
+    """The app with every default page (the shared ``app`` fixture serves the map alone); use as
+    ``yield from all_pages_app(...)`` in a module's own ``app`` fixture."""
+    from dashboard.app import create_app
+    from dashboard.services import services
+    from data.settings import Settings
+
+    settings = Settings(data_dir=tmp_path / "var", database_url=database_url, redis_url=redis_url)
+    dash_app = create_app(settings)
+    yield dash_app
+    services(dash_app.server).close()

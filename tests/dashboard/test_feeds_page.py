@@ -9,6 +9,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from rq import Queue, Worker
@@ -16,7 +17,7 @@ from rq import Queue, Worker
 from data.db import transaction
 from data.models import Feed, FeedHealth, Quarantine
 from layers import versions
-from tests.dashboard.test_case_support import by_class, html_sinks, render, text, texts
+from tests.dashboard.test_case_support import all_pages_app, by_class, html_sinks, render, text, texts
 
 NOW = datetime.now(UTC)
 SCRIPT = "<script>alert('q')</script>"
@@ -28,6 +29,12 @@ def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.1)
+
+
+@pytest.fixture
+def app(engine, database_url, redis_url, redis_conn, tmp_path, grids) -> Iterator[Any]:
+    """The app with every page (overrides the map-only ``app`` of conftest)."""
+    yield from all_pages_app(database_url, redis_url, tmp_path)
 
 
 @pytest.fixture
