@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Case
 from ..scope import AreaScope
-from .common import category_index, count_if, local_day_bounds, long_period_scan, require_aware
+from .common import category_index, count_if, in_period, local_day_bounds, period_group, require_aware
 
 UNCATEGORISED = "未分类"
 
@@ -43,18 +43,14 @@ def cases_by_category(
 ) -> list[CategoryCount]:
     """Cases received in ``[start, end)`` per top-level category, most first."""
     require_aware(start, end)
-    statement = long_period_scan(
+    statement = (
         select(
-            Case.category_code,
+            key := period_group(session, scope, start, end, Case.category_code),
             func.count(),
             count_if(Case.is_open == true()),
         )
-        .where(scope.clause(Case), Case.requested_at >= start, Case.requested_at < end)
-        .group_by(Case.category_code),
-        session,
-        scope,
-        start,
-        end,
+        .where(in_period(session, scope, start, end))
+        .group_by(key)
     )
     period_rows = session.execute(statement).all()
     cats = category_index(session)

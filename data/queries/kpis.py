@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from ..models import Case
 from ..scope import AreaScope
 from ..states import DONE_STATES
-from .common import count_if, hours_between, long_period_scan, rate, require_aware
+from .common import count_if, hours_between, in_period, rate, require_aware
 
 SATISFIED = ("satisfied", "basic")
 
@@ -65,8 +65,7 @@ def kpis(session: Session, scope: AreaScope, start: datetime, end: datetime, now
         count_if(Case.satisfaction.in_(SATISFIED)),
         count_if(Case.satisfaction == "satisfied"),
         func.avg(handling),
-    ).where(scope.clause(Case), Case.requested_at >= start, Case.requested_at < end)
-    period = long_period_scan(period, session, scope, start, end)
+    ).where(in_period(session, scope, start, end))
     received, closed, n_judged, on_time, rated, satisfied, strict, mean_h = session.execute(period).one()
 
     current = select(func.count(), count_if(Case.deadline_at < now)).where(

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from ..models import AdminUnit, Case, CaseEvent, Department
 from ..scope import AreaScope
 from ..states import DONE_STATES
-from .common import count_if, hours_between, long_period_scan, rate, require_aware
+from .common import count_if, hours_between, in_period, period_group, rate, require_aware
 
 RESPONSE_STATES = ("assigned", "in_progress")
 
@@ -75,20 +75,16 @@ def street_ranking(
     require_aware(start, end, now)
     done = Case.status.in_(sorted(DONE_STATES))
     judged = and_(done, Case.resolved_at.is_not(None), Case.deadline_at.is_not(None))
-    statement = long_period_scan(
+    statement = (
         select(
-            Case.street_code,
+            key := period_group(session, scope, start, end, Case.street_code),
             func.count(),
             count_if(done),
             count_if(judged),
             count_if(and_(judged, Case.resolved_at <= Case.deadline_at)),
         )
-        .where(scope.clause(Case), Case.requested_at >= start, Case.requested_at < end)
-        .group_by(Case.street_code),
-        session,
-        scope,
-        start,
-        end,
+        .where(in_period(session, scope, start, end))
+        .group_by(key)
     )
     period_rows = session.execute(statement).all()
     current = session.execute(
@@ -126,20 +122,16 @@ def department_ranking(
     responded_at = func.coalesce(first_step, Case.resolved_at)
     response = hours_between(session, Case.accepted_at, responded_at)
     measurable = and_(Case.accepted_at.is_not(None), responded_at.is_not(None))
-    statement = long_period_scan(
+    statement = (
         select(
-            Case.department_code,
+            key := period_group(session, scope, start, end, Case.department_code),
             func.count(),
             count_if(done),
             count_if(measurable),
             func.avg(case((measurable, response), else_=None)),
         )
-        .where(scope.clause(Case), Case.requested_at >= start, Case.requested_at < end)
-        .group_by(Case.department_code),
-        session,
-        scope,
-        start,
-        end,
+        .where(in_period(session, scope, start, end))
+        .group_by(key)
     )
     period_rows = session.execute(statement).all()
     current = session.execute(
