@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from data.geo.rows import place_columns
 from data.models import Case, CaseEvent, FeedHealth
-from workers.jobs.ingest import place_columns
 from workers.jobs.poll import run_poll
 from workers.runtime import Runtime
 

@@ -22,14 +22,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.deadlines import evaluate
-from data.models import Case, Category, PlaceMixin, Quarantine
+from data.geo.rows import place_columns
+from data.models import Case, Category, Quarantine
 from data.states import OPEN_STATES, STATES, IllegalTransition, path
 
 from ..feeds.config import FeedConfig
@@ -93,13 +93,6 @@ def quarantine(session: Session, feed_name: str, rejections: Sequence[Rejection]
             Quarantine(feed_name=feed_name, at=now, external_id=r.external_id, reason=r.reason, raw=r.raw)
         )
     return len(rejections)
-
-
-def place_columns(code: str | None) -> dict[str, str | None]:
-    """The four place columns (district … grid) for a unit code, as ``PlaceMixin.set_place`` sets them."""
-    holder = SimpleNamespace()
-    PlaceMixin.set_place(holder, code)  # type: ignore[arg-type]
-    return vars(holder)
 
 
 def deadline_facts(
