@@ -7,7 +7,7 @@ Builds a fresh database (SQLite in a temporary folder unless ``--database-url`` 
 cases/alerts/risks. Then prints, for each query, the median wall time of ``--repeat`` runs beside a
 baseline measured in the same run: one full scan of the case table reading every row (``SELECT
 count(*), sum(lon)``) — the cost of touching every case once. Also prints SQLite's query plans for the
-two heavy ones (``kpis`` and ``overdue_by_unit``).
+heavy ones (``kpis`` and ``overdue_by_unit``).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 
 from data import migrate
@@ -60,9 +60,23 @@ def median_ms(fn: Callable[[], Any], repeat: int) -> float:
     return statistics.median(times)
 
 
-def plan(session: Session, statement: Any) -> list[str]:
-    compiled = statement.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
-    return [row[-1] for row in session.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))]
+def plans(session: Session, fn: Callable[[], Any]) -> list[str]:
+    """SQLite's plan of every statement on the case table that ``fn`` runs."""
+    statements: list[tuple[str, Any]] = []
+
+    def capture(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        if '"case"' in statement:
+            statements.append((statement, parameters))
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        fn()
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    return [" | ".join(r[-1] for r in raw.execute(f"EXPLAIN QUERY PLAN {st}", p)) for st, p in statements]
 
 
 def main() -> None:
@@ -126,17 +140,14 @@ def main() -> None:
         print(f"{'kpis (year) + overdue_by_unit (district)':45s} {both:8.1f} ms")
 
         if engine.dialect.name == "sqlite":
-            done = Case.status.in_(("resolved", "closed"))
-            k = select(func.count(), func.sum(done)).where(
-                scope.clause(Case), Case.requested_at >= year.start, Case.requested_at < year.end
-            )
-            o = (
-                select(Case.street_code, func.count())
-                .where(scope.clause(Case), Case.district_code == DISTRICT, Case.is_open.is_(True))
-                .group_by(Case.street_code)
-            )
-            print("\nplan, kpis period aggregate:", plan(s, k))
-            print("plan, overdue_by_unit aggregate:", plan(s, o))
+            print()
+            for name, fn in (
+                ("kpis (today)", lambda: kpis(s, scope, *today, NOW)),
+                ("kpis (year)", lambda: kpis(s, scope, *year, NOW)),
+                ("overdue_by_unit (district)", lambda: overdue_by_unit(s, scope, DISTRICT, NOW)),
+            ):
+                for i, line in enumerate(plans(s, fn)):
+                    print(f"plan, {name} #{i + 1}: {line}")
 
 
 if __name__ == "__main__":
