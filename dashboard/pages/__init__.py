@@ -77,7 +77,9 @@ class PageRegistry:
 
 
 def default_pages() -> list[Page]:
+    from .duty import PAGE as DUTY
     from .map_page import PAGE as MAP
+    from .overdue import PAGE as OVERDUE
     from .wall import PAGE as WALL
 
-    return [WALL, replace(MAP, path="/map")]
+    return [WALL, replace(MAP, path="/map"), DUTY, OVERDUE]

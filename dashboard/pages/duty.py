@@ -1,0 +1,380 @@
+"""``/duty``: the duty officer's street view.
+
+Selectors (镇街, 类别, 承办部门, 状态, 受理时段) live in the URL query, so a view can be bookmarked or put
+on a second wall; the map zooms to the street and shows only its matching cases; an AG Grid lists the
+open cases (overdue marked); the street's alerts can be acknowledged; selecting a row rings the case on
+the map and offers its page. Every query goes through :func:`dashboard.scope.current_scope`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qsl
+
+import redis
+from dash import ALL, Input, Output, State, callback_context, dcc, get_relative_path, html, no_update
+from flask import request
+
+from data.db import transaction
+from data.queries import (
+    acknowledge_alert,
+    active_alerts,
+    open_cases,
+    street_options,
+)
+from data.scope import AreaScope
+from layers import versions
+from layers.units import any_synthetic, scope_bounds, scope_units, unit_features
+
+from ..components.duty_alerts import alert_list
+from ..components.duty_filters import DutyView, now_utc
+from ..components.duty_map import HIGHLIGHT_ID, OUTLINE_ID, duty_map, highlight, map_part, padded
+from ..components.duty_nav import header_nav
+from ..components.duty_selectors import selectors
+from ..components.duty_table import GRID_ID, case_grid, case_rows
+from ..components.map import MapOptions
+from ..i18n import lang_from_query, t
+from ..scope import current_scope
+from ..services import services
+from . import Page, PageContext
+
+ROW_LIMIT = 5000
+TICK_MS = 5000
+FILTER_IDS = ("duty-street", "duty-category", "duty-department", "duty-status", "duty-period")
+
+
+@dataclass(frozen=True)
+class DutyData:
+    """What the filters select, for the viewer's scope."""
+
+    view: DutyView
+    rows: list[dict[str, Any]]
+    overdue: int
+    alerts: list[Any]
+    alert_total: int
+    alert_new: int
+    bounds: tuple[float, float, float, float] | None
+    notice: str
+    outline: dict[str, Any]
+
+
+def _lang(search: str | None) -> tuple[str, dict[str, str]]:
+    query = dict(parse_qsl((search or "").lstrip("?")))
+    return lang_from_query(query, services().settings.language), query
+
+
+def resolve_view(view: DutyView, scope: AreaScope, street_codes: set[str]) -> tuple[DutyView, bool]:
+    """Drop a street that is not one of the scope's streets (a URL may ask for anything)."""
+    if view.street and (view.street not in street_codes or not scope.contains(view.street)):
+        return view.without_street(), True
+    return view, False
+
+
+def load(view: DutyView, scope: AreaScope, lang: str, now: datetime | None = None) -> DutyData:
+    """Rows, alerts and bounds of a view within ``scope`` (a street outside it is ignored)."""
+    svc = services()
+    tz = svc.settings.timezone
+    now = now or now_utc()
+    with svc.sessions() as session:
+        streets = {o.value for o in street_options(session, scope)}
+        view, refused = resolve_view(view, scope, streets)
+        area = AreaScope.of([view.street]) if view.street else scope
+        found = open_cases(session, scope, view.case_filters(now, tz), ROW_LIMIT, now=now)
+        alerts = active_alerts(session, area, now)
+        bounds = scope_bounds(session, area)
+        outline = unit_features(session, area, "street") if view.street else []
+    rows = case_rows(found, lang, tz)
+    return DutyData(
+        view=view,
+        rows=rows,
+        overdue=sum(1 for r in rows if r["overdue"]),
+        alerts=alert_list(alerts, lang, tz),
+        alert_total=len(alerts),
+        alert_new=sum(1 for a in alerts if a.unacknowledged),
+        bounds=bounds,
+        notice=t("duty_out_of_scope", lang) if refused else "",
+        outline={"type": "FeatureCollection", "features": outline},
+    )
+
+
+def _case_count(data: DutyData, lang: str) -> str:
+    return t("duty_count", lang, n=len(data.rows), late=data.overdue)
+
+
+def _alert_count(data: DutyData, lang: str) -> str:
+    return t("duty_alerts_count", lang, n=data.alert_total, new=data.alert_new)
+
+
+def layout(ctx: PageContext) -> Any:
+    lang = ctx.lang
+    data = load(DutyView.from_query(ctx.query), ctx.scope, lang)
+    view = data.view
+    with ctx.services.sessions() as session:
+        units = scope_units(session, ctx.scope)
+        synthetic = any_synthetic(session, ctx.scope)
+    try:
+        current = versions.read(ctx.services.redis)
+    except (redis.ConnectionError, redis.TimeoutError):
+        current = {}
+    area = "、".join(name for _, name, _ in units)
+    the_map = duty_map(
+        bounds=data.bounds,
+        lang=lang,
+        tz=ctx.settings.timezone,
+        versions=current,
+        synthetic=synthetic,
+        tile_url=ctx.settings.tile_url,
+        base_path=ctx.base_path,
+        outline=data.outline,
+        options=MapOptions(
+            legend=False, risks=False, layer_control=False, case_filters=view.map_case_filters(), title=None
+        ),
+    )
+    header = html.Div(
+        [
+            html.Div(
+                [html.H1(t("duty_title", lang), className="duty-h1"), html.Span(area, className="duty-area")],
+                className="duty-titles",
+            ),
+            selectors(ctx, view),
+            header_nav(ctx, "duty"),
+        ],
+        className="duty-header",
+    )
+    cases_panel = html.Div(
+        [
+            html.Div(
+                [
+                    html.H2(t("duty_cases", lang), className="duty-h2"),
+                    html.Span(_case_count(data, lang), id="duty-case-count", className="duty-count"),
+                    html.Span(data.notice, id="duty-notice", className="duty-notice"),
+                ],
+                className="duty-panel-head",
+            ),
+            html.Div(case_grid(data.rows, lang), className="duty-grid-box"),
+            html.Div(
+                html.Span(t("duty_pick_case", lang), className="duty-hint"),
+                id="duty-selected",
+                className="duty-selected",
+            ),
+        ],
+        className="duty-cases",
+    )
+    alerts_panel = html.Div(
+        [
+            html.Div(
+                [
+                    html.H2(t("duty_alerts", lang), className="duty-h2"),
+                    html.Span(_alert_count(data, lang), id="duty-alert-count", className="duty-count"),
+                    html.Span("", id="duty-ack-message", className="duty-notice"),
+                ],
+                className="duty-panel-head",
+            ),
+            html.Div(data.alerts, id="duty-alerts", className="duty-alert-list"),
+        ],
+        className="duty-alerts",
+    )
+    return html.Div(
+        [
+            header,
+            html.Div(
+                [
+                    html.Div(the_map, className="duty-map"),
+                    html.Div([alerts_panel, cases_panel], className="duty-side"),
+                ],
+                className="duty-main",
+            ),
+            dcc.Store(id="duty-acked"),
+            dcc.Store(id="duty-seen", data=current),
+            dcc.Interval(id="duty-tick", interval=TICK_MS),
+        ],
+        className="duty-page",
+    )
+
+
+def update_view(
+    street: str | None,
+    category: str | None,
+    department: str | None,
+    status: str | None,
+    period: str | None,
+    search: str | None,
+    config: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The filters changed: new rows, alerts, map filters and bounds, and the URL query."""
+    lang, query = _lang(search)
+    scope = current_scope()
+    data = load(DutyView.from_values(street, category, department, status, period), scope, lang)
+    new_config = dict(config or {})
+    new_config["filters"] = data.view.map_filters()
+    viewport: Any = (
+        {"bounds": padded(data.bounds), "transition": "flyToBounds", "options": {"duration": 0.6}}
+        if data.bounds
+        else no_update
+    )
+    return {
+        "rows": data.rows,
+        "case_count": _case_count(data, lang),
+        "alerts": data.alerts,
+        "alert_count": _alert_count(data, lang),
+        "config": new_config,
+        "viewport": viewport,
+        "search": data.view.search(query),
+        "notice": data.notice,
+        "outline": data.outline,
+    }
+
+
+def acknowledge(alert_id: int, actor: str, now: datetime | None = None) -> bool:
+    """Acknowledge an alert in the viewer's scope (an ``acknowledged`` alert event with who and when);
+    on success the alerts layer version is bumped so every screen stops flashing it."""
+    svc = services()
+    scope = current_scope()
+    with transaction(svc.sessions) as session:
+        done = acknowledge_alert(session, scope, alert_id, actor, now or now_utc())
+    if done:
+        try:
+            versions.bump(svc.redis, ["alerts"])
+        except (redis.ConnectionError, redis.TimeoutError):
+            pass  # the layer's short TTL catches up
+    return done
+
+
+def actor_of_request() -> str:
+    """Who pressed the button: until sign-in exists (issue 5), 值班员 and the remote address."""
+    return f"值班员 {request.remote_addr or '?'}"
+
+
+def register(app: Any) -> None:
+    filters = [Input(i, "value") for i in FILTER_IDS]
+
+    @app.callback(
+        Output(GRID_ID, "rowData"),
+        Output("duty-case-count", "children"),
+        Output("duty-alerts", "children"),
+        Output("duty-alert-count", "children"),
+        Output(map_part("config"), "data"),
+        Output(map_part("map"), "viewport"),
+        Output("gridcc-url", "search", allow_duplicate=True),
+        Output("duty-notice", "children"),
+        Output("duty-seen", "data"),
+        Output(OUTLINE_ID, "data"),
+        *filters,
+        Input("duty-tick", "n_intervals"),
+        Input("duty-acked", "data"),
+        State("gridcc-url", "search"),
+        State(map_part("config"), "data"),
+        State("duty-seen", "data"),
+        prevent_initial_call=True,
+    )
+    def refresh(street, category, department, status, period, _tick, _acked, search, config, seen):
+        trigger = callback_context.triggered_id
+        keep = [no_update] * 10
+        now_versions: Any
+        if trigger == "duty-tick":
+            try:
+                now_versions = versions.read(services().redis)
+            except (redis.ConnectionError, redis.TimeoutError):
+                return keep
+            watched = ("cases", "alerts")
+            if seen and all(now_versions.get(k) == seen.get(k) for k in watched):
+                return keep
+        else:
+            now_versions = no_update
+        out = update_view(street, category, department, status, period, search, config)
+        if trigger in FILTER_IDS:
+            return [
+                out["rows"],
+                out["case_count"],
+                out["alerts"],
+                out["alert_count"],
+                out["config"],
+                out["viewport"],
+                out["search"],
+                out["notice"],
+                now_versions,
+                out["outline"],
+            ]
+        # new data (tick) or an acknowledgement: the same view, fresh rows and alerts
+        return [
+            out["rows"],
+            out["case_count"],
+            out["alerts"],
+            out["alert_count"],
+            no_update,
+            no_update,
+            no_update,
+            no_update,
+            now_versions,
+            no_update,
+        ]
+
+    @app.callback(
+        Output("duty-acked", "data"),
+        Output("duty-ack-message", "children"),
+        Input({"type": "duty-ack", "alert": ALL}, "n_clicks"),
+        State("gridcc-url", "search"),
+        prevent_initial_call=True,
+    )
+    def on_ack(clicks, search):
+        trigger = callback_context.triggered_id
+        if not isinstance(trigger, dict) or not any(clicks or []):
+            return no_update, no_update
+        fired = [c for c in callback_context.triggered if c.get("value")]
+        if not fired:
+            return no_update, no_update
+        lang, _ = _lang(search)
+        try:
+            alert_id = int(trigger["alert"])
+        except (KeyError, TypeError, ValueError):
+            return no_update, t("duty_ack_refused", lang)
+        ok = acknowledge(alert_id, actor_of_request())
+        return {"alert": alert_id, "ok": ok, "at": now_utc().isoformat()}, (
+            "" if ok else t("duty_ack_refused", lang)
+        )
+
+    @app.callback(
+        Output(HIGHLIGHT_ID, "children"),
+        Output(map_part("map"), "viewport", allow_duplicate=True),
+        Output("duty-selected", "children"),
+        Input(GRID_ID, "selectedRows"),
+        State("gridcc-url", "search"),
+        prevent_initial_call=True,
+    )
+    def on_select(selected, search):
+        return selected_case(selected, search)
+
+
+def selected_case(selected: list[dict[str, Any]] | None, search: str | None) -> tuple[Any, Any, Any]:
+    """Ring the selected row's case on the map, fly to it, and link to its page. The row comes from the
+    browser: only its id (an int) and coordinates (floats) are used, and its text shown as text."""
+    lang, _ = _lang(search)
+    if not selected:
+        return [], no_update, html.Span(t("duty_pick_case", lang), className="duty-hint")
+    row = selected[0]
+    try:
+        case_id = int(row["id"])
+    except (KeyError, TypeError, ValueError):
+        return [], no_update, no_update
+    info = html.Div(
+        [
+            html.Span(t("duty_selected", lang), className="duty-selected-label"),
+            html.Span(str(row.get("number") or case_id), className="duty-selected-number"),
+            html.Span(str(row.get("address") or ""), className="duty-selected-address"),
+            dcc.Link(
+                t("open_case", lang), href=get_relative_path(f"/cases/{case_id}"), className="duty-open-case"
+            ),
+        ],
+        className="duty-selected-row",
+    )
+    try:
+        lat, lon = float(row["lat"]), float(row["lon"])
+    except (KeyError, TypeError, ValueError):
+        return [], no_update, html.Div([info, html.Span(t("duty_unplaced", lang), className="duty-hint")])
+    viewport = {"center": [lat, lon], "zoom": 17, "transition": "flyTo", "options": {"duration": 0.6}}
+    return highlight(lat, lon), viewport, info
+
+
+PAGE = Page(path="/duty", name="duty", title_key="duty_title", layout=layout, register=register)
