@@ -69,6 +69,7 @@ class Case(PlaceMixin, Base):
         Index("ix_case_district_period", "district_code", "requested_at"),
         Index("ix_case_open_deadline", "is_open", "deadline_at"),
         Index("ix_case_modified", "modified_at"),
+        Index("ix_case_resolved", "resolved_at"),
     )
 
 
