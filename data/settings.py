@@ -63,6 +63,16 @@ class Settings(BaseSettings):
     stale_after_polls: int = Field(
         3, description="A feed is stale when it has had no successful poll for this many poll intervals."
     )
+    auth_required: bool = Field(
+        False,
+        description="Require sign-in: every page, callback and layer URL then goes through the viewer's "
+        "account, role and area scope (`docs/access.md`); state-changing requests need the CSRF token.",
+    )
+    secure_cookies: bool = Field(
+        False,
+        description="Mark the session and CSRF cookies `Secure` even on plain-HTTP requests (set it behind "
+        "a TLS-terminating proxy; requests that arrive over HTTPS get it anyway).",
+    )
 
     @field_validator("language")
     @classmethod

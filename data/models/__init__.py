@@ -7,6 +7,7 @@ from .cases import Case, CaseEvent
 from .catalogue import PRIORITIES, Category, Department
 from .feeds import Feed, FeedHealth, Quarantine
 from .places import CODE_LENGTH, LEVELS, PARENT_LEVEL, AdminUnit, GridStaff, level_of_code
+from .users import ROLES, UserAccount
 
 __all__ = [
     "ALERT_STATES",
@@ -15,6 +16,7 @@ __all__ = [
     "PARENT_LEVEL",
     "PRIORITIES",
     "RISK_KINDS",
+    "ROLES",
     "SEVERITY_COLOUR",
     "AdminUnit",
     "Alert",
@@ -33,6 +35,7 @@ __all__ = [
     "Quarantine",
     "Risk",
     "UTCDateTime",
+    "UserAccount",
     "level_of_code",
     "utcnow",
 ]

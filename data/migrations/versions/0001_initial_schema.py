@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -130,6 +131,25 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_risk_grid_code"), ["grid_code"], unique=False)
         batch_op.create_index(batch_op.f("ix_risk_street_code"), ["street_code"], unique=False)
 
+    op.create_table(
+        "user_account",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("username", sa.String(length=60), nullable=False),
+        sa.Column("display_name", sa.String(length=100), nullable=False),
+        sa.Column("password_hash", sa.String(length=255), nullable=False),
+        sa.Column("role", sa.String(length=10), nullable=False),
+        sa.Column("scope_codes", sa.String(length=1000), nullable=False),
+        sa.Column("disabled", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_sign_in_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("failed_count", sa.Integer(), nullable=False),
+        sa.Column("failed_since", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("session_epoch", sa.Integer(), nullable=False),
+        sa.Column("link_nonce", sa.String(length=64), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_user_account")),
+        sa.UniqueConstraint("username", name=op.f("uq_user_account_username")),
+    )
     op.create_table(
         "category",
         sa.Column("code", sa.String(length=40), nullable=False),
@@ -260,6 +280,7 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_case_overdue_level", ["overdue", "escalation_level", "is_open"], unique=False
         )
+        batch_op.create_index("ix_case_resolved", ["resolved_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_case_street_code"), ["street_code"], unique=False)
 
     op.create_table(
@@ -392,6 +413,7 @@ def downgrade() -> None:
     op.drop_table("alert")
     with op.batch_alter_table("case", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_case_street_code"))
+        batch_op.drop_index("ix_case_resolved")
         batch_op.drop_index("ix_case_overdue_level")
         batch_op.drop_index("ix_case_open_street")
         batch_op.drop_index("ix_case_open_deadline")
@@ -416,6 +438,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_category_parent_code"))
 
     op.drop_table("category")
+    op.drop_table("user_account")
     with op.batch_alter_table("risk", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_risk_street_code"))
         batch_op.drop_index(batch_op.f("ix_risk_grid_code"))

@@ -1,0 +1,62 @@
+"""Accounts, roles, area scopes, sign-in with lock-out, wall links, supervision and the audit log.
+
+The web layer (``dashboard.auth``) and the console (``gridcc users``, ``gridcc audit``) both use these;
+nothing here knows about Flask or Dash.
+"""
+
+from .audit import ACTIONS, audit, audit_rows
+from .links import make_wall_link, revoke_wall_link, user_for_link
+from .passwords import WeakPassword, hash_password, verify_password
+from .roles import PERMISSIONS, Permission, Role, may, may_see_personal, parse_role, session_lifetime
+from .signin import DEFAULT_POLICY, LockoutPolicy, authenticate, locked
+from .supervision import CARDS, CaseNotFound, NotPermitted, cancel_supervision, supervise
+from .users import (
+    UserError,
+    create_user,
+    disable_user,
+    get_user,
+    list_users,
+    parse_scope,
+    scope_of,
+    set_password,
+    set_role,
+    set_scope,
+)
+
+__all__ = [
+    "ACTIONS",
+    "CARDS",
+    "DEFAULT_POLICY",
+    "PERMISSIONS",
+    "CaseNotFound",
+    "LockoutPolicy",
+    "NotPermitted",
+    "Permission",
+    "Role",
+    "UserError",
+    "WeakPassword",
+    "audit",
+    "audit_rows",
+    "authenticate",
+    "cancel_supervision",
+    "create_user",
+    "disable_user",
+    "get_user",
+    "hash_password",
+    "list_users",
+    "locked",
+    "make_wall_link",
+    "may",
+    "may_see_personal",
+    "parse_role",
+    "parse_scope",
+    "revoke_wall_link",
+    "scope_of",
+    "session_lifetime",
+    "set_password",
+    "set_role",
+    "set_scope",
+    "supervise",
+    "user_for_link",
+    "verify_password",
+]

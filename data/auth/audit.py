@@ -1,0 +1,80 @@
+"""The audit log: who did what, when, from where (``audit_log``).
+
+Actions written by gridcc (``action`` column):
+
+- sign-in: ``signin``, ``signin_failed``, ``signout``;
+- accounts: ``user_add``, ``user_disable``, ``user_enable``, ``user_password``, ``user_role``,
+  ``user_scope``, ``wall_link``, ``wall_link_revoke``;
+- cases and alerts: ``supervise``, ``supervise_cancel``, ``alert_ack``, ``personal_view``;
+- feeds: ``feed_change``.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from data.models import AuditLog
+
+ACTIONS = (
+    "signin",
+    "signin_failed",
+    "signout",
+    "user_add",
+    "user_disable",
+    "user_enable",
+    "user_password",
+    "user_role",
+    "user_scope",
+    "wall_link",
+    "wall_link_revoke",
+    "supervise",
+    "supervise_cancel",
+    "alert_ack",
+    "personal_view",
+    "feed_change",
+)
+
+
+def clean(value: str | None, limit: int) -> str:
+    """Untrusted text (a typed user name, a header) made safe to store: no control characters, bounded."""
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" else "?" for ch in (value or ""))
+    return text[:limit]
+
+
+def audit(
+    session: Session,
+    actor: str,
+    action: str,
+    target: str = "",
+    detail: str = "",
+    remote_addr: str | None = "",
+    now: datetime | None = None,
+) -> AuditLog:
+    """Add one audit row to ``session`` (it is written with the caller's transaction)."""
+    row = AuditLog(
+        actor=clean(actor, 100) or "?",
+        action=clean(action, 60),
+        target=clean(target, 200),
+        detail=clean(detail, 2000),
+        remote_addr=clean(remote_addr, 60),
+    )
+    if now is not None:
+        row.at = now
+    session.add(row)
+    return row
+
+
+def audit_rows(
+    session: Session, actor: str | None = None, action: str | None = None, limit: int = 100
+) -> list[AuditLog]:
+    """The newest rows first, optionally only one actor's or one action's."""
+    stmt = select(AuditLog).order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(max(1, limit))
+    if actor:
+        stmt = stmt.where(AuditLog.actor == actor)
+    if action:
+        stmt = stmt.where(AuditLog.action == action)
+    return list(session.scalars(stmt))

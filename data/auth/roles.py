@@ -1,0 +1,82 @@
+"""Roles and what each may do: a small table, read with :func:`may`.
+
+- ``wall``: a display account — reads, never personal data, long-lived session;
+- ``duty``: the duty officer (值班员) — reads, acknowledges alerts, annotates cases, sees personal
+  data (they call the grid worker and the reporter back);
+- ``leader``: 领导 — reads, issues and cancels 督办 supervision cards;
+- ``admin``: users, feeds, geodata, the audit log.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    WALL = "wall"
+    DUTY = "duty"
+    LEADER = "leader"
+    ADMIN = "admin"
+
+
+class Permission(StrEnum):
+    READ = "read"
+    SEE_PERSONAL = "see_personal"
+    ACK_ALERT = "ack_alert"
+    ANNOTATE_CASE = "annotate_case"
+    SUPERVISE = "supervise"
+    MANAGE_USERS = "manage_users"
+    MANAGE_FEEDS = "manage_feeds"
+    MANAGE_GEODATA = "manage_geodata"
+    VIEW_AUDIT = "view_audit"
+
+
+P = Permission
+PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.WALL: frozenset({P.READ}),
+    Role.DUTY: frozenset({P.READ, P.SEE_PERSONAL, P.ACK_ALERT, P.ANNOTATE_CASE}),
+    Role.LEADER: frozenset({P.READ, P.SUPERVISE}),
+    Role.ADMIN: frozenset({P.READ, P.MANAGE_USERS, P.MANAGE_FEEDS, P.MANAGE_GEODATA, P.VIEW_AUDIT}),
+}
+
+SESSION_LIFETIME: dict[Role, timedelta] = {
+    Role.WALL: timedelta(days=30),
+    Role.DUTY: timedelta(hours=12),
+    Role.LEADER: timedelta(hours=12),
+    Role.ADMIN: timedelta(hours=12),
+}
+
+LABELS: dict[str, dict[Role, str]] = {
+    "zh-CN": {Role.WALL: "大屏", Role.DUTY: "值班员", Role.LEADER: "领导", Role.ADMIN: "管理员"},
+    "en": {Role.WALL: "Wall display", Role.DUTY: "Duty officer", Role.LEADER: "Leader", Role.ADMIN: "Admin"},
+}
+
+
+def parse_role(value: str) -> Role:
+    """The role named ``value``; ``ValueError`` naming the roles for anything else."""
+    try:
+        return Role(value.strip().lower())
+    except ValueError:
+        raise ValueError(f"unknown role {value!r}: one of {', '.join(r.value for r in Role)}") from None
+
+
+def may(role: Role | str, permission: Permission | str) -> bool:
+    """Whether ``role`` has ``permission`` (an unknown role has none)."""
+    try:
+        return Permission(permission) in PERMISSIONS[Role(role)]
+    except ValueError:
+        return False
+
+
+def may_see_personal(role: Role | str) -> bool:
+    """Whether phones and ID numbers may be shown unmasked to this role (never to a wall)."""
+    return may(role, Permission.SEE_PERSONAL)
+
+
+def session_lifetime(role: Role | str | None) -> timedelta:
+    """How long a signed-in session of this role lasts (the shortest for an unknown role)."""
+    try:
+        return SESSION_LIFETIME[Role(role or "")]
+    except ValueError:
+        return min(SESSION_LIFETIME.values())
