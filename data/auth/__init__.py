@@ -7,7 +7,16 @@ nothing here knows about Flask or Dash.
 from .audit import ACTIONS, audit, audit_rows
 from .links import make_wall_link, revoke_wall_link, user_for_link
 from .passwords import WeakPassword, hash_password, verify_password
-from .roles import PERMISSIONS, Permission, Role, may, may_see_personal, parse_role, session_lifetime
+from .roles import (
+    PERMISSIONS,
+    Permission,
+    Role,
+    may,
+    may_see_personal,
+    parse_role,
+    role_label,
+    session_lifetime,
+)
 from .signin import DEFAULT_POLICY, LockoutPolicy, authenticate, locked
 from .supervision import CARDS, CaseNotFound, NotPermitted, cancel_supervision, supervise
 from .users import (
@@ -50,6 +59,7 @@ __all__ = [
     "may_see_personal",
     "parse_role",
     "parse_scope",
+    "role_label",
     "revoke_wall_link",
     "scope_of",
     "session_lifetime",

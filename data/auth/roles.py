@@ -80,3 +80,11 @@ def session_lifetime(role: Role | str | None) -> timedelta:
         return SESSION_LIFETIME[Role(role or "")]
     except ValueError:
         return min(SESSION_LIFETIME.values())
+
+
+def role_label(role: str, lang: str = "zh-CN") -> str:
+    """The role's name for people (``值班员``); an unknown role as it is stored."""
+    try:
+        return LABELS.get(lang, LABELS["zh-CN"])[Role(role)]
+    except ValueError:
+        return role

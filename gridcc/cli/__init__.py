@@ -7,11 +7,13 @@ import click
 from data.settings import Settings
 
 from .. import __version__
+from .audit import audit
 from .db import migrate, seed
 from .feeds import feeds
 from .geo import geo
 from .serve import cron, demo, web, worker
 from .simulate import simulators
+from .users import users
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -25,5 +27,5 @@ def main(ctx: click.Context) -> None:
     ctx.obj = Settings()
 
 
-for command in (migrate, seed, geo, feeds, simulators, web, worker, cron, demo):
+for command in (migrate, seed, geo, feeds, simulators, web, worker, cron, demo, users, audit):
     main.add_command(command)
