@@ -77,9 +77,11 @@ class PageRegistry:
 
 
 def default_pages() -> list[Page]:
+    from .case import PAGE as CASE
     from .duty import PAGE as DUTY
+    from .feeds import PAGE as FEEDS
     from .map_page import PAGE as MAP
     from .overdue import PAGE as OVERDUE
     from .wall import PAGE as WALL
 
-    return [WALL, replace(MAP, path="/map"), DUTY, OVERDUE]
+    return [WALL, replace(MAP, path="/map"), CASE, FEEDS, DUTY, OVERDUE]
