@@ -101,7 +101,8 @@ def run_poll(rt: Runtime, name: str) -> dict[str, Any]:
 
 def _start(rt: Runtime, config: FeedConfig) -> tuple[Cursor, set[str]]:
     with rt.session_factory() as session, session.begin():
-        (row,) = sync_feeds(session, [config])
+        # the whole file: a feed row is disabled only when the file no longer lists it
+        row = next(r for r in sync_feeds(session, rt.feeds()) if r.name == config.name)
         if session.get(FeedHealth, config.name) is None:
             session.add(FeedHealth(feed_name=config.name))
         known = known_documents(session, config.name) if config.protocol == "cap" else set()
