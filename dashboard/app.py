@@ -12,6 +12,7 @@ from dash import Input, Output, State, dcc, html
 
 from data.settings import Settings
 
+from .auth import install_auth
 from .components.map import register_map_callbacks
 from .i18n import lang_from_query, t
 from .pages import PageContext, PageRegistry, default_pages
@@ -58,6 +59,7 @@ def create_app(settings: Settings, pages: PageRegistry | None = None) -> dash.Da
     server.config["SECRET_KEY"] = settings.effective_secret_key()
     install(server, settings)
     register_routes(server)
+    install_auth(server, settings)  # sign-in pages; enforced only with settings.auth_required
     registry = pages or PageRegistry(default_pages())
     server.extensions["gridcc_pages"] = registry
 

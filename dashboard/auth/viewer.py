@@ -1,0 +1,91 @@
+"""Who is looking: the signed-in account of the current request, its scope and what it may do.
+
+With ``settings.auth_required`` off (phase 1, the demo as it was), nobody is signed in and every
+helper answers as before: the default scope, every action allowed, personal data masked.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import cast
+
+from flask import g, session
+
+from data.auth import Permission, may, may_see_personal, scope_of, session_lifetime
+from data.models import UserAccount
+from data.scope import AreaScope
+
+from ..services import services
+from .sessions import EPOCH, ROLE, SINCE, UID
+
+_NONE = object()
+WALL_RENEW_S = 24 * 3600  # a wall's session slides: renewed once a day while it is in use
+
+
+def auth_required() -> bool:
+    return bool(services().settings.auth_required)
+
+
+def _load() -> UserAccount | None:
+    uid = session.get(UID)
+    if not isinstance(uid, int):
+        return None
+    with services().sessions() as db:
+        user = db.get(UserAccount, uid)
+    if user is None or user.disabled or session.get(EPOCH) != user.session_epoch:
+        return None
+    since = session.get(SINCE)
+    if not isinstance(since, (int, float)):
+        return None
+    age = time.time() - since
+    if age > session_lifetime(user.role).total_seconds() or age < -60:
+        return None
+    if user.role == "wall" and age > WALL_RENEW_S:
+        session[SINCE] = time.time()
+    if session.get(ROLE) != user.role:
+        session[ROLE] = user.role  # the cookie's lifetime follows a role change
+    return user
+
+
+def current_user() -> UserAccount | None:
+    """The signed-in account of this request (read once per request), or ``None``."""
+    cached = g.get("gridcc_user", _NONE)
+    if cached is _NONE:
+        cached = _load()
+        g.gridcc_user = cached
+    return cast(UserAccount | None, cached)
+
+
+def scope_for_request(default_scope: AreaScope | Callable[[], AreaScope]) -> AreaScope:
+    """The area this request may see: the signed-in account's scope when sign-in is required (an
+    empty scope, seeing nothing, for nobody), else ``default_scope`` (a scope or a function making
+    one, called only when needed)."""
+    if auth_required():
+        user = current_user()
+        return scope_of(user) if user is not None else AreaScope(frozenset())
+    return default_scope() if callable(default_scope) else default_scope
+
+
+def viewer_may(permission: Permission | str) -> bool:
+    """Whether the viewer may do this. Without required sign-in every action stays open as before,
+    except seeing personal data."""
+    if Permission(permission) is Permission.SEE_PERSONAL:
+        return viewer_sees_personal()
+    if not auth_required():
+        return True
+    user = current_user()
+    return user is not None and may(user.role, permission)
+
+
+def viewer_sees_personal() -> bool:
+    """Whether phones and ID numbers may go to this viewer unmasked (never without a signed-in role
+    that needs them; never to a wall)."""
+    user = current_user() if auth_required() else None
+    return user is not None and may_see_personal(user.role)
+
+
+def viewer_name(default: str = "dashboard") -> str:
+    """The name to write as the actor of an action (the account's user name)."""
+    user = current_user()
+    return user.username if user is not None else default
