@@ -97,6 +97,7 @@ def category_figure(stats: dict[str, Any] | None, lang: str, scale: float = 1.0)
                 "y": names,
                 "text": [f"{n:,}" for n in counts],
                 "textposition": "outside",
+                "constraintext": "none",
                 "cliponaxis": False,
                 "textfont": {"size": round(16 * scale), "color": TEXT},
                 "marker": {"color": BLUE},
@@ -117,7 +118,7 @@ def trend_figure(stats: dict[str, Any] | None, lang: str, scale: float = 1.0) ->
     points = (stats or {}).get("trend", [])
     if not points or not any(p["received"] or p["closed"] for p in points):
         return empty_figure(lang, scale)
-    days = [p["day"][5:] for p in points]  # MM-DD
+    days = [p["day"] for p in points]  # ISO dates, shown as MM-DD
     line = {"type": "scatter", "mode": "lines", "x": days}
     return {
         "data": [
@@ -144,7 +145,7 @@ def trend_figure(stats: dict[str, Any] | None, lang: str, scale: float = 1.0) ->
                 "yanchor": "bottom",
                 "font": {"size": round(15 * scale), "color": TEXT},
             },
-            xaxis={"nticks": 6, "showgrid": False},
+            xaxis={"type": "date", "tickformat": "%m-%d", "nticks": 6, "showgrid": False},
             yaxis={"rangemode": "tozero", "nticks": 4},
         ),
     }

@@ -29,8 +29,8 @@ from layers.encoding import json_bytes
 PARTS = ("stats", "ticker", "feeds")
 TTL = {"stats": 3600, "ticker": 120, "feeds": 120}
 TOP_CATEGORIES = 8
-TOP_STREETS = 8
-TOP_DEPARTMENTS = 8
+TOP_STREETS = 6
+TOP_DEPARTMENTS = 6
 TOP_HOTSPOTS = 6
 TICKER_LIMIT = 20
 TREND_DAYS = 30

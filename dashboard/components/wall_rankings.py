@@ -28,6 +28,7 @@ def street_figure(stats: dict[str, Any] | None, lang: str, scale: float = 1.0) -
                 "y": [r["name"] for r in rows],
                 "text": text,
                 "textposition": "outside",
+                "constraintext": "none",
                 "cliponaxis": False,
                 "textfont": {"size": round(15 * scale), "color": TEXT},
                 "marker": {"color": RED},
@@ -37,7 +38,7 @@ def street_figure(stats: dict[str, Any] | None, lang: str, scale: float = 1.0) -
         "layout": base_layout(
             scale,
             xaxis={"visible": False, "range": [0, max(max(overdue), 1) * 2.4]},
-            yaxis={"tickfont": {"size": round(16 * scale), "color": TEXT}, "automargin": True},
+            yaxis={"tickfont": {"size": round(16 * scale), "color": TEXT}, "automargin": True, "dtick": 1},
             bargap=0.3,
         ),
     }
@@ -65,6 +66,7 @@ def department_figure(stats: dict[str, Any] | None, lang: str, scale: float = 1.
                 "y": [r["name"] for r in rows],
                 "text": text,
                 "textposition": "outside",
+                "constraintext": "none",
                 "cliponaxis": False,
                 "textfont": {"size": round(15 * scale), "color": TEXT},
                 "marker": {"color": AMBER},
@@ -74,7 +76,7 @@ def department_figure(stats: dict[str, Any] | None, lang: str, scale: float = 1.
         "layout": base_layout(
             scale,
             xaxis={"visible": False, "range": [0, max(max(hours), 0.1) * 1.8]},
-            yaxis={"tickfont": {"size": round(16 * scale), "color": TEXT}, "automargin": True},
+            yaxis={"tickfont": {"size": round(16 * scale), "color": TEXT}, "automargin": True, "dtick": 1},
             bargap=0.3,
         ),
     }

@@ -147,7 +147,8 @@ def test_empty_figures_say_no_data() -> None:
 def test_trend_figure_received_and_closed() -> None:
     fig = trend_figure(STATS, "zh-CN", scale=2.0)
     assert [s["name"] for s in fig["data"]] == ["受理", "办结"]
-    assert fig["data"][0]["x"][0] == "03-01"
+    assert fig["data"][0]["x"][0] == "2025-03-01"
+    assert fig["layout"]["xaxis"]["tickformat"] == "%m-%d"
     assert fig["data"][1]["y"][:3] == [0, 1, 2]
     assert fig["layout"]["template"]["layout"]["font"]["size"] == 32  # scaled for a 4K wall
 
