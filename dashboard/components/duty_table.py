@@ -78,9 +78,9 @@ def column_defs(lang: str) -> list[dict[str, Any]]:
     }
     short_time = {"function": "params.value ? params.value.slice(5) : ''"}  # MM-DD HH:mm; sorts by the year
     return [
-        {"field": "number", "headerName": t("duty_col_number", lang), "minWidth": 180},
+        {"field": "number", "headerName": t("duty_col_number", lang), "minWidth": 186},
         {"field": "category", "headerName": t("duty_col_category", lang), "minWidth": 100},
-        {"field": "address", "headerName": t("duty_col_address", lang), "minWidth": 170, "flex": 2},
+        {"field": "address", "headerName": t("duty_col_address", lang), "minWidth": 130, "flex": 2},
         {"field": "status", "headerName": t("duty_col_status", lang), "minWidth": 88},
         {
             "field": "accepted",
@@ -99,7 +99,7 @@ def column_defs(lang: str) -> list[dict[str, Any]]:
         {
             "field": "late_hours",
             "headerName": t("duty_col_late", lang),
-            "minWidth": 150,
+            "minWidth": 140,
             "filter": "agNumberColumnFilter",
             # the hours as text, from a number only (no feed text here)
             "valueFormatter": {"function": "params.data ? params.data.late : ''"},

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import redis
-from dash import ALL, Input, Output, State, callback_context, dcc, get_relative_path, html, no_update
+from dash import ALL, Input, Output, State, callback_context, dcc, html, no_update
 from flask import request
 
 from data.db import transaction
@@ -30,8 +30,9 @@ from layers.units import any_synthetic, scope_bounds, scope_units, unit_features
 
 from ..components.duty_alerts import alert_list
 from ..components.duty_filters import DutyView, now_utc
-from ..components.duty_map import HIGHLIGHT_ID, OUTLINE_ID, duty_map, highlight, map_part, padded
+from ..components.duty_map import HIGHLIGHT_ID, OUTLINE_ID, duty_map, map_part, padded
 from ..components.duty_nav import header_nav
+from ..components.duty_selection import selected_case
 from ..components.duty_selectors import selectors
 from ..components.duty_table import GRID_ID, case_grid, case_rows
 from ..components.map import MapOptions
@@ -345,36 +346,6 @@ def register(app: Any) -> None:
     )
     def on_select(selected, search):
         return selected_case(selected, search)
-
-
-def selected_case(selected: list[dict[str, Any]] | None, search: str | None) -> tuple[Any, Any, Any]:
-    """Ring the selected row's case on the map, fly to it, and link to its page. The row comes from the
-    browser: only its id (an int) and coordinates (floats) are used, and its text shown as text."""
-    lang, _ = _lang(search)
-    if not selected:
-        return [], no_update, html.Span(t("duty_pick_case", lang), className="duty-hint")
-    row = selected[0]
-    try:
-        case_id = int(row["id"])
-    except (KeyError, TypeError, ValueError):
-        return [], no_update, no_update
-    info = html.Div(
-        [
-            html.Span(t("duty_selected", lang), className="duty-selected-label"),
-            html.Span(str(row.get("number") or case_id), className="duty-selected-number"),
-            html.Span(str(row.get("address") or ""), className="duty-selected-address"),
-            dcc.Link(
-                t("open_case", lang), href=get_relative_path(f"/cases/{case_id}"), className="duty-open-case"
-            ),
-        ],
-        className="duty-selected-row",
-    )
-    try:
-        lat, lon = float(row["lat"]), float(row["lon"])
-    except (KeyError, TypeError, ValueError):
-        return [], no_update, html.Div([info, html.Span(t("duty_unplaced", lang), className="duty-hint")])
-    viewport = {"center": [lat, lon], "zoom": 17, "transition": "flyTo", "options": {"duration": 0.6}}
-    return highlight(lat, lon), viewport, info
 
 
 PAGE = Page(path="/duty", name="duty", title_key="duty_title", layout=layout, register=register)

@@ -134,7 +134,10 @@ def body(scope: AreaScope, unit: str | None, lang: str, now: datetime | None = N
             className="overdue-top",
             **_data({"data-unit": found.code, "data-level": found.level}),
         ),
-        html.Div([units_panel, cases_panel], className="overdue-main"),
+        html.Div(
+            [units_panel, cases_panel] if found.children else [cases_panel],
+            className="overdue-main" + ("" if found.children else " is-leaf"),
+        ),
     ]
 
 

@@ -12,6 +12,7 @@ from shapely.geometry import box
 from sqlalchemy import func, select
 
 from dashboard.components.duty_filters import DutyView
+from dashboard.components.duty_selection import CASE_ZOOM
 from dashboard.pages import PageContext, duty
 from dashboard.scope import current_scope
 from dashboard.services import services
@@ -249,7 +250,7 @@ def test_selected_row_rings_the_case_and_links_it(app) -> None:
         ring, viewport, info = duty.selected_case(
             [{"id": "7", "number": "<img src=x>", "address": "巴川", "lat": 29.8, "lon": 106.0}], ""
         )
-        assert viewport["center"] == [29.8, 106.0] and viewport["zoom"] == 17
+        assert viewport["center"] == [29.8, 106.0] and viewport["zoom"] == CASE_ZOOM
         assert len(ring) == 2
         text = json.dumps(info.to_plotly_json(), default=_plain, ensure_ascii=False)
         assert "/cases/7" in text and "<img src=x>" in text  # a plain string child: Dash escapes it

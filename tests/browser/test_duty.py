@@ -1,0 +1,197 @@
+"""The duty desk in real Chromium against the shared demo stack: choosing a street changes the table (every
+row in that street) and the map (zoomed in, the street outlined, the case layer's URL carries the street);
+the URL holds the filters and a reload restores them; acknowledging an alert writes the event."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import shapely
+from sqlalchemy import func, select
+
+from data.db import make_engine, make_sessionmaker, transaction
+from data.models import AdminUnit, Alert, AlertEvent, AlertGrid, Case
+from data.redis_server import connect
+from layers import versions
+from tests.browser.conftest import screenshot
+
+ROWS_JS = """() => {
+    const api = dash_ag_grid.getApi('duty-grid');
+    const rows = [];
+    api.forEachNodeAfterFilter(n => rows.push(n.data));
+    return rows;
+}"""
+
+
+def _busiest_street(database_url: str, timeout: float = 120) -> tuple[str, str, int]:
+    """(code, name, open cases) of the street with the most open cases received in the last 30 days,
+    once the feeds brought some to at least two streets."""
+    engine = make_engine(database_url)
+    deadline = time.monotonic() + timeout
+    since = datetime.now(UTC) - timedelta(days=29)
+    try:
+        while True:
+            with engine.connect() as conn:
+                rows = conn.execute(
+                    select(Case.street_code, AdminUnit.name, func.count())
+                    .join(AdminUnit, AdminUnit.code == Case.street_code)
+                    .where(Case.is_open.is_(True), Case.requested_at >= since)
+                    .group_by(Case.street_code, AdminUnit.name)
+                    .order_by(func.count().desc(), Case.street_code)
+                ).all()
+            if len(rows) >= 2:
+                return rows[0][0], rows[0][1], rows[0][2]
+            if time.monotonic() > deadline:
+                raise AssertionError("the feeds brought no open cases to two streets")
+            time.sleep(1)
+    finally:
+        engine.dispose()
+
+
+def _rows(page: Any) -> list[dict[str, Any]]:
+    page.wait_for_function("window.dash_ag_grid && dash_ag_grid.getApi('duty-grid')", timeout=30000)
+    return page.evaluate(ROWS_JS)
+
+
+def _choose(page: Any, selector: str, option: str) -> None:
+    page.click(selector)
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def test_street_filters_table_map_and_url(stack, page_and_log) -> None:
+    page, log = page_and_log
+    code, name, _ = _busiest_street(stack.database_url)
+    page.goto(f"{stack.url}duty")
+    page.wait_for_selector(".ag-row", timeout=60000)
+    everything = _rows(page)
+    assert len({r["street"] for r in everything}) >= 2
+    assert "lod-street" in page.locator(".duty-map .gridcc-map-wrap").get_attribute("class")
+
+    _choose(page, "#duty-street", name)
+    page.wait_for_function("s => location.search.includes('street=' + s)", arg=code, timeout=30000)
+    page.wait_for_function(
+        "n => { const a = dash_ag_grid.getApi('duty-grid'); let k = 0, other = 0;"
+        " a.forEachNode(x => { k++; if (x.data.street !== n) other++; }); return k > 0 && other === 0; }",
+        arg=name,
+        timeout=30000,
+    )
+    rows = _rows(page)
+    assert rows and {r["street"] for r in rows} == {name}
+    assert len(rows) < len(everything)
+    assert page.locator("#duty-case-count").inner_text().startswith(f"{len(rows)} 件")
+    # the map: the case layer asks for this street only, zoomed in past the street level, outlined
+    page.wait_for_function(
+        "s => performance.getEntriesByType('resource').some(e => e.name.includes('cases.pbf') &&"
+        " e.name.includes('street=' + s))",
+        arg=code,
+        timeout=30000,
+    )
+    page.wait_for_function(
+        "() => !document.querySelector('.duty-map .gridcc-map-wrap').className.includes('lod-street')",
+        timeout=30000,
+    )
+    assert page.locator(".leaflet-duty-highlight-pane path").count() >= 1
+
+    # a second filter, then a reload: the view comes back from the URL alone
+    page.get_by_text("近30天", exact=True).click()
+    page.wait_for_function("() => location.search.includes('period=30d')", timeout=30000)
+    search = page.evaluate("location.search")
+    assert f"street={code}" in search
+    page.reload()
+    page.wait_for_selector(".ag-row", timeout=60000)
+    assert page.evaluate("location.search") == search
+    assert page.locator("#duty-street").input_value() == name
+    assert page.locator(".duty-period input[value='30d']").is_checked()
+    restored = _rows(page)
+    assert restored and {r["street"] for r in restored} == {name}
+    page.wait_for_timeout(1200)
+    screenshot(page, "duty")
+
+    # a row: ringed on the map, with a link to the case
+    placed = next((i for i, r in enumerate(restored) if r.get("lat") is not None), None)
+    if placed is not None:
+        page.locator(f".ag-center-cols-container .ag-row[row-id='{restored[placed]['id']}']").click()
+        page.wait_for_selector("#duty-selected a.duty-open-case", timeout=30000)
+        href = page.locator("#duty-selected a.duty-open-case").get_attribute("href")
+        assert href == f"/cases/{restored[placed]['id']}"
+        page.wait_for_selector("path.duty-highlight-ring", timeout=30000)
+        page.wait_for_timeout(1000)
+        screenshot(page, "duty_selected")
+    log.assert_clean()
+
+
+def _new_alert(database_url: str, redis_url: str) -> tuple[int, str]:
+    """A new (unacknowledged) noise alarm over one grid of the stack's district; its id and headline."""
+    engine = make_engine(database_url)
+    try:
+        with transaction(make_sessionmaker(engine)) as session:
+            grid = session.execute(
+                select(AdminUnit.code, AdminUnit.geometry, AdminUnit.name)
+                .where(AdminUnit.level == "grid")
+                .order_by(AdminUnit.code)
+                .limit(1)
+            ).one()
+            area = shapely.from_wkb(grid.geometry)
+            centre = area.representative_point()
+            headline = f"噪声超标 <b>测试</b> {uuid.uuid4().hex[:6]}"
+            alert = Alert(
+                feed_name="browser-test",
+                external_id=f"duty-{uuid.uuid4().hex}",
+                kind="noise",
+                event="噪声超标",
+                severity="Moderate",
+                colour="yellow",
+                headline=headline,
+                area_desc=grid.name,
+                geometry=shapely.to_wkb(centre),
+                lon=centre.x,
+                lat=centre.y,
+                state="new",
+                onset=datetime.now(UTC),
+                expires=datetime.now(UTC) + timedelta(hours=2),
+            )
+            alert.set_place(grid.code)
+            session.add(alert)
+            session.flush()
+            session.add(AlertGrid(alert_id=alert.id, grid_code=grid.code))
+            alert_id = alert.id
+    finally:
+        engine.dispose()
+    conn = connect(redis_url)
+    versions.bump(conn, ["alerts"])
+    conn.close()
+    return alert_id, headline
+
+
+def test_acknowledge_alert_writes_the_event(stack, page_and_log) -> None:
+    page, log = page_and_log
+    alert_id, headline = _new_alert(stack.database_url, stack.redis_url)
+    page.goto(f"{stack.url}duty")
+    card = page.locator(f".duty-alert[data-alert='{alert_id}']")
+    card.wait_for(timeout=60000)
+    assert "duty-alert-new" in card.get_attribute("class")  # flashing
+    assert card.locator(".duty-alert-head").inner_text() == headline  # markup shown as text
+    assert card.locator("b").count() == 0
+    card.locator("button.duty-ack").click()
+    page.wait_for_function(
+        "id => { const c = document.querySelector(`.duty-alert[data-alert='${id}']`);"
+        " return c && !c.classList.contains('duty-alert-new'); }",
+        arg=alert_id,
+        timeout=30000,
+    )
+    assert card.locator(".duty-acked-by").inner_text().startswith("值班员 127.0.0.1")
+    engine = make_engine(stack.database_url)
+    try:
+        with engine.connect() as conn:
+            events = conn.execute(
+                select(AlertEvent.kind, AlertEvent.actor).where(AlertEvent.alert_id == alert_id)
+            ).all()
+            state = conn.execute(select(Alert.state, Alert.acknowledged_by).where(Alert.id == alert_id)).one()
+    finally:
+        engine.dispose()
+    assert events == [("acknowledged", "值班员 127.0.0.1")]
+    assert state == ("acknowledged", "值班员 127.0.0.1")
+    log.assert_clean()
