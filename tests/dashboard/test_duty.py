@@ -258,3 +258,25 @@ def test_selected_row_rings_the_case_and_links_it(app) -> None:
         assert "/cases/8" in json.dumps(unplaced.to_plotly_json(), default=_plain, ensure_ascii=False)
         ring, _, _ = duty.selected_case([{"id": "javascript:alert(1)"}], "")
         assert ring == []
+
+
+def test_acknowledge_needs_the_permission_when_sign_in_is_required(
+    engine, database_url, redis_url, session_factory, grids, tmp_path
+) -> None:
+    from dashboard.app import create_app
+    from data.settings import Settings
+
+    with transaction(session_factory) as session:
+        alert_id = add_alert(session, [grids[0]]).id
+    settings = Settings(
+        data_dir=tmp_path / "var", database_url=database_url, redis_url=redis_url, auth_required=True
+    )
+    app = create_app(settings)
+    try:
+        with app.server.test_request_context():  # nobody signed in
+            assert duty.acknowledge(alert_id, "值班员 127.0.0.1") is False
+    finally:
+        services(app.server).close()
+    with session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(AlertEvent)) == 0
+        assert session.get(Alert, alert_id).state == "new"
