@@ -1,11 +1,10 @@
 /*
  * The wall (/): clientside callbacks (window.dash_clientside.gridcc_wall).
  *
- * gate:  on the map's 1 s tick, compare the layer versions the map already fetched (its versions store),
- *        the minute and the screen's scale with what the wall shows (wall-have). When a part is behind,
- *        ask the server once (wall-want); ask again only after RETRY_MS if the answer did not come. Asks
- *        that are not caused by a fresh version (the minute, the scale, a retry) first check that the
- *        server answers, so a wall whose server is restarting logs no failed callback.
+ * refresh: on the map's 1 s tick, compare the layer versions the map already fetched (its versions
+ *        store), the minute and the screen's scale with what the wall shows (wall-have). When a part is
+ *        behind, POST /api/wall once and put what it answers into the wall's components; ask again
+ *        only after RETRY_MS if no answer came (a plain fetch: a failed ask logs no callback error).
  * clock: the clock, ticking in the browser (it keeps going while the server is away), and the "data
  *        as of" line turning amber when the data is older than STALE_S.
  *
@@ -14,12 +13,9 @@
 (function () {
     "use strict";
 
-    const RETRY_MS = 10000;
-    const PROBE_MS = 5000;
+    const RETRY_MS = 3000;
     const STALE_S = 120;
     let lastAsk = {key: null, at: 0};
-    let lastProbe = 0;
-    let lastSeen = null; // the versions store object the last ask was based on
 
     function noUpdate() {
         return window.dash_clientside.no_update;
@@ -53,19 +49,6 @@
         });
     }
 
-    async function serverAnswers(config) {
-        const ctrl = new AbortController();
-        const timer = setTimeout(function () { ctrl.abort(); }, 3000);
-        try {
-            const r = await fetch(base(config) + "api/versions", {cache: "no-store", signal: ctrl.signal, credentials: "same-origin"});
-            return r.ok;
-        } catch (e) {
-            return false;
-        } finally {
-            clearTimeout(timer);
-        }
-    }
-
     function localClock(lang, tz) {
         const now = new Date();
         const en = lang === "en";
@@ -85,24 +68,58 @@
         }
     }
 
+    const OUTPUTS = 11; // dashboard/pages/wall.py OUTPUTS, without wall-have (the last)
+    let inflight = false;
+
+    function skipAll() {
+        const out = [];
+        for (let i = 0; i <= OUTPUTS; i++) out.push(noUpdate());
+        return out;
+    }
+
+    async function ask(config, want, have) {
+        const ctrl = new AbortController();
+        const timer = setTimeout(function () { ctrl.abort(); }, 20000);
+        try {
+            const r = await fetch(base(config) + "api/wall", {
+                method: "POST",
+                cache: "no-store",
+                credentials: "same-origin",
+                signal: ctrl.signal,
+                headers: {"Content-Type": "application/json"},
+                body: JSON.stringify({want: want, have: have, lang: config && config.lang}),
+            });
+            if (!r.ok) return null;
+            return await r.json();
+        } catch (e) {
+            return null;
+        } finally {
+            clearTimeout(timer);
+        }
+    }
+
     window.dash_clientside = Object.assign({}, window.dash_clientside, {
         gridcc_wall: {
-            gate: async function (n, store, have, config) {
+            // On the map's 1 s tick: is any part of the wall behind the versions the map fetched, the
+            // minute or the screen's scale? Then ask the server once; a failed ask (server restarting,
+            // network down) changes nothing on the screen and is retried after RETRY_MS.
+            refresh: async function (n, store, have, config) {
                 const want = wanted(store);
-                if (same(want, have)) return noUpdate();
+                if (same(want, have) || inflight) return skipAll();
                 const key = JSON.stringify(want);
                 const now = Date.now();
-                if (key === lastAsk.key && now - lastAsk.at < RETRY_MS) return noUpdate();
-                const fresh = store && store !== lastSeen && have &&
-                    (want.stats !== have.stats || want.ticker !== have.ticker || want.feeds !== have.feeds);
-                if (!fresh) {
-                    if (now - lastProbe < PROBE_MS) return noUpdate();
-                    lastProbe = now;
-                    if (!(await serverAnswers(config))) return noUpdate();
+                if (key === lastAsk.key && now - lastAsk.at < RETRY_MS) return skipAll();
+                lastAsk = {key: key, at: now};
+                inflight = true;
+                try {
+                    const answer = await ask(config, want, have);
+                    if (!answer || !Array.isArray(answer.outputs)) return skipAll();
+                    return answer.outputs.map(function (value, i) {
+                        return answer.skip[i] ? noUpdate() : value;
+                    });
+                } finally {
+                    inflight = false;
                 }
-                lastSeen = store;
-                lastAsk = {key: key, at: Date.now()};
-                return Object.assign({}, want, {at: lastAsk.at});
             },
 
             clock: function (n, config, asOf, currentCls) {

@@ -4,9 +4,9 @@ How it stays live without a hand on it:
 
 * the map's 1 s tick (``assets/gridcc_map.js``) reads every layer version in one request and puts them in
   the map's ``versions`` store; the wall adds no poller of its own;
-* a clientside gate (``assets/wall.js``) compares those versions — plus the minute (staleness and expiry
+* on the same tick, ``assets/wall.js`` compares those versions — plus the minute (staleness and expiry
   are a matter of time) and the screen's scale — with what the wall shows (``wall-have``) and, when a
-  part is behind, asks the server once (``wall-want``); a failed ask is retried, never shown as an error;
+  part is behind, asks ``POST /api/wall`` once; a failed ask is retried, never shown as an error;
 * :func:`refresh` rebuilds only the parts whose versions moved: KPIs/charts/rankings/hotspots on
   ``cases``/``kpis``, the ticker on ``alerts``, the banner and "data as of" on ``feeds``. Each part is
   built once per (scope, version) and shared through Redis (:mod:`dashboard.components.wall_data`).
@@ -14,12 +14,15 @@ How it stays live without a hand on it:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import redis
 from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update
+from flask import Response, jsonify, request
+from plotly.utils import PlotlyJSONEncoder
 from sqlalchemy.orm import Session
 
 from data.scope import AreaScope
@@ -36,7 +39,7 @@ from ..components.wall_hotspots import hotspot_list
 from ..components.wall_kpis import kpi_band
 from ..components.wall_rankings import department_figure, street_figure
 from ..components.wall_ticker import ticker_items
-from ..i18n import t
+from ..i18n import normalise, t
 from ..scope import current_scope
 from ..services import services
 from . import Page, PageContext
@@ -199,7 +202,6 @@ def layout(ctx: PageContext) -> Any:
             html.Div([left, centre, right], className="wall-main"),
             ticker_band,
             dcc.Store(id="wall-have", data=have),
-            dcc.Store(id="wall-want", data=None),
             dcc.Store(id="wall-config", data={"lang": lang, "tz": tz, "base": ctx.base_path}),
         ],
         id="wall-root",
@@ -211,7 +213,7 @@ def layout(ctx: PageContext) -> Any:
 def refresh(
     want: dict[str, Any] | None, have: dict[str, Any] | None, config: dict[str, Any] | None
 ) -> list[Any]:
-    """The wall's one server callback: the outputs of :data:`OUTPUTS`, ``no_update`` where nothing moved.
+    """The wall's server-side update: the outputs of :data:`OUTPUTS`, ``no_update`` where nothing moved.
 
     ``want`` only triggers: the versions come from Redis here (a client cannot choose the cache key).
     """
@@ -260,10 +262,36 @@ def refresh(
     return out
 
 
+def api_wall() -> Response:
+    """``POST /api/wall`` ``{"want": ..., "have": ..., "lang": ...}``: :func:`refresh` for ``wall.js``.
+
+    Answered as JSON ``{"outputs": [...], "skip": [...]}`` (a skipped output is ``no_update``). The wall
+    asks through ``fetch`` rather than a Dash callback so that an ask failing while the server restarts
+    is simply retried: a failed Dash callback would be logged as an error by the renderer.
+    """
+    body = request.get_json(silent=True) or {}
+    want, have = body.get("want"), body.get("have")
+    if not isinstance(want, dict) or not isinstance(have, dict | None):
+        response = jsonify({"error": "want (an object) is required"})
+        response.status_code = 400
+        return response
+    outputs = refresh(want, have, {"lang": normalise(str(body.get("lang") or ""))})
+    payload = {
+        "outputs": [None if o is no_update else o for o in outputs],
+        "skip": [o is no_update for o in outputs],
+    }
+    response = Response(
+        json.dumps(payload, cls=PlotlyJSONEncoder, ensure_ascii=False), mimetype="application/json"
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def register(app: Any) -> None:
+    app.server.add_url_rule("/api/wall", "gridcc_wall", api_wall, methods=["POST"])
     app.clientside_callback(
-        ClientsideFunction("gridcc_wall", "gate"),
-        Output("wall-want", "data"),
+        ClientsideFunction("gridcc_wall", "refresh"),
+        [Output(i, p) for i, p in OUTPUTS],
         Input(map_id(MAP_NAME, "tick"), "n_intervals"),
         State(map_id(MAP_NAME, "versions"), "data"),
         State("wall-have", "data"),
@@ -278,13 +306,6 @@ def register(app: Any) -> None:
         State("wall-asof-epoch", "data"),
         State("wall-asof", "className"),
     )
-    app.callback(
-        [Output(i, p) for i, p in OUTPUTS],
-        Input("wall-want", "data"),
-        State("wall-have", "data"),
-        State("wall-config", "data"),
-        prevent_initial_call=True,
-    )(refresh)
 
 
 PAGE = Page(path="/", name="wall", title_key="app_title", layout=layout, register=register)

@@ -166,7 +166,8 @@ def test_wall_shows_kpis_map_alerts_and_charts(stack: Demo, page_and_log: tuple[
 
 
 def test_wall_at_4k_reads_the_same(stack: Demo, browser: Any) -> None:
-    page, log = open_page(browser, 3840, 2160)
+    opened: tuple[Any, PageLog] = open_page(browser, 3840, 2160)
+    page, log = opened
     try:
         _wait_ready(page, stack)
         # the gate notices the bigger screen and the charts are drawn at twice the size
@@ -218,7 +219,12 @@ def test_filed_case_reaches_the_open_wall(stack: Demo, page_and_log: tuple[Any, 
 def test_markup_in_a_case_is_text(stack: Demo, page_and_log: tuple[Any, PageLog]) -> None:
     page, log = page_and_log
     dialogs: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+    def on_dialog(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
     page.add_init_script(KEEP_MAPS)
     _wait_ready(page, stack)
     lon, lat = _grid_points(stack, 2)[-1]

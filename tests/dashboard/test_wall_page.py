@@ -213,3 +213,26 @@ def test_a_part_is_built_once_per_version(wall_app, session_factory, units, redi
     current = dict(current, cases=current["cases"] + 1)
     assert load()["today"]["received"] == 2
     assert builds == ["build", "build"]
+
+
+def test_api_wall_answers_the_browser(
+    wall_app: Any, session_factory: Any, units: Any, redis_conn: Any
+) -> None:
+    """``POST /api/wall``: what ``wall.js`` asks; skipped outputs are marked, the rest is plain JSON."""
+    from dashboard.pages.wall import OUTPUTS
+
+    client = wall_app.server.test_client()
+    page = _layout(wall_app)
+    have = by_id(page, "wall-have").data
+    same = client.post("/api/wall", json={"want": have, "have": have, "lang": "zh-CN"})
+    assert same.status_code == 200 and same.headers["Cache-Control"] == "no-store"
+    assert same.get_json()["skip"] == [True] * len(OUTPUTS)
+
+    _cases(session_factory, units, datetime.now(UTC))
+    versions.bump(redis_conn, ["cases", "kpis"])
+    moved = client.post("/api/wall", json={"want": have, "have": have, "lang": "en"}).get_json()
+    kpis = moved["outputs"][0]
+    assert moved["skip"][0] is False and moved["skip"][6] is True  # KPIs moved, the ticker did not
+    assert kpis[0]["type"] == "Div" and kpis[0]["props"]["children"][0]["props"]["children"] == "Received"
+    assert moved["outputs"][-1]["stats"] != have["stats"]
+    assert client.post("/api/wall", json={"have": have}).status_code == 400
