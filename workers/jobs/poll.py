@@ -189,7 +189,9 @@ def _commit(
         newest = max(filter(None, (counts.newest, _parse_cursor(row.cursor))), default=None)
         if newest is not None and not batch.feed_errors:
             row.cursor = _iso(newest)
-        if not fetched.not_modified and not batch.feed_errors:
+        # The validators of an answer that could not be read must not be sent back: the server would
+        # answer 304 to them, and what the garbled document held would wait for the feed's next change.
+        if not fetched.not_modified and not batch.feed_errors and not batch.bad_documents:
             row.etag, row.last_modified = fetched.etag, fetched.last_modified
 
         health.last_poll_at = now
