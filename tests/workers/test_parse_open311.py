@@ -46,6 +46,7 @@ def test_json_mess_is_normalised() -> None:
     assert c.updated_at == utc(2025, 3, 1, 4, 30)  # +05:30
     assert c.expected_at == utc(2025, 3, 6, 9, 30)
     assert c.accepted_at == utc(2025, 3, 1, 1, 45)
+    assert c.resolved_at is None  # not resolved yet: no resolved_datetime
     assert (c.lon, c.lat) == (106.0562, 29.8443)
     assert (c.priority, c.grid_code, c.satisfaction) == ("urgent", "500151001001001", None)
 
@@ -206,3 +207,15 @@ def test_build_query_formats_the_standard_parameters() -> None:
         open311.build_query(updated_after=datetime(2025, 3, 1))  # noqa: DTZ001
     with pytest.raises(ValueError, match="page must be at least 1"):
         open311.build_query(page=0)
+
+
+def test_resolved_datetime_extension_is_read() -> None:
+    body = (
+        b'[{"service_request_id": "9", "status": "closed", "requested_datetime": "2025-03-01T08:00:00+08:00",'
+        b' "accepted_datetime": "2025-03-01T08:10:00+08:00",'
+        b' "resolved_datetime": "2025-03-02T10:00:00+08:00",'
+        b' "updated_datetime": "2025-03-03T09:00:00+08:00"}]'
+    )
+    (c,) = open311.parse(body).cases
+    assert c.resolved_at == utc(2025, 3, 2, 2, 0)
+    assert c.to_json()["resolved_at"] == "2025-03-02T02:00:00Z"

@@ -94,6 +94,13 @@ def test_the_backfilled_year_has_the_shape_of_a_real_district(year: SimulatorSet
     cases = parse("open311", body).cases
     assert len(cases) == sum(r["feed"] == "police" for r in rows)
     assert sum(c.status == "closed" for c in cases) / len(cases) > 0.95
+    # ... including when each was resolved (办结时间), so on-time closure can be judged downstream
+    done = [c for c in cases if c.status == "closed"]
+    assert all(c.resolved_at is not None and c.accepted_at is not None for c in done)
+    assert all(c.accepted_at <= c.resolved_at <= c.updated_at for c in done)  # type: ignore[operator]
+    in_time = [c for c in done if c.expected_at is not None and c.resolved_at <= c.expected_at]  # type: ignore[operator]
+    assert 0.95 <= len(in_time) / len(done) < 1.0
+    assert all(c.resolved_at is None for c in cases if c.status in states.OPEN_STATES)
 
 
 def test_cases_move_through_legal_states_and_close_with_a_rating(env: Env) -> None:

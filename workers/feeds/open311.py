@@ -16,7 +16,7 @@ What real servers send, and what this parser does with it:
   labels (待受理 … 退回), ``open`` (kept as ``open``: the ingest interprets it) and ``closed``. Any
   other word keeps the record as ``open``; the feed's own word is always kept in ``source_status``;
 - the simulators' extensions ``priority``, ``grid_code``, ``satisfaction`` and
-  ``accepted_datetime`` are read when present;
+  ``accepted_datetime``, ``resolved_datetime`` are read when present;
 - duplicate ids in one document are all kept, in document order: the ingest upserts by
   ``(feed, external_id)``, so the later one wins and nothing is doubled;
 - feed text (descriptions with ``<script>`` and all) is kept verbatim as plain text. Escaping it is
@@ -137,6 +137,7 @@ def record_from_fields(fields: Mapping[str, Any], raw: str) -> CaseRecord:
         updated_at=_time(fields, "updated_datetime"),
         expected_at=_time(fields, "expected_datetime"),
         accepted_at=_time(fields, "accepted_datetime"),
+        resolved_at=_time(fields, "resolved_datetime"),
         category_code=_clean(fields.get("service_code")),
         category_name=_clean(fields.get("service_name")),
         description=_clean(fields.get("description")),

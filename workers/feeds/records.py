@@ -20,6 +20,7 @@ class CaseRecord:
     updated_at: datetime | None = None
     expected_at: datetime | None = None
     accepted_at: datetime | None = None  # the simulators' accepted_datetime extension (受理时间)
+    resolved_at: datetime | None = None  # the resolved_datetime extension (办结时间)
     category_code: str = ""  # the feed's service_code
     category_name: str = ""
     description: str = ""
@@ -39,7 +40,7 @@ class CaseRecord:
         d = asdict(self)
         for key in ("raw", "reporter_name", "reporter_phone"):
             d.pop(key)
-        for key in ("requested_at", "updated_at", "expected_at", "accepted_at"):
+        for key in ("requested_at", "updated_at", "expected_at", "accepted_at", "resolved_at"):
             d[key] = _iso(d[key])
         return d
 

@@ -2,7 +2,7 @@
 error documents, the query parameters of ``GET requests`` and the body of ``POST requests``.
 
 Extension elements beside the standard's: ``priority``, ``grid_code``, ``accepted_datetime``,
-``satisfaction``. XML is built with ``xml.etree`` so every text is escaped.
+``resolved_datetime``, ``satisfaction``. XML is built with ``xml.etree`` so every text is escaped.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from .cases import Query
 from .places import District
 from .specs import Catalogue, Category, SimSpec
-from .store import from_ts
+from .store import from_ts, ts
 
 MAX_PAGE_SIZE = 1000
 STATUS_GROUPS = {
@@ -43,6 +43,15 @@ def format_time(value: str | None, utc: bool, tz: ZoneInfo) -> str:
     if utc:
         return when.strftime("%Y-%m-%dT%H:%M:%SZ")
     return when.astimezone(tz).isoformat()
+
+
+def resolved_at(row: dict[str, Any]) -> str | None:
+    """When a resolved or closed request was last resolved (办结时间), from its plan; else None."""
+    if row["status"] not in ("resolved", "closed"):
+        return None
+    steps = json.loads(row["plan"])[: int(row["applied"])]
+    at = next((at for state, at, _sat in reversed(steps) if state == "resolved"), None)
+    return ts(datetime.fromisoformat(at)) if at else None
 
 
 def request_fields(
@@ -79,6 +88,9 @@ def request_fields(
         fields.append(("grid_code", row["grid_code"]))
     if row["accepted_at"]:
         fields.append(("accepted_datetime", format_time(row["accepted_at"], spec.utc, tz)))
+    resolved = resolved_at(row)
+    if resolved:
+        fields.append(("resolved_datetime", format_time(resolved, spec.utc, tz)))
     if row["satisfaction"]:
         fields.append(("satisfaction", row["satisfaction"]))
     return fields
