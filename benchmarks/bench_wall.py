@@ -1,0 +1,707 @@
+"""The wall (``/``) in headless Chromium beside a plain Leaflet page loading the same features.
+
+    python benchmarks/bench_wall.py [--city] [--cases 100000] [--runs 3] [--probes 3]
+
+For the demo district 500151 (its generated hierarchy and a year of ``make_sample`` cases, the shape of
+the demo's simulated history) and, with ``--city``, for the whole city (all 38 districts from
+``data.geo.generate`` and ``--cases`` open cases spread over them), in a temporary folder (SQLite, a
+private embedded Redis), this measures:
+
+1. **time to first full render**, navigation start → the "fully rendered" condition below, median of
+   ``--runs`` page loads, each in a freshly launched Chromium (cold browser cache). The first load after
+   the server starts (cold server-side caches) is measured and printed apart;
+2. **bytes sent to the browser** until that moment: response bodies (decoded) and transfer size (what
+   went over the wire, headers included), all of it and the map data alone (gridcc: ``/layers/…``;
+   baseline: the two ``.geojson`` URLs);
+3. **new case → marker**: the map is moved to a grid at zoom 17 (past the cluster ``maxZoom`` of 16, so
+   every case draws as its own marker, CSS class ``case-<id>``), a case is inserted into the database in
+   that grid and the ``cases``/``kpis`` layer versions bumped with ``layers.versions.bump`` (exactly what
+   the ingest does after its commit); the time runs from just before the commit to the first animation
+   frame after the marker ``.case-<id>`` entered the DOM (a MutationObserver), with no reload.
+
+The **baseline** (``benchmarks/baseline/``) is a plain Leaflet 1.9 page (vendored; the script fetches it
+with ``npm pack leaflet@1.9.4`` when missing) that loads every unit of every level and every open case as
+plain GeoJSON (no level of detail, no clustering, no geobuf; Leaflet's default SVG renderer) and
+re-fetches the cases GeoJSON every second. Both are served by gunicorn (2 processes × 8 threads, as
+``gridcc web``) against the same database.
+
+"Fully rendered" (gridcc): checked on every animation frame until all of these hold — the unit layer of
+the current level of detail has SVG paths (``path.unit-<level>``, the level read from the map wrapper's
+``lod-<level>`` class); the cases layer has cluster markers or case markers (``.case-cluster,
+.case-marker``); if the page has KPI numbers (``.kpi-value``), each shows its text (a number, or "—"
+when there is nothing to rate) and at least one a digit; if it has plotly charts (``.dash-graph``),
+each has drawn its ``.main-svg``. Baseline: both GeoJSON layers added to the map and one animation
+frame passed (SVG paths are created synchronously by ``addData``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import redis
+from sqlalchemy import case as sql_case
+from sqlalchemy import func, select, text, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from data import migrate
+from data.db import make_engine, make_sessionmaker
+from data.geo.generate import generate
+from data.geo.reference import Reference
+from data.models import AdminUnit, Case, CaseEvent
+from data.redis_server import EmbeddedRedis, connect
+from data.sample import make_sample
+from data.seed import seed_catalogue
+from layers import versions
+
+HERE = Path(__file__).resolve().parent
+BASELINE = HERE / "baseline"
+LEAFLET = BASELINE / "leaflet"
+LEAFLET_VERSION = "1.9.4"
+DISTRICT = "500151"
+DISTRICT_YEAR_CASES = 6200  # the seed district's yearly volume (DESIGN §3: 6,195 received a year)
+CHROMIUM = os.environ.get("GRIDCC_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [  # as tests/browser/conftest.py
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+VIEWPORT = {"width": 1920, "height": 1080}
+PROBE_ZOOM = 17
+
+# Leaflet is a global: keep a handle on every map made, so the benchmark can move the view.
+KEEP_MAPS = """
+(() => {
+  let real;
+  Object.defineProperty(window, 'L', {
+    configurable: true,
+    get() { return real; },
+    set(v) {
+      real = v;
+      if (v && v.Map && v.Map.addInitHook) {
+        v.Map.addInitHook(function () { (window.__maps = window.__maps || []).push(this); });
+      }
+    },
+  });
+})();
+"""
+
+WALL_RENDERED = """() => {
+  const q = (s) => document.querySelectorAll(s);
+  const wrap = document.querySelector('.gridcc-map-wrap');
+  if (!wrap) return false;
+  const level = (wrap.className.match(/lod-(\\w+)/) || [])[1] || 'district';
+  if (q('path.unit-' + level).length === 0) return false;
+  if (q('.case-cluster, .case-marker').length === 0) return false;
+  const kpis = q('.kpi-value');
+  for (const k of kpis) if (!k.textContent.trim()) return false;
+  if (kpis.length && ![...kpis].some((k) => /\\d/.test(k.textContent))) return false;
+  for (const g of q('.dash-graph')) if (!g.querySelector('.main-svg')) return false;
+  return performance.now();
+}"""
+
+BASELINE_RENDERED = "() => window.__ready || false"
+
+MOVE_TO = """([lat, lon, zoom]) => {
+  const maps = (window.__maps || []).filter((m) => m._container && m._container.isConnected);
+  maps.sort((a, b) => b._container.clientWidth * b._container.clientHeight
+                    - a._container.clientWidth * a._container.clientHeight);
+  if (!maps.length) return false;
+  maps[0].setView([lat, lon], zoom, {animate: false});
+  return maps[0].getZoom();
+}"""
+
+WATCH = """(id) => {
+  window.__seen = null;
+  const sel = '.case-' + id;
+  const done = () => requestAnimationFrame(() => { window.__seen = Date.now(); });
+  if (document.querySelector(sel)) { done(); return; }
+  const obs = new MutationObserver(() => {
+    if (document.querySelector(sel)) { obs.disconnect(); done(); }
+  });
+  obs.observe(document.body, {childList: true, subtree: true});
+}"""
+
+SETTLED = "() => new Promise((r) => requestAnimationFrame(() => setTimeout(() => r(true), 0)))"
+
+
+# ------------------------------------------------------------------------------------------ data
+@dataclass
+class Dataset:
+    name: str
+    url: str
+    units: dict[str, int]
+    cases: int
+    open_cases: int
+    seconds: float
+
+
+def vendor_leaflet(dest: Path = LEAFLET) -> None:
+    """Leaflet's dist files and licence from the npm registry (``npm pack``), once."""
+    if (dest / "leaflet.js").exists() and (dest / "leaflet.css").exists():
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(
+            ["npm", "pack", f"leaflet@{LEAFLET_VERSION}"], cwd=tmp, check=True, capture_output=True
+        )
+        with tarfile.open(Path(tmp) / f"leaflet-{LEAFLET_VERSION}.tgz") as tar:
+            tar.extractall(tmp, filter="data")
+        dest.mkdir(parents=True, exist_ok=True)
+        for name, target in (("dist/leaflet.js", "leaflet.js"), ("dist/leaflet.css", "leaflet.css")):
+            shutil.copy(Path(tmp) / "package" / name, dest / target)
+        shutil.copy(Path(tmp) / "package" / "LICENSE", dest / "LICENSE")
+    print(f"vendored leaflet {LEAFLET_VERSION} into {dest}")
+
+
+def _counts(session: Session) -> tuple[dict[str, int], int, int]:
+    rows = session.execute(select(AdminUnit.level, func.count()).group_by(AdminUnit.level))
+    units = {level: int(n) for level, n in rows}
+    total = session.scalar(select(func.count()).select_from(Case)) or 0
+    opened = session.scalar(select(func.count()).select_from(Case).where(Case.is_open.is_(True))) or 0
+    return units, total, opened
+
+
+def _reopen(session: Session, now: datetime) -> None:
+    """Every case open (in progress), overdue when past its deadline: the city's open-case load."""
+    session.execute(
+        update(Case)
+        .where(Case.is_open.is_(False))
+        .values(
+            status="in_progress",
+            source_status="in_progress",
+            is_open=True,
+            resolved_at=None,
+            closed_at=None,
+            satisfaction=None,
+            due_soon=False,
+            overdue=sql_case((Case.deadline_at < now, True), else_=False),
+        )
+    )
+
+
+def build_dataset(folder: Path, city: bool, open_cases: int) -> Dataset:
+    """A fresh SQLite database: the district (a year of sample cases) or the city (``open_cases`` open
+    cases spread over the districts by their number of grids)."""
+    started = time.perf_counter()
+    name = "city" if city else "district"
+    url = f"sqlite:///{folder / (name + '.db')}"
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    factory = make_sessionmaker(engine)
+    now = datetime.now(UTC)
+    codes = Reference.read().district_codes() if city else [DISTRICT]
+    with factory() as session:
+        seed_catalogue(session)
+        t = time.perf_counter()
+        stats = generate(session, codes, grids_per_community=7)
+        session.commit()
+        print(f"  [{name}] units: {stats.units:,} ({time.perf_counter() - t:.0f} s)", flush=True)
+        t = time.perf_counter()
+        if city:
+            per_district = session.execute(
+                select(AdminUnit.district_code, func.count())
+                .where(AdminUnit.level == "grid")
+                .group_by(AdminUnit.district_code)
+            )
+            grids = {str(code): int(n) for code, n in per_district}
+            total = sum(grids.values())
+            for i, code in enumerate(sorted(grids)):
+                share = round(open_cases * grids[code] / total)
+                make_sample(session, code, share, now, seed=i + 1, n_alerts=3, n_risks=10)
+            _reopen(session, now)
+        else:
+            make_sample(session, DISTRICT, DISTRICT_YEAR_CASES, now, seed=1)
+        session.commit()
+        session.execute(text("ANALYZE"))
+        session.commit()
+        units, total_cases, opened = _counts(session)
+        print(
+            f"  [{name}] cases: {total_cases:,} ({opened:,} open; {time.perf_counter() - t:.0f} s)",
+            flush=True,
+        )
+    engine.dispose()
+    return Dataset(name, url, units, total_cases, opened, time.perf_counter() - started)
+
+
+# ------------------------------------------------------------------------------------------ servers
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Gunicorn:
+    """``gunicorn APP`` on a free localhost port (2 processes × 8 threads, as ``gridcc web``)."""
+
+    def __init__(self, app: str, env: dict[str, str], log: Path, extra: list[str] | None = None) -> None:
+        self.port = free_port()
+        gunicorn = str(Path(sys.executable).parent / "gunicorn")
+        argv = [gunicorn, "--bind", f"127.0.0.1:{self.port}", "--workers", "2", "--threads", "8"]
+        argv += ["--worker-class", "gthread", "--timeout", "900", *(extra or []), app]
+        self.log = log.open("ab")
+        self.proc = subprocess.Popen(argv, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def wait(self, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited ({self.proc.returncode}); see {self.log.name}")
+            try:
+                if httpx.get(self.url, timeout=5).status_code < 500:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"{self.url} did not answer; see {self.log.name}")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+
+# ------------------------------------------------------------------------------------------ browser
+@dataclass
+class NetLog:
+    """Bytes received per request, from Chromium's own network events (DevTools protocol)."""
+
+    is_map: Callable[[str], bool]
+    urls: dict[str, str] = field(default_factory=dict)
+    body: defaultdict[str, int] = field(default_factory=lambda: defaultdict(int))
+    transfer: dict[str, int] = field(default_factory=dict)
+    ended: set[str] = field(default_factory=set)
+    cached: set[str] = field(default_factory=set)
+
+    def attach(self, page: Any) -> None:
+        cdp = page.context.new_cdp_session(page)
+        cdp.on("Network.requestWillBeSent", self._sent)
+        cdp.on("Network.dataReceived", self._data)
+        cdp.on("Network.loadingFinished", self._finished)
+        cdp.on("Network.loadingFailed", lambda e: self.ended.add(e["requestId"]))
+        cdp.on("Network.requestServedFromCache", lambda e: self.cached.add(e["requestId"]))
+        cdp.on("Network.responseReceived", self._response)
+        cdp.send("Network.enable")
+
+    def _sent(self, event: dict[str, Any]) -> None:
+        self.urls.setdefault(event["requestId"], event["request"]["url"])
+
+    def _response(self, event: dict[str, Any]) -> None:
+        response = event["response"]
+        if response.get("fromDiskCache") or response.get("fromPrefetchCache"):
+            self.cached.add(event["requestId"])
+
+    def _data(self, event: dict[str, Any]) -> None:
+        self.body[event["requestId"]] += int(event["dataLength"])
+
+    def _finished(self, event: dict[str, Any]) -> None:
+        self.transfer[event["requestId"]] = int(event["encodedDataLength"])
+        self.ended.add(event["requestId"])
+
+    def settle(self, page: Any, ids: set[str], timeout_s: float = 30) -> None:
+        """Wait until the requests ``ids`` have finished (or failed)."""
+        deadline = time.monotonic() + timeout_s
+        while not ids <= self.ended and time.monotonic() < deadline:
+            page.wait_for_timeout(100)
+
+    def totals(self, ids: set[str]) -> dict[str, Any]:
+        """Sums over the requests ``ids`` that went to the network (not served from the browser's cache:
+        the map loads a layer URL into the cache before the layer reads it), and the five largest."""
+        network = ids - self.cached
+        out: dict[str, Any] = {
+            "requests": len(network),
+            "body": 0,
+            "transfer": 0,
+            "map_body": 0,
+            "map_transfer": 0,
+        }
+        sizes = []
+        for rid in network:
+            url = self.urls[rid]
+            body, sent = self.body.get(rid, 0), self.transfer.get(rid, 0)
+            out["body"] += body
+            out["transfer"] += sent
+            sizes.append((body, urlsplit(url).path))
+            if self.is_map(url):
+                out["map_body"] += body
+                out["map_transfer"] += sent
+        out["largest"] = sorted(sizes, reverse=True)[:5]
+        return out
+
+
+def is_gridcc_map(url: str) -> bool:
+    return urlsplit(url).path.startswith("/layers/")
+
+
+def is_baseline_map(url: str) -> bool:
+    return urlsplit(url).path.endswith(".geojson")
+
+
+@dataclass
+class Target:
+    name: str
+    url: str
+    rendered: str
+    is_map: Callable[[str], bool]
+
+
+@dataclass
+class Render:
+    ms: float | None  # None: not rendered within the timeout
+    net: dict[str, Any]
+
+
+class Browser:
+    """A freshly launched Chromium (cold cache) with one 1920×1080 page."""
+
+    def __init__(self, pw: Any) -> None:
+        self.browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        self.context = self.browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+        self.context.add_init_script(KEEP_MAPS)
+        self.page = self.context.new_page()
+
+    def close(self) -> None:
+        self.browser.close()
+
+
+def render(browser: Browser, target: Target, timeout_s: float) -> Render:
+    """Navigate and wait for the target's "fully rendered" condition (checked on every frame)."""
+    net = NetLog(target.is_map)
+    net.attach(browser.page)
+    page = browser.page
+    page.goto(target.url, wait_until="commit")
+    try:
+        handle = page.wait_for_function(target.rendered, polling="raf", timeout=timeout_s * 1000)
+        ms: float | None = float(handle.json_value())
+    except Exception as exc:  # noqa: BLE001 - playwright's TimeoutError: reported as "not rendered"
+        if "Timeout" not in type(exc).__name__:
+            raise
+        ms = None
+    page.evaluate("1")  # flush the DevTools events that arrived before this point
+    begun = set(net.urls)  # the requests made for this render: let them finish, then count them
+    net.settle(page, begun)
+    return Render(ms, net.totals(begun))
+
+
+@dataclass
+class Probe:
+    grid: str
+    lon: float
+    lat: float
+
+
+def probes(session: Session, n: int, seed: int) -> list[Probe]:
+    """``n`` random grids (label points) of the stored districts."""
+    rng = random.Random(seed)
+    rows = session.execute(
+        select(AdminUnit.code, AdminUnit.label_lon, AdminUnit.label_lat).where(AdminUnit.level == "grid")
+    ).all()
+    return [Probe(r.code, float(r.label_lon), float(r.label_lat)) for r in rng.sample(rows, n)]
+
+
+def insert_probe(session: Session, probe: Probe) -> Case:
+    """A new open case in the probe's grid (flushed, not committed), with its ``created`` event."""
+    now = datetime.now(UTC)
+    case = Case(
+        feed_name="bench-probe",
+        external_id=uuid.uuid4().hex,
+        source="12345",
+        category_code="city.clutter",
+        category_name="乱堆乱放",
+        status="reported",
+        source_status="reported",
+        title="基准测试：新案件",
+        description="基准测试插入的案件。",
+        address="基准测试地址",
+        lon=probe.lon,
+        lat=probe.lat,
+        placement="point",
+        requested_at=now,
+        is_open=True,
+        created_at=now,
+        modified_at=now,
+    )
+    case.set_place(probe.grid)
+    session.add(case)
+    session.flush()
+    session.add(
+        CaseEvent(
+            case_id=case.id, at=now, kind="created", to_status="reported", actor="bench", feed_name="bench"
+        )
+    )
+    session.flush()
+    return case
+
+
+def latency(
+    browser: Browser, factory: sessionmaker[Session], conn: redis.Redis, spots: list[Probe], timeout_s: float
+) -> list[float | None]:
+    """New case in the database → its marker on the open page, one probe per spot (ms; None = timeout)."""
+    page = browser.page
+    out: list[float | None] = []
+    for spot in spots:
+        page.evaluate(MOVE_TO, [spot.lat, spot.lon, PROBE_ZOOM])
+        page.wait_for_timeout(3000)  # let the view settle (grids by viewport, markers at this zoom)
+        page.evaluate(SETTLED)
+        with factory() as session:
+            probe = insert_probe(session, spot)
+            page.evaluate(WATCH, probe.id)
+            page.wait_for_timeout(random.uniform(0, 1000))  # not in step with the 1 s tick
+            t0 = time.time() * 1000
+            session.commit()
+            versions.bump(conn, ["cases", "kpis"])  # what the ingest does after its commit
+        try:
+            seen = page.wait_for_function("() => window.__seen", polling=50, timeout=timeout_s * 1000)
+            out.append(float(seen.json_value()) - t0)
+        except Exception as exc:  # noqa: BLE001 - playwright's TimeoutError
+            if "Timeout" not in type(exc).__name__:
+                raise
+            out.append(None)
+    return out
+
+
+# ------------------------------------------------------------------------------------------ report
+@dataclass
+class Result:
+    first: Render | None = None
+    runs: list[Render] = field(default_factory=list)
+    latency: list[float | None] = field(default_factory=list)
+
+    def render_ms(self) -> float | None:
+        done = [r.ms for r in self.runs if r.ms is not None]
+        return statistics.median(done) if len(done) == len(self.runs) and done else None
+
+    def net(self, key: str) -> float | None:
+        values = [r.net[key] for r in self.runs if r.ms is not None]
+        return statistics.median(values) if values else None
+
+    def latency_ms(self) -> float | None:
+        done = [v for v in self.latency if v is not None]
+        return statistics.median(done) if done and len(done) == len(self.latency) else None
+
+
+def _ms(v: float | None, timeout_s: float) -> str:
+    return f"> {timeout_s:.0f} s" if v is None else (f"{v / 1000:.2f} s" if v >= 1000 else f"{v:.0f} ms")
+
+
+def _bytes(v: float | None) -> str:
+    if v is None:
+        return "—"
+    for unit, size in (("MB", 1e6), ("kB", 1e3)):
+        if v >= size:
+            return f"{v / size:.2f} {unit}"
+    return f"{v:.0f} B"
+
+
+def _ratio(a: float | None, b: float | None) -> str:
+    if a is None or b is None or b == 0:
+        return "—"
+    return f"{a / b:.3f}"
+
+
+def table(name: str, dataset: Dataset, gridcc: Result, base: Result, args: argparse.Namespace) -> str:
+    units = ", ".join(
+        f"{dataset.units.get(lv, 0):,} {lv}" for lv in ("district", "street", "community", "grid")
+    )
+    lines = [
+        f"## {name}: {units}; {dataset.open_cases:,} open cases ({dataset.cases:,} in all)",
+        "",
+        "| measure | gridcc `/` | baseline (plain Leaflet) | gridcc / baseline |",
+        "|---|---:|---:|---:|",
+    ]
+    rt, pt = args.render_timeout, args.probe_timeout
+
+    def row(label: str, a: float | None, b: float | None, fmt: Callable[[float | None], str]) -> None:
+        lines.append(f"| {label} | {fmt(a)} | {fmt(b)} | {_ratio(a, b)} |")
+
+    first_a = gridcc.first.ms if gridcc.first else None
+    first_b = base.first.ms if base.first else None
+    row(
+        f"first full render, median of {args.runs} (cold browser)",
+        gridcc.render_ms(),
+        base.render_ms(),
+        lambda v: _ms(v, rt),
+    )
+    row("first load after server start (cold server caches)", first_a, first_b, lambda v: _ms(v, rt))
+    row("bytes until rendered: bodies, all", gridcc.net("body"), base.net("body"), _bytes)
+    row("bytes until rendered: transfer, all", gridcc.net("transfer"), base.net("transfer"), _bytes)
+    row("bytes until rendered: bodies, map data", gridcc.net("map_body"), base.net("map_body"), _bytes)
+    row(
+        "bytes until rendered: transfer, map data",
+        gridcc.net("map_transfer"),
+        base.net("map_transfer"),
+        _bytes,
+    )
+    row(
+        "requests until rendered",
+        gridcc.net("requests"),
+        base.net("requests"),
+        lambda v: "—" if v is None else f"{v:.0f}",
+    )
+    row(
+        f"new case in DB → marker, median of {args.probes}",
+        gridcc.latency_ms(),
+        base.latency_ms(),
+        lambda v: _ms(v, pt),
+    )
+    each = lambda r: ", ".join(_ms(v, pt) for v in r.latency)  # noqa: E731
+    runs = lambda r: ", ".join(_ms(x.ms, rt) for x in r.runs)  # noqa: E731
+    lines += [
+        "",
+        f"- render runs: gridcc {runs(gridcc)}; baseline {runs(base)}",
+        f"- latency probes: gridcc {each(gridcc)}; baseline {each(base)}",
+        f"- data built in {dataset.seconds:.0f} s",
+    ]
+    for label, result in (("gridcc", gridcc), ("baseline", base)):
+        if result.runs:
+            top = ", ".join(f"`{path}` {_bytes(size)}" for size, path in result.runs[-1].net["largest"])
+            lines.append(f"- largest responses, {label} (last run): {top}")
+    return "\n".join(lines)
+
+
+def measure(dataset: Dataset, folder: Path, args: argparse.Namespace, pw: Any) -> tuple[Result, Result]:
+    from baseline.server import export_units
+
+    engine = make_engine(dataset.url)
+    factory = make_sessionmaker(engine)
+    units_file = folder / f"{dataset.name}-units.geojson"
+    with factory() as session:
+        n = export_units(session, units_file)
+        spots = probes(session, args.probes * 2, seed=7)
+    print(
+        f"  [{dataset.name}] baseline units GeoJSON: {n:,} features, {units_file.stat().st_size / 1e6:.1f} MB"
+    )
+    data_dir = folder / f"{dataset.name}-var"
+    data_dir.mkdir(exist_ok=True)
+    embedded = EmbeddedRedis(data_dir / "redis.sock", data_dir)
+    redis_url = embedded.start()
+    conn = connect(redis_url)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDCC_")}
+    env.update(
+        GRIDCC_DATA_DIR=str(data_dir),
+        GRIDCC_DATABASE_URL=dataset.url,
+        GRIDCC_REDIS_URL=redis_url,
+        BASELINE_DATABASE_URL=dataset.url,
+        BASELINE_UNITS_FILE=str(units_file),
+        PYTHONPATH=str(HERE),
+    )
+    servers = {
+        "gridcc": Gunicorn("dashboard.wsgi:create_wsgi()", env, folder / "gridcc-web.log"),
+        "baseline": Gunicorn("baseline.server:create_app()", env, folder / "baseline-web.log"),
+    }
+    try:
+        for server in servers.values():
+            server.wait()
+        targets = [
+            Target("gridcc", servers["gridcc"].url, WALL_RENDERED, is_gridcc_map),
+            Target("baseline", servers["baseline"].url, BASELINE_RENDERED, is_baseline_map),
+        ]
+        results = {t.name: Result() for t in targets}
+        for i in range(args.runs + 1):  # the two pages take turns, so load on the machine hits both alike
+            for target in targets:
+                browser = Browser(pw)
+                try:
+                    got = render(browser, target, args.render_timeout)
+                finally:
+                    browser.close()
+                if i == 0:
+                    results[target.name].first = got
+                else:
+                    results[target.name].runs.append(got)
+                print(
+                    f"  [{dataset.name}] {target.name} render {i}: {_ms(got.ms, args.render_timeout)}",
+                    flush=True,
+                )
+        for k, target in enumerate(targets):
+            browser = Browser(pw)
+            try:
+                if render(browser, target, args.render_timeout).ms is None:
+                    results[target.name].latency = [None] * args.probes
+                    continue
+                mine = spots[k * args.probes : (k + 1) * args.probes]
+                results[target.name].latency = latency(browser, factory, conn, mine, args.probe_timeout)
+            finally:
+                browser.close()
+            got_ms = ", ".join(_ms(v, args.probe_timeout) for v in results[target.name].latency)
+            print(f"  [{dataset.name}] {target.name} latency: {got_ms}", flush=True)
+        return results["gridcc"], results["baseline"]
+    finally:
+        for server in servers.values():
+            server.stop()
+        conn.close()
+        embedded.stop()
+        engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--city", action="store_true", help="also the whole city (38 districts)")
+    parser.add_argument("--cases", type=int, default=100_000, help="open cases over the city")
+    parser.add_argument("--runs", type=int, default=3, help="page loads per page (cold browser each)")
+    parser.add_argument("--probes", type=int, default=3, help="new-case latency probes per page")
+    parser.add_argument("--render-timeout", type=float, default=120, help="seconds")
+    parser.add_argument("--probe-timeout", type=float, default=60, help="seconds")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    args = parser.parse_args()
+    vendor_leaflet()
+    sys.path.insert(0, str(HERE))
+    from playwright.sync_api import sync_playwright
+
+    folder = Path(tempfile.mkdtemp(prefix="gridcc-bench-wall-"))
+    started = time.perf_counter()
+    out = [
+        f"# bench_wall — {datetime.now(UTC).astimezone().strftime('%Y-%m-%d %H:%M %Z')}",
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}; "
+        f"Chromium {CHROMIUM}; load average at start {os.getloadavg()[0]:.1f}",
+        "",
+    ]
+    try:
+        with sync_playwright() as pw:
+            for city in [False, True] if args.city else [False]:
+                dataset = build_dataset(folder, city, args.cases)
+                gridcc, base = measure(dataset, folder, args, pw)
+                name = "whole city (38 districts)" if city else f"district {DISTRICT} 铜梁区"
+                out += [table(name, dataset, gridcc, base, args), ""]
+                print("\n" + table(name, dataset, gridcc, base, args) + "\n", flush=True)
+    finally:
+        if not args.keep:
+            shutil.rmtree(folder, ignore_errors=True)
+        else:
+            print(f"kept {folder}")
+    out.append(f"total {time.perf_counter() - started:.0f} s")
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()
