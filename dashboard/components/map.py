@@ -277,7 +277,7 @@ def map_view(
                 attributionControl=bool(tile_url),
                 maxZoom=18,
                 minZoom=5,
-                zoomSnap=0.5,
+                zoomSnap=0.1,
                 className="gridcc-leaflet",
                 style={"width": "100%", "height": "100%"},
             ),
