@@ -163,3 +163,27 @@ def test_a_restart_continues_without_duplicates_or_reused_ids(env: Env, engine: 
         assert again.store.scalar("SELECT count(*) FROM request WHERE description LIKE '%onerror%'") == 1
     finally:
         again.stop()
+
+
+def test_recurring_matters_come_back_to_the_same_place(year: SimulatorSet) -> None:
+    """类案: a few fixed (place, category) pairs recur, month after month, so hotspots are real."""
+    hot = year.simulation.book.hotspots()
+    assert len(hot) == 6 and year.simulation.book.hotspots() == hot  # fixed for the district
+    rows = _rows(year)
+    month_ago = LATE_NOVEMBER - timedelta(days=30)
+    for leaf, category in hot:
+        inside = [
+            r
+            for r in rows
+            if r["service_code"] == category.code
+            and (r["grid_code"] == leaf.code or (r["lon"] is not None and leaf.geometry.covers(point(r))))
+        ]
+        recent = [r for r in inside if from_ts(str(r["requested_at"])) >= month_ago]
+        assert len(inside) >= 15, (leaf.code, category.code, len(inside))
+        assert recent, (leaf.code, category.code)
+
+
+def point(row: dict[str, object]):  # type: ignore[no-untyped-def]
+    import shapely
+
+    return shapely.Point(float(row["lon"]), float(row["lat"]))  # type: ignore[arg-type]

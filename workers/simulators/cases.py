@@ -18,6 +18,19 @@ from .specs import SPECS, Catalogue, Category, SimSpec
 from .store import Store, from_ts, ts
 
 CASES_PER_YEAR = 6195  # DESIGN §3: a real district's yearly count
+# Recurring matters (类案): a few fixed places in the district where the same category keeps coming
+# back (a night market's vending, a bar street's noise ...), so the hotspot analysis has something real.
+HOTSPOTS = 6
+P_HOTSPOT = 0.08
+HOTSPOT_CATEGORIES = (
+    "city.street_vending",
+    "environment.noise",
+    "city.clutter",
+    "environment.garbage",
+    "safety.fire_lane",
+    "dispute.property",
+)
+
 PLACEMENT_MIX = (
     ("full", 0.70),  # grid code, point and address
     ("point_only", 0.06),
@@ -87,14 +100,33 @@ class CaseBook:
         self.speed = speed
         self.tz = tz or ZoneInfo("Asia/Shanghai")
         self.specs = [s for s in SPECS if s.protocol == "open311"]
+        self._hot: list[tuple[Any, Category]] | None = None
 
     # filing
 
+    def hotspots(self) -> list[tuple[Any, Category]]:
+        """The district's recurring (place, category) pairs: the same ones after every restart."""
+        if self._hot is None:
+            r = random.Random(f"hotspots:{self.district.code}")
+            cats = [
+                self.catalogue.categories[c] for c in HOTSPOT_CATEGORIES if c in self.catalogue.categories
+            ]
+            self._hot = (
+                [(self.district.random_leaf(r), r.choice(cats)) for _ in range(HOTSPOTS)] if cats else []
+            )
+        return self._hot
+
     def _draw(self, requested_at: datetime, spec: SimSpec | None = None) -> tuple[SimSpec, dict[str, Any]]:
         rng = self.rng
-        spec = spec or rng.choices(self.specs, weights=[s.weight for s in self.specs])[0]
-        category = rng.choice(self.catalogue.for_spec(spec))
-        leaf = self.district.random_leaf(rng)
+        hot = self.hotspots()
+        if spec is None and hot and rng.random() < P_HOTSPOT:
+            # a recurring matter, reported to the hotline or found by the grid patrol
+            leaf, category = rng.choice(hot)
+            spec = rng.choice(self.specs[:2])
+        else:
+            spec = spec or rng.choices(self.specs, weights=[s.weight for s in self.specs])[0]
+            category = rng.choice(self.catalogue.for_spec(spec))
+            leaf = self.district.random_leaf(rng)
         community = self.district.community_of(leaf.code) or self.district.street_of(leaf.code)
         fields: dict[str, Any] = {
             "service_code": category.code,
