@@ -1,13 +1,18 @@
 """Flask routes serving the map layers and the layer versions.
 
-Every route works through :func:`dashboard.scope.current_scope`. Payloads come from the Redis layer
-cache keyed by the layer's current version; a ``v=`` in the URL marks a versioned (cacheable) fetch.
+Every route works through :func:`dashboard.scope.current_scope`: with sign-in required, the signed-in
+account's scope, whatever the URL asks for. Payloads come from the Redis layer cache keyed by the
+layer, the scope, its current version and its parameters; a ``v=`` in the URL marks a versioned
+(cacheable) fetch. Payloads differ per viewer, so every cache header is ``private`` (no shared cache
+keeps them), every ETag is made of the scope as well as the body, and responses vary by cookie. A wall
+account's alerts carry the grid workers' names without any phone, not even masked.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from typing import Any
 
 import redis
 from flask import Blueprint, Flask, Response, jsonify, request
@@ -24,12 +29,13 @@ from layers.encoding import json_bytes
 from layers.risks import build_risks
 from layers.units import STATIC_LEVELS, BBox, build_units, grids_in_bbox
 
+from .auth import phone_view
 from .scope import current_scope
 from .services import services
 
 GEOBUF = "application/x-protobuf"
 JSON = "application/json; charset=utf-8"
-IMMUTABLE = "public, max-age=86400, immutable"
+IMMUTABLE = "private, max-age=86400, immutable"
 VERSIONED = "private, max-age=3600"
 SHORT = "private, max-age=60"
 REVALIDATE = "no-cache"
@@ -47,6 +53,29 @@ def _version(layer: str) -> int:
         return versions.read(services().redis)[layer]
     except (redis.ConnectionError, redis.TimeoutError):
         return 0
+
+
+def etag(scope: AreaScope, params: str, body: bytes) -> str:
+    """An ETag of the body *and* the scope (and the variant in ``params``): two viewers never share one,
+    even when their payloads happen to be equal."""
+    digest = hashlib.blake2b(digest_size=12)
+    for part in (scope.key.encode(), b"\0", params.encode(), b"\0", body):
+        digest.update(part)
+    return digest.hexdigest()
+
+
+def without_phones(collection: dict[str, Any]) -> dict[str, Any]:
+    """The alerts layer with every grid worker's ``phone`` removed (for a wall: not even masked)."""
+    for feature in collection.get("features", []):
+        for grid in feature.get("properties", {}).get("grids", []):
+            for worker in grid.get("workers", []):
+                worker.pop("phone", None)
+    return collection
+
+
+def _alerts_body(session: Session, scope: AreaScope, phones: bool) -> bytes:
+    collection = build_alerts(session, scope)
+    return json_bytes(collection if phones else without_phones(collection))
 
 
 def _payload(
@@ -72,7 +101,7 @@ def _payload(
     else:
         body = cached(conn, layer, scope, version, params, run, ttl=ttl)
     response = Response(body, mimetype=mimetype)
-    response.set_etag(hashlib.blake2b(body, digest_size=12).hexdigest())
+    response.set_etag(etag(scope, params, body))
     response.headers["Cache-Control"] = versioned_policy if request.args.get("v") else REVALIDATE
     response.headers["Vary"] = "Cookie"
     response.make_conditional(request)
@@ -129,8 +158,14 @@ def make_blueprint() -> Blueprint:
     @bp.get("/layers/alerts.json")
     def alerts() -> Response:
         # expiry is a matter of time, not of a version bump: a short TTL keeps it honest
+        phones = phone_view() != "none"
         return _payload(
-            "alerts", "", lambda session, scope: json_bytes(build_alerts(session, scope)), JSON, SHORT, ttl=30
+            "alerts",
+            "" if phones else "nophones",
+            lambda session, scope: _alerts_body(session, scope, phones),
+            JSON,
+            SHORT,
+            ttl=30,
         )
 
     @bp.get("/layers/risks.json")

@@ -1,8 +1,9 @@
 """The area scope of the current request.
 
-For now every viewer sees the whole configured district(s): the units of level ``district`` in the
-database (or ``settings.default_district`` when none is stored yet). Access control (issue 5) narrows
-it per user here, in this one function; every layer route and page goes through it.
+With sign-in required (``settings.auth_required``) it is the signed-in account's scope (an empty one,
+seeing nothing, without a session): :func:`dashboard.auth.scope_for_request`. Without it, every viewer
+sees the whole configured district(s) (:func:`_default_scope`). Every layer route, page and callback
+goes through :func:`current_scope`.
 """
 
 from __future__ import annotations
@@ -12,14 +13,20 @@ from sqlalchemy import select
 from data.models import AdminUnit
 from data.scope import AreaScope
 
+from .auth import scope_for_request
 from .services import services
 
 
-def current_scope() -> AreaScope:
-    """The scope of the viewer of the current Flask request."""
+def _default_scope() -> AreaScope:
+    """The units of level ``district`` in the database (``settings.default_district`` when none yet)."""
     svc = services()
     with svc.sessions() as session:
         codes = session.scalars(select(AdminUnit.code).where(AdminUnit.level == "district")).all()
     if codes:
         return AreaScope.of(codes)
     return AreaScope.district(svc.settings.default_district)
+
+
+def current_scope() -> AreaScope:
+    """The scope of the viewer of the current Flask request."""
+    return scope_for_request(_default_scope)

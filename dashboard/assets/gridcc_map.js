@@ -371,13 +371,17 @@
     window.dash_clientside = Object.assign({}, window.dash_clientside, {
         gridcc: {
             // 1 s tick: one request for every layer version; a new store object only when one changed
-            // (or when the last refresh failed). Errors are swallowed: the interval keeps ticking.
+            // (or when the last refresh failed). Errors are swallowed: the interval keeps ticking; a 401
+            // (no session any more) reloads the page.
             tick: async function (n, store) {
                 const name = (store && store.map) || "map";
                 if (inflight[name]) return noUpdate();
                 inflight[name] = true;
                 try {
                     const r = await fetchTimeout(base(store) + "api/versions", 4000, {cache: "no-store"});
+                    // the session ended (expired, signed out elsewhere, account disabled): reload, so the
+                    // server sends this screen to the sign-in page (a wall link signs a wall in again)
+                    if (r.status === 401) { window.location.reload(); return noUpdate(); }
                     if (!r.ok) return noUpdate();
                     const versions = await r.json();
                     if (store && sameVersions(store.versions, versions) && !pending[name]) return noUpdate();

@@ -77,6 +77,13 @@
         return out;
     }
 
+    // The session's CSRF token, from the cookie the server sets for Dash (dashboard/auth/csrf.py):
+    // with sign-in required, a POST without it is refused.
+    function csrfToken() {
+        const m = document.cookie.match(/(?:^|;\s*)_csrf_token=([^;]*)/);
+        return m ? decodeURIComponent(m[1]) : "";
+    }
+
     async function ask(config, want, have) {
         const ctrl = new AbortController();
         const timer = setTimeout(function () { ctrl.abort(); }, 20000);
@@ -86,7 +93,7 @@
                 cache: "no-store",
                 credentials: "same-origin",
                 signal: ctrl.signal,
-                headers: {"Content-Type": "application/json"},
+                headers: {"Content-Type": "application/json", "X-CSRFToken": csrfToken()},
                 body: JSON.stringify({want: want, have: have, lang: config && config.lang}),
             });
             if (!r.ok) return null;

@@ -19,6 +19,7 @@ from .sessions import configure_sessions, end_session, start_session
 from .viewer import (
     auth_required,
     current_user,
+    phone_view,
     scope_for_request,
     viewer_may,
     viewer_name,
@@ -45,6 +46,7 @@ __all__ = [
     "install_auth",
     "install_csrf",
     "make_auth_blueprint",
+    "phone_view",
     "require_signin",
     "safe_next",
     "scope_for_request",

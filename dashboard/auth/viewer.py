@@ -89,3 +89,14 @@ def viewer_name(default: str = "dashboard") -> str:
     """The name to write as the actor of an action (the account's user name)."""
     user = current_user()
     return user.username if user is not None else default
+
+
+def phone_view() -> str:
+    """How phones and ID numbers go to this viewer: ``"full"`` (a role that needs them), ``"none"`` (a
+    wall: not even masked, nowhere in a payload) or ``"masked"`` (everyone else, and nobody signed in)."""
+    if viewer_sees_personal():
+        return "full"
+    user = current_user() if auth_required() else None
+    if user is not None and user.role == "wall":
+        return "none"
+    return "masked"

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from dash import html
 
 from ..i18n import t
+from .user_menu import user_menu
 
 
 def lang_href(base_path: str, path: str, query: Mapping[str, str], lang: str) -> str:
@@ -39,12 +40,16 @@ def lang_switch(base_path: str, path: str, query: Mapping[str, str], lang: str) 
 def top_bar(
     title: Any, lang: str, back_href: str, back_key: str, switch: html.Div, extra: Any = None
 ) -> html.Div:
-    """Back link left, title, optional extra (e.g. the "as of" time), language switch right."""
+    """Back link left, title, optional extra (e.g. the "as of" time), the signed-in account, language
+    switch right."""
     children: list[Any] = [
         html.A(t(back_key, lang), href=back_href, className="page-back"),
         html.H1(title, className="page-title"),
     ]
     if extra is not None:
         children.append(html.Div(extra, className="page-extra"))
+    who = user_menu(lang)
+    if who is not None:
+        children.append(who)
     children.append(switch)
     return html.Div(children, className="page-top")

@@ -160,7 +160,7 @@ def staff(detail: CaseDetail, lang: str) -> html.Div:
                     [
                         html.Span(label("staff_role", s.role, lang), className="role"),
                         html.Span(s.name, className="name"),
-                        html.Span(s.phone, className="phone"),
+                        *([html.Span(s.phone, className="phone")] if s.phone else []),
                     ],
                     className=f"staff staff-{s.role}",
                 )

@@ -61,10 +61,15 @@ def level_label(level: str | None, lang: str) -> str:
     return t(f"level_{level}", lang) if level in LEVELS else (level or EMPTY)
 
 
+CANCELLED = ("撤销督办", "Card cancelled")  # a ``cancel:<card>`` supervision event (data.auth.supervision)
+
+
 def event_label(kind: str, detail: str, lang: str) -> str:
     """The Chinese (or English) name of a timeline event; supervision cards by their colour."""
     if kind == "supervision":
         colour = detail.strip().lower()
+        if colour.startswith("cancel:"):
+            return CANCELLED[0] if lang != "en" else CANCELLED[1]
         return (
             t(f"event_supervision_{colour}", lang)
             if colour in ("yellow", "red")

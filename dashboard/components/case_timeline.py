@@ -37,6 +37,8 @@ def _change(event: EventRow, lang: str) -> Any:
 
 def _class(event: EventRow) -> str:
     if event.kind == "supervision":
+        if event.detail.strip().startswith("cancel:"):
+            return "ev-card-cancel"
         return "ev-card-red" if event.detail.strip() == "red" else "ev-card-yellow"
     return EVENT_CLASS.get(event.kind, "ev-plain")
 

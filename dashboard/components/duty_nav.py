@@ -8,6 +8,7 @@ from dash import dcc, get_relative_path, html
 
 from ..i18n import t
 from ..pages import PageContext
+from .user_menu import user_menu
 
 LINKS = (("/", "nav_wall", "wall"), ("/duty", "nav_duty", "duty"), ("/overdue", "nav_overdue", "overdue"))
 
@@ -38,4 +39,5 @@ def header_nav(ctx: PageContext, here: str) -> html.Nav:
         href=path + ("?" + urlencode(query) if query else ""),
         className="duty-nav-lang",
     )
-    return html.Nav([*links, switch], className="duty-nav")
+    who = user_menu(ctx.lang, ctx.base_path)
+    return html.Nav([*links, switch, *([who] if who is not None else [])], className="duty-nav")

@@ -77,6 +77,7 @@ class PageRegistry:
 
 
 def default_pages() -> list[Page]:
+    from .audit import PAGE as AUDIT
     from .case import PAGE as CASE
     from .duty import PAGE as DUTY
     from .feeds import PAGE as FEEDS
@@ -84,4 +85,4 @@ def default_pages() -> list[Page]:
     from .overdue import PAGE as OVERDUE
     from .wall import PAGE as WALL
 
-    return [WALL, replace(MAP, path="/map"), CASE, FEEDS, DUTY, OVERDUE]
+    return [WALL, replace(MAP, path="/map"), CASE, FEEDS, DUTY, OVERDUE, AUDIT]

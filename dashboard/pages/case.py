@@ -1,28 +1,39 @@
-"""``/cases/<id>``: one case — its facts, its place on a small map, its grid's people, its timeline.
+"""``/cases/<id>``: one case — its facts, its place on a small map, its grid's people, its timeline,
+and for a leader the 督办 controls.
 
 The case is read through :func:`data.queries.case_detail` with the viewer's scope: a case outside it
-(or unknown) shows "not found" and nothing of its data.
+(or unknown) shows "not found" and nothing of its data. Phones: unmasked only to a role that needs
+them (each such view is audited as ``personal_view``), masked for others, and left out altogether —
+with the reporter — for a wall account.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from dash import html
+from flask import request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from data.auth import audit
+from data.db import transaction
 from data.models import Category, Department
 from data.queries import CaseDetail, case_detail
 
+from ..auth import phone_view, viewer_name
 from ..components.case_chrome import lang_switch, top_bar
 from ..components.case_facts import Names, badges, facts, link, place_path, staff, text_block
 from ..components.case_format import data_attrs
 from ..components.case_map import case_map
+from ..components.case_supervise import TIMELINE_ID, supervise_panel
 from ..components.case_timeline import timeline
 from ..i18n import t
 from . import Page, PageContext
+from .case_actions import OPEN
+from .case_actions import register as register_actions
 
 
 def _case_id(raw: str | None) -> int | None:
@@ -41,6 +52,27 @@ def _names(session: Session, detail: CaseDetail, lang: str) -> Names:
     category = category_en.get(row.category_code or "") or row.category_name
     top = category_en.get(parent or row.category_code or "") or row.top_category_name
     return Names(category, top, department_en or row.department_name)
+
+
+def personal(ctx: PageContext, detail: CaseDetail, policy: str) -> CaseDetail:
+    """The detail as this viewer may get it: with ``"none"`` (a wall) no phone and no reporter at all;
+    with ``"full"`` an audit row says who saw whose phones, when, from where."""
+    if policy == "none":
+        staff = [replace(s, phone="") for s in detail.staff]
+        return replace(detail, staff=staff, reporter_name="", reporter_phone="")
+    if policy == "full" and (detail.reporter_phone or any(s.phone for s in detail.staff)):
+        what = "grid staff phones" + (", reporter" if detail.reporter_phone else "")
+        with transaction(ctx.services.sessions) as session:
+            audit(
+                session,
+                viewer_name(),
+                "personal_view",
+                f"case:{detail.row.id}",
+                what,
+                request.remote_addr or "",
+                datetime.now(UTC),
+            )
+    return detail
 
 
 def not_found(ctx: PageContext, raw_id: str) -> html.Div:
@@ -66,12 +98,15 @@ def layout(ctx: PageContext) -> Any:
         return not_found(ctx, raw_id)
     now = datetime.now(UTC)
     tz = ctx.settings.timezone
+    policy = phone_view()
     with ctx.services.sessions() as session:
-        detail = case_detail(session, ctx.scope, case_id, now=now)
-        if detail is None:
+        found = case_detail(session, ctx.scope, case_id, viewer_may_see_personal=policy == "full", now=now)
+        if found is None:
             return not_found(ctx, raw_id)
-        names = _names(session, detail, ctx.lang)
+        names = _names(session, found, ctx.lang)
+    detail = personal(ctx, found, policy)
     row = detail.row
+    panel = supervise_panel(case_id, row.supervision, row.status in OPEN, ctx.lang)
     path = f"/cases/{case_id}"
     title = [
         html.Span(t("case_title", ctx.lang, id=case_id), className="case-no"),
@@ -93,10 +128,11 @@ def layout(ctx: PageContext) -> Any:
                             html.Div(
                                 [
                                     html.H2(t("case_timeline", ctx.lang)),
-                                    timeline(detail.events, ctx.lang, tz),
+                                    html.Div(timeline(detail.events, ctx.lang, tz), id=TIMELINE_ID),
                                 ],
                                 className="case-card",
                             ),
+                            *([panel] if panel is not None else []),
                         ],
                         className="case-main",
                     ),
@@ -119,4 +155,4 @@ def layout(ctx: PageContext) -> Any:
     )
 
 
-PAGE = Page(path="/cases/<id>", name="case", title_key="case_no", layout=layout)
+PAGE = Page(path="/cases/<id>", name="case", title_key="case_no", layout=layout, register=register_actions)

@@ -17,7 +17,7 @@ import redis
 from dash import ALL, Input, Output, State, callback_context, dcc, html, no_update
 from flask import request
 
-from data.auth import Permission
+from data.auth import Permission, audit
 from data.db import transaction
 from data.queries import (
     acknowledge_alert,
@@ -29,7 +29,7 @@ from data.scope import AreaScope
 from layers import versions
 from layers.units import any_synthetic, scope_bounds, scope_units, unit_features
 
-from ..auth.viewer import current_user, viewer_may
+from ..auth.viewer import viewer_may, viewer_name
 from ..components.duty_alerts import alert_list
 from ..components.duty_filters import DutyView, now_utc
 from ..components.duty_map import HIGHLIGHT_ID, OUTLINE_ID, duty_map, map_part, padded
@@ -231,15 +231,18 @@ def update_view(
 
 
 def acknowledge(alert_id: int, actor: str, now: datetime | None = None) -> bool:
-    """Acknowledge an alert in the viewer's scope (an ``acknowledged`` alert event with who and when);
-    refused when the viewer's role may not (with sign-in required). On success the alerts layer version
-    is bumped so every screen stops flashing it."""
+    """Acknowledge an alert in the viewer's scope (an ``acknowledged`` alert event with who and when,
+    and an ``alert_ack`` audit row); refused when the viewer's role may not (with sign-in required).
+    On success the alerts layer version is bumped so every screen stops flashing it."""
     if not viewer_may(Permission.ACK_ALERT):
         return False
     svc = services()
     scope = current_scope()
+    at = now or now_utc()
     with transaction(svc.sessions) as session:
-        done = acknowledge_alert(session, scope, alert_id, actor, now or now_utc())
+        done = acknowledge_alert(session, scope, alert_id, actor, at)
+        if done:
+            audit(session, actor, "alert_ack", f"alert:{alert_id}", "", request.remote_addr or "", at)
     if done:
         try:
             versions.bump(svc.redis, ["alerts"])
@@ -251,10 +254,7 @@ def acknowledge(alert_id: int, actor: str, now: datetime | None = None) -> bool:
 def actor_of_request() -> str:
     """Who pressed the button: the signed-in account's user name; without sign-in, 值班员 and the
     request's remote address."""
-    user = current_user()
-    if user is not None:
-        return user.username
-    return f"值班员 {request.remote_addr or '?'}"
+    return viewer_name(f"值班员 {request.remote_addr or '?'}")
 
 
 def register(app: Any) -> None:

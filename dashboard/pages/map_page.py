@@ -11,6 +11,7 @@ from layers import versions
 from layers.units import any_synthetic, scope_bounds, scope_units
 
 from ..components.map import MapOptions, map_view
+from ..components.user_menu import user_menu
 from ..i18n import t
 from . import Page, PageContext
 
@@ -43,6 +44,9 @@ def layout(ctx: PageContext) -> Any:
         ),
         html.A(t("switch_language", ctx.lang), href=f"?lang={other}", className="gridcc-lang-switch"),
     ]
+    who = user_menu(ctx.lang, ctx.base_path)
+    if who is not None:
+        children.append(who)
     if not units:
         children.append(
             html.Div(t("no_units", ctx.lang), className="gridcc-map-title", style={"top": "70px"})

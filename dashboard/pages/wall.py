@@ -31,6 +31,7 @@ from layers.units import any_synthetic, scope_bounds, scope_units
 
 from ..components import wall_data
 from ..components.map import MapOptions, map_id, map_view
+from ..components.user_menu import user_menu
 from ..components.wall_banner import banner
 from ..components.wall_charts import category_figure, chart_panel, trend_figure
 from ..components.wall_clock import as_of_epoch, as_of_text, clock_block
@@ -147,7 +148,13 @@ def layout(ctx: PageContext) -> Any:
             html.Div(t("wall_title", lang, name=names), className="wall-title"),
             html.Div(banner_children, id="wall-banner", className=banner_class),
             clock_block(now, tz, lang, as_of_text(feeds, stats, tz, lang), as_of_epoch(feeds, stats)),
-            html.A(t("switch_language", lang), href=f"?lang={other}", className="wall-lang"),
+            html.Div(
+                [
+                    html.A(t("switch_language", lang), href=f"?lang={other}", className="wall-lang"),
+                    user_menu(lang, ctx.base_path),
+                ],
+                className="wall-corner",
+            ),
         ],
         className="wall-header",
     )

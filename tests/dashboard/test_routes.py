@@ -18,7 +18,7 @@ def test_units_versioned_are_immutable_with_etag(client, redis_conn) -> None:
     response = client.get(f"/layers/units/street.pbf?v={v}")
     assert response.status_code == 200
     assert response.mimetype == "application/x-protobuf"
-    assert response.headers["Cache-Control"] == "public, max-age=86400, immutable"
+    assert response.headers["Cache-Control"] == "private, max-age=86400, immutable"  # per viewer
     assert _codes(response.data) == list(STREETS)
     etag = response.headers["ETag"]
     again = client.get(f"/layers/units/street.pbf?v={v}", headers={"If-None-Match": etag})
