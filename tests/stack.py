@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -87,6 +88,21 @@ class Demo:
         assert self.proc
         self.proc.send_signal(signal.SIGTERM)
         return self.proc.wait(timeout)
+
+    def accounts(self) -> dict[str, dict[str, str]]:
+        """The demo's accounts by user name (``password``, ``role``, ``scope``), from the file the demo
+        writes on its first start (``<data_dir>/demo-accounts.json``)."""
+        data = json.loads((self.data_dir / "demo-accounts.json").read_text(encoding="utf-8"))
+        return {a["username"]: a for a in data["accounts"]}
+
+    def password(self, username: str) -> str:
+        return self.accounts()[username]["password"]
+
+    @property
+    def wall_link(self) -> str:
+        """The wall display's sign-in link the demo printed (and kept in its accounts file)."""
+        data = json.loads((self.data_dir / "demo-accounts.json").read_text(encoding="utf-8"))
+        return str(data["wall_link"])
 
     @property
     def url(self) -> str:

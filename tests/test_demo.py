@@ -27,10 +27,21 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
 
 def test_demo_serves_runs_workers_and_stops_cleanly(demo: Demo) -> None:
     url = demo.start()
-    assert url == f"http://127.0.0.1:{demo.port}/"
-    response = httpx.get(url, timeout=10)
-    assert response.status_code == 200
+    # sign-in is on: the URL printed is the wall's sign-in link, which lands on the wall, signed in
+    assert url.startswith(f"http://127.0.0.1:{demo.port}/signin/token/") and url == demo.wall_link
+    assert httpx.get(demo.url, timeout=10).headers["Location"].startswith("/signin")
+    response = httpx.get(url, timeout=10, follow_redirects=True)
+    assert response.status_code == 200 and str(response.url) == demo.url
     assert "gridcc" in response.text.lower() or "dash" in response.text.lower()
+    accounts = demo.accounts()
+    assert {a: (v["role"], v["scope"]) for a, v in accounts.items()} == {
+        "admin": ("admin", "500151"),
+        "leader": ("leader", "500151"),
+        "duty": ("duty", "500151001"),
+        "wall": ("wall", "500151"),
+    }
+    assert (demo.data_dir / "demo-accounts.json").stat().st_mode & 0o777 == 0o600
+    assert all(accounts[a]["password"] in "\n".join(demo.lines) for a in accounts)  # printed once
 
     # real Redis and real RQ worker processes
     redis_line = next(line for line in demo.lines if line.strip().startswith("redis"))
@@ -56,10 +67,16 @@ def test_demo_serves_runs_workers_and_stops_cleanly(demo: Demo) -> None:
 
 
 def test_second_start_reuses_the_data(demo: Demo) -> None:
-    demo.start()
+    first = demo.start()
     assert any("generated district" in line for line in demo.lines)
+    assert any("demo accounts made" in line for line in demo.lines)
+    passwords = {a: v["password"] for a, v in demo.accounts().items()}
     assert demo.stop() == 0
-    demo.start()
+    again = demo.start()
     assert not any("generated district" in line for line in demo.lines)
-    assert httpx.get(f"http://127.0.0.1:{demo.port}/", timeout=10).status_code == 200
+    assert any("demo accounts exist" in line for line in demo.lines)
+    assert not any(p in "\n".join(demo.lines) for p in passwords.values())  # not printed again
+    assert {a: v["password"] for a, v in demo.accounts().items()} == passwords
+    assert again == first  # the same wall link still signs the wall in
+    assert httpx.get(again, timeout=10, follow_redirects=True).status_code == 200
     assert demo.stop() == 0

@@ -19,6 +19,7 @@ from data.redis_server import EmbeddedRedis
 from data.settings import Settings
 
 from ..supervisor import Child, Supervisor, die_with_parent
+from .demo_accounts import ensure_demo_accounts
 
 
 def _bin(name: str) -> str:
@@ -66,6 +67,12 @@ def web(
     """Serve the dashboard (gunicorn; no state in process memory, so any number of processes)."""
     host = host or settings.host
     port = port or settings.port
+    if not settings.auth_required:
+        click.echo(
+            "gridcc web: sign-in is OFF (GRIDCC_AUTH_REQUIRED=false): every viewer sees the whole "
+            "district; set GRIDCC_AUTH_REQUIRED=true in production (README: Roles and sign-in)",
+            err=True,
+        )
     redis_url, embedded = _redis_url(settings)
     os.environ["GRIDCC_REDIS_URL"] = redis_url
     try:
@@ -166,7 +173,10 @@ def prepare_database(settings: Settings, echo: bool = True) -> None:
 def demo(settings: Settings, faults: str) -> None:
     """Start everything on the embedded defaults: database, Redis, workers, cron, simulators, web.
 
-    Ctrl-C or SIGTERM stops all of it; a second start reuses the data in GRIDCC_DATA_DIR.
+    Sign-in is required (unless GRIDCC_AUTH_REQUIRED says otherwise): the first start makes the accounts
+    admin, leader, duty and wall, prints their passwords once (kept in <data_dir>/demo-accounts.json)
+    and prints the wall's sign-in link as the URL to open. Ctrl-C or SIGTERM stops all of it; a second
+    start reuses the data and the accounts in GRIDCC_DATA_DIR.
     """
     data_dir = settings.ensure_data_dir().resolve()
     settings = settings.model_copy(update={"data_dir": data_dir})
@@ -174,11 +184,19 @@ def demo(settings: Settings, faults: str) -> None:
         raise click.ClickException(f"port {settings.port} on {settings.host} is in use (set GRIDCC_PORT)")
     click.echo(f"gridcc demo — data in {data_dir}")
     prepare_database(settings)
+    # sign-in is required in the demo (as it should be in production) unless the environment says
+    # otherwise; the demo makes one account per role on its first start and prints them
+    auth = settings.auth_required if "GRIDCC_AUTH_REQUIRED" in os.environ else True
+    base_url = f"http://{settings.host}:{settings.port}/"
+    accounts = ensure_demo_accounts(settings, base_url)
+    for line in accounts.lines():
+        click.echo(line)
     redis_url, embedded = _redis_url(settings)
     click.echo(f"  redis        {redis_url}" + (" (embedded)" if embedded else ""))
 
     env = dict(os.environ)
     env.update(
+        GRIDCC_AUTH_REQUIRED="true" if auth else "false",
         GRIDCC_DATA_DIR=str(data_dir),
         GRIDCC_DATABASE_URL=settings.effective_database_url,
         GRIDCC_REDIS_URL=redis_url,
@@ -208,11 +226,14 @@ def demo(settings: Settings, faults: str) -> None:
         # rq cron reads the feeds file the simulators wrote
         cron_argv = [_bin("rq"), "cron", "--url", redis_url, "workers.cron_config"]
         sup.add(Child("cron", cron_argv, logs / "cron.log"))
-        url = f"http://{settings.host}:{settings.port}/"
-        if not _wait_http(url, 120, web_child):
+        if not _wait_http(base_url, 120, web_child):
             raise click.ClickException(f"the web server did not answer; see {logs / 'web.log'}")
+        # with sign-in, the URL to open is the wall's sign-in link: it lands on the wall, signed in
+        url = accounts.wall_link if auth and accounts.wall_link else base_url
+        others = f"other roles sign in at {accounts.signin_url}" if auth else "sign-in is off"
         click.echo(
-            f"\ngridcc is up: {url}\n  (rq info --url {redis_url} lists the workers; Ctrl-C stops all)"
+            f"\ngridcc is up: {url}\n  ({others}; rq info --url {redis_url} lists the workers; "
+            "Ctrl-C stops all)"
         )
         sup.run_until_stopped()
         click.echo("stopping…")
