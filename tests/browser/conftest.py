@@ -2,16 +2,22 @@
 (`gridcc demo` in a subprocess, started once for the whole browser-test session).
 
 Each `page` records console errors and every request that would leave 127.0.0.1; tests assert on both.
+Sign-in is required in the demo: a test signs its page in first (:func:`signed_in` posts the /signin
+form with one of the demo's accounts, :func:`wall_signed_in` opens the wall's sign-in link), and reads
+payloads outside the browser through :func:`http_client` (an httpx client signed in the same way).
 """
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+import httpx
 import pytest
 
 from tests.stack import Demo
@@ -116,3 +122,54 @@ def screenshot(page: object, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path))  # type: ignore[attr-defined]
     return path
+
+
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def signed_in(page: object, username: str, password: str, base_url: str) -> object:
+    """Sign ``page``'s browser context in as ``username``: GET /signin for the form's CSRF token, then
+    POST the form, as a person pressing 登录 would (through the context's own request API, so the
+    session cookie lands in the browser and no extra page is rendered)."""
+    api = page.request  # type: ignore[attr-defined]
+    base = base_url.rstrip("/")
+    form = api.get(base + "/signin")
+    match = CSRF_FIELD.search(form.text())
+    assert form.status == 200 and match, form.text()[:300]
+    answer = api.post(
+        base + "/signin",
+        form={"csrf_token": match.group(1), "username": username, "password": password, "next": "/"},
+        max_redirects=0,
+    )
+    assert answer.status == 302, f"sign-in as {username} refused: {answer.status}"
+    return page
+
+
+def sign_in_as(page: object, stack: Demo, username: str) -> object:
+    """:func:`signed_in` with the password of one of the demo's accounts (admin, leader, duty, wall)."""
+    return signed_in(page, username, stack.password(username), stack.url)
+
+
+def wall_signed_in(page: object, stack: Demo) -> object:
+    """Sign ``page`` in as the wall display, through the sign-in link the demo printed."""
+    answer = page.request.get(stack.wall_link, max_redirects=0)  # type: ignore[attr-defined]
+    assert answer.status == 302 and answer.headers["location"] == "/", answer.status
+    return page
+
+
+@functools.cache
+def _client(base_url: str, username: str, password: str) -> httpx.Client:
+    client = httpx.Client(base_url=base_url, timeout=20)
+    form = client.get("/signin")
+    match = CSRF_FIELD.search(form.text)
+    assert match
+    answer = client.post(
+        "/signin", data={"csrf_token": match.group(1), "username": username, "password": password}
+    )
+    assert answer.status_code == 302, f"sign-in as {username} refused: {answer.status_code}"
+    return client
+
+
+def http_client(stack: Demo, username: str) -> httpx.Client:
+    """An httpx client signed in to the stack as one of the demo's accounts (made once per account)."""
+    return _client(stack.url, username, stack.password(username))

@@ -1,5 +1,6 @@
 """The case page in real Chromium against the shared demo stack: a real case from the stack's database,
-its timeline, its small map with the grid outlined, English, not-found."""
+its timeline, its small map with the grid outlined, English, not-found — signed in as the district's
+leader (who sees phones masked)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from sqlalchemy import func, select
 
 from data.db import make_engine
 from data.models import Case, CaseEvent
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, sign_in_as
 
 
 def busiest_case(database_url: str, timeout: float = 120) -> int:
@@ -40,6 +41,7 @@ def busiest_case(database_url: str, timeout: float = 120) -> int:
 def test_case_page(stack, page_and_log) -> None:
     page, log = page_and_log
     case_id = busiest_case(stack.database_url)
+    sign_in_as(page, stack, "leader")
     page.goto(f"{stack.url}cases/{case_id}")
     page.wait_for_selector(".case-event", timeout=30000)
     assert page.locator(".case-event").count() >= 2
@@ -61,6 +63,7 @@ def test_case_page(stack, page_and_log) -> None:
 def test_case_page_in_english(stack, page_and_log) -> None:
     page, log = page_and_log
     case_id = busiest_case(stack.database_url)
+    sign_in_as(page, stack, "leader")
     page.goto(f"{stack.url}cases/{case_id}")
     page.wait_for_selector(".case-event", timeout=30000)
     page.locator(".page-lang-switch a", has_text="English").click()
@@ -74,6 +77,7 @@ def test_case_page_in_english(stack, page_and_log) -> None:
 
 def test_unknown_case_is_not_found(stack, page_and_log) -> None:
     page, log = page_and_log
+    sign_in_as(page, stack, "leader")
     page.goto(f"{stack.url}cases/987654321")
     page.wait_for_selector(".case-not-found", timeout=30000)
     assert "未找到该案件" in page.locator("body").inner_text()

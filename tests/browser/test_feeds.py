@@ -3,7 +3,7 @@ workers, refreshed without a reload when the feeds version moves; English."""
 
 from __future__ import annotations
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, sign_in_as
 
 FEEDS = 14
 WORKERS = 2
@@ -11,6 +11,7 @@ WORKERS = 2
 
 def test_feeds_page(stack, page_and_log) -> None:
     page, log = page_and_log
+    sign_in_as(page, stack, "admin")
     page.goto(f"{stack.url}feeds")
     page.wait_for_function(f"document.querySelectorAll('.feed-row').length == {FEEDS}", timeout=60000)
     page.wait_for_function(f"document.querySelectorAll('.worker-row').length == {WORKERS}", timeout=60000)
@@ -34,6 +35,7 @@ def test_feeds_page(stack, page_and_log) -> None:
 
 def test_feeds_page_in_english(stack, page_and_log) -> None:
     page, log = page_and_log
+    sign_in_as(page, stack, "admin")
     page.goto(f"{stack.url}feeds?lang=en")
     page.wait_for_function(f"document.querySelectorAll('.feed-row').length == {FEEDS}", timeout=60000)
     body = page.locator("body").inner_text()

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from data.db import make_engine, make_sessionmaker, transaction
 from data.models import AdminUnit, Case
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, sign_in_as
 
 TITLE = "测试：井盖缺失超期未处置"
 
@@ -68,6 +68,7 @@ def test_district_to_one_overdue_case_in_four_clicks(stack, page_and_log) -> Non
     page, log = page_and_log
     case_id, grid = _overdue_case(stack.database_url)
     street, community = grid[:9], grid[:12]
+    sign_in_as(page, stack, "leader")
     page.goto(f"{stack.url}overdue")
     page.wait_for_selector(".overdue-top[data-level='district']", timeout=60000)
     late = int(page.locator(".overdue-kpi.is-late .overdue-kpi-value").inner_text())
@@ -120,6 +121,7 @@ def test_district_to_one_overdue_case_in_four_clicks(stack, page_and_log) -> Non
 
 def test_foreign_unit_is_refused(stack, page_and_log) -> None:
     page, log = page_and_log
+    sign_in_as(page, stack, "leader")
     page.goto(f"{stack.url}overdue?unit=500152001")  # another district's street
     page.wait_for_selector(".overdue-missing", timeout=60000)
     assert "不在管辖范围内" in page.locator(".overdue-missing").inner_text()

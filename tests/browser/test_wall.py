@@ -1,4 +1,5 @@
-"""The wall in real Chromium against the shared demo stack (`gridcc demo`: simulators, RQ workers, web).
+"""The wall in real Chromium against the shared demo stack (`gridcc demo`: simulators, RQ workers, web),
+signed in as the demo's wall display through its sign-in link.
 
 What a person at the wall would check: the KPI band has numbers, the map has its units, clustered cases
 and alerts, the charts are drawn, nothing scrolls, nothing leaves 127.0.0.1; a case filed through the
@@ -18,7 +19,7 @@ import httpx
 import psutil
 import pytest
 
-from tests.browser.conftest import SCREENSHOTS, PageLog, open_page, screenshot
+from tests.browser.conftest import SCREENSHOTS, PageLog, http_client, open_page, screenshot, wall_signed_in
 from tests.stack import Demo
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -52,6 +53,7 @@ def _kpi(page: Any, which: str) -> int:
 
 
 def _wait_ready(page: Any, stack: Demo) -> None:
+    wall_signed_in(page, stack)  # as the wall display: through its sign-in link
     page.goto(stack.url, wait_until="domcontentloaded")
     page.wait_for_selector("#wall-kpi-today-received", timeout=60000)
     page.wait_for_function("document.querySelectorAll('path.unit-street').length >= 2", timeout=60000)
@@ -101,7 +103,7 @@ def _file_case(stack: Demo, description: str, address: str, lon: float, lat: flo
 
 
 def _payload_has(stack: Demo, url: str, address: str) -> dict[str, Any] | None:
-    body = httpx.get(url, timeout=20).content
+    body = http_client(stack, "wall").get(url).content
     for feature in geobuf.decode(body)["features"]:
         if feature["properties"].get("address") == address:
             return feature
@@ -286,7 +288,7 @@ def test_wall_recovers_after_the_web_server_restarts(stack: Demo, page_and_log: 
         again = _web_child(stack)
         if again is not None and again.pid != old_pid:
             try:
-                if httpx.get(stack.url + "api/versions", timeout=2).status_code == 200:
+                if http_client(stack, "wall").get("api/versions", timeout=2).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
