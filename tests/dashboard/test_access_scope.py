@@ -167,9 +167,7 @@ def test_forged_duty_filter_callback_for_the_other_street_gets_nothing(web, clie
     assert response.status_code == 200
     answer = response.get_json()["response"]
     rows = answer["duty-grid"]["rowData"]
-    assert [str(r["id"]) for r in rows] == [
-        str(ids["west"])
-    ]  # its own street only
+    assert [str(r["id"]) for r in rows] == [str(ids["west"])]  # its own street only
     assert "东边" not in json.dumps(answer, ensure_ascii=False)
     assert "东城街道" not in json.dumps(answer, ensure_ascii=False)
     # the same through the router (a bookmarked URL), the overdue drill-down and the case page
