@@ -49,7 +49,6 @@ import tarfile
 import tempfile
 import time
 import uuid
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -92,10 +91,13 @@ CHROMIUM_ARGS = [  # as tests/browser/conftest.py
 ]
 VIEWPORT = {"width": 1920, "height": 1080}
 PROBE_ZOOM = 17
+MODES = ("view", "zoomed")
 
-# Leaflet is a global: keep a handle on every map made, so the benchmark can move the view.
+# Leaflet is a global: keep a handle on every map made, so the benchmark can move the view. And keep
+# every Resource Timing entry (the bytes are counted from them).
 KEEP_MAPS = """
 (() => {
+  performance.setResourceTimingBufferSize(100000);
   let real;
   Object.defineProperty(window, 'L', {
     configurable: true,
@@ -144,6 +146,29 @@ WATCH = """(id) => {
     if (document.querySelector(sel)) { obs.disconnect(); done(); }
   });
   obs.observe(document.body, {childList: true, subtree: true});
+}"""
+
+WATCH_REDRAW = """(version) => {
+  window.__seen = null;
+  const want = 'cases.pbf?v=' + version;
+  const pane = document.querySelector('.leaflet-marker-pane');
+  const loaded = () => performance.getEntriesByType('resource').some((e) => e.name.includes(want));
+  const obs = new MutationObserver((records) => {
+    if (!loaded()) return;
+    const isCluster = (n) => n.classList && n.classList.contains('case-cluster');
+    const added = records.some((r) => [...r.addedNodes].some(isCluster));
+    if (!added) return;
+    obs.disconnect();
+    requestAnimationFrame(() => { window.__seen = Date.now(); });
+  });
+  obs.observe(pane, {childList: true});
+}"""
+
+ENTRIES = """(until) => {
+  const nav = performance.getEntriesByType('navigation');
+  return [...nav, ...performance.getEntriesByType('resource')]
+    .filter((e) => e.startTime <= until)
+    .map((e) => [e.name, e.transferSize, e.encodedBodySize]);
 }"""
 
 SETTLED = "() => new Promise((r) => requestAnimationFrame(() => setTimeout(() => r(true), 0)))"
@@ -293,73 +318,6 @@ class Gunicorn:
 
 
 # ------------------------------------------------------------------------------------------ browser
-@dataclass
-class NetLog:
-    """Bytes received per request, from Chromium's own network events (DevTools protocol)."""
-
-    is_map: Callable[[str], bool]
-    urls: dict[str, str] = field(default_factory=dict)
-    body: defaultdict[str, int] = field(default_factory=lambda: defaultdict(int))
-    transfer: dict[str, int] = field(default_factory=dict)
-    ended: set[str] = field(default_factory=set)
-    cached: set[str] = field(default_factory=set)
-
-    def attach(self, page: Any) -> None:
-        cdp = page.context.new_cdp_session(page)
-        cdp.on("Network.requestWillBeSent", self._sent)
-        cdp.on("Network.dataReceived", self._data)
-        cdp.on("Network.loadingFinished", self._finished)
-        cdp.on("Network.loadingFailed", lambda e: self.ended.add(e["requestId"]))
-        cdp.on("Network.requestServedFromCache", lambda e: self.cached.add(e["requestId"]))
-        cdp.on("Network.responseReceived", self._response)
-        cdp.send("Network.enable")
-
-    def _sent(self, event: dict[str, Any]) -> None:
-        self.urls.setdefault(event["requestId"], event["request"]["url"])
-
-    def _response(self, event: dict[str, Any]) -> None:
-        response = event["response"]
-        if response.get("fromDiskCache") or response.get("fromPrefetchCache"):
-            self.cached.add(event["requestId"])
-
-    def _data(self, event: dict[str, Any]) -> None:
-        self.body[event["requestId"]] += int(event["dataLength"])
-
-    def _finished(self, event: dict[str, Any]) -> None:
-        self.transfer[event["requestId"]] = int(event["encodedDataLength"])
-        self.ended.add(event["requestId"])
-
-    def settle(self, page: Any, ids: set[str], timeout_s: float = 30) -> None:
-        """Wait until the requests ``ids`` have finished (or failed)."""
-        deadline = time.monotonic() + timeout_s
-        while not ids <= self.ended and time.monotonic() < deadline:
-            page.wait_for_timeout(100)
-
-    def totals(self, ids: set[str]) -> dict[str, Any]:
-        """Sums over the requests ``ids`` that went to the network (not served from the browser's cache:
-        the map loads a layer URL into the cache before the layer reads it), and the five largest."""
-        network = ids - self.cached
-        out: dict[str, Any] = {
-            "requests": len(network),
-            "body": 0,
-            "transfer": 0,
-            "map_body": 0,
-            "map_transfer": 0,
-        }
-        sizes = []
-        for rid in network:
-            url = self.urls[rid]
-            body, sent = self.body.get(rid, 0), self.transfer.get(rid, 0)
-            out["body"] += body
-            out["transfer"] += sent
-            sizes.append((body, urlsplit(url).path))
-            if self.is_map(url):
-                out["map_body"] += body
-                out["map_transfer"] += sent
-        out["largest"] = sorted(sizes, reverse=True)[:5]
-        return out
-
-
 def is_gridcc_map(url: str) -> bool:
     return urlsplit(url).path.startswith("/layers/")
 
@@ -372,8 +330,9 @@ def is_baseline_map(url: str) -> bool:
 class Target:
     name: str
     url: str
-    rendered: str
+    rendered: str  # JS: the "fully rendered" condition, returning performance.now() when it holds
     is_map: Callable[[str], bool]
+    clustered: bool  # at the page's own view, does a new case hide in a cluster?
 
 
 @dataclass
@@ -382,23 +341,50 @@ class Render:
     net: dict[str, Any]
 
 
+def net_totals(entries: list[list[Any]], is_map: Callable[[str], bool]) -> dict[str, Any]:
+    """Sums over the Resource Timing entries that went to the network (``transferSize`` > 0; a URL the
+    map loaded into the browser cache before handing it to a layer is read a second time from there)."""
+    out: dict[str, Any] = {"requests": 0, "body": 0, "transfer": 0, "map_body": 0, "map_transfer": 0}
+    sizes = []
+    for url, transfer, body in entries:
+        if not transfer:
+            continue
+        out["requests"] += 1
+        out["body"] += body
+        out["transfer"] += transfer
+        sizes.append((body, urlsplit(url).path))
+        if is_map(url):
+            out["map_body"] += body
+            out["map_transfer"] += transfer
+    out["largest"] = sorted(sizes, reverse=True)[:5]
+    return out
+
+
 class Browser:
-    """A freshly launched Chromium (cold cache) with one 1920×1080 page."""
+    """A freshly launched Chromium with a new, empty profile (cold disk cache, as a wall's kiosk browser
+    has on its first start) and one 1920×1080 page."""
 
     def __init__(self, pw: Any) -> None:
-        self.browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        self.context = self.browser.new_context(viewport=VIEWPORT, locale="zh-CN")
+        self.profile = tempfile.mkdtemp(prefix="gridcc-bench-chromium-")
+        self.context = pw.chromium.launch_persistent_context(
+            self.profile,
+            executable_path=CHROMIUM,
+            args=CHROMIUM_ARGS,
+            headless=True,
+            viewport=VIEWPORT,
+            locale="zh-CN",
+        )
         self.context.add_init_script(KEEP_MAPS)
-        self.page = self.context.new_page()
+        self.page = self.context.pages[0] if self.context.pages else self.context.new_page()
 
     def close(self) -> None:
-        self.browser.close()
+        self.context.close()
+        shutil.rmtree(self.profile, ignore_errors=True)
 
 
 def render(browser: Browser, target: Target, timeout_s: float) -> Render:
-    """Navigate and wait for the target's "fully rendered" condition (checked on every frame)."""
-    net = NetLog(target.is_map)
-    net.attach(browser.page)
+    """Navigate and wait for the target's "fully rendered" condition (checked on every frame); then the
+    bytes of every request begun before that moment (once they have all finished)."""
     page = browser.page
     page.goto(target.url, wait_until="commit")
     try:
@@ -408,10 +394,16 @@ def render(browser: Browser, target: Target, timeout_s: float) -> Render:
         if "Timeout" not in type(exc).__name__:
             raise
         ms = None
-    page.evaluate("1")  # flush the DevTools events that arrived before this point
-    begun = set(net.urls)  # the requests made for this render: let them finish, then count them
-    net.settle(page, begun)
-    return Render(ms, net.totals(begun))
+    until = ms if ms is not None else timeout_s * 1000
+    entries: list[list[Any]] = page.evaluate(ENTRIES, until)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # requests still in flight at that moment: wait for them
+        page.wait_for_timeout(2000)
+        later: list[list[Any]] = page.evaluate(ENTRIES, until)
+        if len(later) == len(entries):
+            break
+        entries = later
+    return Render(ms, net_totals(entries, target.is_map))
 
 
 @dataclass
@@ -455,28 +447,39 @@ def insert_probe(session: Session, probe: Probe) -> Case:
     case.set_place(probe.grid)
     session.add(case)
     session.flush()
-    session.add(
-        CaseEvent(
-            case_id=case.id, at=now, kind="created", to_status="reported", actor="bench", feed_name="bench"
-        )
-    )
+    event = CaseEvent(case_id=case.id, at=now, kind="created", to_status="reported", actor="bench")
+    session.add(event)
     session.flush()
     return case
 
 
 def latency(
-    browser: Browser, factory: sessionmaker[Session], conn: redis.Redis, spots: list[Probe], timeout_s: float
+    browser: Browser,
+    target: Target,
+    factory: sessionmaker[Session],
+    conn: redis.Redis,
+    spots: list[Probe],
+    timeout_s: float,
+    zoomed: bool,
 ) -> list[float | None]:
-    """New case in the database → its marker on the open page, one probe per spot (ms; None = timeout)."""
+    """New case in the database → on the open page, one probe per spot (ms; None = timeout).
+
+    ``zoomed``: the view is first moved to the spot's grid at zoom 17 and the probe is the case's own
+    marker (``.case-<id>``). Otherwise the page keeps its own view: a marker on the baseline; on a
+    clustered map, the clusters redrawn from the new version of the cases layer."""
     page = browser.page
     out: list[float | None] = []
     for spot in spots:
-        page.evaluate(MOVE_TO, [spot.lat, spot.lon, PROBE_ZOOM])
-        page.wait_for_timeout(3000)  # let the view settle (grids by viewport, markers at this zoom)
+        if zoomed:
+            page.evaluate(MOVE_TO, [spot.lat, spot.lon, PROBE_ZOOM])
+            page.wait_for_timeout(3000)  # let the view settle (grids by viewport, markers at this zoom)
         page.evaluate(SETTLED)
         with factory() as session:
             probe = insert_probe(session, spot)
-            page.evaluate(WATCH, probe.id)
+            if zoomed or not target.clustered:
+                page.evaluate(WATCH, probe.id)
+            else:
+                page.evaluate(WATCH_REDRAW, versions.read(conn)["cases"] + 1)
             page.wait_for_timeout(random.uniform(0, 1000))  # not in step with the 1 s tick
             t0 = time.time() * 1000
             session.commit()
@@ -488,6 +491,7 @@ def latency(
             if "Timeout" not in type(exc).__name__:
                 raise
             out.append(None)
+            page.evaluate(SETTLED)
     return out
 
 
@@ -496,7 +500,7 @@ def latency(
 class Result:
     first: Render | None = None
     runs: list[Render] = field(default_factory=list)
-    latency: list[float | None] = field(default_factory=list)
+    latency: dict[str, list[float | None]] = field(default_factory=dict)  # by mode: "view", "zoomed"
 
     def render_ms(self) -> float | None:
         done = [r.ms for r in self.runs if r.ms is not None]
@@ -506,9 +510,10 @@ class Result:
         values = [r.net[key] for r in self.runs if r.ms is not None]
         return statistics.median(values) if values else None
 
-    def latency_ms(self) -> float | None:
-        done = [v for v in self.latency if v is not None]
-        return statistics.median(done) if done and len(done) == len(self.latency) else None
+    def latency_ms(self, mode: str) -> float | None:
+        got = self.latency.get(mode, [])
+        done = [v for v in got if v is not None]
+        return statistics.median(done) if done and len(done) == len(got) else None
 
 
 def _ms(v: float | None, timeout_s: float) -> str:
@@ -570,17 +575,23 @@ def table(name: str, dataset: Dataset, gridcc: Result, base: Result, args: argpa
         lambda v: "—" if v is None else f"{v:.0f}",
     )
     row(
-        f"new case in DB → marker, median of {args.probes}",
-        gridcc.latency_ms(),
-        base.latency_ms(),
+        f"new case in DB → on the map at the page's own view, median of {args.probes}",
+        gridcc.latency_ms("view"),
+        base.latency_ms("view"),
         lambda v: _ms(v, pt),
     )
-    each = lambda r: ", ".join(_ms(v, pt) for v in r.latency)  # noqa: E731
+    row(
+        f"new case in DB → its marker, zoomed to its grid, median of {args.probes}",
+        gridcc.latency_ms("zoomed"),
+        base.latency_ms("zoomed"),
+        lambda v: _ms(v, pt),
+    )
     runs = lambda r: ", ".join(_ms(x.ms, rt) for x in r.runs)  # noqa: E731
+    lines += ["", f"- render runs: gridcc {runs(gridcc)}; baseline {runs(base)}"]
+    for mode in MODES:
+        each = lambda r: ", ".join(_ms(v, pt) for v in r.latency.get(mode, []))  # noqa: E731, B023
+        lines.append(f"- latency probes ({mode}): gridcc {each(gridcc)}; baseline {each(base)}")
     lines += [
-        "",
-        f"- render runs: gridcc {runs(gridcc)}; baseline {runs(base)}",
-        f"- latency probes: gridcc {each(gridcc)}; baseline {each(base)}",
         f"- data built in {dataset.seconds:.0f} s",
     ]
     for label, result in (("gridcc", gridcc), ("baseline", base)):
@@ -598,7 +609,7 @@ def measure(dataset: Dataset, folder: Path, args: argparse.Namespace, pw: Any) -
     units_file = folder / f"{dataset.name}-units.geojson"
     with factory() as session:
         n = export_units(session, units_file)
-        spots = probes(session, args.probes * 2, seed=7)
+        spots = probes(session, args.probes * 2 * len(MODES), seed=7)
     print(
         f"  [{dataset.name}] baseline units GeoJSON: {n:,} features, {units_file.stat().st_size / 1e6:.1f} MB"
     )
@@ -624,8 +635,8 @@ def measure(dataset: Dataset, folder: Path, args: argparse.Namespace, pw: Any) -
         for server in servers.values():
             server.wait()
         targets = [
-            Target("gridcc", servers["gridcc"].url, WALL_RENDERED, is_gridcc_map),
-            Target("baseline", servers["baseline"].url, BASELINE_RENDERED, is_baseline_map),
+            Target("gridcc", servers["gridcc"].url, WALL_RENDERED, is_gridcc_map, clustered=True),
+            Target("baseline", servers["baseline"].url, BASELINE_RENDERED, is_baseline_map, clustered=False),
         ]
         results = {t.name: Result() for t in targets}
         for i in range(args.runs + 1):  # the two pages take turns, so load on the machine hits both alike
@@ -647,14 +658,17 @@ def measure(dataset: Dataset, folder: Path, args: argparse.Namespace, pw: Any) -
             browser = Browser(pw)
             try:
                 if render(browser, target, args.render_timeout).ms is None:
-                    results[target.name].latency = [None] * args.probes
+                    results[target.name].latency = {mode: [None] * args.probes for mode in MODES}
                     continue
-                mine = spots[k * args.probes : (k + 1) * args.probes]
-                results[target.name].latency = latency(browser, factory, conn, mine, args.probe_timeout)
+                for j, mode in enumerate(MODES):
+                    first = (2 * k + j) * args.probes
+                    mine = spots[first : first + args.probes]
+                    ms = latency(browser, target, factory, conn, mine, args.probe_timeout, mode == "zoomed")
+                    results[target.name].latency[mode] = ms
+                    got_ms = ", ".join(_ms(v, args.probe_timeout) for v in ms)
+                    print(f"  [{dataset.name}] {target.name} latency ({mode}): {got_ms}", flush=True)
             finally:
                 browser.close()
-            got_ms = ", ".join(_ms(v, args.probe_timeout) for v in results[target.name].latency)
-            print(f"  [{dataset.name}] {target.name} latency: {got_ms}", flush=True)
         return results["gridcc"], results["baseline"]
     finally:
         for server in servers.values():
