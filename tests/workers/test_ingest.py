@@ -22,6 +22,7 @@ from .test_poll_support import (
     STREET,
     cap_alert,
     feed_server,
+    iso,
     make_hierarchy,
     make_runtime,
     open311_feed,
@@ -277,3 +278,40 @@ def test_cap_alert_update_cancel_and_grids(runtime: Runtime, server) -> None:
         assert alert.state == "cancelled"
         kinds = list(session.scalars(select(AlertEvent.kind).order_by(AlertEvent.id)))
         assert kinds == ["created", "updated", "cancelled"]
+
+
+def test_resolved_time_is_the_feeds_not_when_the_poll_saw_it(runtime: Runtime, server) -> None:
+    """按期办结 is judged on the feed's 办结时间: a case first seen closed a day after it was resolved on
+    time counts as resolved on time; a case seen moving to resolved later takes the feed's time too."""
+    _base, state = server
+    accepted = T0 - timedelta(hours=70)
+    resolved = accepted + timedelta(hours=20)  # within the 72 h of city.clutter (normal)
+    state.put(
+        request(
+            "R1",
+            resolved + timedelta(hours=30),  # closed (return visit) 30 h after it was resolved
+            status="closed",
+            requested=accepted,
+            accepted_datetime=iso(accepted),
+            resolved_datetime=iso(resolved),
+        ),
+        request("R2", T0, status="in_progress", requested=accepted, accepted_datetime=iso(accepted)),
+    )
+    run_poll(runtime, "hotline")
+    later = T0 + timedelta(minutes=5)
+    state.put(
+        request(
+            "R2",
+            later,
+            status="resolved",
+            requested=accepted,
+            accepted_datetime=iso(accepted),
+            resolved_datetime=iso(T0 + timedelta(minutes=1)),
+        )
+    )
+    run_poll(runtime, "hotline")
+    got = cases(runtime.session_factory)
+    assert got["R1"].resolved_at == resolved
+    assert got["R1"].closed_at == resolved + timedelta(hours=30)
+    assert got["R1"].resolved_at <= got["R1"].deadline_at  # on time by the feed's own times
+    assert got["R2"].resolved_at == T0 + timedelta(minutes=1)

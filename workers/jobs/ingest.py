@@ -235,7 +235,7 @@ class CaseIngest:
             "source_updated_at": when,
             "expected_at": r.expected_at,
             "deadline_at": deadline_at,
-            "resolved_at": when if status in ("resolved", "closed") else None,
+            "resolved_at": (r.resolved_at or when) if status in ("resolved", "closed") else None,
             "closed_at": when if status == "closed" else None,
             "is_open": is_open,
             "satisfaction": r.satisfaction,
@@ -339,7 +339,7 @@ class CaseIngest:
         case.status = target
         case.is_open = target in OPEN_STATES
         if target in ("resolved", "closed") and case.resolved_at is None:
-            case.resolved_at = at
+            case.resolved_at = r.resolved_at or at  # the feed's 办结时间 when it says, else when we saw it
         if target == "closed":
             case.closed_at = at
         if target in OPEN_STATES:
