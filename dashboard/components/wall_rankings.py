@@ -10,6 +10,35 @@ from . import wall_format as fmt
 from .wall_charts import AMBER, RED, TEXT, base_layout, empty_figure
 
 
+def _bars(
+    names: list[str], values: list[float], text: list[str], colour: str, name: str, x_max: float, scale: float
+) -> dict[str, Any]:
+    """Horizontal labelled bars, the first row at the bottom (callers pass the worst last)."""
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "orientation": "h",
+                "x": values,
+                "y": names,
+                "text": text,
+                "textposition": "outside",
+                "constraintext": "none",
+                "cliponaxis": False,
+                "textfont": {"size": round(15 * scale), "color": TEXT},
+                "marker": {"color": colour},
+                "name": name,
+            }
+        ],
+        "layout": base_layout(
+            scale,
+            xaxis={"visible": False, "range": [0, x_max]},
+            yaxis={"tickfont": {"size": round(16 * scale), "color": TEXT}, "automargin": True, "dtick": 1},
+            bargap=0.3,
+        ),
+    }
+
+
 def street_figure(stats: dict[str, Any] | None, lang: str, scale: float = 1.0) -> dict[str, Any]:
     """Overdue cases per street (red bars), each labelled with its closure rate this year."""
     rows = (stats or {}).get("streets", [])
@@ -19,29 +48,9 @@ def street_figure(stats: dict[str, Any] | None, lang: str, scale: float = 1.0) -
     overdue = [r["overdue"] for r in rows]
     label = t("wall_kpi_closure_rate", lang)
     text = [f"{r['overdue']}  ·  {label} {fmt.rate(r['closure_rate'])}" for r in rows]
-    return {
-        "data": [
-            {
-                "type": "bar",
-                "orientation": "h",
-                "x": overdue,
-                "y": [r["name"] for r in rows],
-                "text": text,
-                "textposition": "outside",
-                "constraintext": "none",
-                "cliponaxis": False,
-                "textfont": {"size": round(15 * scale), "color": TEXT},
-                "marker": {"color": RED},
-                "name": t("wall_kpi_overdue", lang),
-            }
-        ],
-        "layout": base_layout(
-            scale,
-            xaxis={"visible": False, "range": [0, max(max(overdue), 1) * 2.4]},
-            yaxis={"tickfont": {"size": round(16 * scale), "color": TEXT}, "automargin": True, "dtick": 1},
-            bargap=0.3,
-        ),
-    }
+    names = [r["name"] for r in rows]
+    x_max = max(max(overdue), 1) * 2.4
+    return _bars(names, overdue, text, RED, t("wall_kpi_overdue", lang), x_max, scale)
 
 
 def department_figure(stats: dict[str, Any] | None, lang: str, scale: float = 1.0) -> dict[str, Any]:
@@ -57,26 +66,6 @@ def department_figure(stats: dict[str, Any] | None, lang: str, scale: float = 1.
         f"{fmt.hours(r['hours'])} {unit}" + (f"  ·  {over} {r['overdue']}" if r.get("overdue") else "")
         for r in rows
     ]
-    return {
-        "data": [
-            {
-                "type": "bar",
-                "orientation": "h",
-                "x": hours,
-                "y": [r["name"] for r in rows],
-                "text": text,
-                "textposition": "outside",
-                "constraintext": "none",
-                "cliponaxis": False,
-                "textfont": {"size": round(15 * scale), "color": TEXT},
-                "marker": {"color": AMBER},
-                "name": t("wall_chart_departments", lang),
-            }
-        ],
-        "layout": base_layout(
-            scale,
-            xaxis={"visible": False, "range": [0, max(max(hours), 0.1) * 1.8]},
-            yaxis={"tickfont": {"size": round(16 * scale), "color": TEXT}, "automargin": True, "dtick": 1},
-            bargap=0.3,
-        ),
-    }
+    names = [r["name"] for r in rows]
+    x_max = max(max(hours), 0.1) * 1.8
+    return _bars(names, hours, text, AMBER, t("wall_chart_departments", lang), x_max, scale)
