@@ -96,16 +96,16 @@ def served(engine, session_factory, database_url, redis_url, redis_conn, tmp_pat
     services(app.server).close()
 
 
-def test_map_smoke(served: Server, session_factory, redis_conn, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from playwright.sync_api import sync_playwright
-
+def test_map_smoke(served: Server, session_factory, redis_conn, tmp_path, browser) -> None:  # type: ignore[no-untyped-def]
+    # the session's one Chromium (conftest's ``browser``): a second sync_playwright in the same session
+    # fails ("Sync API inside the asyncio loop") once another browser test has started the first
     origin = served.url
     outside: list[str] = []
     errors: list[str] = []
     requested: list[str] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    try:
+        page = context.new_page()
         page.add_init_script("window.__alerts = []; window.alert = (m) => window.__alerts.push(String(m));")
 
         def on_request(req) -> None:  # type: ignore[no-untyped-def]
@@ -173,7 +173,8 @@ def test_map_smoke(served: Server, session_factory, redis_conn, tmp_path) -> Non
         )
         # while the server was down the browser logs failed fetches; nothing else may be an error
         down_errors = [e for e in errors[errors_before:] if "Failed to load resource" not in e]
-        browser.close()
+    finally:
+        context.close()
 
     assert outside == []
     assert errors[:errors_before] == []
