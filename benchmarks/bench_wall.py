@@ -623,6 +623,7 @@ def measure(dataset: Dataset, folder: Path, args: argparse.Namespace, pw: Any) -
         GRIDCC_DATA_DIR=str(data_dir),
         GRIDCC_DATABASE_URL=dataset.url,
         GRIDCC_REDIS_URL=redis_url,
+        GRIDCC_AUTH_REQUIRED="false",  # the wall as an unattended display; the baseline has no sign-in either
         BASELINE_DATABASE_URL=dataset.url,
         BASELINE_UNITS_FILE=str(units_file),
         PYTHONPATH=str(HERE),
