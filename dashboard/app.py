@@ -58,6 +58,7 @@ def create_app(settings: Settings, pages: PageRegistry | None = None) -> dash.Da
     server = app.server
     server.config["SECRET_KEY"] = settings.effective_secret_key()
     install(server, settings)
+    _compress(server)
     register_routes(server)
     install_auth(server, settings)  # sign-in pages; enforced only with settings.auth_required
     registry = pages or PageRegistry(default_pages())
@@ -112,3 +113,25 @@ def create_app(settings: Settings, pages: PageRegistry | None = None) -> dash.Da
         if page.register is not None:
             page.register(app)
     return app
+
+
+def _compress(server: Any) -> None:
+    """gzip/brotli the bundles (plotly alone is 4.8 MB), payloads and pages for clients that accept it."""
+    from flask_compress import Compress
+
+    server.config.setdefault(
+        "COMPRESS_MIMETYPES",
+        [
+            "text/html",
+            "text/css",
+            "application/javascript",
+            "text/javascript",
+            "application/json",
+            "application/x-protobuf",
+            "application/octet-stream",
+        ],
+    )
+    server.config.setdefault("COMPRESS_MIN_SIZE", 1024)
+    server.config.setdefault("COMPRESS_ALGORITHM", ["br", "gzip"])
+    server.config.setdefault("COMPRESS_CACHE_BACKEND", None)
+    Compress(server)
