@@ -6,10 +6,10 @@ import gzip
 import re
 from pathlib import Path
 
+from dashboard.app import create_app
 from data import migrate
 from data.db import make_engine
 from data.settings import Settings
-from dashboard.app import create_app
 
 
 def test_scripts_are_gzipped_and_identical_once_unzipped(tmp_path: Path) -> None:
