@@ -27,7 +27,7 @@ from layers.cases import CaseFilters, build_cases
 from layers.counts import unit_counts
 from layers.encoding import json_bytes
 from layers.risks import build_risks
-from layers.units import STATIC_LEVELS, BBox, build_units, grids_in_bbox
+from layers.units import STATIC_LEVELS, BBox, build_units, grids_in_bbox, lod_plan, unit_sizes, units_in_bbox
 
 from .auth import phone_view
 from .scope import current_scope
@@ -116,12 +116,37 @@ def make_blueprint() -> Blueprint:
         if level not in STATIC_LEVELS:
             hint = " (grids: /layers/grids.pbf?bbox=west,south,east,north)" if level == "grid" else ""
             return _bad(f"unknown level {level!r}: one of {', '.join(STATIC_LEVELS)}{hint}")
+        if "bbox" in request.args:  # a city-sized scope: the level by viewport, like the grids
+            try:
+                bbox = BBox.parse(request.args.get("bbox"))
+            except ValueError as exc:
+                return _bad(str(exc))
+            return _payload(
+                "units",
+                f"{level}:{bbox.key}",
+                lambda session, scope: units_in_bbox(session, scope, level, bbox).body,
+                GEOBUF,
+                IMMUTABLE,
+                ttl=3600,
+            )
         return _payload(
             "units",
             level,
             lambda session, scope: build_units(session, scope, level),
             GEOBUF,
             IMMUTABLE,
+            ttl=86400,
+        )
+
+    @bp.get("/layers/units/lod.json")
+    def units_lod() -> Response:
+        """The scope's unit count per level and which levels the map loads by viewport bbox."""
+        return _payload(
+            "units",
+            "lod",
+            lambda session, scope: json_bytes(lod_plan(unit_sizes(session, scope))),
+            JSON,
+            VERSIONED,
             ttl=86400,
         )
 
@@ -178,6 +203,19 @@ def make_blueprint() -> Blueprint:
     def counts(level: str) -> Response:
         if level not in LEVELS:
             return _bad(f"unknown level {level!r}: one of {', '.join(LEVELS)}")
+        if "bbox" in request.args:  # only the units a viewport-loaded layer can hold
+            try:
+                bbox = BBox.parse(request.args.get("bbox"))
+            except ValueError as exc:
+                return _bad(str(exc))
+            return _payload(
+                "cases",
+                f"counts:{level}:{bbox.key}",
+                lambda session, scope: json_bytes(unit_counts(session, scope, level, bbox)),
+                JSON,
+                VERSIONED,
+                ttl=600,
+            )
         return _payload(
             "cases",
             "counts:" + level,

@@ -2,7 +2,9 @@
 
 Geometry is simplified per level with a tolerance fit for the zooms at which that level is drawn
 (DESIGN §6) and quantised to ~6 decimals. Grids are never sent whole: only those in a viewport bbox,
-and at most :data:`GRID_CAP` of them.
+and at most :data:`GRID_CAP` of them. Streets and communities are sent whole while the scope has few of
+them (at most :data:`WHOLE_SCOPE_MAX`, e.g. one district); at city scale they too come by viewport bbox
+(:func:`units_in_bbox`, :func:`lod_plan`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ from .encoding import from_wkb, geobuf_bytes
 SIMPLIFY_TOLERANCE = {"district": 0.0008, "street": 0.0003, "community": 0.0001, "grid": 0.00003}
 STATIC_LEVELS = ("district", "street", "community")
 GRID_CAP = 2500
+# A scope with more units than this at a level gets that level by viewport bbox, not whole.
+WHOLE_SCOPE_MAX = 600
+BBOX_CAP = {"street": 1500, "community": 2500, "grid": GRID_CAP}
 
 
 class UnknownLevel(ValueError):
@@ -139,28 +144,56 @@ def build_units(session: Session, scope: AreaScope, level: str) -> bytes:
     return geobuf_bytes(unit_features(session, scope, level))
 
 
-def grids_in_bbox(session: Session, scope: AreaScope, bbox: BBox, cap: int = GRID_CAP) -> GridPayload:
-    """The grids of the scope that intersect ``bbox`` (at most ``cap``, by code), as geobuf.
+def bbox_clause(bbox: BBox) -> ColumnElement[bool]:
+    """Units whose stored bbox intersects ``bbox`` (the indexed candidate test)."""
+    return and_(
+        AdminUnit.min_lon <= bbox.east,
+        AdminUnit.max_lon >= bbox.west,
+        AdminUnit.min_lat <= bbox.north,
+        AdminUnit.max_lat >= bbox.south,
+    )
+
+
+def units_in_bbox(
+    session: Session, scope: AreaScope, level: str, bbox: BBox, cap: int | None = None
+) -> GridPayload:
+    """The units of ``level`` in the scope that intersect ``bbox`` (at most ``cap``, by code), as geobuf.
 
     The bbox columns (indexed with the level) pick the candidates; the exact intersection is then
-    tested on the geometry, so a grid whose box touches the view but whose shape does not is left out.
+    tested on the geometry, so a unit whose box touches the view but whose shape does not is left out.
     """
+    check_level(level)
+    limit = BBOX_CAP.get(level, GRID_CAP) if cap is None else cap
     query = (
         select(*_COLUMNS)
-        .where(
-            unit_scope_clause(scope, "grid"),
-            AdminUnit.min_lon <= bbox.east,
-            AdminUnit.max_lon >= bbox.west,
-            AdminUnit.min_lat <= bbox.north,
-            AdminUnit.max_lat >= bbox.south,
-        )
+        .where(unit_scope_clause(scope, level), bbox_clause(bbox))
         .order_by(AdminUnit.code)
-        .limit(cap + 1)
+        .limit(limit + 1)
     )
     rows = session.execute(query).all()
-    truncated = len(rows) > cap
-    features = _features(rows[:cap], "grid", clip=bbox)
+    truncated = len(rows) > limit
+    features = _features(rows[:limit], level, clip=bbox)
     return GridPayload(geobuf_bytes(features), len(features), truncated)
+
+
+def grids_in_bbox(session: Session, scope: AreaScope, bbox: BBox, cap: int = GRID_CAP) -> GridPayload:
+    """The grids of the scope that intersect ``bbox`` (at most ``cap``): :func:`units_in_bbox`."""
+    return units_in_bbox(session, scope, "grid", bbox, cap)
+
+
+def unit_sizes(session: Session, scope: AreaScope) -> dict[str, int]:
+    """How many units of each level the map draws for the scope (its own, plus their ancestors)."""
+    return {
+        level: int(session.execute(select(func.count()).where(unit_scope_clause(scope, level))).scalar_one())
+        for level in LEVELS
+    }
+
+
+def lod_plan(sizes: dict[str, int], limit: int = WHOLE_SCOPE_MAX) -> dict[str, Any]:
+    """Which levels the browser loads by viewport bbox: grids always; streets and communities when
+    the scope has more than ``limit`` of them (the city), otherwise whole (a district)."""
+    bbox = [lv for lv in LEVELS if lv == "grid" or (lv != "district" and sizes.get(lv, 0) > limit)]
+    return {"sizes": sizes, "bbox": bbox, "whole_max": limit}
 
 
 def scope_bounds(session: Session, scope: AreaScope) -> tuple[float, float, float, float] | None:

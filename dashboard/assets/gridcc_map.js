@@ -355,6 +355,36 @@
         return "district";
     }
 
+    // How much coarser than the grid snap each level's viewport bbox is snapped (levels drawn at lower
+    // zooms have larger views, so a coarser snap keeps their URL across pans).
+    const SNAP_FACTOR = {street: 10, community: 2.5, grid: 1};
+    const plans = {}; // map name -> {v, promise}: the scope's lod.json for one units version
+
+    // The scope's level-of-detail plan ({sizes, bbox: [levels by viewport]}), fetched once per units
+    // version; null when it could not be read (the caller keeps what it has and retries).
+    async function lodPlan(name, root, v) {
+        let entry = plans[name];
+        if (!entry || entry.v !== v) {
+            entry = plans[name] = {v: v, promise: fetchJSON(root + "units/lod.json?v=" + v)};
+        }
+        try {
+            const plan = await entry.promise;
+            return plan && Array.isArray(plan.bbox) ? plan : null;
+        } catch (e) {
+            if (plans[name] === entry) delete plans[name];
+            return null;
+        }
+    }
+
+    function bboxOf(url) {
+        if (!url) return null;
+        try {
+            return new URL(url, window.location.href).searchParams.get("bbox");
+        } catch (e) {
+            return null;
+        }
+    }
+
     // Swap in the URLs that changed, each only after it loaded; on failure keep the old one and retry.
     async function swap(mapName, wanted, current) {
         const results = await Promise.all(wanted.map(function (url, i) {
@@ -394,7 +424,9 @@
                 }
             },
 
-            // Level of detail by zoom: which unit levels are loaded, and grids by viewport bbox.
+            // Level of detail by zoom: which unit levels are loaded. Grids always come by viewport bbox;
+            // streets and communities too when the scope has many of them (the city: lod.json says
+            // which), each bbox snapped outwards per level so small pans reuse the same URL.
             lod: async function (zoom, bounds, store, config, du, su, cu, gu, className) {
                 const keep = [noUpdate(), noUpdate(), noUpdate(), noUpdate(), noUpdate()];
                 if (zoom === undefined || zoom === null || !config) return keep;
@@ -403,35 +435,64 @@
                 const level = levelAt(zoom, config.lod);
                 const depth = LEVELS.indexOf(level);
                 const root = base(config) + "layers/";
-                const wanted = [
-                    root + "units/district.pbf?v=" + v,
-                    depth >= 1 ? root + "units/street.pbf?v=" + v : null,
-                    depth >= 2 ? root + "units/community.pbf?v=" + v : null,
-                    null,
-                ];
-                if (depth >= 3) {
-                    const box = viewBox(bounds);
-                    if (box) wanted[3] = root + "grids.pbf?" + query({bbox: snapped(box, config.snap), v: v});
-                    else wanted[3] = gu || null;
+                const plan = depth >= 1 ? await lodPlan(name, root, v) : {bbox: ["grid"]};
+                if (!plan) {
+                    pending[name] = true; // retried on the next tick
+                    return keep;
                 }
-                const urls = await swap(name, wanted, [du, su, cu, gu]);
+                const box = viewBox(bounds);
+                const current = [du, su, cu, gu];
+                const wanted = LEVELS.map(function (lv, i) {
+                    if (i > depth) return null;
+                    if (plan.bbox.indexOf(lv) < 0) return root + "units/" + lv + ".pbf?v=" + v;
+                    if (!box) return current[i] || null;
+                    const path = lv === "grid" ? "grids.pbf?" : "units/" + lv + ".pbf?";
+                    return root + path + query({bbox: snapped(box, (config.snap || 0.02) * (SNAP_FACTOR[lv] || 1)), v: v});
+                });
+                const urls = await swap(name, wanted, current);
                 let cls = "gridcc-map-wrap lod-" + level;
                 if (zoom >= config.lod.grid_labels) cls += " labels-grid";
                 urls.push(cls === className ? noUpdate() : cls);
                 return urls;
             },
 
-            // Per-unit open/overdue counts into each unit layer's hideout, when the cases version moved.
-            counts: async function (store, config, hd, hs, hc, hg) {
+            // Per-unit open/overdue counts into each unit layer's hideout, when the cases version moved or
+            // a layer's URL changed. A layer loaded by bbox gets the counts of that same bbox only (a
+            // change costs kilobytes, not an entry for every grid of a city); a level not loaded by bbox
+            // gets the whole scope's counts; a bbox level that is not loaded is left alone.
+            counts: async function (store, config, du, su, cu, gu, hd, hs, hc, hg) {
                 const hideouts = [hd, hs, hc, hg];
+                const urls = [du, su, cu, gu];
                 const keep = [noUpdate(), noUpdate(), noUpdate(), noUpdate()];
                 if (!store || !store.versions || !config) return keep;
                 const v = store.versions.cases || 0;
-                if (hideouts.every(function (h) { return h && h.v === v; })) return keep;
+                const plan = await lodPlan(config.map, base(config) + "layers/", store.versions.units || 0);
+                if (!plan) {
+                    pending[config.map] = true;
+                    return keep;
+                }
+                const root = base(config) + "layers/counts/";
+                const wanted = LEVELS.map(function (lv, i) {
+                    if (plan.bbox.indexOf(lv) < 0) return root + lv + ".json?v=" + v;
+                    const bbox = bboxOf(urls[i]);
+                    return bbox ? root + lv + ".json?" + query({bbox: bbox, v: v}) : null;
+                });
+                if (wanted.every(function (url, i) { return url === null || (hideouts[i] && hideouts[i].src === url); })) return keep;
                 try {
-                    const root = base(config) + "layers/counts/";
-                    const all = await Promise.all(LEVELS.map(function (lv) { return fetchJSON(root + lv + ".json?v=" + v); }));
-                    return hideouts.map(function (h, i) { return Object.assign({}, h, {counts: all[i], v: v}); });
+                    const all = await Promise.all(wanted.map(function (url, i) {
+                        if (url === null || (hideouts[i] && hideouts[i].src === url)) return Promise.resolve(null);
+                        return fetchJSON(url);
+                    }));
+                    return hideouts.map(function (h, i) {
+                        if (all[i] === null) return noUpdate();
+                        // equal counts: keep the hideout object, so the layer is not restyled for nothing
+                        if (h && JSON.stringify(h.counts) === JSON.stringify(all[i])) {
+                            h.src = wanted[i];
+                            h.v = v;
+                            return noUpdate();
+                        }
+                        return Object.assign({}, h, {counts: all[i], v: v, src: wanted[i]});
+                    });
                 } catch (e) {
                     pending[config.map] = true;
                     return keep;

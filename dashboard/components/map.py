@@ -316,6 +316,7 @@ def register_map_callbacks(app: Any) -> None:
         [Output(mid(f"units-{lv}"), "hideout") for lv in UNIT_LEVELS],
         Input(mid("versions"), "data"),
         Input(mid("config"), "data"),  # an input of its own: runs on load even when the tick has no news
+        [Input(mid(f"units-{lv}"), "url") for lv in UNIT_LEVELS],  # bbox-loaded layers: counts of that bbox
         [State(mid(f"units-{lv}"), "hideout") for lv in UNIT_LEVELS],
     )
     app.clientside_callback(
