@@ -182,7 +182,8 @@ def hotspots(
 def _items(session: Session, groups: list[tuple[str, list[_Pt]]], half: datetime) -> list[Hotspot]:
     cats = category_index(session)
     places = {_common_place(pts) for _, pts in groups}
-    names = unit_names(session, places)
+    parents = {p[:12] for p in places if p and len(p) == 15}  # a grid is named with its community
+    names = unit_names(session, places | parents)
     grid_codes = {p.grid for _, pts in groups for p in pts if p.grid and p.lon is None}
     labels: dict[str, tuple[Any, Any]] = {}
     if grid_codes:
@@ -212,7 +213,7 @@ def _items(session: Session, groups: list[tuple[str, list[_Pt]]], half: datetime
                 category_name=cat.name if cat else pts[0].category,
                 kind=kind,
                 place_code=place,
-                place_name=names.get(place, ""),
+                place_name=_place_name(place, names),
                 count=len(pts),
                 recent=recent,
                 previous=previous,
@@ -226,3 +227,12 @@ def _items(session: Session, groups: list[tuple[str, list[_Pt]]], half: datetime
         )
     out.sort(key=lambda h: (-h.count, -h.recent, h.category_code, h.place_code))
     return out
+
+
+def _place_name(code: str | None, names: dict[str, str]) -> str:
+    """A grid reads "琼江社区 第1网格" (its name alone repeats in every community); others as named."""
+    name = names.get(code or "", "")
+    if code and len(code) == 15 and code[:12] in names:
+        community = names[code[:12]].replace("居民委员会", "").replace("村民委员会", "村")
+        return name if name.startswith(community) else f"{community} {name}".strip()
+    return name
