@@ -233,6 +233,6 @@ def _place_name(code: str | None, names: dict[str, str]) -> str:
     """A grid reads "琼江社区 第1网格" (its name alone repeats in every community); others as named."""
     name = names.get(code or "", "")
     if code and len(code) == 15 and code[:12] in names:
-        community = names[code[:12]].replace("居民委员会", "").replace("村民委员会", "村")
+        community = names[code[:12]].replace("居民委员会", "").replace("村民委员会", "")
         return name if name.startswith(community) else f"{community} {name}".strip()
     return name
