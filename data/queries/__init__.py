@@ -83,7 +83,7 @@ from .cases import (
 from .charts import CategoryCount, TrendPoint, cases_by_category, daily_trend
 from .common import CaseRow, Period, period_today, period_year
 from .drilldown import UnitCount, overdue_by_unit, overdue_cases
-from .feeds import FeedHealthRow, QuarantineRow, feed_health, feed_status, quarantined
+from .feeds import FeedHealthRow, QuarantineRow, feed_health, quarantined
 from .hotspots import Hotspot, hotspots
 from .kpis import Kpis, kpis
 from .labels import DASH, format_rate, label
@@ -124,7 +124,6 @@ __all__ = [
     "department_options",
     "department_ranking",
     "feed_health",
-    "feed_status",
     "format_rate",
     "hotspots",
     "kpis",

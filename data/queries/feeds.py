@@ -1,12 +1,7 @@
 """Feed health (the /feeds page and the wall's stale banner) and the quarantine of rejected records.
 
-Status of a feed at ``now``:
-
-- ``disabled``: switched off in the feeds file;
-- ``never``: no poll has finished yet;
-- ``stale``: no successful poll within ``stale_after_polls`` poll intervals (the wall names these);
-- ``failing``: the last poll failed, but data is still fresh;
-- ``ok``: otherwise.
+Each feed's status at ``now`` is :func:`data.feed_status.feed_status`'s (the one rule the console,
+the wall and this page share): disabled, never, stale, failing or ok.
 
 Feeds are not tied to a place; ``scope`` is taken for a uniform signature (a caller without a
 district-wide scope may be refused the page later without changing it).
@@ -15,11 +10,12 @@ district-wide scope may be refused the page later without changing it).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..feed_status import feed_status
 from ..models import Department, Feed, FeedHealth, Quarantine
 from ..scope import AreaScope
 from .common import require_aware
@@ -64,27 +60,6 @@ class QuarantineRow:
     truncated: bool
 
 
-def feed_status(
-    enabled: bool,
-    interval_s: int,
-    last_poll_at: datetime | None,
-    last_success_at: datetime | None,
-    consecutive_failures: int,
-    now: datetime,
-    stale_after_polls: int,
-) -> str:
-    """One of ``disabled | never | stale | failing | ok`` (see the module docstring)."""
-    if not enabled:
-        return "disabled"
-    if last_poll_at is None and last_success_at is None:
-        return "never"
-    if last_success_at is None or now - last_success_at > timedelta(seconds=interval_s * stale_after_polls):
-        return "stale"
-    if consecutive_failures > 0:
-        return "failing"
-    return "ok"
-
-
 def feed_health(
     session: Session, scope: AreaScope, now: datetime, stale_after_polls: int
 ) -> list[FeedHealthRow]:
@@ -97,16 +72,7 @@ def feed_health(
     ).all()
     out = []
     for feed, health, dep_name in rows:
-        failures = health.consecutive_failures if health else 0
-        status = feed_status(
-            feed.enabled,
-            feed.interval_s,
-            health.last_poll_at if health else None,
-            health.last_success_at if health else None,
-            failures or 0,
-            now,
-            stale_after_polls,
-        )
+        status = feed_status(health, feed, now, stale_after_polls, feed.enabled)
         out.append(
             FeedHealthRow(
                 name=feed.name,
@@ -123,7 +89,7 @@ def feed_health(
                 last_success_at=health.last_success_at if health else None,
                 last_error_at=health.last_error_at if health else None,
                 last_error=(health.last_error or "") if health else "",
-                consecutive_failures=failures or 0,
+                consecutive_failures=(health.consecutive_failures or 0) if health else 0,
                 lag_s=health.lag_s if health else None,
                 last_duration_s=health.last_duration_s if health else None,
                 received=health.received if health else 0,
