@@ -90,7 +90,8 @@ def test_street_officer_sees_only_the_street(stack: Demo, page_and_log: tuple[An
     client = http_client(stack, "duty")
     loaded = page.evaluate(
         "() => performance.getEntriesByType('resource').map(e => e.name)"
-        ".filter(n => n.includes('/layers/cases.pbf') || n.includes('/layers/units/'))"
+        ".filter(n => n.includes('/layers/cases.pbf')"
+        " || (n.includes('/layers/units/') && n.includes('.pbf')))"
     )
     on_map: set[int] = set()
     for url in loaded:
