@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, case, func, select, true
 from sqlalchemy.orm import Session
@@ -87,13 +88,8 @@ def street_ranking(
         .group_by(key)
     )
     period_rows = session.execute(statement).all()
-    current = session.execute(
-        select(Case.street_code, func.count(), count_if(Case.deadline_at < now))
-        .where(scope.clause(Case), Case.is_open == true())
-        .group_by(Case.street_code)
-    ).all()
     by_period = {r[0]: r[1:] for r in period_rows}
-    by_now = {r[0]: r[1:] for r in current}
+    by_now = _open_now(session, scope, now, Case.street_code)
     rows = []
     for code, name in streets_in_scope(session, scope):
         received, closed, judged_n, on_time = by_period.get(code, (0, 0, 0, 0))
@@ -134,14 +130,9 @@ def department_ranking(
         .group_by(key)
     )
     period_rows = session.execute(statement).all()
-    current = session.execute(
-        select(Case.department_code, func.count(), count_if(Case.deadline_at < now))
-        .where(scope.clause(Case), Case.is_open == true())
-        .group_by(Case.department_code)
-    ).all()
     names = dict(session.execute(select(Department.code, Department.name)).all())
     by_period = {r[0]: r[1:] for r in period_rows}
-    by_now = {r[0]: r[1:] for r in current}
+    by_now = _open_now(session, scope, now, Case.department_code)
     rows = []
     for code in sorted({*by_period, *by_now}, key=lambda c: c or ""):
         received, closed, responded, mean = by_period.get(code, (0, 0, 0, None))
@@ -161,3 +152,13 @@ def department_ranking(
         )
     rows.sort(key=lambda r: (-r[6], -(r[8] if r[8] is not None else -1.0), _worst_last(r[4]), r[0]))
     return [DepartmentRank(i + 1, *r) for i, r in enumerate(rows)]
+
+
+def _open_now(session: Session, scope: AreaScope, now: datetime, key: Any) -> dict[Any, Any]:
+    """(open, overdue) cases now, per value of ``key`` (a street or department column)."""
+    rows = session.execute(
+        select(key, func.count(), count_if(Case.deadline_at < now))
+        .where(scope.clause(Case), Case.is_open == true())
+        .group_by(key)
+    ).all()
+    return {r[0]: r[1:] for r in rows}
