@@ -92,6 +92,7 @@ CHROMIUM_ARGS = [  # as tests/browser/conftest.py
 VIEWPORT = {"width": 1920, "height": 1080}
 PROBE_ZOOM = 17
 MODES = ("view", "zoomed")
+AFTER_MS = 1500  # a new case's map traffic is counted until it is drawn and this much longer
 
 # Leaflet is a global: keep a handle on every map made, so the benchmark can move the view. And keep
 # every Resource Timing entry (the bytes are counted from them).
@@ -150,9 +151,14 @@ WATCH = """(id) => {
 
 WATCH_REDRAW = """(version) => {
   window.__seen = null;
-  const want = 'cases.pbf?v=' + version;
+  // the cases layer (whole: cases.pbf?v=N) or, for a scope whose cases come by view, the view's
+  // aggregates (cases/agg/<level>.json?bbox=…&v=N) or cases (cases.pbf?bbox=…&v=N) at the new version
+  const isNew = (name) => {
+    if (!name.includes('/layers/cases')) return false;
+    try { return new URL(name).searchParams.get('v') === String(version); } catch (e) { return false; }
+  };
   const pane = document.querySelector('.leaflet-marker-pane');
-  const loaded = () => performance.getEntriesByType('resource').some((e) => e.name.includes(want));
+  const loaded = () => performance.getEntriesByType('resource').some((e) => isNew(e.name));
   const obs = new MutationObserver((records) => {
     if (!loaded()) return;
     const isCluster = (n) => n.classList && n.classList.contains('case-cluster');
@@ -170,6 +176,11 @@ ENTRIES = """(until) => {
     .filter((e) => e.startTime <= until)
     .map((e) => [e.name, e.transferSize, e.encodedBodySize]);
 }"""
+
+# map data fetched in a window of page time: [from, from + span]
+FETCHED_SINCE = """([from, span]) => performance.getEntriesByType('resource')
+  .filter((e) => e.startTime >= from && e.startTime <= from + span)
+  .map((e) => [e.name, e.encodedBodySize])"""
 
 SETTLED = "() => new Promise((r) => requestAnimationFrame(() => setTimeout(() => r(true), 0)))"
 
@@ -461,14 +472,16 @@ def latency(
     spots: list[Probe],
     timeout_s: float,
     zoomed: bool,
-) -> list[float | None]:
-    """New case in the database → on the open page, one probe per spot (ms; None = timeout).
+) -> tuple[list[float | None], list[float | None]]:
+    """New case in the database → on the open page, one probe per spot (ms; None = timeout), and the map
+    data the page fetched from the commit until it was drawn plus :data:`AFTER_MS` (bytes; None = timeout).
 
     ``zoomed``: the view is first moved to the spot's grid at zoom 17 and the probe is the case's own
     marker (``.case-<id>``). Otherwise the page keeps its own view: a marker on the baseline; on a
     clustered map, the clusters redrawn from the new version of the cases layer."""
     page = browser.page
     out: list[float | None] = []
+    fetched: list[float | None] = []
     for spot in spots:
         if zoomed:
             page.evaluate(MOVE_TO, [spot.lat, spot.lon, PROBE_ZOOM])
@@ -481,18 +494,24 @@ def latency(
             else:
                 page.evaluate(WATCH_REDRAW, versions.read(conn)["cases"] + 1)
             page.wait_for_timeout(random.uniform(0, 1000))  # not in step with the 1 s tick
+            mark = float(page.evaluate("() => performance.now()"))
             t0 = time.time() * 1000
             session.commit()
             versions.bump(conn, ["cases", "kpis"])  # what the ingest does after its commit
         try:
             seen = page.wait_for_function("() => window.__seen", polling=50, timeout=timeout_s * 1000)
-            out.append(float(seen.json_value()) - t0)
+            ms = float(seen.json_value()) - t0
+            out.append(ms)
+            page.wait_for_timeout(AFTER_MS + 500)  # let what started in the window finish
+            entries = page.evaluate(FETCHED_SINCE, [mark, ms + AFTER_MS])
+            fetched.append(float(sum(size for name, size in entries if target.is_map(name))))
         except Exception as exc:  # noqa: BLE001 - playwright's TimeoutError
             if "Timeout" not in type(exc).__name__:
                 raise
             out.append(None)
+            fetched.append(None)
             page.evaluate(SETTLED)
-    return out
+    return out, fetched
 
 
 # ------------------------------------------------------------------------------------------ report
@@ -501,6 +520,7 @@ class Result:
     first: Render | None = None
     runs: list[Render] = field(default_factory=list)
     latency: dict[str, list[float | None]] = field(default_factory=dict)  # by mode: "view", "zoomed"
+    fetched: dict[str, list[float | None]] = field(default_factory=dict)  # map bytes per probe, by mode
 
     def render_ms(self) -> float | None:
         done = [r.ms for r in self.runs if r.ms is not None]
@@ -509,6 +529,11 @@ class Result:
     def net(self, key: str) -> float | None:
         values = [r.net[key] for r in self.runs if r.ms is not None]
         return statistics.median(values) if values else None
+
+    def fetched_bytes(self, mode: str) -> float | None:
+        got = self.fetched.get(mode, [])
+        done = [v for v in got if v is not None]
+        return statistics.median(done) if done and len(done) == len(got) else None
 
     def latency_ms(self, mode: str) -> float | None:
         got = self.latency.get(mode, [])
@@ -532,7 +557,8 @@ def _bytes(v: float | None) -> str:
 def _ratio(a: float | None, b: float | None) -> str:
     if a is None or b is None or b == 0:
         return "—"
-    return f"{a / b:.3f}"
+    r = a / b
+    return f"{r:.3f}" if r >= 0.01 else f"{r:.2g}"  # tiny ratios keep two significant digits
 
 
 def table(name: str, dataset: Dataset, gridcc: Result, base: Result, args: argparse.Namespace) -> str:
@@ -586,6 +612,13 @@ def table(name: str, dataset: Dataset, gridcc: Result, base: Result, args: argpa
         base.latency_ms("zoomed"),
         lambda v: _ms(v, pt),
     )
+    for mode, where in (("view", "at the page's own view"), ("zoomed", "zoomed to its grid")):
+        row(
+            f"map data fetched for one new case, {where} (bodies, until drawn + {AFTER_MS / 1000:g} s)",
+            gridcc.fetched_bytes(mode),
+            base.fetched_bytes(mode),
+            _bytes,
+        )
     runs = lambda r: ", ".join(_ms(x.ms, rt) for x in r.runs)  # noqa: E731
     lines += ["", f"- render runs: gridcc {runs(gridcc)}; baseline {runs(base)}"]
     for mode in MODES:
@@ -664,8 +697,11 @@ def measure(dataset: Dataset, folder: Path, args: argparse.Namespace, pw: Any) -
                 for j, mode in enumerate(MODES):
                     first = (2 * k + j) * args.probes
                     mine = spots[first : first + args.probes]
-                    ms = latency(browser, target, factory, conn, mine, args.probe_timeout, mode == "zoomed")
+                    ms, got = latency(
+                        browser, target, factory, conn, mine, args.probe_timeout, mode == "zoomed"
+                    )
                     results[target.name].latency[mode] = ms
+                    results[target.name].fetched[mode] = got
                     got_ms = ", ".join(_ms(v, args.probe_timeout) for v in ms)
                     print(f"  [{dataset.name}] {target.name} latency ({mode}): {got_ms}", flush=True)
             finally:

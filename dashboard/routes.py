@@ -23,7 +23,8 @@ from data.scope import AreaScope
 from layers import versions
 from layers.alerts import build_alerts
 from layers.cache import cached
-from layers.cases import CaseFilters, build_cases
+from layers.case_clusters import MAX_ZOOM, MIN_ZOOM, case_clusters
+from layers.cases import CaseFilters, build_cases, open_case_count
 from layers.counts import unit_counts
 from layers.encoding import json_bytes
 from layers.risks import build_risks
@@ -55,6 +56,21 @@ def _version(layer: str) -> int:
         return 0
 
 
+def _tz() -> str:
+    return services().settings.timezone
+
+
+def _zoom(text: str | None) -> int:
+    """``zoom=`` as an integer map zoom; a ValueError with a message fit for a 400 otherwise."""
+    try:
+        zoom = int(text or "")
+    except ValueError:
+        raise ValueError(f"zoom must be an integer from {MIN_ZOOM} to {MAX_ZOOM}") from None
+    if not MIN_ZOOM <= zoom <= MAX_ZOOM:
+        raise ValueError(f"zoom must be an integer from {MIN_ZOOM} to {MAX_ZOOM}")
+    return zoom
+
+
 def etag(scope: AreaScope, params: str, body: bytes) -> str:
     """An ETag of the body *and* the scope (and the variant in ``params``): two viewers never share one,
     even when their payloads happen to be equal."""
@@ -73,9 +89,11 @@ def without_phones(collection: dict[str, Any]) -> dict[str, Any]:
     return collection
 
 
-def _alerts_body(session: Session, scope: AreaScope, phones: bool) -> bytes:
-    collection = build_alerts(session, scope)
-    return json_bytes(collection if phones else without_phones(collection))
+def _alerts_body(session: Session, scope: AreaScope, view: str) -> bytes:
+    """The alerts layer for a phone view (``dashboard.auth.phone_view``): grid workers' phones in full
+    (duty), masked (everyone else) or absent (a wall)."""
+    collection = build_alerts(session, scope, full_phones=view == "full")
+    return json_bytes(without_phones(collection) if view == "none" else collection)
 
 
 def _payload(
@@ -140,11 +158,18 @@ def make_blueprint() -> Blueprint:
 
     @bp.get("/layers/units/lod.json")
     def units_lod() -> Response:
-        """The scope's unit count per level and which levels the map loads by viewport bbox."""
+        """The scope's unit count per level, which levels the map loads by viewport bbox and whether it
+        loads the open cases by view (decided when the plan is built: once per units version)."""
         return _payload(
             "units",
             "lod",
-            lambda session, scope: json_bytes(lod_plan(unit_sizes(session, scope))),
+            lambda session, scope: json_bytes(
+                lod_plan(
+                    unit_sizes(session, scope),
+                    open_cases=open_case_count(session, scope),
+                    cases_limit=services().settings.map_cases_whole_max,
+                )
+            ),
             JSON,
             VERSIONED,
             ttl=86400,
@@ -168,26 +193,50 @@ def make_blueprint() -> Blueprint:
 
     @bp.get("/layers/cases.pbf")
     def cases() -> Response:
+        """The open cases: all of the scope's, or (``bbox=``, a city-sized scope) those of the view."""
         try:
             filters = CaseFilters.from_args(request.args)
+            bbox = BBox.parse(request.args.get("bbox")) if "bbox" in request.args else None
+        except ValueError as exc:
+            return _bad(str(exc))
+        params = filters.key if bbox is None else f"{filters.key}:bbox={bbox.key}"
+        return _payload(
+            "cases",
+            params,
+            lambda session, scope: build_cases(session, scope, filters, bbox, _tz()),
+            GEOBUF,
+            VERSIONED,
+            ttl=3600 if bbox is None else 600,
+        )
+
+    @bp.get("/layers/cases/clusters.json")
+    def case_cluster_cells() -> Response:
+        """The view's open cases clustered on the server (a city-sized scope below the grid zooms)."""
+        try:
+            filters = CaseFilters.from_args(request.args)
+            bbox = BBox.parse(request.args.get("bbox"))
+            zoom = _zoom(request.args.get("zoom"))
         except ValueError as exc:
             return _bad(str(exc))
         return _payload(
             "cases",
-            filters.key,
-            lambda session, scope: build_cases(session, scope, filters),
-            GEOBUF,
+            f"clusters:{zoom}:{bbox.key}:{filters.key}",
+            lambda session, scope: json_bytes(case_clusters(session, scope, zoom, bbox, filters, _tz())),
+            JSON,
             VERSIONED,
+            ttl=600,
         )
 
     @bp.get("/layers/alerts.json")
     def alerts() -> Response:
-        # expiry is a matter of time, not of a version bump: a short TTL keeps it honest
-        phones = phone_view() != "none"
+        # expiry is a matter of time, not of a version bump: a short TTL keeps it honest. Three variants
+        # per scope: the grid workers' phones in full for a duty officer (who calls them when a warning
+        # comes), masked for other roles, absent for a wall.
+        view = phone_view()
         return _payload(
             "alerts",
-            "" if phones else "nophones",
-            lambda session, scope: _alerts_body(session, scope, phones),
+            {"full": "fullphones", "none": "nophones"}.get(view, ""),
+            lambda session, scope: _alerts_body(session, scope, view),
             JSON,
             SHORT,
             ttl=30,

@@ -9,9 +9,13 @@ from flask import Flask
 from data.settings import Settings
 
 from .app import create_app
+from .auth.setup import log_startup_notes
 
 
 def create_wsgi() -> Flask:
-    """A Flask app (the Dash server) built from the environment's settings."""
+    """A Flask app (the Dash server) built from the environment's settings. Logs, as a warning, that
+    sign-in is off, or how to add the first admin while no account exists."""
     from_environment: dict[str, Any] = {}  # every field from GRIDCC_* variables
-    return create_app(Settings(**from_environment)).server
+    settings = Settings(**from_environment)
+    log_startup_notes(settings)
+    return create_app(settings).server

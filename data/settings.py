@@ -45,6 +45,13 @@ class Settings(BaseSettings):
         description="Basemap tile URL template (`https://…/{z}/{x}/{y}.png`). Empty: no basemap, "
         "the map works with no internet.",
     )
+    map_cases_whole_max: int = Field(
+        5000,
+        ge=0,
+        description="A map scope with more open cases than this (or city-sized) loads them by view: "
+        "clustered on the server below the grid zooms, the viewport's cases from there on; otherwise whole, "
+        "clustered in the browser.",
+    )
     secret_key: str = Field(
         "",
         description="Key that signs sessions. Empty: a random key is made once and kept in "
@@ -63,10 +70,18 @@ class Settings(BaseSettings):
     stale_after_polls: int = Field(
         3, description="A feed is stale when it has had no successful poll for this many poll intervals."
     )
+    feed_max_bytes: int = Field(
+        32 * 1024 * 1024,
+        ge=1,
+        description="Largest answer a feed may send, in bytes (32 MiB): a body past it is not read on, the "
+        'poll fails with "response larger than …" on the feed and nothing of that poll is ingested.',
+    )
     auth_required: bool = Field(
-        False,
-        description="Require sign-in: every page, callback and layer URL then goes through the viewer's "
-        "account, role and area scope (`docs/access.md`); state-changing requests need the CSRF token.",
+        True,
+        description="Require sign-in: every page, callback, layer URL and export goes through the viewer's "
+        "account, role and area scope (`docs/access.md`); state-changing requests need the CSRF token. "
+        "`false` only for a closed kiosk network: everyone then sees the whole district with phones "
+        "masked, nothing is exported, and `gridcc web` warns loudly.",
     )
     secure_cookies: bool = Field(
         False,

@@ -1,5 +1,6 @@
 """Active alerts as a small GeoJSON layer: points and CAP polygons in the signal colours, with the grids
-(and their grid workers, phones masked) each warning covers inside the scope."""
+(and their grid workers, phones masked unless the caller asks for them in full) each warning covers inside
+the scope."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def _grid_in_scope(scope: AreaScope) -> Any:
 
 
 def _covered_grids(
-    session: Session, scope: AreaScope, alert_ids: list[int], max_grids: int
+    session: Session, scope: AreaScope, alert_ids: list[int], max_grids: int, full_phones: bool = False
 ) -> tuple[dict[int, list[dict[str, Any]]], dict[int, int]]:
     """Per alert: the first ``max_grids`` covered grids in scope (with workers) and the total count."""
     if not alert_ids or not scope.codes:
@@ -57,7 +58,8 @@ def _covered_grids(
             .where(GridStaff.unit_code.in_(chunk))
             .order_by(GridStaff.unit_code, GridStaff.role, GridStaff.id)
         ):
-            staff[unit_code].append({"role": role, "name": name, "phone": mask_phone(phone)})
+            shown = (phone or "") if full_phones else mask_phone(phone)
+            staff[unit_code].append({"role": role, "name": name, "phone": shown})
     for grids in listed.values():
         for grid in grids:
             grid["workers"] = staff.get(grid["code"], [])
@@ -65,9 +67,16 @@ def _covered_grids(
 
 
 def build_alerts(
-    session: Session, scope: AreaScope, now: datetime | None = None, max_grids: int = MAX_GRIDS_LISTED
+    session: Session,
+    scope: AreaScope,
+    now: datetime | None = None,
+    max_grids: int = MAX_GRIDS_LISTED,
+    full_phones: bool = False,
 ) -> dict[str, Any]:
-    """Active alerts (not expired, dismissed or cancelled) placed in the scope or covering a grid in it."""
+    """Active alerts (not expired, dismissed or cancelled) placed in the scope or covering a grid in it.
+
+    The covered grids' workers carry their phones masked, or in full with ``full_phones`` (for a role
+    that needs to call them: the duty officer)."""
     now = now or datetime.now(UTC)
     if not scope.codes:
         return feature_collection([])
@@ -81,7 +90,7 @@ def build_alerts(
         )
         .order_by(Alert.id)
     ).all()
-    grids, totals = _covered_grids(session, scope, [a.id for a in alerts], max_grids)
+    grids, totals = _covered_grids(session, scope, [a.id for a in alerts], max_grids, full_phones)
     features = []
     for alert in alerts:
         geom = from_wkb(alert.geometry)

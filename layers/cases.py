@@ -8,18 +8,23 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from data.models import Case, Category
+from data.queries.common import NAMED_PERIODS, period_named
 from data.scope import AreaScope
 from data.states import OPEN_STATES, STATES
 
 from .encoding import geobuf_bytes
+from .units import BBox
 
 TITLE_CHARS = 40
+# At most this many cases in one viewport payload (a city-sized scope loads its cases by view).
+VIEW_CAP = 10_000
 ADDRESS_CHARS = 60
 _SPACES = re.compile(r"\s+")
 _CODE = re.compile(r"^[A-Za-z0-9_.\-]{1,40}$")
@@ -34,12 +39,14 @@ def short_text(text: str | None, limit: int) -> str:
 @dataclass(frozen=True)
 class CaseFilters:
     """The duty officer's filters: street, category (a parent includes its children), department,
-    statuses. Empty means no filter."""
+    statuses, and the period of the received time by name (``today``, ``7d``, ``30d``, ``year``: resolved
+    when the layer is built, in the deployment's time zone). Empty means no filter."""
 
     street: str | None = None
     category: str | None = None
     department: str | None = None
     statuses: tuple[str, ...] = ()
+    period: str | None = None
 
     def __post_init__(self) -> None:
         if self.street is not None and not (len(self.street) == 9 and self.street.isdigit()):
@@ -50,6 +57,8 @@ class CaseFilters:
         for status in self.statuses:
             if status not in STATES:
                 raise ValueError(f"unknown status {status!r}: one of {', '.join(STATES)}")
+        if self.period is not None and self.period not in NAMED_PERIODS:
+            raise ValueError(f"unknown period {self.period!r}: one of {', '.join(NAMED_PERIODS)}")
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> CaseFilters:
@@ -60,7 +69,19 @@ class CaseFilters:
             category=args.get("category") or None,
             department=args.get("department") or None,
             statuses=statuses,
+            period=args.get("period") or None,
         )
+
+    def as_args(self) -> dict[str, str]:
+        """The query parameters :meth:`from_args` reads back (only those set)."""
+        args = {
+            "street": self.street or "",
+            "category": self.category or "",
+            "department": self.department or "",
+            "status": ",".join(self.statuses),
+            "period": self.period or "",
+        }
+        return {k: v for k, v in args.items() if v}
 
     @property
     def key(self) -> str:
@@ -70,6 +91,7 @@ class CaseFilters:
             f"c={self.category}" if self.category else "",
             f"d={self.department}" if self.department else "",
             f"st={'+'.join(self.statuses)}" if self.statuses else "",
+            f"p={self.period}" if self.period else "",
         ]
         return "&".join(p for p in parts if p)
 
@@ -77,27 +99,18 @@ class CaseFilters:
 NO_FILTERS = CaseFilters()
 
 
-def case_features(
-    session: Session, scope: AreaScope, filters: CaseFilters = NO_FILTERS
-) -> list[dict[str, Any]]:
-    """One point feature per open, placed case in the scope matching the filters."""
+def open_cases_query(
+    scope: AreaScope,
+    filters: CaseFilters = NO_FILTERS,
+    bbox: BBox | None = None,
+    tz: str = "Asia/Shanghai",
+    now: datetime | None = None,
+) -> Select[Any]:
+    """The ``WHERE`` of the case layers: open, placed cases in the scope matching the filters (and the
+    bbox, on the case's own point; the named period as of ``now`` in ``tz``). Callers add their columns
+    with ``with_only_columns``."""
     query = (
-        select(
-            Case.id,
-            Case.status,
-            Case.overdue,
-            Case.due_soon,
-            Case.supervision,
-            Case.escalation_level,
-            Case.category_name,
-            Category.name.label("category_label"),
-            Case.title,
-            Case.description,
-            Case.address,
-            Case.deadline_at,
-            Case.lon,
-            Case.lat,
-        )
+        select(Case.id)
         .outerjoin(Category, Category.code == Case.category_code)
         .where(
             Case.is_open.is_(True),
@@ -106,8 +119,11 @@ def case_features(
             Case.lat.is_not(None),
             scope.clause(Case),
         )
-        .order_by(Case.id)
     )
+    if bbox is not None:
+        query = query.where(
+            Case.lon >= bbox.west, Case.lon <= bbox.east, Case.lat >= bbox.south, Case.lat <= bbox.north
+        )
     if filters.street:
         query = query.where(Case.street_code == filters.street)
     if filters.category:
@@ -118,6 +134,45 @@ def case_features(
         query = query.where(Case.department_code == filters.department)
     if filters.statuses:
         query = query.where(Case.status.in_(filters.statuses))
+    if filters.period:
+        period = period_named(filters.period, now or datetime.now(UTC), tz)
+        query = query.where(Case.requested_at >= period.start, Case.requested_at < period.end)
+    return query
+
+
+def case_features(
+    session: Session,
+    scope: AreaScope,
+    filters: CaseFilters = NO_FILTERS,
+    bbox: BBox | None = None,
+    cap: int | None = None,
+    tz: str = "Asia/Shanghai",
+) -> list[dict[str, Any]]:
+    """One point feature per open, placed case in the scope matching the filters (and in ``bbox``).
+
+    With ``cap``, at most that many: the overdue first, then the due-soon, then by id, so a crowded view
+    never hides the late ones.
+    """
+    query = open_cases_query(scope, filters, bbox, tz).with_only_columns(
+        Case.id,
+        Case.status,
+        Case.overdue,
+        Case.due_soon,
+        Case.supervision,
+        Case.escalation_level,
+        Case.category_name,
+        Category.name.label("category_label"),
+        Case.title,
+        Case.description,
+        Case.address,
+        Case.deadline_at,
+        Case.lon,
+        Case.lat,
+    )
+    if cap is None:
+        query = query.order_by(Case.id)
+    else:
+        query = query.order_by(Case.overdue.desc(), Case.due_soon.desc(), Case.id).limit(cap)
     features = []
     for row in session.execute(query):
         props: dict[str, Any] = {
@@ -143,6 +198,20 @@ def case_features(
     return features
 
 
-def build_cases(session: Session, scope: AreaScope, filters: CaseFilters = NO_FILTERS) -> bytes:
-    """The open-cases layer (geobuf) for a scope and filters."""
-    return geobuf_bytes(case_features(session, scope, filters))
+def open_case_count(session: Session, scope: AreaScope) -> int:
+    """How many open, placed cases the scope holds (what decides whether its map loads them by view)."""
+    query = open_cases_query(scope).with_only_columns(func.count())
+    return int(session.execute(query).scalar_one())
+
+
+def build_cases(
+    session: Session,
+    scope: AreaScope,
+    filters: CaseFilters = NO_FILTERS,
+    bbox: BBox | None = None,
+    tz: str = "Asia/Shanghai",
+) -> bytes:
+    """The open-cases layer (geobuf) for a scope and filters: all of them, or those in ``bbox`` (at most
+    :data:`VIEW_CAP`, the late ones first)."""
+    cap = None if bbox is None else VIEW_CAP
+    return geobuf_bytes(case_features(session, scope, filters, bbox, cap, tz))

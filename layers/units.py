@@ -31,6 +31,8 @@ STATIC_LEVELS = ("district", "street", "community")
 GRID_CAP = 2500
 # A scope with more units than this at a level gets that level by viewport bbox, not whole.
 WHOLE_SCOPE_MAX = 600
+# A scope with more open cases than this gets them by view (see lod_plan).
+CASES_WHOLE_MAX = 5000
 BBOX_CAP = {"street": 1500, "community": 2500, "grid": GRID_CAP}
 
 
@@ -189,11 +191,28 @@ def unit_sizes(session: Session, scope: AreaScope) -> dict[str, int]:
     }
 
 
-def lod_plan(sizes: dict[str, int], limit: int = WHOLE_SCOPE_MAX) -> dict[str, Any]:
+def lod_plan(
+    sizes: dict[str, int],
+    limit: int = WHOLE_SCOPE_MAX,
+    open_cases: int = 0,
+    cases_limit: int = CASES_WHOLE_MAX,
+) -> dict[str, Any]:
     """Which levels the browser loads by viewport bbox: grids always; streets and communities when
-    the scope has more than ``limit`` of them (the city), otherwise whole (a district)."""
+    the scope has more than ``limit`` of them (the city), otherwise whole (a district).
+
+    ``cases_by_view``: whether the open cases come by view too (clustered on the server below the grid zooms,
+    the cases of the viewport from there on) rather than whole and clustered in the browser — when the
+    scope is city-sized (communities by bbox) or holds more than ``cases_limit`` open cases.
+    """
     bbox = [lv for lv in LEVELS if lv == "grid" or (lv != "district" and sizes.get(lv, 0) > limit)]
-    return {"sizes": sizes, "bbox": bbox, "whole_max": limit}
+    by_view = "community" in bbox or open_cases > cases_limit
+    return {
+        "sizes": sizes,
+        "bbox": bbox,
+        "whole_max": limit,
+        "open_cases": open_cases,
+        "cases_by_view": by_view,
+    }
 
 
 def scope_bounds(session: Session, scope: AreaScope) -> tuple[float, float, float, float] | None:

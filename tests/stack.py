@@ -16,9 +16,21 @@ from pathlib import Path
 import psutil
 
 
+def _ephemeral_low() -> int:
+    """The first port the kernel hands out to outgoing connections (Linux; 32768 elsewhere)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def _free_port_range(count: int) -> int:
+    """``count`` consecutive free ports below the ephemeral range: the demo binds them tens of seconds
+    after this check, and a port in the ephemeral range may meanwhile become some outgoing connection's
+    local port (CI saw a simulator fail with "Address already in use" so)."""
+    top = min(_ephemeral_low(), 65536) - count - 1
     for _ in range(200):
-        base = random.randint(20000, 40000)
+        base = random.randint(min(15000, top - 1000), top)
         socks = []
         try:
             for port in range(base, base + count):

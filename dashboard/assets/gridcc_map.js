@@ -76,6 +76,8 @@
             if (c.overdue > 0) text += " · " + s.overdue + " " + c.overdue;
             box.appendChild(el("div", "counts" + (c.overdue > 0 ? " has-overdue" : ""), text));
         }
+        // which label wins where labels collide: units with overdue cases, then the busiest
+        box.dataset.priority = String((c.overdue > 0 ? 1e7 : 0) + (c.open || 0));
         layer.bindTooltip(box, {
             permanent: true,
             direction: "center",
@@ -83,12 +85,78 @@
             interactive: false,
             opacity: 1,
         });
-        if (Array.isArray(p.label) && p.label.length === 2) {
-            const at = L.latLng(p.label[1], p.label[0]);
-            layer.on("add", function () {
-                layer.openTooltip(at);
-            });
+        const at = Array.isArray(p.label) && p.label.length === 2 ? L.latLng(p.label[1], p.label[0]) : null;
+        layer.on("add", function () {
+            if (at) layer.openTooltip(at);
+            watchLabels(layer._map);
+        });
+    }
+
+    // ---------------------------------------------------------------- label collisions
+    // A dense city puts hundreds of unit names in one view: where two shown labels would overlap, the
+    // one with lower priority is hidden (visibility only: the CSS of the level of detail still decides
+    // which levels are shown). Runs after every move or zoom and after layers are (re)drawn.
+    // Boxes are the labels' line boxes, larger than their glyphs: a few pixels of overlap still reads.
+    const SLACK_X = 6;
+    const SLACK_Y = 8;
+
+    function overlaps(a, b) {
+        return a.left + SLACK_X < b.right && b.left + SLACK_X < a.right && a.top + SLACK_Y < b.bottom && b.top + SLACK_Y < a.bottom;
+    }
+
+    function declutter(map) {
+        const container = map && map.getContainer && map.getContainer();
+        if (!container || !container.isConnected) return;
+        const labels = container.querySelectorAll(".leaflet-tooltip.unit-label");
+        const items = [];
+        labels.forEach(function (label) {
+            label.style.visibility = "";
+        });
+        labels.forEach(function (label) {
+            const r = label.getBoundingClientRect();
+            if (r.width === 0 && r.height === 0) return; // not shown at this level of detail
+            const inner = label.querySelector(".unit-label-inner");
+            items.push({label: label, r: r, p: Number((inner && inner.dataset.priority) || 0)});
+        });
+        items.sort(function (a, b) {
+            return b.p - a.p;
+        });
+        const placed = [];
+        items.forEach(function (item) {
+            for (let i = 0; i < placed.length; i++) {
+                if (overlaps(item.r, placed[i])) {
+                    item.label.style.visibility = "hidden";
+                    return;
+                }
+            }
+            placed.push(item.r);
+        });
+    }
+
+    function watchLabels(map) {
+        if (!map || map._gridccLabels) {
+            if (map) map._gridccLabels.schedule();
+            return;
         }
+        let timer = null;
+        const schedule = function () {
+            if (timer) clearTimeout(timer);
+            timer = setTimeout(function () {
+                timer = null;
+                declutter(map);
+            }, 120);
+        };
+        map._gridccLabels = {schedule: schedule};
+        map.on("moveend zoomend", schedule);
+        // the level-of-detail class on the map's wrapper decides which labels show: re-run on a change
+        const wrap = map.getContainer().closest(".gridcc-map-wrap");
+        if (wrap && window.MutationObserver) {
+            new MutationObserver(schedule).observe(wrap, {attributes: true, attributeFilter: ["class"]});
+            // labels come and go when a layer is redrawn (new counts): decide once the old ones are gone
+            const pane = map.getPane("tooltipPane");
+            if (pane) new MutationObserver(schedule).observe(pane, {childList: true});
+        }
+        schedule();
     }
 
     // ---------------------------------------------------------------- cases
@@ -141,6 +209,22 @@
         return marker;
     }
 
+    // A cluster bubble: the count, and the overdue among them in a red badge.
+    function clusterMarker(latlng, n, countText, late, extraClass) {
+        const size = n < 10 ? 38 : n < 100 ? 46 : n < 1000 ? 54 : 62;
+        const inner = el("div", "cluster-inner");
+        inner.appendChild(el("span", "cluster-count", countText));
+        if (late > 0) inner.appendChild(el("span", "cluster-late", late));
+        return L.marker(latlng, {
+            icon: L.divIcon({
+                html: inner,
+                className: "case-cluster" + extraClass + (late > 0 ? " has-overdue" : ""),
+                iconSize: L.point(size, size),
+            }),
+            pane: "markerPane",
+        });
+    }
+
     function caseCluster(feature, latlng, index, context) {
         const p = feature.properties;
         const n = p.point_count;
@@ -149,18 +233,31 @@
             const leaves = index.getLeaves(p.cluster_id, Infinity);
             for (let i = 0; i < leaves.length; i++) if (leaves[i].properties.overdue) late++;
         }
-        const size = n < 10 ? 38 : n < 100 ? 46 : n < 1000 ? 54 : 62;
-        const inner = el("div", "cluster-inner");
-        inner.appendChild(el("span", "cluster-count", p.point_count_abbreviated));
-        if (late > 0) inner.appendChild(el("span", "cluster-late", late));
-        return L.marker(latlng, {
-            icon: L.divIcon({
-                html: inner,
-                className: "case-cluster" + (late > 0 ? " has-overdue" : ""),
-                iconSize: L.point(size, size),
-            }),
-            pane: "markerPane",
+        return clusterMarker(latlng, n, p.point_count_abbreviated, late, "");
+    }
+
+    function abbreviate(n) {
+        if (n >= 10000) return Math.round(n / 1000) + "k";
+        if (n >= 1000) return Math.round(n / 100) / 10 + "k";
+        return String(n);
+    }
+
+    // A cluster made on the server (a city-sized scope below the grid zooms): drawn like the browser's
+    // clusters; a click zooms in on it.
+    function caseAgg(feature, latlng, context) {
+        const p = feature.properties;
+        const s = strings(context);
+        const n = Number(p.count) || 0;
+        const late = Number(p.overdue) || 0;
+        const marker = clusterMarker(latlng, n, abbreviate(n), late, " case-agg");
+        let tip = s.open + " " + n;
+        if (late > 0) tip += " · " + s.overdue + " " + late;
+        marker.bindTooltip(el("span", "", tip), {direction: "top", className: "case-tip"});
+        marker.on("click", function () {
+            const map = marker._map;
+            if (map) map.setView(latlng, Math.min(map.getZoom() + 2, map.getMaxZoom()));
         });
+        return marker;
     }
 
     // ---------------------------------------------------------------- alerts
@@ -269,7 +366,7 @@
     function noop() {}
 
     window.gridcc = Object.assign(window.gridcc || {}, {
-        map: {unitStyle, unitEach, casePoint, caseCluster, alertStyle, alertPoint, alertEach, riskPoint, noop},
+        map: {unitStyle, unitEach, casePoint, caseCluster, caseAgg, alertStyle, alertPoint, alertEach, riskPoint, noop},
     });
 
     // ---------------------------------------------------------------- clientside callbacks
@@ -358,6 +455,7 @@
     // How much coarser than the grid snap each level's viewport bbox is snapped (levels drawn at lower
     // zooms have larger views, so a coarser snap keeps their URL across pans).
     const SNAP_FACTOR = {street: 10, community: 2.5, grid: 1};
+    const CASE_SNAP_FACTOR = {district: 25, street: 10, community: 2.5, grid: 2.5};
     const plans = {}; // map name -> {v, promise}: the scope's lod.json for one units version
 
     // The scope's level-of-detail plan ({sizes, bbox: [levels by viewport]}), fetched once per units
@@ -500,18 +598,49 @@
             },
 
             // Cases, alerts and risks: a new versioned URL when their version (or the case filters) changed.
-            layers: async function (store, config, cu, au, ru) {
-                if (!store || !store.versions || !config) return [noUpdate(), noUpdate(), noUpdate()];
+            // A district-sized scope gets its open cases whole (clustered here, in the browser); a
+            // city-sized one (lod.json: cases_by_view) gets them by view: below the grid zooms clustered
+            // on the server (cells of the clusterer's radius at that zoom), from the grid zooms on the
+            // cases of the viewport, each bbox snapped outwards so small pans keep the URL.
+            layers: async function (store, config, zoom, bounds, cu, gu, au, ru) {
+                const keep = [noUpdate(), noUpdate(), noUpdate(), noUpdate()];
+                if (!store || !store.versions || !config) return keep;
                 const v = store.versions;
                 const root = base(config) + "layers/";
                 const on = config.layers || {};
-                const filters = query(config.filters || {});
+                const filters = config.filters || {};
+                let cases = null;
+                let aggregates = null;
+                if (on.cases) {
+                    const plan = await lodPlan(config.map, root, v.units || 0);
+                    const box = viewBox(bounds);
+                    if (!plan) {
+                        pending[config.map] = true; // retried on the next tick
+                        cases = cu || null;
+                        aggregates = gu || null;
+                    } else if (!plan.cases_by_view) {
+                        const q = query(filters);
+                        cases = root + "cases.pbf?v=" + (v.cases || 0) + (q ? "&" + q : "");
+                    } else if (!box || zoom === undefined || zoom === null) {
+                        cases = cu || null;
+                        aggregates = gu || null;
+                    } else if (zoom >= config.lod.grid) {
+                        const bbox = snapped(box, (config.snap || 0.02) * CASE_SNAP_FACTOR.grid);
+                        cases = root + "cases.pbf?" + query(Object.assign({}, filters, {bbox: bbox, v: v.cases || 0}));
+                    } else {
+                        const level = levelAt(zoom, config.lod);
+                        const bbox = snapped(box, (config.snap || 0.02) * CASE_SNAP_FACTOR[level]);
+                        const z = Math.floor(zoom);
+                        aggregates = root + "cases/clusters.json?" + query(Object.assign({}, filters, {bbox: bbox, v: v.cases || 0, zoom: z}));
+                    }
+                }
                 const wanted = [
-                    on.cases ? root + "cases.pbf?v=" + (v.cases || 0) + (filters ? "&" + filters : "") : null,
+                    cases,
+                    aggregates,
                     on.alerts ? root + "alerts.json?v=" + (v.alerts || 0) : null,
                     on.risks ? root + "risks.json?v=" + (v.risks || 0) : null,
                 ];
-                return swap(config.map, wanted, [cu, au, ru]);
+                return swap(config.map, wanted, [cu, gu, au, ru]);
             },
         },
     });

@@ -18,6 +18,7 @@ STRINGS = {
         "failed": "用户名或密码错误，或尝试次数过多，请稍后再试。",
         "link_failed": "此大屏登录链接无效或已撤销，请联系管理员。",
         "csrf": "页面已过期，请重新登录。",
+        "setup": "尚未创建任何账号，还不能登录。请在服务器上运行以下命令添加第一个管理员（会提示输入密码）：",
         "other": "English",
         "other_lang": "en",
     },
@@ -31,6 +32,8 @@ STRINGS = {
         "failed": "Wrong user name or password, or too many attempts: try again in a few minutes.",
         "link_failed": "This wall sign-in link is not valid or was revoked: ask an administrator.",
         "csrf": "The page had expired: please sign in again.",
+        "setup": "No account exists yet, so nobody can sign in. Add the first admin on the server "
+        "(it asks for the password):",
         "other": "中文",
         "other_lang": "zh-CN",
     },
@@ -47,6 +50,9 @@ color:#dbe4f3;background:#070b14;border:1px solid #2b3c5c;border-radius:6px}
 button{margin-top:1.4rem;width:100%;padding:.7rem;font-size:1rem;border:0;border-radius:6px;
 background:#2f6fde;color:#fff;cursor:pointer}
 .error{margin:0 0 1rem;padding:.6rem;border-radius:6px;background:#3b1420;color:#ffb4c0}
+.setup{margin:0 0 1rem;padding:.6rem;border-radius:6px;background:#2e2a12;color:#ffe9a8;font-size:.9rem}
+.setup code{display:block;margin-top:.4rem;padding:.4rem;background:#070b14;color:#dbe4f3;
+word-break:break-all;font-size:.85rem}
 .lang{display:block;margin-top:1.2rem;text-align:right;color:#7f8fa9;font-size:.85rem}
 """
 
@@ -65,10 +71,17 @@ def lang_of(value: str | None, default: str) -> str:
     return value if value in STRINGS else default
 
 
-def signin_page(*, lang: str, csrf: str, next_path: str, username: str = "", error: str = "") -> str:
-    """The page; ``error`` is a key of :data:`STRINGS` (``failed``, ``link_failed``, ``csrf``) or empty."""
+def signin_page(
+    *, lang: str, csrf: str, next_path: str, username: str = "", error: str = "", first_admin: str = ""
+) -> str:
+    """The page; ``error`` is a key of :data:`STRINGS` (``failed``, ``link_failed``, ``csrf``) or empty;
+    ``first_admin``, when no account exists yet, the console command that adds the first admin."""
     s = STRINGS[lang]
     message = Markup('<p class="error" role="alert">{}</p>').format(s[error]) if error else Markup("")
+    if first_admin:
+        message += Markup('<p class="setup" role="note">{}<code>{}</code></p>').format(
+            s["setup"], first_admin
+        )
     query = "?" + urlencode({"lang": s["other_lang"], "next": next_path})
     return str(
         Markup(

@@ -1,7 +1,10 @@
 """Who is looking: the signed-in account of the current request, its scope and what it may do.
 
-With ``settings.auth_required`` off (phase 1, the demo as it was), nobody is signed in and every
-helper answers as before: the default scope, every action allowed, personal data masked.
+Sign-in is on by default. With ``settings.auth_required`` switched off (``GRIDCC_AUTH_REQUIRED=false``,
+a closed kiosk network only), nobody is signed in and the helpers answer for an anonymous viewer: the
+default scope, personal data masked, :func:`viewer_may` open (alert acknowledgements). Actions that need
+a person (supervision cards, feed pauses, exports) check for a signed-in account themselves and are
+refused then.
 """
 
 from __future__ import annotations
@@ -68,8 +71,8 @@ def scope_for_request(default_scope: AreaScope | Callable[[], AreaScope]) -> Are
 
 
 def viewer_may(permission: Permission | str) -> bool:
-    """Whether the viewer may do this. Without required sign-in every action stays open as before,
-    except seeing personal data."""
+    """Whether the viewer may do this. With sign-in switched off every action answers yes, except
+    seeing personal data (callers of actions that need a person check for a signed-in account)."""
     if Permission(permission) is Permission.SEE_PERSONAL:
         return viewer_sees_personal()
     if not auth_required():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, redirect, request
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response as BaseResponse
 
 from data.auth import audit, authenticate, user_for_link
@@ -15,6 +16,7 @@ from .csrf import csrf_ok, csrf_token
 from .form import HEADERS, lang_of, signin_page
 from .guard import safe_next
 from .sessions import end_session, start_session
+from .setup import any_account, first_admin_command
 from .viewer import current_user
 
 
@@ -32,13 +34,24 @@ def _addr() -> str:
     return request.remote_addr or ""
 
 
+def _first_admin() -> str:
+    """The command that adds the first admin while no account exists (then nobody can sign in)."""
+    svc = services()
+    try:
+        with svc.sessions() as db:
+            return "" if any_account(db) else first_admin_command(svc.settings)
+    except SQLAlchemyError:  # no schema yet: the command alone would not work either
+        return ""
+
+
 def make_auth_blueprint() -> Blueprint:
     bp = Blueprint("gridcc_auth", __name__)
 
     @bp.get("/signin")
     def signin_form() -> Response:
         next_path = safe_next(request.args.get("next"))
-        return _page(signin_page(lang=_lang(), csrf=csrf_token(), next_path=next_path))
+        page = signin_page(lang=_lang(), csrf=csrf_token(), next_path=next_path, first_admin=_first_admin())
+        return _page(page)
 
     @bp.post("/signin")
     def signin() -> BaseResponse:
@@ -55,7 +68,12 @@ def make_auth_blueprint() -> Blueprint:
             user = authenticate(db, username, password, _addr(), datetime.now(UTC))
         if user is None:
             page = signin_page(
-                lang=lang, csrf=csrf_token(), next_path=next_path, username=username, error="failed"
+                lang=lang,
+                csrf=csrf_token(),
+                next_path=next_path,
+                username=username,
+                error="failed",
+                first_admin=_first_admin(),
             )
             return _page(page, 401)
         start_session(user)

@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
-from data.queries import CaseFilters, Period, period_today, period_year
+from data.queries import CaseFilters, Period, period_named
 from data.states import OPEN_STATES
 from layers.cases import CaseFilters as MapFilters
 
@@ -90,14 +90,7 @@ class DutyView:
 
     def period_bounds(self, now: datetime, tz: str) -> Period | None:
         """``[start, end)`` of the cases' received time, or None for "all"."""
-        if self.period == "today":
-            return period_today(now, tz)
-        if self.period == "year":
-            return period_year(now, tz)
-        if self.period in ("7d", "30d"):
-            days = 7 if self.period == "7d" else 30
-            return Period(now - timedelta(days=days), now + timedelta(seconds=1))
-        return None
+        return None if self.period == "all" else period_named(self.period, now, tz)
 
     def case_filters(self, now: datetime, tz: str) -> CaseFilters:
         """The filters of :func:`data.queries.open_cases`."""
@@ -112,25 +105,18 @@ class DutyView:
         )
 
     def map_case_filters(self) -> MapFilters:
-        """The case layer's filters. The layer has no period: the map shows every open case matching
-        the other filters."""
+        """The case layer's filters: the same as the table's, so the map shows what the table lists."""
         return MapFilters(
             street=self.street,
             category=self.category,
             department=self.department,
             statuses=(self.status,) if self.status else (),
+            period=None if self.period == "all" else self.period,
         )
 
     def map_filters(self) -> dict[str, str]:
         """The case layer's URL filters, as the map component's config holds them."""
-        filters = self.map_case_filters()
-        out = {
-            "street": filters.street or "",
-            "category": filters.category or "",
-            "department": filters.department or "",
-            "status": ",".join(filters.statuses),
-        }
-        return {k: v for k, v in out.items() if v}
+        return self.map_case_filters().as_args()
 
 
 def now_utc() -> datetime:

@@ -14,7 +14,7 @@ from data.queries import FeedHealthRow, QuarantineRow
 from ..i18n import t
 from .case_format import EMPTY, data_attrs, duration_seconds, local_time
 
-STATUSES = ("ok", "stale", "failing", "never", "disabled")
+STATUSES = ("ok", "stale", "failing", "never", "disabled", "paused")
 PREVIEW_CHARS = 160
 
 
@@ -35,7 +35,31 @@ def summary(rows: Sequence[FeedHealthRow], lang: str) -> str:
     )
 
 
-def health_table(rows: Sequence[FeedHealthRow], lang: str, tz: str) -> Any:
+def status_cell(r: FeedHealthRow, lang: str, tz: str) -> html.Td:
+    """The status badge; a paused feed's says who paused it and when (it is never shown as stale)."""
+    badge = html.Span(status_label(r.status, lang), className=f"feed-status fs-{r.status}")
+    if r.status != "paused" or r.paused_at is None:
+        return html.Td(badge)
+    who = t("feed_paused_by", lang, who=r.paused_by or "?", at=local_time(r.paused_at, tz))
+    return html.Td([badge, html.Div(who, className="feed-paused-by")])
+
+
+def action_cell(r: FeedHealthRow, lang: str) -> html.Td:
+    """An admin's pause / resume button (a feed the file disables has nothing to pause)."""
+    paused = r.paused_at is not None
+    if not paused and not r.enabled:
+        return html.Td(EMPTY, className="action")
+    action = "resume" if paused else "pause"
+    button = html.Button(
+        t(f"feed_{action}", lang),
+        id={"type": "feed-action", "feed": r.name, "action": action},
+        className=f"feed-action feed-{action}",
+    )
+    return html.Td(button, className="action")
+
+
+def health_table(rows: Sequence[FeedHealthRow], lang: str, tz: str, manage: bool = False) -> Any:
+    """The feeds with their health; with ``manage`` (an admin) a pause / resume button per feed."""
     if not rows:
         return html.Div(t("no_feeds", lang), className="case-empty")
     keys = (
@@ -44,14 +68,15 @@ def health_table(rows: Sequence[FeedHealthRow], lang: str, tz: str) -> Any:
         "col_protocol",
         "col_status",
         "col_last_success",
-        "col_lag",
+        "col_since_success",
+        "col_record_age",
         "col_received",
         "col_new",
         "col_updated",
         "col_ignored",
         "col_quarantined",
         "col_last_error",
-    )
+    ) + (("col_feed_action",) if manage else ())
     body = []
     for r in rows:
         error = r.last_error
@@ -63,20 +88,22 @@ def health_table(rows: Sequence[FeedHealthRow], lang: str, tz: str) -> Any:
                     html.Td(r.name, className="name"),
                     html.Td(r.department_name, className="department"),
                     html.Td(r.protocol, className="protocol"),
-                    html.Td(html.Span(status_label(r.status, lang), className=f"feed-status fs-{r.status}")),
+                    status_cell(r, lang, tz),
                     html.Td(
                         local_time(r.last_success_at, tz, seconds=True)
                         if r.last_success_at
                         else t("never", lang),
                         className="time",
                     ),
-                    html.Td(duration_seconds(r.lag_s, lang), className="num"),
+                    html.Td(duration_seconds(r.since_success_s, lang), className="num since-success"),
+                    html.Td(duration_seconds(r.record_age_s, lang), className="num record-age"),
                     html.Td(r.received, className="num"),
                     html.Td(r.new, className="num"),
                     html.Td(r.updated, className="num"),
                     html.Td(r.ignored, className="num"),
                     html.Td(r.quarantined, className="num" + (" warn" if r.quarantined else "")),
                     html.Td(error or EMPTY, className="error", title=r.last_error or ""),
+                    *([action_cell(r, lang)] if manage else []),
                 ],
                 className=f"feed-row feed-{r.status}",
                 **data_attrs(feed=r.name),

@@ -9,7 +9,11 @@ What travels where (DESIGN §6):
 * static geometry: ``/layers/units/<level>.pbf?v=<units version>`` and, for grids, by viewport bbox
   (``/layers/grids.pbf``), chosen in the browser from the zoom (no server round trip for the choice);
 * what changes: the per-unit counts in the unit layers' ``hideout``; cases, alerts and risks from
-  versioned URLs that the 1 s tick changes only when the layer's version changed.
+  versioned URLs that the 1 s tick changes only when the layer's version changed;
+* the open cases of a district-sized scope come whole and are clustered in the browser; those of a
+  city-sized scope (``lod.json``: ``cases_by_view``) come by view: below the grid zooms clustered on the
+  server (``/layers/cases/clusters.json?zoom=&bbox=``), from the grid zooms on the cases of the viewport
+  (``/layers/cases.pbf?bbox=``), so a change costs a view's worth of data, not the city's.
 """
 
 from __future__ import annotations
@@ -49,7 +53,7 @@ CASE_COLOURS = {
 # Zoom at which each level becomes the one drawn filled (below the first: districts).
 LOD = {"street": 9, "community": 12, "grid": 14, "grid_labels": 16}
 GRID_SNAP = 0.02  # degrees: viewport bboxes are snapped outwards so small pans reuse the same URL
-CLUSTER = {"radius": 70, "maxZoom": 16, "minPoints": 3}
+CLUSTER = {"radius": 70, "maxZoom": 16, "minPoints": 3}  # radius: layers.case_clusters.RADIUS_PX
 
 
 @dataclass(frozen=True)
@@ -69,16 +73,6 @@ class MapOptions:
 
 def map_id(name: str, part: str) -> dict[str, str]:
     return {"part": part, "map": name}
-
-
-def _filters_dict(filters: CaseFilters) -> dict[str, str]:
-    out = {
-        "street": filters.street or "",
-        "category": filters.category or "",
-        "department": filters.department or "",
-    }
-    out["status"] = ",".join(filters.statuses)
-    return {k: v for k, v in out.items() if v}
 
 
 def _legend(lang: str) -> html.Div:
@@ -199,6 +193,16 @@ def map_view(
         onEachFeature=JS("noop"),
         hideout=common_hideout,
     )
+    # a city-sized scope: the view's cases clustered on the server below the grid zooms (assets: layers)
+    case_aggregates = dl.GeoJSON(
+        id=map_id(name, "cases-agg"),
+        url=None,
+        pane="gridcc-cases",
+        pointToLayer=JS("caseAgg"),
+        onEachFeature=JS("noop"),
+        hideout=common_hideout,
+    )
+    case_group = dl.LayerGroup([cases, case_aggregates])
     alerts = dl.GeoJSON(
         id=map_id(name, "alerts"),
         url=None,
@@ -231,7 +235,7 @@ def map_view(
                 [
                     dl.Overlay(unit_group, name=t("layer_units", lang), checked=True),
                     dl.Overlay(alerts, name=t("layer_alerts", lang), checked=options.alerts),
-                    dl.Overlay(cases, name=t("layer_cases", lang), checked=options.cases),
+                    dl.Overlay(case_group, name=t("layer_cases", lang), checked=options.cases),
                     dl.Overlay(risks, name=t("layer_risks", lang), checked=options.risks),
                 ],
                 position="topright",
@@ -239,7 +243,7 @@ def map_view(
             )
         )
     else:
-        children += [unit_group, alerts, cases, risks]
+        children += [unit_group, alerts, case_group, risks]
     children.append(dl.ZoomControl(position="bottomright"))
 
     config = {
@@ -248,7 +252,7 @@ def map_view(
         "lod": LOD,
         "snap": GRID_SNAP,
         "layers": {"cases": options.cases, "alerts": options.alerts, "risks": options.risks},
-        "filters": _filters_dict(options.case_filters),
+        "filters": options.case_filters.as_args(),
     }
     overlays: list[Any] = []
     if options.title:
@@ -319,10 +323,13 @@ def register_map_callbacks(app: Any) -> None:
         [Input(mid(f"units-{lv}"), "url") for lv in UNIT_LEVELS],  # bbox-loaded layers: counts of that bbox
         [State(mid(f"units-{lv}"), "hideout") for lv in UNIT_LEVELS],
     )
+    layer_parts = ("cases", "cases-agg", "alerts", "risks")
     app.clientside_callback(
         ClientsideFunction("gridcc", "layers"),
-        [Output(mid("cases"), "url"), Output(mid("alerts"), "url"), Output(mid("risks"), "url")],
+        [Output(mid(part), "url") for part in layer_parts],
         Input(mid("versions"), "data"),
         Input(mid("config"), "data"),
-        [State(mid("cases"), "url"), State(mid("alerts"), "url"), State(mid("risks"), "url")],
+        Input(mid("map"), "zoom"),  # a scope whose cases come by view: a new view, new URLs
+        Input(mid("map"), "bounds"),
+        [State(mid(part), "url") for part in layer_parts],
     )

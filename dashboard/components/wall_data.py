@@ -132,7 +132,7 @@ def build_feeds(session: Session, scope: AreaScope, now: datetime, stale_after_p
     rows = q.feed_health(session, scope, now, stale_after_polls)
     successes = [r.last_success_at for r in rows if r.enabled and r.last_success_at is not None]
     return {
-        "total": sum(1 for r in rows if r.enabled),
+        "total": sum(1 for r in rows if r.enabled and r.status != "paused"),  # "N feeds OK": not a paused one
         "bad": [
             {
                 "name": r.name,

@@ -66,7 +66,11 @@ def kpi_band(stats: dict[str, Any] | None, lang: str) -> list[Any]:
                     html.Div(
                         [
                             html.Span(t("wall_now", lang), className="kpi-period"),
-                            html.Span(fmt.count(value), className="kpi-value", id=f"wall-kpi-now-{key}"),
+                            html.Span(
+                                fmt.count(value),
+                                className=f"kpi-value kpi-len-{min(len(fmt.count(value)), 8)}",
+                                id=f"wall-kpi-now-{key}",
+                            ),
                         ],
                         className="kpi-row kpi-now",
                     ),

@@ -67,5 +67,5 @@ def department_figure(stats: dict[str, Any] | None, lang: str, scale: float = 1.
         for r in rows
     ]
     names = [r["name"] for r in rows]
-    x_max = max(max(hours), 0.1) * 1.8
+    x_max = max(max(hours), 0.1) * 2.5  # room on the right for "7.6 小时 · 超期 11411"
     return _bars(names, hours, text, AMBER, t("wall_chart_departments", lang), x_max, scale)

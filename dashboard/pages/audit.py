@@ -55,6 +55,8 @@ ACTION_LABELS = {
     "supervise_cancel": ("撤销督办", "Supervision cancelled"),
     "alert_ack": ("确认预警", "Alert acknowledged"),
     "personal_view": ("查看个人信息", "Personal data viewed"),
+    "export": ("导出", "Export"),
+    "export_refused": ("拒绝导出", "Export refused"),
     "feed_change": ("数据源变更", "Feed changed"),
 }
 

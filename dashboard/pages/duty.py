@@ -31,6 +31,7 @@ from layers.units import any_synthetic, scope_bounds, scope_units, unit_features
 
 from ..auth.viewer import viewer_may, viewer_name
 from ..components.duty_alerts import alert_list
+from ..components.duty_export import EXPORT_HREF, export_link
 from ..components.duty_filters import DutyView, now_utc
 from ..components.duty_map import HIGHLIGHT_ID, OUTLINE_ID, duty_map, map_part, padded
 from ..components.duty_nav import header_nav
@@ -152,6 +153,7 @@ def layout(ctx: PageContext) -> Any:
                 [
                     html.H2(t("duty_cases", lang), className="duty-h2"),
                     html.Span(_case_count(data, lang), id="duty-case-count", className="duty-count"),
+                    export_link(ctx, view),
                     html.Span(data.notice, id="duty-notice", className="duty-notice"),
                 ],
                 className="duty-panel-head",
@@ -259,6 +261,12 @@ def actor_of_request() -> str:
 
 def register(app: Any) -> None:
     filters = [Input(i, "value") for i in FILTER_IDS]
+    app.clientside_callback(
+        EXPORT_HREF,
+        Output("duty-export", "href"),
+        Input("gridcc-url", "search"),
+        State("duty-export", "href"),
+    )
 
     @app.callback(
         Output(GRID_ID, "rowData"),

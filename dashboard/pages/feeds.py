@@ -1,4 +1,6 @@
-"""``/feeds``: every feed's health, the quarantine of rejected records, the RQ queues and workers.
+"""``/feeds``: every feed's health, the quarantine of rejected records, the RQ queues and workers; an
+admin pauses and resumes a feed here (a button per feed, through :func:`data.auth.feed_admin.set_feed_paused`,
+audited; the callback checks the role again, and Dash's POST carries the CSRF token).
 
 It refreshes when the ``feeds`` layer version changes: the map's 1 s tick (``gridcc.tick``, one
 ``/api/versions`` request) fills a store; a small clientside step passes on only a new ``feeds``
@@ -11,12 +13,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 import redis
-from dash import ClientsideFunction, Input, Output, State, dcc, html
+from dash import ALL, ClientsideFunction, Input, Output, State, callback_context, dcc, html, no_update
+from flask import has_request_context, request
 
+from data.auth import Permission, may
+from data.auth.feed_admin import FeedNotFound, set_feed_paused
+from data.db import transaction
 from data.queries import feed_health, quarantined
 from data.scope import AreaScope
 from layers import versions
 
+from ..auth import auth_required, current_user
 from ..components.case_chrome import lang_switch, top_bar
 from ..components.case_facts import link
 from ..components.feeds_rq import RqState, read_rq, rq_tables
@@ -40,8 +47,16 @@ function (store, seen) {
 """
 
 
+def may_manage_feeds() -> bool:
+    """Whether the viewer may pause and resume feeds: a signed-in admin; nobody while sign-in is off."""
+    if not has_request_context() or not auth_required():
+        return False
+    user = current_user()
+    return user is not None and may(user.role, Permission.MANAGE_FEEDS)
+
+
 def content(svc: Services, scope: AreaScope, lang: str, tz: str, stale_after_polls: int) -> html.Div:
-    """The page below its top bar, read now."""
+    """The page below its top bar, read now (with the pause / resume buttons for an admin)."""
     now = datetime.now(UTC)
     with svc.sessions() as session:
         health = feed_health(session, scope, now, stale_after_polls)
@@ -60,7 +75,11 @@ def content(svc: Services, scope: AreaScope, lang: str, tz: str, stale_after_pol
                 className="feeds-head",
             ),
             html.Div(
-                [html.H2(t("feeds_health", lang)), health_table(health, lang, tz)], className="case-card"
+                [
+                    html.H2(t("feeds_health", lang)),
+                    health_table(health, lang, tz, manage=may_manage_feeds()),
+                ],
+                className="case-card",
             ),
             rq_tables(state, lang),
             html.Div(
@@ -91,6 +110,7 @@ def layout(ctx: PageContext) -> Any:
                 "back_to_wall",
                 switch,
             ),
+            html.P("", id="feeds-message", className="feeds-message", role="status"),
             html.Div(
                 content(ctx.services, ctx.scope, ctx.lang, settings.timezone, settings.stale_after_polls),
                 id="feeds-content",
@@ -134,4 +154,59 @@ def register(app: Any) -> None:
         )
 
 
-PAGE = Page(path="/feeds", name="feeds", title_key="feeds_title", layout=layout, register=register)
+def change_feed(name: str, action: str, lang: str) -> tuple[bool, str]:
+    """Pause or resume ``name`` as the signed-in admin: (whether the viewer may, the message to show)."""
+    user = current_user()
+    if user is None or not may_manage_feeds() or action not in ("pause", "resume"):
+        return False, t("feed_change_refused", lang)
+    svc = services()
+    try:
+        with transaction(svc.sessions) as session:
+            set_feed_paused(
+                session,
+                name,
+                action == "pause",
+                actor=user.username,
+                remote_addr=request.remote_addr or "",
+                now=datetime.now(UTC),
+            )
+    except FeedNotFound:
+        return True, t("feed_change_missing", lang, feed=name)
+    try:
+        versions.bump(svc.redis, ["feeds"])  # every /feeds and the wall's banner re-read
+    except (redis.ConnectionError, redis.TimeoutError):
+        pass
+    return True, t("feed_change_paused" if action == "pause" else "feed_change_resumed", lang, feed=name)
+
+
+def on_feed_action(_clicks: Any, lang: str | None) -> tuple[Any, Any]:
+    """(page content, message) after a pause / resume button; nothing for a button that did not fire."""
+    trigger = callback_context.triggered_id
+    fired = [c for c in callback_context.triggered if c.get("value")]
+    if not isinstance(trigger, dict) or not fired:
+        return no_update, no_update
+    lang = normalise(lang)
+    allowed, message = change_feed(str(trigger.get("feed", ""))[:60], str(trigger.get("action", "")), lang)
+    if not allowed:
+        return no_update, message
+    svc = services()
+    tz, polls = svc.settings.timezone, svc.settings.stale_after_polls
+    return content(svc, current_scope(), lang, tz, polls), message
+
+
+def register_actions(app: Any) -> None:
+    app.callback(
+        Output("feeds-content", "children", allow_duplicate=True),
+        Output("feeds-message", "children"),
+        Input({"type": "feed-action", "feed": ALL, "action": ALL}, "n_clicks"),
+        State("feeds-lang", "data"),
+        prevent_initial_call=True,
+    )(on_feed_action)
+
+
+def register_all(app: Any) -> None:
+    register(app)
+    register_actions(app)
+
+
+PAGE = Page(path="/feeds", name="feeds", title_key="feeds_title", layout=layout, register=register_all)

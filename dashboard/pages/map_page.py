@@ -11,6 +11,7 @@ from layers import versions
 from layers.units import any_synthetic, scope_bounds, scope_units
 
 from ..components.map import MapOptions, map_view
+from ..components.scope_name import scope_name
 from ..components.user_menu import user_menu
 from ..i18n import t
 from . import Page, PageContext
@@ -27,7 +28,7 @@ def layout(ctx: PageContext) -> Any:
         current = versions.read(ctx.services.redis)
     except (redis.ConnectionError, redis.TimeoutError):
         current = {}
-    names = "、".join(name for _, name, _ in units) or t("app_title", ctx.lang)
+    names = scope_name([name for _, name, _ in units], ctx.lang) or t("app_title", ctx.lang)
     title = t("map_title", ctx.lang, name=names)
     other = "en" if ctx.lang == "zh-CN" else "zh-CN"
     children: list[Any] = [

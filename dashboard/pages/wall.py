@@ -31,6 +31,7 @@ from layers.units import any_synthetic, scope_bounds, scope_units
 
 from ..components import wall_data
 from ..components.map import MapOptions, map_id, map_view
+from ..components.scope_name import scope_name
 from ..components.user_menu import user_menu
 from ..components.wall_banner import banner
 from ..components.wall_charts import category_figure, chart_panel, trend_figure
@@ -139,7 +140,7 @@ def layout(ctx: PageContext) -> Any:
     )
     stats, ticker, feeds = parts["stats"], parts["ticker"], parts["feeds"]
     have = keys_for(current, int(now.timestamp() // 60), 1.0)
-    names = "、".join(name for _, name, _ in units) or t("app_title", lang)
+    names = scope_name([name for _, name, _ in units], lang) or t("app_title", lang)
     banner_children, banner_class = banner(feeds, lang, tz)
     other = "en" if lang == "zh-CN" else "zh-CN"
 

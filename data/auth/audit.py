@@ -6,7 +6,10 @@ Actions written by gridcc (``action`` column):
 - accounts: ``user_add``, ``user_disable``, ``user_enable``, ``user_password``, ``user_role``,
   ``user_scope``, ``wall_link``, ``wall_link_revoke``;
 - cases and alerts: ``supervise``, ``supervise_cancel``, ``alert_ack``, ``personal_view``;
-- feeds: ``feed_change``.
+- exports: ``export`` (the filters and the row count), ``export_refused`` (a wall, a street outside the
+  scope);
+- feeds: ``feed_change`` (paused or resumed by an admin or on the console, or changed by the feeds file:
+  actor ``catalogue``).
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ ACTIONS = (
     "supervise_cancel",
     "alert_ack",
     "personal_view",
+    "export",
+    "export_refused",
     "feed_change",
 )
 

@@ -24,6 +24,10 @@ class Feed(Base):
     cursor: Mapped[str | None] = mapped_column(String(100))  # updated_after watermark (ISO-8601 UTC)
     etag: Mapped[str | None] = mapped_column(String(200))
     last_modified: Mapped[str | None] = mapped_column(String(100))
+    # An admin's pause (/feeds, `gridcc feeds disable`): polls are skipped while it is set. It is the
+    # database's own: syncing the feeds file (which sets ``enabled``) leaves it alone.
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paused_by: Mapped[str | None] = mapped_column(String(100))
 
 
 class FeedHealth(Base):
@@ -35,7 +39,12 @@ class FeedHealth(Base):
     last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
-    lag_s: Mapped[float | None] = mapped_column(Float)  # now − newest source update seen, at last success
+    # The newest record's own update time seen so far (its age is information, not the feed's health:
+    # staleness is judged on last_success_at, see data.feed_status).
+    newest_record_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An unreadable page holds the cursor here (Open311 paging); bad_page_polls polls in a row so far.
+    bad_page_cursor: Mapped[str | None] = mapped_column(String(100))
+    bad_page_polls: Mapped[int] = mapped_column(Integer, default=0)
     last_duration_s: Mapped[float | None] = mapped_column(Float)
     received: Mapped[int] = mapped_column(Integer, default=0)  # totals since the feed was first polled
     new: Mapped[int] = mapped_column(Integer, default=0)
@@ -55,3 +64,5 @@ class Quarantine(Base):
     external_id: Mapped[str | None] = mapped_column(String(250))
     reason: Mapped[str] = mapped_column(Text)
     raw: Mapped[str] = mapped_column(Text, default="")
+    # sha256 of ``raw``: the same content from the same feed is quarantined once, however often it comes
+    content_hash: Mapped[str | None] = mapped_column(String(64), index=True)

@@ -81,7 +81,7 @@ from .cases import (
     street_options,
 )
 from .charts import CategoryCount, TrendPoint, cases_by_category, daily_trend
-from .common import CaseRow, Period, period_today, period_year
+from .common import NAMED_PERIODS, CaseRow, Period, period_named, period_today, period_year
 from .drilldown import UnitCount, overdue_by_unit, overdue_cases
 from .feeds import FeedHealthRow, QuarantineRow, feed_health, quarantined
 from .hotspots import Hotspot, hotspots
@@ -92,6 +92,7 @@ from .risks import RiskRow, overdue_risks, risks
 
 __all__ = [
     "DASH",
+    "NAMED_PERIODS",
     "AlertRow",
     "AreaScope",
     "CaseDetail",
@@ -130,6 +131,7 @@ __all__ = [
     "label",
     "open_cases",
     "overdue_by_unit",
+    "period_named",
     "overdue_cases",
     "overdue_risks",
     "period_today",

@@ -58,6 +58,23 @@ def period_year(now: datetime, tz: ZoneInfo | str = "Asia/Shanghai") -> Period:
     return Period(start.astimezone(UTC), end.astimezone(UTC))
 
 
+NAMED_PERIODS = ("today", "7d", "30d", "year")
+
+
+def period_named(name: str, now: datetime, tz: ZoneInfo | str = "Asia/Shanghai") -> Period:
+    """A received-time period by the name the screens use: ``today``, ``7d``/``30d`` (the last 7 or 30
+    days up to now) or ``year``."""
+    if name == "today":
+        return period_today(now, tz)
+    if name == "year":
+        return period_year(now, tz)
+    if name in ("7d", "30d"):
+        require_aware(now)
+        days = 7 if name == "7d" else 30
+        return Period(now - timedelta(days=days), now + timedelta(seconds=1))
+    raise ValueError(f"unknown period {name!r}: one of {', '.join(NAMED_PERIODS)}")
+
+
 def local_day_bounds(now: datetime, tz: ZoneInfo | str, days: int) -> list[datetime]:
     """``days + 1`` UTC instants: the local midnights starting ``days - 1`` days ago, up to tomorrow's."""
     zone = _tz(tz)

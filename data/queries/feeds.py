@@ -1,7 +1,8 @@
 """Feed health (the /feeds page and the wall's stale banner) and the quarantine of rejected records.
 
 Each feed's status at ``now`` is :func:`data.feed_status.feed_status`'s (the one rule the console,
-the wall and this page share): disabled, never, stale, failing or ok.
+the wall and this page share): disabled, paused, never, stale, failing or ok; its two ages (the time since its
+last successful poll, the age of its newest record) are :func:`data.feed_status.feed_ages`'s.
 
 Feeds are not tied to a place; ``scope`` is taken for a uniform signature (a caller without a
 district-wide scope may be refused the page later without changing it).
@@ -15,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..feed_status import feed_status
+from ..feed_status import feed_ages, feed_status
 from ..models import Department, Feed, FeedHealth, Quarantine
 from ..scope import AreaScope
 from .common import require_aware
@@ -39,13 +40,17 @@ class FeedHealthRow:
     last_error_at: datetime | None
     last_error: str
     consecutive_failures: int
-    lag_s: float | None
+    since_success_s: float | None  # freshness of the connection (what "stale" is judged on)
+    newest_record_at: datetime | None
+    record_age_s: float | None  # age of the newest record: information, not an error
     last_duration_s: float | None
     received: int
     new: int
     updated: int
     ignored: int
     quarantined: int
+    paused_at: datetime | None = None  # an admin's pause (polls skipped): shown as paused, never stale
+    paused_by: str = ""
 
 
 @dataclass(frozen=True)
@@ -72,7 +77,8 @@ def feed_health(
     ).all()
     out = []
     for feed, health, dep_name in rows:
-        status = feed_status(health, feed, now, stale_after_polls, feed.enabled)
+        status = feed_status(health, feed, now, stale_after_polls, feed.enabled, feed.paused_at is not None)
+        ages = feed_ages(health, now)
         out.append(
             FeedHealthRow(
                 name=feed.name,
@@ -90,16 +96,20 @@ def feed_health(
                 last_error_at=health.last_error_at if health else None,
                 last_error=(health.last_error or "") if health else "",
                 consecutive_failures=(health.consecutive_failures or 0) if health else 0,
-                lag_s=health.lag_s if health else None,
+                since_success_s=ages.since_success_s,
+                newest_record_at=health.newest_record_at if health else None,
+                record_age_s=ages.record_age_s,
                 last_duration_s=health.last_duration_s if health else None,
                 received=health.received if health else 0,
                 new=health.new if health else 0,
                 updated=health.updated if health else 0,
                 ignored=health.ignored if health else 0,
                 quarantined=health.quarantined if health else 0,
+                paused_at=feed.paused_at,
+                paused_by=feed.paused_by or "",
             )
         )
-    order = {"stale": 0, "failing": 1, "never": 2, "ok": 3, "disabled": 4}
+    order = {"stale": 0, "failing": 1, "never": 2, "ok": 3, "paused": 4, "disabled": 5}
     out.sort(key=lambda r: (order[r.status], r.name))
     return out
 

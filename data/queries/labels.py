@@ -99,6 +99,7 @@ _TABLES: dict[str, dict[str, dict[str, str]]] = {
             "failing": "出错",
             "never": "未接入",
             "disabled": "已停用",
+            "paused": "已暂停",
         },
         "en": {
             "ok": "OK",
@@ -106,6 +107,7 @@ _TABLES: dict[str, dict[str, dict[str, str]]] = {
             "failing": "Failing",
             "never": "Never polled",
             "disabled": "Disabled",
+            "paused": "Paused",
         },
     },
     "trend": {

@@ -10,6 +10,8 @@ from .. import __version__
 from .audit import audit
 from .db import migrate, seed
 from .feeds import feeds
+from .feeds_admin import disable as feeds_disable
+from .feeds_admin import enable as feeds_enable
 from .geo import geo
 from .serve import cron, demo, web, worker
 from .simulate import simulators
@@ -29,3 +31,5 @@ def main(ctx: click.Context) -> None:
 
 for command in (migrate, seed, geo, feeds, simulators, web, worker, cron, demo, users, audit):
     main.add_command(command)
+feeds.add_command(feeds_enable)  # gridcc feeds enable|disable NAME: pause and resume, audited
+feeds.add_command(feeds_disable)

@@ -12,14 +12,21 @@ from rich.table import Table
 from sqlalchemy import inspect, select
 
 from data.db import make_engine, make_sessionmaker
-from data.feed_status import feed_status, label
+from data.feed_status import feed_ages, feed_status, label
 from data.models import Feed, FeedHealth, Quarantine, utcnow
 from data.settings import Settings
 from workers.feeds.config import FeedConfigError, load_feeds
 
 from .feeds_parse import parse
 
-STATUS_STYLE = {"ok": "green", "stale": "bold red", "failing": "yellow", "never": "dim", "disabled": "dim"}
+STATUS_STYLE = {
+    "ok": "green",
+    "stale": "bold red",
+    "failing": "yellow",
+    "never": "dim",
+    "disabled": "dim",
+    "paused": "cyan",
+}
 
 
 def _console() -> Console:
@@ -30,7 +37,7 @@ def _local(value: datetime | None, settings: Settings) -> str:
     return value.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M:%S") if value else "—"
 
 
-def _lag(seconds: float | None) -> str:
+def _age(seconds: float | None) -> str:
     if seconds is None:
         return "—"
     if seconds < 120:
@@ -48,31 +55,50 @@ def feeds() -> None:
 @feeds.command("list")
 @click.pass_obj
 def list_feeds(settings: Settings) -> None:
-    """Every feed of the feeds file with its health, lag, counts and last error."""
+    """Every feed of the feeds file with its health, the time since its last successful poll (what
+    "stale" is judged on), the age of its newest record (information only), counts and last error."""
     try:
         configs = load_feeds(settings.effective_feeds_file)
     except FeedConfigError as exc:
         raise click.ClickException(str(exc)) from None
     health: dict[str, FeedHealth] = {}
+    paused: set[str] = set()  # paused by an admin (gridcc feeds disable, /feeds): shown as paused
     engine = make_engine(settings)
     try:
         if inspect(engine).has_table("feed_health"):
             with make_sessionmaker(engine)() as session:
                 health = {h.feed_name: h for h in session.scalars(select(FeedHealth))}
+                paused = set(session.scalars(select(Feed.name).where(Feed.paused_at.is_not(None))))
     finally:
         engine.dispose()
     now = utcnow()
     zh = settings.language == "zh-CN"
     table = Table(title=f"{'数据源' if zh else 'Feeds'} — {settings.effective_feeds_file}")
     for column in (
-        "name", "department", "protocol", "interval", "enabled", "health", "last success", "lag",
-        "received", "new", "updated", "ignored", "quarantined", "last error",
+        "name", "department", "protocol", "interval", "enabled", "health", "last success", "since success",
+        "newest record", "received", "new", "updated", "ignored", "quarantined", "last error",
     ):  # fmt: skip
-        right = column in ("interval", "lag", "received", "new", "updated", "ignored", "quarantined")
+        right = column not in (
+            "name",
+            "department",
+            "protocol",
+            "enabled",
+            "health",
+            "last success",
+            "last error",
+        )
         table.add_column(column, justify="right" if right else "left", overflow="fold")
     for config in configs:
         h = health.get(config.name)
-        state = feed_status(h, _Interval(config.interval), now, settings.stale_after_polls, config.enabled)
+        state = feed_status(
+            h,
+            _Interval(config.interval),
+            now,
+            settings.stale_after_polls,
+            config.enabled,
+            config.name in paused,
+        )
+        ages = feed_ages(h, now)
         text = label(state, settings.language)
         counts = [str(getattr(h, n) or 0) if h else "0" for n in ("received", "new", "updated", "ignored")]
         table.add_row(
@@ -83,7 +109,8 @@ def list_feeds(settings: Settings) -> None:
             "yes" if config.enabled else "no",
             f"[{STATUS_STYLE[state]}]{escape(text)}[/]",
             _local(h.last_success_at if h else None, settings),
-            _lag(h.lag_s if h else None),
+            _age(ages.since_success_s),
+            _age(ages.record_age_s),
             *counts,
             str(h.quarantined or 0) if h else "0",
             escape((h.last_error or "")[:120]) if h and h.consecutive_failures else "",

@@ -67,12 +67,12 @@ def web(
     """Serve the dashboard (gunicorn; no state in process memory, so any number of processes)."""
     host = host or settings.host
     port = port or settings.port
-    if not settings.auth_required:
-        click.echo(
-            "gridcc web: sign-in is OFF (GRIDCC_AUTH_REQUIRED=false): every viewer sees the whole "
-            "district; set GRIDCC_AUTH_REQUIRED=true in production (README: Roles and sign-in)",
-            err=True,
-        )
+    # sign-in off, or no account to sign in with: said here, on the console, and again in the server's
+    # log (dashboard.wsgi logs the same notes; so does the sign-in page, for the first admin)
+    from dashboard.auth.setup import startup_notes
+
+    for note in startup_notes(settings):
+        click.echo(f"gridcc web: {note}", err=True)
     redis_url, embedded = _redis_url(settings)
     os.environ["GRIDCC_REDIS_URL"] = redis_url
     try:
@@ -184,9 +184,9 @@ def demo(settings: Settings, faults: str) -> None:
         raise click.ClickException(f"port {settings.port} on {settings.host} is in use (set GRIDCC_PORT)")
     click.echo(f"gridcc demo — data in {data_dir}")
     prepare_database(settings)
-    # sign-in is required in the demo (as it should be in production) unless the environment says
-    # otherwise; the demo makes one account per role on its first start and prints them
-    auth = settings.auth_required if "GRIDCC_AUTH_REQUIRED" in os.environ else True
+    # sign-in is required (the default, as in production) unless GRIDCC_AUTH_REQUIRED=false; the demo
+    # makes one account per role on its first start and prints them
+    auth = settings.auth_required  # on unless GRIDCC_AUTH_REQUIRED=false
     base_url = f"http://{settings.host}:{settings.port}/"
     accounts = ensure_demo_accounts(settings, base_url)
     for line in accounts.lines():

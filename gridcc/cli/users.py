@@ -36,7 +36,7 @@ T = TypeVar("T")
 ROLE_CHOICE = click.Choice([r.value for r in Role], case_sensitive=False)
 
 
-def _actor() -> str:
+def console_actor() -> str:
     """Who runs the command (the console's user), for the audit log."""
     try:
         return f"console:{getpass.getuser()}"
@@ -92,7 +92,9 @@ def add(
     password = _read_password(password_stdin)
     _run(
         settings,
-        lambda s: create_user(s, username, password, role, codes, display_name=display_name, actor=_actor()),
+        lambda s: create_user(
+            s, username, password, role, codes, display_name=display_name, actor=console_actor()
+        ),
     )
     click.echo(f"added {username} ({role}, scope {codes})")
 
@@ -131,7 +133,7 @@ def list_(settings: Settings) -> None:
 @click.pass_obj
 def disable(settings: Settings, username: str, enable: bool) -> None:
     """Disable an account (its open sessions end at once)."""
-    _run(settings, lambda s: disable_user(s, username, actor=_actor(), enable=enable))
+    _run(settings, lambda s: disable_user(s, username, actor=console_actor(), enable=enable))
     click.echo(f"{'enabled' if enable else 'disabled'} {username}")
 
 
@@ -141,7 +143,7 @@ def disable(settings: Settings, username: str, enable: bool) -> None:
 @click.pass_obj
 def set_scope_(settings: Settings, username: str, codes: str) -> None:
     """Give an account a new area scope (comma-separated district/street/community/grid codes)."""
-    user = _run(settings, lambda s: set_scope(s, username, codes, actor=_actor()))
+    user = _run(settings, lambda s: set_scope(s, username, codes, actor=console_actor()))
     click.echo(f"{username}: scope {user.scope_codes}")
 
 
@@ -151,7 +153,7 @@ def set_scope_(settings: Settings, username: str, codes: str) -> None:
 @click.pass_obj
 def set_role_(settings: Settings, username: str, role: str) -> None:
     """Give an account a new role."""
-    _run(settings, lambda s: set_role(s, username, role, actor=_actor()))
+    _run(settings, lambda s: set_role(s, username, role, actor=console_actor()))
     click.echo(f"{username}: role {role}")
 
 
@@ -162,7 +164,7 @@ def set_role_(settings: Settings, username: str, role: str) -> None:
 def set_password_(settings: Settings, username: str, password_stdin: bool) -> None:
     """Set a new password (ends the account's sessions and lifts a lock-out)."""
     password = _read_password(password_stdin)
-    _run(settings, lambda s: set_password(s, username, password, actor=_actor()))
+    _run(settings, lambda s: set_password(s, username, password, actor=console_actor()))
     click.echo(f"{username}: password set")
 
 
@@ -174,10 +176,10 @@ def set_password_(settings: Settings, username: str, password_stdin: bool) -> No
 def wall_link(settings: Settings, username: str, base_url: str, revoke: bool) -> None:
     """Print a sign-in link for a wall display (replaces any earlier link), or revoke it."""
     if revoke:
-        _run(settings, lambda s: revoke_wall_link(s, username, actor=_actor()))
+        _run(settings, lambda s: revoke_wall_link(s, username, actor=console_actor()))
         click.echo(f"{username}: wall link revoked")
         return
     secret = settings.effective_secret_key()
-    token = _run(settings, lambda s: make_wall_link(s, username, secret, actor=_actor()))
+    token = _run(settings, lambda s: make_wall_link(s, username, secret, actor=console_actor()))
     base = (base_url or f"http://{settings.host}:{settings.port}").rstrip("/")
     click.echo(f"{base}/signin/token/{token}")

@@ -45,6 +45,25 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
+# Leaflet is a global: keep a handle on every map it makes (test instrumentation: lets the test move the
+# view to one case, as a person with a mouse would).
+KEEP_MAPS = """
+(() => {
+  let real;
+  Object.defineProperty(window, 'L', {
+    configurable: true,
+    get() { return real; },
+    set(v) {
+      real = v;
+      if (v && v.Map && v.Map.addInitHook) {
+        v.Map.addInitHook(function () { (window.__maps = window.__maps || []).push(this); });
+      }
+    },
+  });
+})();
+"""
+
+
 @dataclass
 class PageLog:
     console_errors: list[str] = field(default_factory=list)
@@ -173,3 +192,22 @@ def _client(base_url: str, username: str, password: str) -> httpx.Client:
 def http_client(stack: Demo, username: str) -> httpx.Client:
     """An httpx client signed in to the stack as one of the demo's accounts (made once per account)."""
     return _client(stack.url, username, stack.password(username))
+
+
+def file_case(stack: Demo, description: str, address: str, lon: float, lat: float) -> None:
+    """A resident's case filed through the 12345 simulator's Open311 ``POST /requests.json``."""
+    base = stack.simulator_url(0)
+    services = httpx.get(base + "/services.json", timeout=10).json()
+    code = services[0]["service_code"]
+    answer = httpx.post(
+        base + "/requests.json",
+        data={
+            "service_code": code,
+            "description": description,
+            "address_string": address,
+            "lat": f"{lat:.6f}",
+            "long": f"{lon:.6f}",
+        },
+        timeout=10,
+    )
+    assert answer.status_code == 201, answer.text

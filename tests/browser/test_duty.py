@@ -5,6 +5,8 @@ acknowledging an alert writes the event and an audit row (signed in as the first
 
 from __future__ import annotations
 
+import csv
+import io
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -102,6 +104,17 @@ def test_street_filters_table_map_and_url(stack, page_and_log) -> None:
     page.wait_for_function("() => location.search.includes('period=30d')", timeout=30000)
     search = page.evaluate("location.search")
     assert f"street={code}" in search
+    # 导出: the link follows the filters, and the file holds this street's open cases only
+    page.wait_for_function(
+        "s => document.querySelector('#duty-export').getAttribute('href') === '/export/cases.csv' + s",
+        arg=search,
+        timeout=30000,
+    )
+    exported = page.request.get(stack.url.rstrip("/") + page.locator("#duty-export").get_attribute("href"))
+    assert exported.status == 200 and exported.headers["content-type"] == "text/csv; charset=utf-8"
+    table = list(csv.reader(io.StringIO(exported.body().decode("utf-8-sig"), newline="")))
+    assert table[0][:4] == ["编号", "标题", "类别", "镇街"]
+    assert len(table) > 1 and {r[3] for r in table[1:]} == {name}
     page.reload()
     page.wait_for_selector(".ag-row", timeout=60000)
     assert page.evaluate("location.search") == search

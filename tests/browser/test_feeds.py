@@ -43,3 +43,40 @@ def test_feeds_page_in_english(stack, page_and_log) -> None:
         assert words in body, words
     assert "数据接入状态" not in body
     log.assert_clean()
+
+
+def test_admin_pauses_and_resumes_a_feed(stack, page_and_log) -> None:
+    """The 暂停 button pauses the feed (its row shows 已暂停 with who paused it), 恢复 resumes it; both are
+    in the audit log. The feed is resumed at the end: the shared stack's other tests want it polled."""
+    page, log = page_and_log
+    sign_in_as(page, stack, "admin")
+    page.goto(f"{stack.url}feeds")
+    row = page.locator(".feed-row[data-feed='justice']")
+    row.wait_for(timeout=60000)
+    try:
+        row.locator("button.feed-pause").click()
+        page.wait_for_function(
+            "() => document.querySelector(\".feed-row[data-feed='justice'] .fs-paused\")", timeout=30000
+        )
+        assert "admin 暂停于" in row.inner_text()
+        # the 1 s tick may redraw the table (the feeds version moved) before the button's answer lands
+        page.wait_for_function(
+            "m => document.querySelector('#feeds-message').textContent === m",
+            arg="已暂停 justice：不再轮询，直到恢复。",
+            timeout=30000,
+        )
+        screenshot(page, "feeds_paused")
+    finally:
+        row.locator("button.feed-resume").click()
+    page.wait_for_function(
+        "() => !document.querySelector(\".feed-row[data-feed='justice'] .fs-paused\")", timeout=30000
+    )
+    page.wait_for_function(
+        "() => document.querySelector('#feeds-message').textContent.startsWith('已恢复 justice')",
+        timeout=30000,
+    )
+    page.goto(f"{stack.url}audit?action=feed_change&actor=admin")
+    page.wait_for_selector(".audit-row", timeout=30000)
+    details = page.locator(".audit-row .detail").all_inner_texts()
+    assert details[:2] == ["resumed", "paused"]
+    log.assert_clean()

@@ -11,6 +11,7 @@ import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -32,6 +33,27 @@ ARGS = [
     "--no-first-run",
     "--disable-sync",
 ]
+
+SHOWN_LABELS = """() => [...document.querySelectorAll('.leaflet-tooltip.unit-label')].filter((l) => {
+  const r = l.getBoundingClientRect();
+  return r.width > 0 && getComputedStyle(l).visibility !== 'hidden';
+}).length"""
+
+LABEL_CLASHES = """() => {
+  const shown = [...document.querySelectorAll('.leaflet-tooltip.unit-label')].filter((l) => {
+    const r = l.getBoundingClientRect();
+    return r.width > 0 && getComputedStyle(l).visibility !== 'hidden';
+  });
+  const rects = shown.map((l) => [l.innerText, l.getBoundingClientRect()]);
+  const out = [];
+  for (let i = 0; i < rects.length; i++) for (let j = i + 1; j < rects.length; j++) {
+    const [ta, a] = rects[i], [tb, b] = rects[j];
+    const w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+    const h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+    if (w > 6 && h > 8) out.push([ta, tb, Math.round(w), Math.round(h)]);
+  }
+  return out;
+}"""
 
 pytestmark = [
     pytest.mark.browser,
@@ -76,8 +98,12 @@ def _hierarchy(session) -> None:  # type: ignore[no-untyped-def]
     generate(session, ["500151"])
 
 
-@pytest.fixture
-def served(engine, session_factory, database_url, redis_url, redis_conn, tmp_path) -> Iterator[Server]:  # type: ignore[no-untyped-def]
+def serve_map_page(  # type: ignore[no-untyped-def]
+    session_factory, database_url: str, redis_url: str, redis_conn, tmp_path: Path, **settings: Any
+) -> Iterator[Server]:
+    """The map page alone (``/``) on the demo district and its sample data, under werkzeug in a thread,
+    with sign-in off (the map's drawing, not access: test_access.py signs in on the demo) and any other
+    ``settings``."""
     from dashboard.app import create_app
     from dashboard.pages import PageRegistry
     from dashboard.pages.map_page import PAGE as MAP_PAGE
@@ -87,13 +113,26 @@ def served(engine, session_factory, database_url, redis_url, redis_conn, tmp_pat
         _hierarchy(session)
         seed_demo(session)
     versions.bump(redis_conn, ["units", "cases", "alerts", "risks"])
-    settings = Settings(data_dir=tmp_path / "var", database_url=database_url, redis_url=redis_url)
-    app = create_app(settings, pages=PageRegistry([MAP_PAGE]))  # the map alone, whatever else is at /
+    app = create_app(
+        Settings(
+            data_dir=tmp_path / "var",
+            database_url=database_url,
+            redis_url=redis_url,
+            auth_required=False,
+            **settings,
+        ),
+        pages=PageRegistry([MAP_PAGE]),  # the map alone, whatever else is at /
+    )
     server = Server(app.server)
     server.start()
     yield server
     server.stop()
     services(app.server).close()
+
+
+@pytest.fixture
+def served(engine, session_factory, database_url, redis_url, redis_conn, tmp_path) -> Iterator[Server]:  # type: ignore[no-untyped-def]
+    yield from serve_map_page(session_factory, database_url, redis_url, redis_conn, tmp_path)
 
 
 def test_map_smoke(served: Server, session_factory, redis_conn, tmp_path, browser) -> None:  # type: ignore[no-untyped-def]
@@ -127,6 +166,12 @@ def test_map_smoke(served: Server, session_factory, redis_conn, tmp_path, browse
         page.wait_for_selector(".risk-marker", timeout=30000)
         labels = page.locator(".unit-label-street .name").all_inner_texts()
         assert any(label.endswith(("街道", "镇")) for label in labels), labels
+        # labels never pile up: of two shown labels whose boxes overlap by more than a few pixels, one
+        # is hidden (assets/gridcc_map.js: declutter)
+        page.wait_for_timeout(800)
+        clashes = page.evaluate(LABEL_CLASHES)
+        assert clashes == [], clashes
+        assert page.evaluate(SHOWN_LABELS) >= 10
         assert page.locator(".gridcc-synthetic-note").inner_text() == "边界为示意（合成），非官方界线"
         assert "在办案件数" in page.locator(".gridcc-legend").inner_text()
         assert page.locator(".leaflet-control-layers").inner_text().count("预警") >= 1

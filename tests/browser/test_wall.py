@@ -19,28 +19,19 @@ import httpx
 import psutil
 import pytest
 
-from tests.browser.conftest import SCREENSHOTS, PageLog, http_client, open_page, screenshot, wall_signed_in
+from tests.browser.conftest import (
+    KEEP_MAPS,
+    SCREENSHOTS,
+    PageLog,
+    file_case,
+    http_client,
+    open_page,
+    screenshot,
+    wall_signed_in,
+)
 from tests.stack import Demo
 
 XSS = "<img src=x onerror=alert(1)>"
-# Leaflet is a global: keep a handle on every map it makes (test instrumentation: lets the test move the
-# view to one case, as a person with a mouse would).
-KEEP_MAPS = """
-(() => {
-  let real;
-  Object.defineProperty(window, 'L', {
-    configurable: true,
-    get() { return real; },
-    set(v) {
-      real = v;
-      if (v && v.Map && v.Map.addInitHook) {
-        v.Map.addInitHook(function () { (window.__maps = window.__maps || []).push(this); });
-      }
-    },
-  });
-})();
-"""
-
 NO_SCROLL = """() => {
   const d = document.documentElement, w = document.querySelector('.wall');
   return {doc: [d.scrollWidth, d.scrollHeight, innerWidth, innerHeight],
@@ -82,24 +73,6 @@ def _grid_points(stack: Demo, n: int = 2) -> list[tuple[float, float]]:
             "SELECT label_lon, label_lat FROM admin_unit WHERE level = 'grid' ORDER BY code LIMIT ?", (n,)
         ).fetchall()
     return [(float(a), float(b)) for a, b in rows]
-
-
-def _file_case(stack: Demo, description: str, address: str, lon: float, lat: float) -> None:
-    base = stack.simulator_url(0)
-    services = httpx.get(base + "/services.json", timeout=10).json()
-    code = services[0]["service_code"]
-    answer = httpx.post(
-        base + "/requests.json",
-        data={
-            "service_code": code,
-            "description": description,
-            "address_string": address,
-            "lat": f"{lat:.6f}",
-            "long": f"{lon:.6f}",
-        },
-        timeout=10,
-    )
-    assert answer.status_code == 201, answer.text
 
 
 def _payload_has(stack: Demo, url: str, address: str) -> dict[str, Any] | None:
@@ -203,7 +176,7 @@ def test_filed_case_reaches_the_open_wall(stack: Demo, page_and_log: tuple[Any, 
     token = f"大屏时延测试-{uuid.uuid4().hex[:8]}"
     lon, lat = _grid_points(stack, 1)[0]
     start = time.time()
-    _file_case(stack, f"{token} 路灯不亮，请尽快维修", token, lon, lat)
+    file_case(stack, f"{token} 路灯不亮，请尽快维修", token, lon, lat)
     at, feature = _until_case_on_wall(page, stack, start, token)
     elapsed = at - start
     print(f"case filed through the 12345 Open311 POST → on the open wall: {elapsed:.1f} s")
@@ -238,7 +211,7 @@ def test_markup_in_a_case_is_text(stack: Demo, page_and_log: tuple[Any, PageLog]
     _wait_ready(page, stack)
     lon, lat = _grid_points(stack, 2)[-1]
     start = time.time()
-    _file_case(stack, XSS, XSS, lon, lat)
+    file_case(stack, XSS, XSS, lon, lat)
     _, feature = _until_case_on_wall(page, stack, start, XSS)
     # look at it as a person would: zoom the wall's map onto the case and open its popup
     page.evaluate("([lat, lon]) => window.__maps[0].setView([lat, lon], 18, {animate: false})", [lat, lon])

@@ -25,7 +25,11 @@ def app(engine, database_url: str, redis_url: str, redis_conn, tmp_path: Path, g
     from dashboard.pages.map_page import PAGE as MAP_PAGE
     from dashboard.services import services
 
-    settings = Settings(data_dir=tmp_path / "var", database_url=database_url, redis_url=redis_url)
+    # not about access: sign-in off explicitly (it is on by default; tests/dashboard/test_access_scope.py
+    # and test_auth_web.py test it on)
+    settings = Settings(
+        data_dir=tmp_path / "var", database_url=database_url, redis_url=redis_url, auth_required=False
+    )
     dash_app = create_app(settings, pages=PageRegistry([MAP_PAGE]))  # the map alone at /
     yield dash_app
     services(dash_app.server).close()

@@ -134,6 +134,14 @@ def test_street_session_layer_urls_hold_only_its_street(web, client) -> None:  #
     # the browser may ask for anything: the other street's cases, by filter or not
     assert features(client.get(f"/layers/cases.pbf?street={EAST}&v=3")) == []
     assert [f["properties"]["id"] for f in features(client.get("/layers/cases.pbf?v=3"))] == [ids["west"]]
+    # by view (a city-sized scope's map): the view may cover both streets, the payload holds one
+    everywhere = "bbox=105.0,29.0,107.0,31.0"
+    in_view = features(client.get(f"/layers/cases.pbf?{everywhere}&v=3"))
+    assert [f["properties"]["id"] for f in in_view] == [ids["west"]]
+    assert features(client.get(f"/layers/cases.pbf?{everywhere}&street={EAST}&v=3")) == []
+    for zoom in (6, 10, 13):
+        bubbles = client.get(f"/layers/cases/clusters.json?{everywhere}&zoom={zoom}&v=3").get_json()
+        assert sum(b["properties"]["count"] for b in bubbles["features"]) == 1, (zoom, bubbles)
     alerts = client.get("/layers/alerts.json").get_json()["features"]
     assert [a["properties"]["headline"] for a in alerts] == ["西边预警"]
     assert all(g["code"].startswith(WEST) for a in alerts for g in a["properties"]["grids"])

@@ -267,12 +267,34 @@ def test_cookies_are_secure_over_https(client) -> None:  # type: ignore[no-untyp
     assert all("Secure" in c for c in cookies) and len(cookies) == 2  # the session and the CSRF token
 
 
-def test_without_auth_required_nothing_changes(settings, redis_url, redis_conn, engine, grids) -> None:  # type: ignore[no-untyped-def]
-    """Phase 1: the flag is off by default, and then pages, layers and callbacks work as before."""
+def test_sign_in_is_on_by_default(settings, redis_url, redis_conn, engine, grids, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """An app built from default settings (as ``gridcc web`` and ``dashboard/wsgi.py`` build it) serves
+    nothing without a session."""
     from dashboard.services import services
 
-    assert Settings.model_fields["auth_required"].default is False
-    app = make_app(settings, redis_url)
+    assert Settings.model_fields["auth_required"].default is True
+    monkeypatch.delenv("GRIDCC_AUTH_REQUIRED", raising=False)
+    assert Settings().auth_required is True
+    app = make_app(settings, redis_url)  # the fixture's settings leave auth_required at its default
+    try:
+        client = app.server.test_client()
+        assert client.get("/").status_code == 302
+        assert client.get("/layers/alerts.json").status_code == 401
+        assert client.post("/_dash-update-component", json=route_callback("/")).status_code == 401
+        assert client.get("/api/test-whoami").status_code == 401
+        assert client.get("/signin").status_code == 200
+    finally:
+        services(app.server).close()
+
+
+def test_kiosk_opt_out_opens_everything(settings, redis_url, redis_conn, engine, grids, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """``GRIDCC_AUTH_REQUIRED=false`` (a closed kiosk network): pages, layers and callbacks are open,
+    everyone sees the configured district, nobody is signed in."""
+    from dashboard.services import services
+
+    monkeypatch.setenv("GRIDCC_AUTH_REQUIRED", "false")
+    assert Settings().auth_required is False
+    app = make_app(settings, redis_url, auth_required=False)
     try:
         client = app.server.test_client()
         assert client.get("/").status_code == 200

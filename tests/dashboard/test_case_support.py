@@ -96,7 +96,10 @@ def all_pages_app(database_url: str, redis_url: str, tmp_path: Path) -> Iterator
     from dashboard.services import services
     from data.settings import Settings
 
-    settings = Settings(data_dir=tmp_path / "var", database_url=database_url, redis_url=redis_url)
+    # the pages' content, not access: sign-in off explicitly (test_access_scope.py tests it on)
+    settings = Settings(
+        data_dir=tmp_path / "var", database_url=database_url, redis_url=redis_url, auth_required=False
+    )
     dash_app = create_app(settings)
     yield dash_app
     services(dash_app.server).close()

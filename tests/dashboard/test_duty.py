@@ -114,7 +114,13 @@ def test_update_view_writes_the_url_and_the_map(app, cases) -> None:
     with app.server.test_request_context():
         out = duty.update_view(STREETS[1], "safety", None, "accepted", "30d", "?lang=en", {"map": "duty"})
         assert out["search"] == f"?street={STREETS[1]}&category=safety&status=accepted&period=30d&lang=en"
-        assert out["config"]["filters"] == {"street": STREETS[1], "category": "safety", "status": "accepted"}
+        # the map's case layer takes the table's filters, the period too: it shows what the table lists
+        assert out["config"]["filters"] == {
+            "street": STREETS[1],
+            "category": "safety",
+            "status": "accepted",
+            "period": "30d",
+        }
         assert out["config"]["map"] == "duty"
         assert out["viewport"]["transition"] == "flyToBounds"
         (south, west), (north, east) = out["viewport"]["bounds"]

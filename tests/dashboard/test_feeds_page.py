@@ -51,7 +51,7 @@ def feeds(app, session_factory) -> None:
                 feed_name="hotline",
                 last_poll_at=NOW - timedelta(seconds=10),
                 last_success_at=datetime(2024, 5, 1, 2, 3, 4, tzinfo=UTC),  # 10:03:04 in Shanghai
-                lag_s=42,
+                newest_record_at=NOW - timedelta(hours=3),
                 received=120,
                 new=100,
                 updated=15,
@@ -103,8 +103,17 @@ def test_feed_health_rows(app, feeds) -> None:
     assert text(by_class(rows["weather"], "feed-status")[0]) == "未轮询"
     hotline = texts(rows["hotline"])
     assert "2024-05-01 10:03:04" in hotline  # last success in Asia/Shanghai
-    assert "42 秒" in hotline
-    assert hotline[hotline.index("42 秒") + 1 : hotline.index("42 秒") + 6] == ["120", "100", "15", "3", "2"]
+    # the time since the last success (what stale means), then the newest record's age (information)
+    assert "天" in text(by_class(rows["hotline"], "since-success")[0])  # since 2024-05-01
+    assert text(by_class(rows["hotline"], "record-age")[0]) == "3 小时"
+    assert hotline[hotline.index("3 小时") + 1 : hotline.index("3 小时") + 6] == [
+        "120",
+        "100",
+        "15",
+        "3",
+        "2",
+    ]
+    assert text(by_class(rows["weather"], "record-age")[0]) == "—"
     error = text(by_class(rows["police"], "error")[0])
     assert error.endswith("HTTP 500 from http://127.0.0.1:1/police <b>boom</b>")  # the error as text
     assert "从未" in texts(rows["weather"])

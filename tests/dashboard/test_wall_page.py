@@ -34,7 +34,10 @@ def wall_app(
     from dashboard.app import create_app
     from dashboard.services import services
 
-    settings = Settings(data_dir=tmp_path / "var", database_url=database_url, redis_url=redis_url)
+    # the wall's content, not access: sign-in off explicitly (test_access_scope.py tests it on)
+    settings = Settings(
+        data_dir=tmp_path / "var", database_url=database_url, redis_url=redis_url, auth_required=False
+    )
     app = create_app(settings)
     yield app
     services(app.server).close()

@@ -166,8 +166,12 @@ def test_feed_health_statuses(session_factory) -> None:  # type: ignore[no-untyp
         session.flush()
         session.add_all(
             [
-                FeedHealth(
-                    feed_name="ok", last_poll_at=NOW - M, last_success_at=NOW - M, received=10, lag_s=3.0
+                FeedHealth(  # polled fine a minute ago, nothing new for five hours: a quiet feed, not stale
+                    feed_name="ok",
+                    last_poll_at=NOW - M,
+                    last_success_at=NOW - M,
+                    received=10,
+                    newest_record_at=NOW - timedelta(hours=5),
                 ),
                 FeedHealth(
                     feed_name="stale",
@@ -193,6 +197,9 @@ def test_feed_health_statuses(session_factory) -> None:  # type: ignore[no-untyp
             ("off", "disabled", "已停用", False),
         ]
         assert rows[1].last_error == "HTTP 500" and rows[3].received == 10
+        assert (rows[3].since_success_s, rows[3].record_age_s) == (60.0, 5 * 3600.0)
+        assert rows[0].since_success_s == 3 * 60 + 1 and rows[0].record_age_s is None
+        assert (rows[2].since_success_s, rows[2].record_age_s) == (None, None)
 
 
 def test_quarantine_newest_first_and_truncated(session_factory) -> None:  # type: ignore[no-untyped-def]

@@ -131,8 +131,8 @@ def test_feeds_list_and_quarantine_commands(tmp_path: Path, settings: Settings, 
         session.add(
             FeedHealth(
                 feed_name="hotline12345", last_poll_at=now, last_success_at=now - timedelta(seconds=1),
-                consecutive_failures=0, lag_s=42, received=1234, new=1000, updated=200, ignored=30,
-                quarantined=4,
+                consecutive_failures=0, newest_record_at=now - timedelta(hours=3), received=1234, new=1000,
+                updated=200, ignored=30, quarantined=4,
             )
         )  # fmt: skip
         session.add(
@@ -150,8 +150,13 @@ def test_feeds_list_and_quarantine_commands(tmp_path: Path, settings: Settings, 
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     hotline = next(line for line in lines if "hotline12345" in line)
-    for part in ("open311", "5 s", "ok", "42 s", "1234", "1000", "200", "30", "4"):
+    for part in ("open311", "5 s", "ok", "1234", "1000", "200", "30", "4"):
         assert part in hotline
+    # the time since the last success (1 s, or 2 s on a slow run), then the newest record's age
+    assert " 1 s │" in hotline or " 2 s │" in hotline
+    assert " 3.0 h │" in hotline
+    header = next(line for line in lines if "since success" in line)
+    assert header.index("since success") < header.index("newest record") < header.index("received")
     weather = next(line for line in lines if line.startswith("│ weather"))
     assert "disabled" in weather and "no" in weather
 

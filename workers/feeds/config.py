@@ -25,9 +25,10 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from data.auth.audit import audit
 from data.models import Feed
 from data.seed import load_catalogue
 
@@ -160,31 +161,82 @@ def find_feed(configs: Iterable[FeedConfig], name: str) -> FeedConfig:
     raise FeedConfigError(f"no feed named {name!r} in the feeds file")
 
 
-def sync_feeds(session: Session, configs: Iterable[FeedConfig]) -> list[Feed]:
+CATALOGUE = "catalogue"  # the audit log's actor for a change that came from the feeds file
+# feed row column → the feeds file's field, for the audit log
+SYNCED = {
+    "department_code": "department",
+    "protocol": "protocol",
+    "url": "url",
+    "interval_s": "interval",
+    "enabled": "enabled",
+}
+
+
+def _wanted(config: FeedConfig) -> dict[str, object]:
+    return {
+        "department_code": config.department,
+        "protocol": config.protocol,
+        "url": config.url,
+        "interval_s": config.interval,
+        "enabled": config.enabled,
+    }
+
+
+def _describe(changes: dict[str, tuple[object, object]]) -> str:
+    return "; ".join(f"{SYNCED[k]}: {old} → {new}" for k, (old, new) in changes.items())
+
+
+def _update(session: Session, row: Feed, wanted: dict[str, object], source: str, why: str = "") -> None:
+    """Apply the file's values to ``row`` and audit what changed, once.
+
+    The UPDATE only matches while the row still holds the values this session read, so when several
+    workers sync the same edited file at once exactly one of them writes the change and its audit row.
+    """
+    changes = {k: (getattr(row, k), v) for k, v in wanted.items() if getattr(row, k) != v}
+    if not changes:
+        return
+    values: dict[str, object] = {k: new for k, (_old, new) in changes.items()}
+    if "url" in changes or "protocol" in changes:
+        # Another endpoint: the old cursor means nothing there.
+        values.update(cursor=None, etag=None, last_modified=None)
+    guard = [
+        getattr(Feed, k).is_(None) if old is None else getattr(Feed, k) == old
+        for k, (old, _n) in changes.items()
+    ]
+    stmt = update(Feed).where(Feed.name == row.name, *guard).values(**values)
+    result = session.execute(stmt.execution_options(synchronize_session=False))
+    session.expire(row)
+    if getattr(result, "rowcount", 0) == 1:
+        detail = (why + ": " if why else "") + _describe(changes)
+        audit(session, CATALOGUE, "feed_change", f"feed:{row.name}", detail, source)
+
+
+def sync_feeds(session: Session, configs: Iterable[FeedConfig], source: str = "feeds file") -> list[Feed]:
     """Upsert one ``feed`` row per config, keeping each feed's cursor, ETag and Last-Modified.
 
-    Rows of feeds no longer in the file are kept (with their history) but disabled.
+    Rows of feeds no longer in the file are kept (with their history) but disabled. Every row the file
+    adds or changes (department, protocol, URL, interval, enabled) is audited as ``feed_change`` by
+    ``catalogue``, from ``source``. An admin's pause (``paused_at``) is the database's own: syncing
+    leaves it alone.
     """
     configs = list(configs)
     rows = {row.name: row for row in session.scalars(select(Feed))}
     out: list[Feed] = []
     for config in configs:
+        wanted = _wanted(config)
         row = rows.get(config.name)
         if row is None:
-            row = Feed(name=config.name)
+            row = Feed(name=config.name, **wanted)
             session.add(row)
-        elif row.url != config.url or row.protocol != config.protocol:
-            # Another endpoint: the old cursor means nothing there.
-            row.cursor = row.etag = row.last_modified = None
-        row.department_code = config.department
-        row.protocol = config.protocol
-        row.url = config.url
-        row.interval_s = config.interval
-        row.enabled = config.enabled
+            added = {k: (None, v) for k, v in wanted.items()}
+            detail = "added: " + "; ".join(f"{SYNCED[k]}={v}" for k, (_o, v) in added.items())
+            audit(session, CATALOGUE, "feed_change", f"feed:{config.name}", detail, source)
+        else:
+            _update(session, row, wanted, source)
         out.append(row)
     names = {c.name for c in configs}
     for name, row in rows.items():
-        if name not in names:
-            row.enabled = False
+        if name not in names and row.enabled:
+            _update(session, row, {"enabled": False}, source, "no longer in the feeds file")
     session.flush()
     return out

@@ -29,17 +29,17 @@ from sqlalchemy.orm import Session
 
 from data.deadlines import evaluate
 from data.geo.rows import place_columns
-from data.models import Case, Category, Quarantine
+from data.models import Case, Category
 from data.states import OPEN_STATES, STATES, IllegalTransition, path
 
 from ..feeds.config import FeedConfig
-from ..feeds.records import CaseRecord, Rejection
+from ..feeds.records import CaseRecord
 from .case_rows import event_row, insert_cases, insert_events
 from .catalogue import DEFAULT_LIMITS, Catalogue, priority_of
 from .clock import Facts, advance
 from .placement import Placement, Placer
 
-__all__ = ["DEFAULT_LIMITS", "CaseIngest", "Catalogue", "Counts", "collapse", "quarantine"]
+__all__ = ["DEFAULT_LIMITS", "CaseIngest", "Catalogue", "Counts", "collapse"]
 
 CHUNK = 500
 NEW_FACTS = Facts(due_soon=False, overdue=False, supervision="none", escalation_level="community")
@@ -52,7 +52,7 @@ class Counts:
     updated: int = 0
     ignored: int = 0
     quarantined: int = 0
-    newest: datetime | None = None  # newest source update seen (for the cursor and the lag)
+    newest: datetime | None = None  # newest source update seen (for the cursor and the record age)
     layers: set[str] = field(default_factory=set)
 
     def saw(self, when: datetime | None) -> None:
@@ -85,14 +85,6 @@ def collapse(records: Iterable[CaseRecord]) -> tuple[list[CaseRecord], int]:
                 continue
         newest[record.external_id] = record
     return list(newest.values()), dropped
-
-
-def quarantine(session: Session, feed_name: str, rejections: Sequence[Rejection], now: datetime) -> int:
-    for r in rejections:
-        session.add(
-            Quarantine(feed_name=feed_name, at=now, external_id=r.external_id, reason=r.reason, raw=r.raw)
-        )
-    return len(rejections)
 
 
 def deadline_facts(

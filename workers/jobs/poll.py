@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -20,18 +19,21 @@ from urllib.parse import unquote, urlsplit
 from redis.exceptions import LockError
 from redis.lock import Lock
 from rq import get_current_job
+from sqlalchemy import select
 
 from data.models import Feed, FeedHealth, utcnow
 from layers import versions
 
 from ..feeds.config import FeedConfig, find_feed, sync_feeds
 from ..feeds.fetch import Cursor, FetchError, FetchResult, Page, fetch
-from ..feeds.records import ParseResult, Rejection
 from ..queues import POLL_RETRY_INTERVALS, POLL_RETRY_MAX
 from ..runtime import Runtime, get_runtime
 from .alerts import AlertIngest, known_documents
-from .ingest import CaseIngest, Counts, quarantine
+from .batch import Batch, cursor_text, parse_cursor
+from .held import Hold, settle
+from .ingest import CaseIngest, Counts
 from .placement import cached_placer
+from .quarantine import quarantine
 
 log = logging.getLogger(__name__)
 
@@ -49,34 +51,6 @@ def lock_ttl(config: FeedConfig) -> int:
     return int(3 * config.timeout + 10)
 
 
-@dataclass
-class Batch:
-    """Everything one poll fetched and parsed."""
-
-    results: list[ParseResult] = field(default_factory=list)
-    rejections: list[Rejection] = field(default_factory=list)
-    feed_errors: list[str] = field(default_factory=list)
-    bad_documents: list[str] = field(default_factory=list)
-
-    def add_page(self, protocol: str, page: Page) -> int:
-        """Parse one page; returns how many records it held (for Open311 paging)."""
-        from ..feeds.parsers import parse
-
-        result = parse(protocol, page.body, page.content_type)
-        self.results.append(result)
-        self.rejections.extend(result.rejections)
-        if result.feed_error:
-            self.feed_errors.append(result.feed_error)
-        whole = not result.cases and not result.alerts and not result.index_links
-        if whole and result.rejections and all(r.external_id is None for r in result.rejections):
-            self.bad_documents.append(f"document rejected ({page.url}): {result.rejections[0].reason}")
-        return len(result.cases) + len(result.alerts) + len(result.rejections)
-
-    @property
-    def records(self) -> int:
-        return sum(len(r.cases) + len(r.alerts) for r in self.results)
-
-
 def poll_feed(name: str) -> dict[str, Any]:
     """The RQ job: poll the feed called ``name`` from the feeds file."""
     return run_poll(get_runtime(), name)
@@ -86,6 +60,9 @@ def run_poll(rt: Runtime, name: str) -> dict[str, Any]:
     config = find_feed(rt.feeds(), name)
     if not config.enabled:
         return {"feed": name, "status": "disabled"}
+    with rt.session_factory() as session:  # an admin's pause (/feeds, `gridcc feeds disable`): no fetch
+        if session.scalar(select(Feed.paused_at).where(Feed.name == name)) is not None:
+            return {"feed": name, "status": "paused"}
     lock = rt.redis.lock(LOCK_PREFIX + name, timeout=lock_ttl(config), blocking=False)
     if not lock.acquire(blocking=False):
         rt.redis.hincrby(SKIPPED_KEY, name, 1)
@@ -99,14 +76,15 @@ def run_poll(rt: Runtime, name: str) -> dict[str, Any]:
             log.warning("poll lock of %s expired before the poll ended", name)
 
 
-def _start(rt: Runtime, config: FeedConfig) -> tuple[Cursor, set[str]]:
+def _start(rt: Runtime, config: FeedConfig) -> tuple[Cursor, set[str], Hold]:
     with rt.session_factory() as session, session.begin():
         # the whole file: a feed row is disabled only when the file no longer lists it
         row = next(r for r in sync_feeds(session, rt.feeds()) if r.name == config.name)
-        if session.get(FeedHealth, config.name) is None:
+        health = session.get(FeedHealth, config.name)
+        if health is None:
             session.add(FeedHealth(feed_name=config.name))
         known = known_documents(session, config.name) if config.protocol == "cap" else set()
-        return Cursor(row.cursor, row.etag, row.last_modified), known
+        return Cursor(row.cursor, row.etag, row.last_modified), known, Hold.of(health)
 
 
 def _document_known(known: set[str]) -> Any:
@@ -121,26 +99,32 @@ def _document_known(known: set[str]) -> Any:
 
 def _poll(rt: Runtime, config: FeedConfig, lock: Lock) -> dict[str, Any]:
     started = time.monotonic()
-    cursor, known = _start(rt, config)
+    cursor, known, hold = _start(rt, config)
     batch = Batch()
+    previous = parse_cursor(cursor.cursor)
 
     def count(page: Page) -> int:
         lock.reacquire()  # heartbeat: this poll is alive
-        return batch.add_page(config.protocol, page)
+        return batch.add_open311_page(page, config.page_size, previous, hold.due)
 
-    previous = _parse_cursor(cursor.cursor)
-    asked = Cursor(_iso(previous - CURSOR_OVERLAP), cursor.etag, cursor.last_modified) if previous else cursor
+    asked = (
+        Cursor(cursor_text(previous - CURSOR_OVERLAP), cursor.etag, cursor.last_modified)
+        if previous
+        else cursor
+    )
     try:
-        fetched = fetch(config, asked, count, _document_known(known))
+        fetched = fetch(config, asked, count, _document_known(known), max_bytes=rt.settings.feed_max_bytes)
     except FetchError as exc:
         _record_failure(rt, config, exc.reason, time.monotonic() - started)
         _arm_retry()
         raise
-    if config.protocol != "open311":
+    if config.protocol == "open311":
+        batch.finish()
+    else:
         for page in fetched.pages:
             batch.add_page(config.protocol, page)
     lock.extend(60 + batch.records // 200, replace_ttl=True)
-    counts, changed = _commit(rt, config, cursor, fetched, batch, time.monotonic() - started)
+    counts, changed, bad_pages = _commit(rt, config, fetched, batch, time.monotonic() - started)
     if changed:
         versions.bump(rt.redis, changed)
     summary: dict[str, Any] = {"feed": config.name, "status": "ok", **counts.as_dict()}
@@ -148,33 +132,28 @@ def _poll(rt: Runtime, config: FeedConfig, lock: Lock) -> dict[str, Any]:
     if batch.feed_errors:
         summary["status"] = "feed_error"
         summary["error"] = "; ".join(batch.feed_errors)
+    elif bad_pages:
+        summary["status"] = "held" if batch.stop is not None else "skipped"
+        summary["error"] = bad_pages
     return summary
 
 
-def _iso(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat()
-
-
-def _parse_cursor(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 def _commit(
-    rt: Runtime, config: FeedConfig, cursor: Cursor, fetched: FetchResult, batch: Batch, elapsed: float
-) -> tuple[Counts, set[str]]:
+    rt: Runtime, config: FeedConfig, fetched: FetchResult, batch: Batch, elapsed: float
+) -> tuple[Counts, set[str], str | None]:
+    """Ingest the batch, move the cursor, record the feed's health, all in one transaction; returns the
+    counts, the layers changed and the error of the pages that could not be read (if any)."""
     now = utcnow()
     changed: set[str] = {"feeds"}
     with rt.session_factory() as session, session.begin():
+        row = session.get(Feed, config.name)
+        health = session.get(FeedHealth, config.name)
+        assert row is not None and health is not None
+        previous = parse_cursor(row.cursor)
         placer = cached_placer(rt.cache, session, rt.redis)
         cases = [c for r in batch.results for c in r.cases]
         alerts = [a for r in batch.results for a in r.alerts]
-        counts = CaseIngest(session, config, placer, now, _parse_cursor(cursor.cursor)).run(cases)
+        counts = CaseIngest(session, config, placer, now, previous).run(cases)
         alert_counts = AlertIngest(session, config.name, placer, now).run(alerts)
         for name in ("received", "new", "updated", "ignored"):
             setattr(counts, name, getattr(counts, name) + getattr(alert_counts, name))
@@ -182,33 +161,38 @@ def _commit(
         counts.quarantined = quarantine(session, config.name, batch.rejections, now)
         changed |= counts.layers | alert_counts.layers
 
-        row = session.get(Feed, config.name)
-        health = session.get(FeedHealth, config.name)
-        assert row is not None and health is not None
-        # The cursor moves only with the records it covers, in this same transaction.
-        newest = max(filter(None, (counts.newest, _parse_cursor(row.cursor))), default=None)
+        # The cursor moves only with the records it covers, in this same transaction; on Open311, never
+        # past a page that could not be read (see .batch).
+        if config.protocol == "open311":
+            newest = batch.cursor(previous)
+        else:
+            newest = max(filter(None, (counts.newest, previous)), default=None)
         if newest is not None and not batch.feed_errors:
-            row.cursor = _iso(newest)
+            row.cursor = cursor_text(newest)
         # The validators of an answer that could not be read must not be sent back: the server would
         # answer 304 to them, and what the garbled document held would wait for the feed's next change.
         if not fetched.not_modified and not batch.feed_errors and not batch.bad_documents:
             row.etag, row.last_modified = fetched.etag, fetched.last_modified
 
+        bad_pages = None
+        if config.protocol == "open311":
+            bad_pages, noted = settle(session, health, config.name, batch, row.cursor, rt.settings.tz, now)
+            counts.quarantined += noted
         health.last_poll_at = now
         health.last_duration_s = elapsed + (utcnow() - now).total_seconds()
         for name in ("received", "new", "updated", "ignored", "quarantined"):
             setattr(health, name, (getattr(health, name) or 0) + getattr(counts, name))
+        health.newest_record_at = max(filter(None, (health.newest_record_at, counts.newest)), default=None)
         every_page_bad = bool(batch.bad_documents) and len(batch.bad_documents) == len(batch.results)
-        if batch.feed_errors or every_page_bad:
-            reason = "; ".join(batch.feed_errors) or batch.bad_documents[0]
+        if batch.feed_errors or every_page_bad or bad_pages:
+            reason = "; ".join([*batch.feed_errors, *filter(None, [bad_pages])]) or batch.bad_documents[0]
             health.last_error_at = now
             health.last_error = reason[:2000]
             health.consecutive_failures = (health.consecutive_failures or 0) + 1
         else:
             health.last_success_at = now
             health.consecutive_failures = 0
-            health.lag_s = (now - newest).total_seconds() if newest is not None else None
-    return counts, changed
+    return counts, changed, bad_pages
 
 
 def _record_failure(rt: Runtime, config: FeedConfig, reason: str, elapsed: float) -> None:

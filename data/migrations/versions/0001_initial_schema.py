@@ -88,6 +88,8 @@ def upgrade() -> None:
         sa.Column("cursor", sa.String(length=100), nullable=True),
         sa.Column("etag", sa.String(length=200), nullable=True),
         sa.Column("last_modified", sa.String(length=100), nullable=True),
+        sa.Column("paused_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("paused_by", sa.String(length=100), nullable=True),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_feed")),
     )
     op.create_table(
@@ -98,10 +100,12 @@ def upgrade() -> None:
         sa.Column("external_id", sa.String(length=250), nullable=True),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("raw", sa.Text(), nullable=False),
+        sa.Column("content_hash", sa.String(length=64), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_quarantine")),
     )
     with op.batch_alter_table("quarantine", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_quarantine_at"), ["at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_quarantine_content_hash"), ["content_hash"], unique=False)
         batch_op.create_index(batch_op.f("ix_quarantine_feed_name"), ["feed_name"], unique=False)
 
     op.create_table(
@@ -180,7 +184,9 @@ def upgrade() -> None:
         sa.Column("last_error_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("consecutive_failures", sa.Integer(), nullable=False),
-        sa.Column("lag_s", sa.Float(), nullable=True),
+        sa.Column("newest_record_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("bad_page_cursor", sa.String(length=100), nullable=True),
+        sa.Column("bad_page_polls", sa.Integer(), nullable=False),
         sa.Column("last_duration_s", sa.Float(), nullable=True),
         sa.Column("received", sa.Integer(), nullable=False),
         sa.Column("new", sa.Integer(), nullable=False),
@@ -447,6 +453,7 @@ def downgrade() -> None:
     op.drop_table("risk")
     with op.batch_alter_table("quarantine", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_quarantine_feed_name"))
+        batch_op.drop_index(batch_op.f("ix_quarantine_content_hash"))
         batch_op.drop_index(batch_op.f("ix_quarantine_at"))
 
     op.drop_table("quarantine")

@@ -1,0 +1,135 @@
+"""The map of a scope whose open cases come by view (a city; here the district with the limit set to 0),
+in real Chromium: clusters made on the server at the district's zoom, the viewport's own cases from the grid
+zooms on, a new case reaching its marker without a reload, and nothing sent for the whole scope.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from data.db import transaction
+from data.models import AdminUnit, Case
+from layers import versions
+from tests.browser.conftest import KEEP_MAPS
+from tests.browser.test_map_smoke import CHROMIUM, Server, serve_map_page
+from tests.conftest import REPO
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="no Debian chromium"),
+]
+
+MOVE_TO = """([lat, lon, zoom]) => {
+  const maps = (window.__maps || []).filter((m) => m._container && m._container.isConnected);
+  if (!maps.length) return false;
+  maps[0].setView([lat, lon], zoom, {animate: false});
+  return maps[0].getZoom();
+}"""
+
+BUBBLE_TOTAL = """() => [...document.querySelectorAll('.case-agg .cluster-count')]
+  .reduce((n, e) => n + Number(e.textContent), 0)"""
+
+
+@pytest.fixture
+def served(engine, session_factory, database_url, redis_url, redis_conn, tmp_path) -> Iterator[Server]:  # type: ignore[no-untyped-def]
+    # any open case: by view, as a city
+    yield from serve_map_page(
+        session_factory, database_url, redis_url, redis_conn, tmp_path, map_cases_whole_max=0
+    )
+
+
+def test_cases_by_view(served: Server, session_factory, redis_conn, browser, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    origin = served.url
+    errors: list[str] = []
+    requested: list[str] = []
+    outside: list[str] = []
+    with session_factory() as session:
+        open_now = session.scalar(
+            select(func.count()).select_from(Case).where(Case.is_open.is_(True), Case.lon.is_not(None))
+        )
+        grid = session.execute(
+            select(AdminUnit.code, AdminUnit.label_lon, AdminUnit.label_lat)
+            .where(AdminUnit.level == "grid")
+            .order_by(AdminUnit.code)
+            .offset(100)
+            .limit(1)
+        ).one()
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    try:
+        page = context.new_page()
+        page.add_init_script(KEEP_MAPS)
+
+        def on_request(req) -> None:  # type: ignore[no-untyped-def]
+            requested.append(req.url)
+            if not (req.url.startswith(origin + "/") or req.url.startswith(("data:", "blob:"))):
+                outside.append(req.url)
+
+        page.on("request", on_request)
+        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(origin + "/")
+
+        # the district's view: bubbles made on the server, which together hold every open case
+        page.wait_for_selector(".case-agg", timeout=30000)
+        page.wait_for_function(f"({BUBBLE_TOTAL})() === {open_now}", timeout=30000)
+        assert page.locator(".case-marker").count() == 0
+        assert any("/layers/cases/clusters.json?" in url for url in requested)
+        assert not any("/layers/cases.pbf" in url for url in requested)  # not one case point sent
+        page.wait_for_timeout(1000)
+        shot = (
+            REPO / "screenshots" / "map_by_view.png"
+            if os.environ.get("GRIDCC_SCREENSHOTS")
+            else tmp_path / "v.png"
+        )
+        page.screenshot(path=str(shot))
+        tip = page.locator(".case-agg").first
+        tip.hover()
+        assert "在办" in page.locator(".case-tip").first.inner_text()
+
+        # zoomed to a grid (past the cluster maxZoom): the viewport's own cases, each its own marker
+        assert page.evaluate(MOVE_TO, [grid.label_lat, grid.label_lon, 17]) == 17
+        page.wait_for_function("document.querySelectorAll('.case-agg').length === 0", timeout=30000)
+        page.wait_for_function(
+            "() => performance.getEntriesByType('resource')"
+            ".some(e => e.name.includes('/layers/cases.pbf?bbox='))",
+            timeout=30000,
+        )
+        with transaction(session_factory) as session:
+            case = Case(
+                feed_name="test",
+                external_id="by-view-1",
+                title="新案件：井盖缺失",
+                description="井盖缺失",
+                status="accepted",
+                category_name="城市管理",
+                requested_at=datetime.now(UTC),
+                accepted_at=datetime.now(UTC),
+                deadline_at=datetime.now(UTC) + timedelta(days=2),
+                lon=float(grid.label_lon),
+                lat=float(grid.label_lat),
+                placement="point",
+                is_open=True,
+            )
+            case.set_place(grid.code)
+            session.add(case)
+            session.flush()
+            new_id = case.id
+        versions.bump(redis_conn, ["cases"])
+        page.wait_for_selector(f".case-{new_id}", timeout=30000)
+        page.locator(f".case-{new_id}").click(force=True)
+        assert page.locator(".leaflet-popup-content .popup-title").inner_text() == "新案件：井盖缺失"
+        # the view's payload is the view's: far fewer cases than the scope holds
+        bbox_urls = [u for u in requested if "/layers/cases.pbf?bbox=" in u]
+        assert bbox_urls and all("&v=" in u or "?v=" in u for u in bbox_urls)
+        drawn = page.locator(".case-marker").count()
+        assert 1 <= drawn < open_now
+    finally:
+        context.close()
+    assert outside == []
+    assert errors == []

@@ -1,0 +1,75 @@
+"""The quarantine: rejected records and unreadable documents, kept with their reason and raw text for
+the operator — once per feed and content (the sha256 of the raw text), however often a feed sends the
+same thing again (a page that stays broken is re-read on every poll until it is skipped).
+
+Written inside the caller's transaction."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from data.models import Quarantine
+
+from ..feeds.records import Rejection
+
+CHUNK = 500
+
+
+def content_hash(rejection: Rejection) -> str:
+    """The sha256 of the raw text (of the reason when there is no raw text to tell two apart)."""
+    text = rejection.raw if rejection.raw else f"\x00{rejection.external_id}\x00{rejection.reason}"
+    return hashlib.sha256(text.encode("utf-8", errors="surrogatepass")).hexdigest()
+
+
+def _stored(session: Session, feed_name: str, hashes: Iterable[str]) -> dict[str, Quarantine]:
+    wanted = sorted(set(hashes))
+    found: dict[str, Quarantine] = {}
+    for start in range(0, len(wanted), CHUNK):
+        stmt = select(Quarantine).where(
+            Quarantine.feed_name == feed_name, Quarantine.content_hash.in_(wanted[start : start + CHUNK])
+        )
+        for row in session.scalars(stmt):
+            found.setdefault(row.content_hash or "", row)
+    return found
+
+
+def _row(feed_name: str, rejection: Rejection, reason: str, digest: str, now: datetime) -> Quarantine:
+    return Quarantine(
+        feed_name=feed_name,
+        at=now,
+        external_id=rejection.external_id,
+        reason=reason,
+        raw=rejection.raw,
+        content_hash=digest,
+    )
+
+
+def quarantine(session: Session, feed_name: str, rejections: Sequence[Rejection], now: datetime) -> int:
+    """Keep the rejections this feed has not sent before; returns how many rows were added."""
+    digests = [content_hash(r) for r in rejections]
+    seen = set(_stored(session, feed_name, digests))
+    added = 0
+    for rejection, digest in zip(rejections, digests, strict=True):
+        if digest in seen:
+            continue
+        seen.add(digest)
+        session.add(_row(feed_name, rejection, rejection.reason, digest, now))
+        added += 1
+    return added
+
+
+def note(session: Session, feed_name: str, rejection: Rejection, reason: str, now: datetime) -> bool:
+    """Quarantine ``rejection`` with ``reason``, or give the stored row of the same content that reason
+    (and ``now`` as its time). Returns whether a row was added."""
+    digest = content_hash(rejection)
+    row = _stored(session, feed_name, [digest]).get(digest)
+    if row is None:
+        session.add(_row(feed_name, rejection, reason, digest, now))
+        return True
+    row.reason, row.at = reason, now
+    return False
