@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import getpass
 import socket
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from rq import Queue
 
 from data.auth import audit_rows
 from data.auth.feed_admin import FeedNotFound, set_feed_paused
@@ -21,47 +19,20 @@ from data.models import Feed, FeedHealth
 from data.queries import feed_health
 from data.scope import AreaScope
 from gridcc.cli import main
-from workers.queues import QUEUES, enqueue_poll
+from workers.queues import enqueue_poll
 from workers.runtime import Runtime
 
+from ._rq_stack import Stack, finished, wait_until
 from .test_poll_support import (
     feed_server,
-    make_hierarchy,
-    make_runtime,
     open311_feed,
     request,
-    worker_env,
     write_feeds,
 )
-from .test_rq_workers import T0, Stack, finished, wait_until
+
+T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def runtime(database_url: str, engine: object, redis_url: str, tmp_path: Path) -> Iterator[Runtime]:
-    rt = make_runtime(database_url, redis_url, tmp_path / "feeds.toml", tmp_path / "var")
-    with rt.session_factory() as session, session.begin():
-        make_hierarchy(session)
-    for queue in QUEUES:
-        Queue(queue, connection=rt.redis).empty()
-    yield rt
-    rt.close()
-
-
-@pytest.fixture
-def stack(runtime: Runtime, tmp_path: Path) -> Iterator[Stack]:
-    """Real ``rq worker`` processes on the test's Redis and database (``stack.worker(name)``)."""
-    s = runtime.settings
-    st = Stack(
-        worker_env(s.effective_database_url, s.redis_url, s.effective_feeds_file, s.data_dir),
-        s.redis_url,
-        tmp_path,
-    )
-    yield st
-    st.stop()
-    for queue in QUEUES:
-        Queue(queue, connection=runtime.redis).empty()
 
 
 def poll_through_worker(rt: Runtime) -> dict[str, Any]:
@@ -77,16 +48,16 @@ def status_of(rt: Runtime, name: str, now: datetime) -> str:
     return rows[name].status
 
 
-def test_a_real_worker_skips_a_paused_feed(runtime: Runtime, stack: Stack) -> None:
+def test_a_real_worker_skips_a_paused_feed(rq_runtime: Runtime, rq_stack: Stack) -> None:
     with feed_server() as (base, state):
-        write_feeds(runtime.settings.effective_feeds_file, [open311_feed(base)])
+        write_feeds(rq_runtime.settings.effective_feeds_file, [open311_feed(base)])
         state.put(request("P1", T0))
-        stack.worker("w1")
-        assert poll_through_worker(runtime)["status"] == "ok"
+        rq_stack.worker("w1")
+        assert poll_through_worker(rq_runtime)["status"] == "ok"
         asked = dict(state.hits)
         assert asked.get("/requests.json", 0) >= 1
 
-        with runtime.session_factory() as session, session.begin():
+        with rq_runtime.session_factory() as session, session.begin():
             assert set_feed_paused(session, "hotline", True, actor="admin", remote_addr="203.0.113.9")
             health = session.get(FeedHealth, "hotline")
             assert health is not None
@@ -94,19 +65,19 @@ def test_a_real_worker_skips_a_paused_feed(runtime: Runtime, stack: Stack) -> No
             # its last success long ago: a stale feed, were it not paused
             health.last_success_at = datetime.now(UTC) - timedelta(hours=5)
         state.put(request("P2", T0 + timedelta(seconds=5)))
-        assert poll_through_worker(runtime) == {"feed": "hotline", "status": "paused"}
+        assert poll_through_worker(rq_runtime) == {"feed": "hotline", "status": "paused"}
         assert state.hits == asked  # no request reached the feed
-        with runtime.session_factory() as session:
+        with rq_runtime.session_factory() as session:
             assert session.get(FeedHealth, "hotline").last_poll_at == polled_at  # type: ignore[union-attr]
-        assert status_of(runtime, "hotline", datetime.now(UTC)) == "paused"
+        assert status_of(rq_runtime, "hotline", datetime.now(UTC)) == "paused"
 
-        with runtime.session_factory() as session, session.begin():
+        with rq_runtime.session_factory() as session, session.begin():
             assert set_feed_paused(session, "hotline", False, actor="admin")
             assert not set_feed_paused(session, "hotline", False, actor="admin")  # already running
-        assert poll_through_worker(runtime)["status"] == "ok"
+        assert poll_through_worker(rq_runtime)["status"] == "ok"
         assert state.hits.get("/requests.json", 0) > asked["/requests.json"]
-        assert status_of(runtime, "hotline", datetime.now(UTC)) == "ok"
-    with runtime.session_factory() as session:
+        assert status_of(rq_runtime, "hotline", datetime.now(UTC)) == "ok"
+    with rq_runtime.session_factory() as session:
         rows = audit_rows(session, action="feed_change", actor="admin")
         assert [(r.target, r.detail) for r in reversed(rows)] == [
             ("feed:hotline", "paused"),
@@ -115,25 +86,25 @@ def test_a_real_worker_skips_a_paused_feed(runtime: Runtime, stack: Stack) -> No
         assert rows[-1].remote_addr == "203.0.113.9"
 
 
-def test_the_feeds_file_sync_leaves_a_pause_alone(runtime: Runtime) -> None:
+def test_the_feeds_file_sync_leaves_a_pause_alone(rq_runtime: Runtime) -> None:
     from workers.feeds.config import load_feeds, sync_feeds
 
-    path = write_feeds(runtime.settings.effective_feeds_file, [open311_feed("http://127.0.0.1:9")])
-    with runtime.session_factory() as session, session.begin():
+    path = write_feeds(rq_runtime.settings.effective_feeds_file, [open311_feed("http://127.0.0.1:9")])
+    with rq_runtime.session_factory() as session, session.begin():
         sync_feeds(session, load_feeds(path))
         set_feed_paused(session, "hotline", True, actor="admin")
     write_feeds(path, [open311_feed("http://127.0.0.1:9", interval=3)])
-    with runtime.session_factory() as session, session.begin():
+    with rq_runtime.session_factory() as session, session.begin():
         sync_feeds(session, load_feeds(path))
-    with runtime.session_factory() as session:
+    with rq_runtime.session_factory() as session:
         row = session.get(Feed, "hotline")
         assert row is not None and row.interval_s == 3 and row.paused_by == "admin" and row.paused_at
-    with runtime.session_factory() as session, session.begin(), pytest.raises(FeedNotFound):
+    with rq_runtime.session_factory() as session, session.begin(), pytest.raises(FeedNotFound):
         set_feed_paused(session, "nosuch", True, actor="admin")
 
 
-def _cli(runtime: Runtime, tmp_path: Path) -> CliRunner:
-    s = runtime.settings
+def _cli(rq_runtime: Runtime, tmp_path: Path) -> CliRunner:
+    s = rq_runtime.settings
     return CliRunner(
         env={
             "GRIDCC_FEEDS_FILE": str(s.effective_feeds_file),
@@ -143,12 +114,12 @@ def _cli(runtime: Runtime, tmp_path: Path) -> CliRunner:
     )
 
 
-def test_console_disable_and_enable(runtime: Runtime, tmp_path: Path) -> None:
+def test_console_disable_and_enable(rq_runtime: Runtime, tmp_path: Path) -> None:
     write_feeds(
-        runtime.settings.effective_feeds_file,
+        rq_runtime.settings.effective_feeds_file,
         [open311_feed("http://127.0.0.1:9"), open311_feed("http://127.0.0.1:9", name="other")],
     )
-    runner = _cli(runtime, tmp_path)
+    runner = _cli(rq_runtime, tmp_path)
     # never polled, so no row yet: the file's rows are synced first, then the pause
     result = runner.invoke(main, ["feeds", "disable", "hotline"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
@@ -160,16 +131,16 @@ def test_console_disable_and_enable(runtime: Runtime, tmp_path: Path) -> None:
     assert "stale" not in hotline and "数据过期" not in hotline
 
     # even with its last success long ago, the row reads "paused"
-    with runtime.session_factory() as session, session.begin():
+    with rq_runtime.session_factory() as session, session.begin():
         session.add(FeedHealth(feed_name="hotline", last_success_at=datetime.now(UTC) - timedelta(hours=9)))
-    assert status_of(runtime, "hotline", datetime.now(UTC)) == "paused"
+    assert status_of(rq_runtime, "hotline", datetime.now(UTC)) == "paused"
 
     missing = runner.invoke(main, ["feeds", "disable", "nosuch"])
     assert missing.exit_code != 0 and "no feed named 'nosuch'" in missing.output
 
     result = runner.invoke(main, ["feeds", "enable", "hotline"], catch_exceptions=False)
     assert result.exit_code == 0 and "resumed hotline" in result.output
-    with runtime.session_factory() as session:
+    with rq_runtime.session_factory() as session:
         row = session.get(Feed, "hotline")
         assert row is not None and row.paused_at is None
         rows = [r for r in audit_rows(session, action="feed_change") if r.detail in ("paused", "resumed")]
