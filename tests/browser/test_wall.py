@@ -39,6 +39,23 @@ NO_SCROLL = """() => {
 }"""
 
 
+LEGEND_PLACE = """() => {
+  const box = s => { const r = document.querySelector(s).getBoundingClientRect();
+                     return {top: r.top, bottom: r.bottom, left: r.left, right: r.right}; };
+  return {map: box('.wall .gridcc-leaflet'), legend: box('.wall .gridcc-legend'), panel: box('.wall-map')};
+}"""
+
+
+def _legend_beside_the_map(page: Any) -> None:
+    """The legend is a strip under the map, inside the map's panel: it covers no part of the map (at
+    city scale an overlaid legend hid the western districts) and takes little of the panel's height."""
+    at = page.evaluate(LEGEND_PLACE)
+    m, legend, panel = at["map"], at["legend"], at["panel"]
+    assert legend["top"] >= m["bottom"] - 0.5, at
+    assert legend["bottom"] <= panel["bottom"] + 0.5 and legend["bottom"] > legend["top"], at
+    assert m["bottom"] - m["top"] >= 0.85 * (panel["bottom"] - panel["top"]), at
+
+
 def _kpi(page: Any, which: str) -> int:
     return int(page.inner_text(f"#wall-kpi-{which}").replace(",", "").strip() or 0)
 
@@ -135,6 +152,7 @@ def test_wall_shows_kpis_map_alerts_and_charts(stack: Demo, page_and_log: tuple[
     )
     page.wait_for_timeout(2500)  # let clusters, labels and charts settle for the picture
     _no_scrollbars(page)
+    _legend_beside_the_map(page)
     screenshot(page, "wall")
     assert not any("cdn.plot.ly" in url for url in log.requests)
     log.assert_clean()
@@ -162,6 +180,7 @@ def test_wall_at_4k_reads_the_same(stack: Demo, browser: Any) -> None:
         assert kpi >= 180
         page.wait_for_timeout(2000)
         _no_scrollbars(page)
+        _legend_beside_the_map(page)
         screenshot(page, "wall_4k")
         log.assert_clean()
     finally:
