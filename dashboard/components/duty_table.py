@@ -78,40 +78,61 @@ def column_defs(lang: str) -> list[dict[str, Any]]:
     }
     short_time = {"function": "params.value ? params.value.slice(5) : ''"}  # MM-DD HH:mm; sorts by the year
     return [
-        {"field": "number", "headerName": t("duty_col_number", lang), "minWidth": 186},
-        {"field": "category", "headerName": t("duty_col_category", lang), "minWidth": 100},
-        {"field": "address", "headerName": t("duty_col_address", lang), "minWidth": 130, "flex": 2},
-        {"field": "status", "headerName": t("duty_col_status", lang), "minWidth": 88},
+        {
+            "field": "number",
+            "headerName": t("duty_col_number", lang),
+            "minWidth": 196,
+            "tooltipField": "number",
+        },
+        {
+            "field": "category",
+            "headerName": t("duty_col_category", lang),
+            "minWidth": 96,
+            "tooltipField": "category",
+        },
+        {
+            "field": "address",
+            "headerName": t("duty_col_address", lang),
+            "minWidth": 120,
+            "flex": 2,
+            "tooltipField": "address",
+        },
+        {"field": "status", "headerName": t("duty_col_status", lang), "minWidth": 84},
         {
             "field": "accepted",
             "headerName": t("duty_col_accepted", lang),
-            "minWidth": 124,
+            "minWidth": 116,
             "cellDataType": "text",
             "valueFormatter": short_time,
         },
         {
             "field": "deadline",
             "headerName": t("duty_col_deadline", lang),
-            "minWidth": 124,
+            "minWidth": 116,
             "cellDataType": "text",
             "valueFormatter": short_time,
         },
         {
             "field": "late_hours",
             "headerName": t("duty_col_late", lang),
-            "minWidth": 140,
+            "minWidth": 168,  # "超期 273天12小时" whole: the number the officer acts on
             "filter": "agNumberColumnFilter",
             # the hours as text, from a number only (no feed text here)
             "valueFormatter": {"function": "params.data ? params.data.late : ''"},
             "cellClassRules": late_rules,
             "sort": "desc",
         },
-        {"field": "department", "headerName": t("duty_col_department", lang), "minWidth": 112},
-        {"field": "level", "headerName": t("duty_col_level", lang), "minWidth": 68},
+        {
+            "field": "department",
+            "headerName": t("duty_col_department", lang),
+            "minWidth": 140,
+            "tooltipField": "department",
+        },
+        {"field": "level", "headerName": t("duty_col_level", lang), "minWidth": 60},
         {
             "field": "card",
             "headerName": t("duty_col_card", lang),
-            "minWidth": 72,
+            "minWidth": 64,
             "cellClassRules": card_rules,
         },
     ]
@@ -151,6 +172,7 @@ def case_grid(rows: list[dict[str, Any]], lang: str) -> dag.AgGrid:
         "headerHeight": 46,
         "floatingFiltersHeight": 40,
         "suppressCellFocus": True,
+        "tooltipShowDelay": 300,  # the whole text of a cut cell (AG Grid's tooltip shows it as text)
     }
     if lang != "en":
         options["localeText"] = LOCALE_ZH
