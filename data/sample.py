@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from .deadlines import DUE_SOON_FRACTION, ESCALATE_TO_STREET_FRACTION, RED_CARD_EXTRA_FRACTION, evaluate
 from .models import AdminUnit, Alert, AlertEvent, AlertGrid, Case, CaseEvent, Category, Risk
 from .models.alerts import RISK_KINDS, SEVERITY_COLOUR
+from .names import community_short_name
 from .seed import seed_catalogue
 
 BATCH = 5000
@@ -269,7 +270,7 @@ def _case(
     top = top_of[cat.code]
     verbs = {"dispute": "纠纷", "city": names[cat.code], "safety": names[cat.code], "environment": "噪声"}
     detail = rng.choice(DETAILS.get(top, ["群众反映{x}{y}问题，请处理。"]))
-    community = grid.community_name.removesuffix("居民委员会").removesuffix("村民委员会")
+    community = community_short_name(grid.community_name)
     address = f"{grid.street_name}{community}{rng.randint(1, 199)}号"
     row = {
         "feed_name": feed,
@@ -432,7 +433,7 @@ def _risks(session: Session, rng: random.Random, grids: list[_Grid], now: dateti
             {
                 "kind": kind,
                 "level": rng.choice(("high", "medium", "low")),
-                "title": f"{grid.community_name.removesuffix('居民委员会')}{RISK_TITLES[kind]}",
+                "title": f"{community_short_name(grid.community_name)}{RISK_TITLES[kind]}",
                 "description": "",
                 "lon": lon,
                 "lat": lat,

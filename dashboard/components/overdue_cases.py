@@ -11,6 +11,7 @@ from typing import Any
 
 from dash import dcc, get_relative_path, html
 
+from data.names import community_short_name
 from data.queries import CaseRow, label
 
 from ..i18n import t
@@ -29,7 +30,7 @@ def late_span(hours: float | None, lang: str) -> str:
 
 def place_below(row: CaseRow, level: str) -> str:
     """The names of the case's places below the current level (at most two), e.g. 社区 · 网格."""
-    names = [row.street_name, row.community_name, row.grid_name]
+    names = [row.street_name, community_short_name(row.community_name), row.grid_name]
     below = [n for n in names[LEVEL_DEPTH.get(level, 0) :] if n]
     return " · ".join(below[:2]) or (row.grid_name or row.community_name or row.street_name)
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ..names import community_short_name
 from .rows import place_columns
 
 SURNAMES = (
@@ -24,7 +25,6 @@ MOBILE_PREFIXES = (
     "130 131 132 133 135 136 137 138 139 150 151 152 153 155 156 157 158 159 166 173 175 176 177 "
     "180 181 182 183 185 186 187 188 189 191 198 199"
 ).split()
-COMMITTEE_SUFFIXES = ("居民委员会", "村民委员会", "社区工作站")
 
 ROLES = {"grid_worker": "网格员", "grid_chief": "网格长", "party_branch": "网格党支部"}
 
@@ -38,14 +38,6 @@ def person_name(rng: np.random.Generator) -> str:
 def mobile(rng: np.random.Generator) -> str:
     prefix = MOBILE_PREFIXES[int(rng.integers(len(MOBILE_PREFIXES)))]
     return prefix + "".join(str(int(d)) for d in rng.integers(10, size=8))
-
-
-def community_short_name(name: str) -> str:
-    """ "东方广场社区居民委员会" → "东方广场社区", "太白村村民委员会" → "太白村"."""
-    for suffix in COMMITTEE_SUFFIXES:
-        if name.endswith(suffix) and len(name) > len(suffix):
-            return name[: -len(suffix)]
-    return name
 
 
 def grid_staff_rows(

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ..masking import mask_phone
 from ..models import AdminUnit, Alert, AlertEvent, AlertGrid, GridStaff
+from ..names import place_name
 from ..scope import AreaScope
 from .common import require_aware
 from .labels import label
@@ -112,8 +113,9 @@ def active_alerts(session: Session, scope: AreaScope, now: datetime) -> list[Ale
     workers: dict[str, list[GridWorker]] = {}
     for i in range(0, len(grids), 500):
         chunk = grids[i : i + 500]
+        units = sorted({*chunk, *(g[:12] for g in chunk)})  # a grid is named with its community
         names.update(
-            session.execute(select(AdminUnit.code, AdminUnit.name).where(AdminUnit.code.in_(chunk))).all()
+            session.execute(select(AdminUnit.code, AdminUnit.name).where(AdminUnit.code.in_(units))).all()
         )
         for s in session.execute(
             select(GridStaff.unit_code, GridStaff.name, GridStaff.phone)
@@ -143,7 +145,7 @@ def active_alerts(session: Session, scope: AreaScope, now: datetime) -> list[Ale
             lon=a.lon,
             lat=a.lat,
             grid_code=a.grid_code,
-            grids=[CoveredGrid(g, names.get(g, ""), workers.get(g, [])) for g in covered.get(a.id, [])],
+            grids=[CoveredGrid(g, place_name(g, names), workers.get(g, [])) for g in covered.get(a.id, [])],
         )
         for a in sorted(
             alerts, key=lambda a: (a.state != "new", SEVERITY_ORDER.get(a.severity, 9), -_time(a).timestamp())

@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..models import AdminUnit, Case
+from ..names import place_name
 from ..scope import AreaScope
 from .common import category_index, require_aware, unit_names
 from .labels import label
@@ -213,7 +214,7 @@ def _items(session: Session, groups: list[tuple[str, list[_Pt]]], half: datetime
                 category_name=cat.name if cat else pts[0].category,
                 kind=kind,
                 place_code=place,
-                place_name=_place_name(place, names),
+                place_name=place_name(place, names),
                 count=len(pts),
                 recent=recent,
                 previous=previous,
@@ -227,12 +228,3 @@ def _items(session: Session, groups: list[tuple[str, list[_Pt]]], half: datetime
         )
     out.sort(key=lambda h: (-h.count, -h.recent, h.category_code, h.place_code))
     return out
-
-
-def _place_name(code: str | None, names: dict[str, str]) -> str:
-    """A grid reads "琼江社区 第1网格" (its name alone repeats in every community); others as named."""
-    name = names.get(code or "", "")
-    if code and len(code) == 15 and code[:12] in names:
-        community = names[code[:12]].replace("居民委员会", "").replace("村民委员会", "")
-        return name if name.startswith(community) else f"{community} {name}".strip()
-    return name

@@ -67,21 +67,7 @@ def test_within_300_m_across_a_grid_boundary(units: tuple[Session, Units]) -> No
     session.commit()
     items = hotspots(session, AreaScope.district(u.district), NOW)
     assert [(h.kind, h.count, h.place_code, h.place_name) for h in items] == [
-        ("proximity", 3, u.communities[0], u.names[u.communities[0]])
+        ("proximity", 3, u.communities[0], "东方社区")  # the name people use, not the committee's
     ]
     assert items[0].trend == "up"
     assert hotspots(session, AreaScope.district(u.district), NOW, radius_m=50) == []
-
-
-def test_a_grid_named_only_by_its_number_is_named_with_its_community() -> None:
-    from data.queries.hotspots import _place_name
-
-    names = {
-        "500151001002": "琼江社区居民委员会",
-        "500151001002007": "第7网格",
-        "500151001003": "高楼村村民委员会",
-    }
-    assert _place_name("500151001002007", names) == "琼江社区 第7网格"
-    names["500151001003001"] = "第1网格"
-    assert _place_name("500151001003001", names) == "高楼村 第1网格"
-    assert _place_name("500151001002", names) == "琼江社区居民委员会"

@@ -12,16 +12,9 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from data.models import AdminUnit
+from data.names import community_short_name as short_name
 
 from . import texts
-
-
-def short_name(name: str) -> str:
-    """``东方社区居民委员会`` → ``东方社区``, ``高桥村村民委员会`` → ``高桥村``: the name people use."""
-    for suffix in ("居民委员会", "村民委员会"):
-        if name.endswith(suffix) and len(name) > len(suffix) + 1:
-            return name[: -len(suffix)]
-    return name
 
 
 class NoDistrict(RuntimeError):
