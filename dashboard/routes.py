@@ -5,7 +5,8 @@ account's scope, whatever the URL asks for. Payloads come from the Redis layer c
 layer, the scope, its current version and its parameters; a ``v=`` in the URL marks a versioned
 (cacheable) fetch. Payloads differ per viewer, so every cache header is ``private`` (no shared cache
 keeps them), every ETag is made of the scope as well as the body, and responses vary by cookie. A wall
-account's alerts carry the grid workers' names without any phone, not even masked.
+account's alerts carry the grid workers' names without any phone, not even masked; a duty officer's
+carry them in full, and each such body sent is audited (``dashboard.alert_audit``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from layers.encoding import json_bytes
 from layers.risks import build_risks
 from layers.units import STATIC_LEVELS, BBox, build_units, grids_in_bbox, lod_plan, unit_sizes, units_in_bbox
 
+from .alert_audit import audit_full_phones
 from .auth import phone_view
 from .scope import current_scope
 from .services import services
@@ -231,9 +233,10 @@ def make_blueprint() -> Blueprint:
     def alerts() -> Response:
         # expiry is a matter of time, not of a version bump: a short TTL keeps it honest. Three variants
         # per scope: the grid workers' phones in full for a duty officer (who calls them when a warning
-        # comes), masked for other roles, absent for a wall.
+        # comes), masked for other roles, absent for a wall. Each full-phones body sent (not a 304; from
+        # the cache or not) is audited for the viewer who gets it.
         view = phone_view()
-        return _payload(
+        response = _payload(
             "alerts",
             {"full": "fullphones", "none": "nophones"}.get(view, ""),
             lambda session, scope: _alerts_body(session, scope, view),
@@ -241,6 +244,7 @@ def make_blueprint() -> Blueprint:
             SHORT,
             ttl=30,
         )
+        return audit_full_phones(response, view)
 
     @bp.get("/layers/risks.json")
     def risks() -> Response:

@@ -60,6 +60,11 @@ ACTION_LABELS = {
     "feed_change": ("数据源变更", "Feed changed"),
 }
 
+# Targets that are a place in the app rather than a record: named for people, the raw value kept beside.
+TARGET_LABELS = {
+    "layer:alerts.json": ("地图预警图层", "Map alerts layer"),
+}
+
 
 def _limit(value: str | None) -> int:
     try:
@@ -71,6 +76,18 @@ def _limit(value: str | None) -> int:
 def action_label(action: str, lang: str) -> str:
     pair = ACTION_LABELS.get(action)
     return (pair[0] if lang == "zh-CN" else pair[1]) if pair else action
+
+
+def target_cell(target: str, lang: str) -> html.Td:
+    pair = TARGET_LABELS.get(target)
+    if pair is None:
+        return html.Td(target, className="target")
+    label = pair[0] if lang == "zh-CN" else pair[1]
+    return html.Td(
+        [html.Span(label, className="target-label"), " ", html.Span(target, className="target-raw")],
+        className="target",
+        title=target,
+    )
 
 
 def audit_table(rows: list[AuditLog], lang: str, tz: Any) -> html.Table:
@@ -85,7 +102,7 @@ def audit_table(rows: list[AuditLog], lang: str, tz: Any) -> html.Table:
                             html.Td(r.at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"), className="at"),
                             html.Td(r.actor, className="actor"),
                             html.Td(action_label(r.action, lang), className="action", title=r.action),
-                            html.Td(r.target, className="target"),
+                            target_cell(r.target, lang),
                             html.Td(r.detail, className="detail"),
                             html.Td(r.remote_addr, className="addr"),
                         ],
