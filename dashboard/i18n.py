@@ -68,6 +68,16 @@ STRINGS: dict[str, tuple[str, str]] = {
     "owner": ("责任单位", "Owner"),
     "close_by": ("销号时限", "Close by"),
     "cases_in_cluster": ("件", "cases"),
+    # a case without a point of its own, drawn at its grid's / community's label point (layers.case_place)
+    "approx_grid": ("按网格定位", "Located by grid"),
+    "approx_community": ("按社区定位", "Located by community"),
+    "approx_grid_note": ("所在网格的中心点，非案件精确位置", "The grid's centre, not the case's own point"),
+    "approx_community_note": (
+        "所在社区的中心点，非案件精确位置",
+        "The community's centre, not the case's own point",
+    ),
+    "location": ("位置", "Location"),
+    "legend_approx": ("按网格/社区定位（位置近似）", "Located by grid / community (approximate)"),
 }
 
 # The keys the map's JavaScript needs (popups, tooltips, labels); sent once in the layers' hideout.
@@ -158,6 +168,10 @@ STRINGS.update(
         "case_unplaced": (
             "未定位：该案件没有坐标，也未能匹配到网格",
             "Not placed: no coordinates and no grid",
+        ),
+        "case_map_approx": (
+            "按{unit}定位：该案件没有自己的坐标，地图所示为所在{unit}的范围",
+            "Located by {unit}: the case has no point of its own; the map shows its {unit}'s outline",
         ),
         "case_grid_staff": ("网格力量", "Grid staff"),
         "case_no_staff": ("该网格暂无登记人员", "No staff registered for this grid"),

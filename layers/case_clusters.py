@@ -4,7 +4,9 @@ A city has ~100,000 open cases; a wall at city zoom needs a few dozen bubbles, n
 scope whose cases come by view (:func:`layers.units.lod_plan` says ``cases_by_view``) the map asks, below
 the grid zooms, for the view's open cases grouped into square cells of about the browser clusterer's
 radius at that zoom (:data:`RADIUS_PX` pixels), as supercluster would group them: one bubble per cell
-with its count, its overdue count and the mean of its points. Cells are fixed on the globe (anchored at
+with its count, its overdue count and the mean of its points. A case without a point of its own counts
+where the map draws it: at its grid's or community's label point (:mod:`layers.case_place`), so the
+bubbles hold what the bbox layer and the whole layer hold. Cells are fixed on the globe (anchored at
 -180°, -90°), so a pan never regroups what stays in view, and the bbox is widened to whole cells, so a
 bubble never counts only part of its cell. The payload grows with the view, never with the city.
 """
@@ -20,6 +22,7 @@ from sqlalchemy.orm import Session
 from data.models import Case
 from data.scope import AreaScope
 
+from .case_place import MAP_LAT, MAP_LON
 from .cases import NO_FILTERS, CaseFilters, open_cases_query
 from .units import BBox
 
@@ -69,14 +72,14 @@ def case_clusters(
 ) -> dict[str, Any]:
     """A GeoJSON FeatureCollection: one point per cell of ``zoom`` holding open cases of the view.
 
-    Properties: ``count`` (open cases in the cell), ``overdue``, ``cell`` (``"<x>:<y>"``, stable across
-    pans and versions: the browser may key on it).
+    Properties: ``count`` (open cases in the cell, approximate ones included), ``overdue``, ``cell``
+    (``"<x>:<y>"``, stable across pans and versions: the browser may key on it).
     """
     cell = cell_degrees(zoom)
     area = whole_cells(bbox, cell)
     dialect = session.get_bind().dialect.name
-    ix = _cell_index(Case.lon, -180.0, cell, dialect).label("ix")  # type: ignore[arg-type]
-    iy = _cell_index(Case.lat, -90.0, cell, dialect).label("iy")  # type: ignore[arg-type]
+    ix = _cell_index(MAP_LON, -180.0, cell, dialect).label("ix")
+    iy = _cell_index(MAP_LAT, -90.0, cell, dialect).label("iy")
     query = (
         open_cases_query(scope, filters, area, tz)
         .with_only_columns(
@@ -84,8 +87,8 @@ def case_clusters(
             iy,
             func.count().label("n"),
             func.coalesce(func.sum(cast(Case.overdue, Integer)), 0).label("late"),
-            func.avg(Case.lon).label("lon"),
-            func.avg(Case.lat).label("lat"),
+            func.avg(MAP_LON).label("lon"),
+            func.avg(MAP_LAT).label("lat"),
         )
         .group_by(ix, iy)
         .order_by(ix, iy)

@@ -1,5 +1,7 @@
 """Open cases as points (geobuf) with what the map shows of each: state, deadline flags, category, title.
 
+A case without a point of its own is drawn at its grid's (else its community's) label point and marked
+``approx`` with that level; one known only to its street stays off the map (:mod:`layers.case_place`).
 Feed text (titles, addresses) goes out as plain strings; the browser inserts it as text, never as HTML.
 """
 
@@ -19,6 +21,7 @@ from data.queries.common import NAMED_PERIODS, period_named
 from data.scope import AreaScope
 from data.states import OPEN_STATES, STATES
 
+from .case_place import APPROX, MAP_LAT, MAP_LON, with_map_place
 from .encoding import geobuf_bytes
 from .units import BBox
 
@@ -106,23 +109,23 @@ def open_cases_query(
     tz: str = "Asia/Shanghai",
     now: datetime | None = None,
 ) -> Select[Any]:
-    """The ``WHERE`` of the case layers: open, placed cases in the scope matching the filters (and the
-    bbox, on the case's own point; the named period as of ``now`` in ``tz``). Callers add their columns
-    with ``with_only_columns``."""
-    query = (
+    """The ``WHERE`` of the case layers: open cases in the scope that the map can draw (at their own
+    point, or approximately at their grid's or community's label point: :mod:`layers.case_place`),
+    matching the filters (and the bbox, on the point drawn; the named period as of ``now`` in ``tz``).
+    Callers add their columns with ``with_only_columns``; ``MAP_LON``, ``MAP_LAT`` and ``APPROX`` of
+    :mod:`layers.case_place` are the drawn point and its approximation."""
+    query = with_map_place(
         select(Case.id)
         .outerjoin(Category, Category.code == Case.category_code)
         .where(
             Case.is_open.is_(True),
             Case.status.in_(sorted(OPEN_STATES)),
-            Case.lon.is_not(None),
-            Case.lat.is_not(None),
             scope.clause(Case),
         )
     )
     if bbox is not None:
         query = query.where(
-            Case.lon >= bbox.west, Case.lon <= bbox.east, Case.lat >= bbox.south, Case.lat <= bbox.north
+            MAP_LON >= bbox.west, MAP_LON <= bbox.east, MAP_LAT >= bbox.south, MAP_LAT <= bbox.north
         )
     if filters.street:
         query = query.where(Case.street_code == filters.street)
@@ -148,7 +151,8 @@ def case_features(
     cap: int | None = None,
     tz: str = "Asia/Shanghai",
 ) -> list[dict[str, Any]]:
-    """One point feature per open, placed case in the scope matching the filters (and in ``bbox``).
+    """One point feature per open case the map can draw in the scope matching the filters (and in
+    ``bbox``). A case drawn at its unit's label point has ``approx``: ``"grid"`` or ``"community"``.
 
     With ``cap``, at most that many: the overdue first, then the due-soon, then by id, so a crowded view
     never hides the late ones.
@@ -166,8 +170,9 @@ def case_features(
         Case.description,
         Case.address,
         Case.deadline_at,
-        Case.lon,
-        Case.lat,
+        MAP_LON.label("lon"),
+        MAP_LAT.label("lat"),
+        APPROX.label("approx"),
     )
     if cap is None:
         query = query.order_by(Case.id)
@@ -188,6 +193,8 @@ def case_features(
         }
         if row.deadline_at is not None:
             props["deadline"] = int(row.deadline_at.timestamp())
+        if row.approx is not None:
+            props["approx"] = row.approx
         features.append(
             {
                 "type": "Feature",
@@ -199,7 +206,8 @@ def case_features(
 
 
 def open_case_count(session: Session, scope: AreaScope) -> int:
-    """How many open, placed cases the scope holds (what decides whether its map loads them by view)."""
+    """How many open cases the scope's map can draw, approximate ones included (what decides whether its
+    map loads them by view)."""
     query = open_cases_query(scope).with_only_columns(func.count())
     return int(session.execute(query).scalar_one())
 

@@ -96,12 +96,14 @@
     // A dense city puts hundreds of unit names in one view: where two shown labels would overlap, the
     // one with lower priority is hidden (visibility only: the CSS of the level of detail still decides
     // which levels are shown). Runs after every move or zoom and after layers are (re)drawn.
-    // Boxes are the labels' line boxes, larger than their glyphs: a few pixels of overlap still reads.
-    const SLACK_X = 6;
-    const SLACK_Y = 8;
+    // Side by side, two names need a gap (GAP_X px between their boxes, which are as wide as the text):
+    // edge to edge they read as one run of text ("平滩镇石鱼镇"). One above the other, their line boxes
+    // are taller than the glyphs, so a few pixels of overlap (SLACK_Y) still read apart.
+    const GAP_X = 4;
+    const SLACK_Y = 5;
 
     function overlaps(a, b) {
-        return a.left + SLACK_X < b.right && b.left + SLACK_X < a.right && a.top + SLACK_Y < b.bottom && b.top + SLACK_Y < a.bottom;
+        return a.left < b.right + GAP_X && b.left < a.right + GAP_X && a.top + SLACK_Y < b.bottom && b.top + SLACK_Y < a.bottom;
     }
 
     function declutter(map) {
@@ -166,6 +168,14 @@
         return palette[p.status] || palette.accepted;
     }
 
+    // A case with no point of its own comes at its grid's or community's label point, marked
+    // ``approx`` with that level (layers/case_place.py): drawn as a dashed ring, said so in the popup.
+    const APPROX_LEVELS = ["grid", "community"];
+
+    function approxLevel(p) {
+        return APPROX_LEVELS.indexOf(p.approx) >= 0 ? p.approx : null;
+    }
+
     function casePopup(p, context) {
         const s = strings(context);
         const box = el("div", "gridcc-popup case");
@@ -176,10 +186,13 @@
         else if (p.due_soon) flags.appendChild(el("span", "flag due-soon", s.due_soon));
         if (p.supervision === "yellow") flags.appendChild(el("span", "flag card-yellow", s.supervision_yellow));
         if (p.supervision === "red") flags.appendChild(el("span", "flag card-red", s.supervision_red));
+        const approx = approxLevel(p);
+        if (approx) flags.appendChild(el("span", "flag approx", s["approx_" + approx]));
         if (flags.childNodes.length) box.appendChild(flags);
         row(box, s.status, (s.states || {})[p.status] || p.status);
         row(box, s.category, p.category);
         row(box, s.address, p.address);
+        if (approx) row(box, s.location, s["approx_" + approx + "_note"], "approx-note");
         row(box, s.deadline, fmtTime(p.deadline, context.hideout));
         row(box, s.held_at, s["level_" + p.level]);
         const link = el("a", "popup-link", s.open_case);
@@ -188,21 +201,41 @@
         return box;
     }
 
-    function casePoint(feature, latlng, context) {
-        const p = feature.properties;
-        const h = context.hideout || {};
-        const palette = h.cases || {};
+    // How a case marker is drawn. Also the cases layer's ``style``: dash-leaflet gives a clustered GeoJSON
+    // a default style (thin translucent #222 outline) that would otherwise override the marker's own.
+    function caseMarkerStyle(p, h) {
+        const colour = caseColour(p, h.cases || {});
+        if (approxLevel(p)) {
+            // a hollow dashed ring in the state colour: "about here"
+            return {radius: p.overdue ? 9.5 : 8, color: colour, weight: 3, opacity: 1, dashArray: "4 3", fillColor: colour, fillOpacity: 0.15};
+        }
         const card = p.supervision === "red" ? "#ff1f1f" : p.supervision === "yellow" ? "#ffd21f" : "#0b1220";
-        const marker = L.circleMarker(latlng, {
+        return {
             radius: p.overdue ? 8.5 : 7,
             color: card,
             weight: p.supervision && p.supervision !== "none" ? 3 : 1.5,
-            fillColor: caseColour(p, palette),
+            opacity: 1,
+            fillColor: colour,
             fillOpacity: 0.95,
-            pane: context.pane || "markerPane",
-            className: "case-marker case-" + Number(p.id) + (p.overdue ? " overdue" : ""),
-        });
-        marker.bindTooltip(el("span", "", p.title || "#" + p.id), {direction: "top", className: "case-tip"});
+        };
+    }
+
+    function caseStyle(feature, context) {
+        return caseMarkerStyle(feature.properties, context.hideout || {});
+    }
+
+    function casePoint(feature, latlng, context) {
+        const p = feature.properties;
+        const h = context.hideout || {};
+        const s = strings(context);
+        const approx = approxLevel(p);
+        const options = caseMarkerStyle(p, h);
+        // an approximate case sits on its unit's label point, under the unit's name: drawn above labels
+        options.pane = (approx && h.approx_pane) || context.pane || "markerPane";
+        options.className = "case-marker case-" + Number(p.id) + (p.overdue ? " overdue" : "") + (approx ? " case-approx approx-" + approx : "");
+        const marker = L.circleMarker(latlng, options);
+        const tip = (p.title || "#" + p.id) + (approx ? " · " + s["approx_" + approx] : "");
+        marker.bindTooltip(el("span", "", tip), {direction: "top", className: "case-tip"});
         marker.bindPopup(function () {
             return casePopup(p, context);
         }, {className: "gridcc-leaflet-popup", maxWidth: 380});
@@ -366,7 +399,7 @@
     function noop() {}
 
     window.gridcc = Object.assign(window.gridcc || {}, {
-        map: {unitStyle, unitEach, casePoint, caseCluster, caseAgg, alertStyle, alertPoint, alertEach, riskPoint, noop},
+        map: {unitStyle, unitEach, casePoint, caseStyle, caseCluster, caseAgg, alertStyle, alertPoint, alertEach, riskPoint, noop},
     });
 
     // ---------------------------------------------------------------- clientside callbacks

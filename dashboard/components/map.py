@@ -54,6 +54,9 @@ CASE_COLOURS = {
 LOD = {"street": 9, "community": 12, "grid": 14, "grid_labels": 16}
 GRID_SNAP = 0.02  # degrees: viewport bboxes are snapped outwards so small pans reuse the same URL
 CLUSTER = {"radius": 70, "maxZoom": 16, "minPoints": 3}  # radius: layers.case_clusters.RADIUS_PX
+# A case without a point of its own sits on its grid's / community's label point, where that unit's name
+# is written: its dashed ring goes in a pane above the labels (Leaflet's tooltip pane is at 650).
+APPROX_PANE = "gridcc-cases-approx"
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,18 @@ def _legend(lang: str) -> html.Div:
                         className="row",
                     )
                     for k, text in case_rows
+                ]
+                + [
+                    # a case placed only by grid or community: a dashed ring at the unit's label point
+                    html.Div(
+                        [
+                            html.Span(
+                                className="dot approx", style={"borderColor": CASE_COLOURS["accepted"]}
+                            ),
+                            html.Span(t("legend_approx", lang)),
+                        ],
+                        className="row legend-approx",
+                    )
                 ],
                 className="legend-cases",
             ),
@@ -177,6 +192,7 @@ def map_view(
         "tz": tz,
         "signals": SIGNAL_COLOURS,
         "cases": CASE_COLOURS,
+        "approx_pane": APPROX_PANE,
     }
 
     units = [_unit_layer(name, level, lang, tz) for level in UNIT_LEVELS]
@@ -189,6 +205,7 @@ def map_view(
         superClusterOptions=CLUSTER,
         zoomToBoundsOnClick=True,
         pointToLayer=JS("casePoint"),
+        style=JS("caseStyle"),  # else dash-leaflet's default for clustered points overrides the markers'
         clusterToLayer=JS("caseCluster"),
         onEachFeature=JS("noop"),
         hideout=common_hideout,
@@ -224,6 +241,7 @@ def map_view(
         dl.Pane(name="gridcc-units", style={"zIndex": 350}),
         dl.Pane(name="gridcc-alerts", style={"zIndex": 420}),
         dl.Pane(name="gridcc-cases", style={"zIndex": 610}),
+        dl.Pane(name=APPROX_PANE, style={"zIndex": 655}),
         dl.Pane(name="gridcc-risks", style={"zIndex": 620}),
     ]
     if tile_url:

@@ -75,6 +75,18 @@ def personal(ctx: PageContext, detail: CaseDetail, policy: str) -> CaseDetail:
     return detail
 
 
+def approx_note(detail: CaseDetail, lang: str) -> html.Div | None:
+    """Under the small map, for a case without a point of its own that the map shows by its unit's
+    outline: which unit that is (grid, community, street), so nobody takes the outline for the spot."""
+    row = detail.row
+    if (row.lon is not None and row.lat is not None) or detail.grid_geometry is None or not detail.units:
+        return None
+    level = detail.units[-1].level  # the most specific unit known: the one whose outline is drawn
+    unit = t(f"level_{level}", lang)
+    unit = unit.lower() if lang == "en" else unit
+    return html.Div(t("case_map_approx", lang, unit=unit), className=f"case-map-approx approx-{level}")
+
+
 def not_found(ctx: PageContext, raw_id: str) -> html.Div:
     path = f"/cases/{raw_id}"
     switch = lang_switch(ctx.base_path, path, ctx.query, ctx.lang)
@@ -139,6 +151,7 @@ def layout(ctx: PageContext) -> Any:
                     html.Div(
                         [
                             case_map(detail, ctx.lang, ctx.settings.tile_url),
+                            *([note] if (note := approx_note(detail, ctx.lang)) is not None else []),
                             html.Div(
                                 [place_path(detail, ctx.base_path, ctx.lang), staff(detail, ctx.lang)],
                                 className="case-card case-where",

@@ -39,7 +39,12 @@ SHOWN_LABELS = """() => [...document.querySelectorAll('.leaflet-tooltip.unit-lab
   return r.width > 0 && getComputedStyle(l).visibility !== 'hidden';
 }).length"""
 
-LABEL_CLASHES = """() => {
+# Two shown labels side by side need at least LABEL_GAP_X px between their boxes (edge to edge, two names
+# read as one); one above the other, their line boxes may overlap by up to LABEL_SLACK_Y px (the boxes are
+# taller than the glyphs).
+LABEL_GAP_X = 4
+LABEL_SLACK_Y = 5
+LABEL_CLASHES = """([gapX, slackY]) => {
   const shown = [...document.querySelectorAll('.leaflet-tooltip.unit-label')].filter((l) => {
     const r = l.getBoundingClientRect();
     return r.width > 0 && getComputedStyle(l).visibility !== 'hidden';
@@ -48,12 +53,18 @@ LABEL_CLASHES = """() => {
   const out = [];
   for (let i = 0; i < rects.length; i++) for (let j = i + 1; j < rects.length; j++) {
     const [ta, a] = rects[i], [tb, b] = rects[j];
-    const w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+    const gap = Math.max(a.left, b.left) - Math.min(a.right, b.right);  // < 0: they overlap
     const h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
-    if (w > 6 && h > 8) out.push([ta, tb, Math.round(w), Math.round(h)]);
+    if (gap < gapX && h > slackY) out.push([ta, tb, Math.round(gap * 10) / 10, Math.round(h)]);
   }
   return out;
 }"""
+
+
+def label_clashes(page: Any) -> list[Any]:
+    """Pairs of shown unit labels closer than the declutter allows: [text, text, gap px, overlap px]."""
+    return list(page.evaluate(LABEL_CLASHES, [LABEL_GAP_X, LABEL_SLACK_Y]))
+
 
 pytestmark = [
     pytest.mark.browser,
@@ -166,14 +177,16 @@ def test_map_smoke(served: Server, session_factory, redis_conn, tmp_path, browse
         page.wait_for_selector(".risk-marker", timeout=30000)
         labels = page.locator(".unit-label-street .name").all_inner_texts()
         assert any(label.endswith(("街道", "镇")) for label in labels), labels
-        # labels never pile up: of two shown labels whose boxes overlap by more than a few pixels, one
-        # is hidden (assets/gridcc_map.js: declutter)
+        # labels never pile up nor touch: of two shown labels closer than LABEL_GAP_X side by side, one is
+        # hidden (assets/gridcc_map.js: declutter)
         page.wait_for_timeout(800)
-        clashes = page.evaluate(LABEL_CLASHES)
+        clashes = label_clashes(page)
         assert clashes == [], clashes
         assert page.evaluate(SHOWN_LABELS) >= 10
         assert page.locator(".gridcc-synthetic-note").inner_text() == "边界为示意（合成），非官方界线"
-        assert "在办案件数" in page.locator(".gridcc-legend").inner_text()
+        legend = page.locator(".gridcc-legend").inner_text()
+        assert "在办案件数" in legend
+        assert "按网格/社区定位（位置近似）" in legend  # the dashed ring of a case without a point
         assert page.locator(".leaflet-control-layers").inner_text().count("预警") >= 1
         page.wait_for_timeout(1500)  # let labels and counts settle for the picture
         shot = (

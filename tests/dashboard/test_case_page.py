@@ -9,13 +9,23 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from shapely.geometry import Polygon
 
 from data.db import transaction
 from data.models import Case, CaseEvent
 from data.scope import AreaScope
 from data.seed import seed_catalogue
-from tests.dashboard.test_case_support import PHONE, all_pages_app, as_json, by_class, render, text, texts
-from tests.layers.hierarchy import STREETS, add_case
+from tests.dashboard.test_case_support import (
+    PHONE,
+    all_pages_app,
+    as_json,
+    by_class,
+    render,
+    text,
+    texts,
+    walk,
+)
+from tests.layers.hierarchy import STREETS, add_case, add_pointless_case, grid_box
 
 
 @pytest.fixture
@@ -177,3 +187,35 @@ def test_english(app, case_id) -> None:
         ("中文", f"/cases/{case_id}"),
         ("English", f"/cases/{case_id}?lang=en"),
     ]
+
+
+def _map_parts(layout: Any) -> tuple[list[Any], list[Any]]:
+    """The small map's polygons (unit outlines) and circle markers (the case's own point)."""
+    parts = list(walk(by_class(layout, "case-map")[0]))
+    polygons = [c for c in parts if type(c).__name__ == "Polygon"]
+    markers = [c for c in parts if type(c).__name__ == "CircleMarker"]
+    return polygons, markers
+
+
+def test_case_without_a_point_shows_its_unit_marked_approximate(app, session_factory, grids, case_id) -> None:
+    with transaction(session_factory) as session:
+        by_grid = add_pointless_case(session, grids[1], external_id="G-1", title="只给了网格")
+        by_community = add_pointless_case(session, grids[1][:12], external_id="C-1", placement="address")
+        ids = by_grid.id, by_community.id
+    layout = render(app, f"/cases/{ids[0]}")
+    polygons, markers = _map_parts(layout)
+    assert len(polygons) == 1 and markers == []  # the grid's outline, no invented point
+    ring = [(lon, lat) for lat, lon in polygons[0].positions]
+    assert Polygon(ring).hausdorff_distance(grid_box(grids[1])) < 1e-6  # coordinates rounded to 6 places
+    assert (
+        text(by_class(layout, "case-map-approx")[0])
+        == "按网格定位：该案件没有自己的坐标，地图所示为所在网格的范围"
+    )
+    layout = render(app, f"/cases/{ids[1]}", lang="en", query={"lang": "en"})
+    polygons, markers = _map_parts(layout)
+    assert len(polygons) == 1 and markers == []
+    assert text(by_class(layout, "case-map-approx")[0]).startswith("Located by community:")
+    # a case with its own point: its marker, and no such note
+    own = render(app, f"/cases/{case_id}")
+    assert len(_map_parts(own)[1]) == 1
+    assert by_class(own, "case-map-approx") == []

@@ -115,6 +115,43 @@ def add_case(
     return case
 
 
+def add_pointless_case(
+    session: Session,
+    code: str,
+    *,
+    external_id: str,
+    title: str = "群众来电反映",
+    placement: str = "code",
+    status: str = "accepted",
+    overdue: bool = False,
+    is_open: bool = True,
+) -> Case:
+    """An open case with no point of its own, placed in the unit ``code`` (a grid, community or street:
+    as a feed that gave only a grid code, or an address matched to that unit)."""
+    now = datetime.now(UTC)
+    case = Case(
+        feed_name="test",
+        external_id=external_id,
+        title=title,
+        description=title,
+        status=status,
+        category_name="城市管理",
+        requested_at=now - timedelta(days=2),
+        accepted_at=now - timedelta(days=2),
+        deadline_at=now + timedelta(days=1),
+        lon=None,
+        lat=None,
+        placement=placement,
+        is_open=is_open,
+        overdue=overdue,
+        supervision="yellow" if overdue else "none",
+    )
+    case.set_place(code)
+    session.add(case)
+    session.flush()
+    return case
+
+
 def add_alert(
     session: Session, grids: list[str], *, headline: str = "暴雨橙色预警", colour: str = "orange"
 ) -> Alert:

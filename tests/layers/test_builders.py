@@ -13,7 +13,16 @@ from layers.cases import CaseFilters, build_cases
 from layers.counts import unit_counts
 from layers.risks import build_risks
 from layers.units import BBox, UnknownLevel, build_units, grids_in_bbox, scope_bounds
-from tests.layers.hierarchy import DISTRICT, STREETS, add_alert, add_case, add_risk, build_hierarchy
+from tests.layers.hierarchy import (
+    DISTRICT,
+    STREETS,
+    add_alert,
+    add_case,
+    add_pointless_case,
+    add_risk,
+    build_hierarchy,
+    grid_box,
+)
 
 WHOLE = AreaScope.district(DISTRICT)
 WEST_STREET = AreaScope.of(STREETS[0])
@@ -99,19 +108,28 @@ def test_cases_layer_properties_filters_and_scope(session_factory, grids) -> Non
         add_case(session, grids[1], external_id="b", status="in_progress")
         add_case(session, grids[5], external_id="c", status="reported")
         add_case(session, grids[6], external_id="closed", status="closed", is_open=False)
-        add_case(session, grids[7], external_id="unplaced").lon = None
+        # half a point is no point: drawn at its grid's label point, approximate
+        add_case(session, grids[7], external_id="half", title="半个坐标").lon = None
+        add_pointless_case(session, STREETS[1], external_id="street-only", title="只知镇街")
     with session_factory() as session:
         every = _decode(build_cases(session, WHOLE))
         west = _decode(build_cases(session, WEST_STREET))
         filtered = _decode(build_cases(session, WHOLE, CaseFilters(street=STREETS[1])))
         by_status = _decode(build_cases(session, WHOLE, CaseFilters(statuses=("in_progress",))))
-    assert {f["properties"]["title"] for f in every} == {"<img src=x onerror=alert(1)>", "占道经营"}
-    assert len(every) == 3
+    assert {f["properties"]["title"] for f in every} == {
+        "<img src=x onerror=alert(1)>",
+        "占道经营",
+        "半个坐标",
+    }
+    assert len(every) == 4
+    half = next(f for f in every if f["properties"]["title"] == "半个坐标")
+    assert half["properties"]["approx"] == "grid"
+    assert shape(half["geometry"]).within(grid_box(grids[7]))
     first = next(f for f in every if f["properties"]["id"] == a.id)["properties"]
     assert first["overdue"] is True and first["status"] == "accepted" and first["category"] == "城市管理"
     assert first["supervision"] == "yellow" and isinstance(first["deadline"], int)
     assert len(west) == 2
-    assert len(filtered) == 1 and filtered[0]["properties"]["status"] == "reported"
+    assert sorted(f["properties"]["status"] for f in filtered) == ["accepted", "reported"]
     assert [f["properties"]["status"] for f in by_status] == ["in_progress"]
 
 
