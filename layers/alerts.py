@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from data.masking import mask_phone
 from data.models import SEVERITY_COLOUR, AdminUnit, Alert, AlertGrid, GridStaff
+from data.names import place_name
 from data.scope import AreaScope
 
 from .encoding import feature_collection, from_wkb, geometry_json
@@ -50,6 +51,19 @@ def _covered_grids(
         if len(listed[alert_id]) < max_grids:
             listed[alert_id].append({"code": code, "name": name, "workers": []})
     codes = sorted({g["code"] for grids in listed.values() for g in grids})
+    # a grid is named with its community ("金源村 第7网格"): "第7网格" alone repeats in every community
+    names = {
+        code: name for grids in listed.values() for code, name in ((g["code"], g["name"]) for g in grids)
+    }
+    communities = sorted({code[:12] for code in codes})
+    for chunk_start in range(0, len(communities), 500):
+        chunk = communities[chunk_start : chunk_start + 500]
+        names.update(
+            session.execute(select(AdminUnit.code, AdminUnit.name).where(AdminUnit.code.in_(chunk))).all()
+        )
+    for grids in listed.values():
+        for grid in grids:
+            grid["name"] = place_name(grid["code"], names)
     staff: dict[str, list[dict[str, str]]] = defaultdict(list)
     for chunk_start in range(0, len(codes), 500):
         chunk = codes[chunk_start : chunk_start + 500]

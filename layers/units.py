@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from data.models import AdminUnit
 from data.models.places import CODE_LENGTH, LEVELS
+from data.names import community_short_name
 from data.scope import AreaScope
 
 from .encoding import from_wkb, geobuf_bytes
@@ -112,7 +113,7 @@ def _features(rows: Sequence[Any], level: str, clip: BBox | None = None) -> list
         simple = shapely.simplify(geom, tolerance, preserve_topology=True)
         props: dict[str, Any] = {
             "code": row.code,
-            "name": row.name,
+            "name": community_short_name(row.name) if row.level == "community" else row.name,
             "level": row.level,
             "parent_code": row.parent_code or "",
         }
