@@ -12,7 +12,7 @@ DEFAULT = "zh-CN"
 
 STRINGS: dict[str, tuple[str, str]] = {
     # key: (zh-CN, en)
-    "app_title": ("网格化社会治理指挥中心", "Grid governance command centre"),
+    "app_title": ("网格化社会治理指挥中心", "Grid Governance Command Centre"),
     "map_title": ("{name} · 网格治理一张图", "{name} · grid governance map"),
     "not_found": ("页面不存在", "Page not found"),
     "back_home": ("返回首页", "Back to the map"),
@@ -175,6 +175,7 @@ STRINGS.update(
         ),
         "case_grid_staff": ("网格力量", "Grid staff"),
         "case_no_staff": ("该网格暂无登记人员", "No staff registered for this grid"),
+        "case_no_grid": ("未定位到网格，无网格员信息", "Not placed in a grid: no grid staff to show"),
         "case_path": ("属地", "Where"),
         "level_grid": ("网格", "Grid"),
         "case_timeline": ("办理过程", "Timeline"),
@@ -277,7 +278,7 @@ STRINGS.update(
 # Kept out of STRINGS' literal (and so out of the map's JS_KEYS): the wall's text is rendered server-side.
 STRINGS.update(
     {
-        "wall_title": ("{name} · 网格化社会治理指挥中心", "{name} · grid governance command centre"),
+        "wall_title": ("{name} · 网格化社会治理指挥中心", "{name} · Grid Governance Command Centre"),
         "wall_today": ("今日", "Today"),
         "wall_year": ("本年", "This year"),
         "wall_now": ("当前", "Now"),

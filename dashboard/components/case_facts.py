@@ -3,7 +3,7 @@ the hierarchy path and the grid's people (phones as the query masked them)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +22,8 @@ class Names:
     category: str
     top_category: str
     department: str
+    # department codes and feed names → the department's name ("grid_patrol" → 网格巡查), for the source
+    sources: dict[str, str] = field(default_factory=dict)
 
 
 def link(base_path: str, path: str, lang: str, **params: str) -> str:
@@ -104,7 +106,7 @@ def facts(detail: CaseDetail, names: Names, now: datetime, lang: str, tz: str) -
                     _fact("case_deadline_at", local_time(row.deadline_at, tz), lang, "deadline"),
                     _fact("case_resolved_at", local_time(detail.resolved_at, tz), lang),
                     _fact("case_satisfaction", satisfaction, lang),
-                    _fact("case_source", row.source, lang),
+                    _fact("case_source", names.sources.get(row.source, row.source), lang),
                 ],
                 className="case-facts",
             ),
@@ -152,7 +154,8 @@ def place_path(detail: CaseDetail, base_path: str, lang: str) -> html.Div:
 
 def staff(detail: CaseDetail, lang: str) -> html.Div:
     if not detail.staff:
-        body: Any = html.Div(t("case_no_staff", lang), className="case-empty")
+        empty = "case_no_staff" if detail.row.grid_code else "case_no_grid"
+        body: Any = html.Div(t(empty, lang), className="case-empty")
     else:
         body = html.Ul(
             [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -80,8 +81,11 @@ def event_label(kind: str, detail: str, lang: str) -> str:
     return kind
 
 
-def event_detail(kind: str, detail: str, lang: str) -> str:
-    """The detail of an event, readable: ``社区 → 镇街`` for an escalation; feed text stays as it came."""
+def event_detail(kind: str, detail: str, lang: str, to_status: str | None = None) -> str:
+    """The detail of an event, readable: ``社区 → 镇街`` for an escalation; feed text stays as it came,
+    but for the feed's status word when it is the very state the change column shows."""
+    if to_status and detail.strip() == to_status:
+        return ""
     if kind == "escalation" and "→" in detail:
         a, b = detail.split("→", 1)
         return f"{level_label(a.strip(), lang)} → {level_label(b.strip(), lang)}"
@@ -92,10 +96,12 @@ def event_detail(kind: str, detail: str, lang: str) -> str:
     return detail
 
 
-def actor_label(actor: str, lang: str) -> str:
+def actor_label(actor: str, lang: str, sources: Mapping[str, str] | None = None) -> str:
+    """Who acted: the system, a user, or a feed by its department's name (``sources``: feed → name)."""
     if not actor or actor == "system":
         return t("actor_system", lang)
-    return actor.removeprefix("feed:")
+    name = actor.removeprefix("feed:")
+    return (sources or {}).get(name, name)
 
 
 def data_attrs(**values: str) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dash import html
@@ -43,8 +43,12 @@ def _class(event: EventRow) -> str:
     return EVENT_CLASS.get(event.kind, "ev-plain")
 
 
-def timeline(events: Sequence[EventRow], lang: str, tz: str) -> html.Div:
-    """A table of events in the order given (the query gives them oldest first)."""
+def timeline(
+    events: Sequence[EventRow], lang: str, tz: str, sources: Mapping[str, str] | None = None
+) -> html.Div:
+    """A table of events in the order given (the query gives them oldest first); ``sources`` names the
+    feeds (feed name → its department's name)."""
+    sources = sources or {}
     if not events:
         return html.Div(t("case_no_events", lang), className="case-empty")
     head = html.Thead(
@@ -63,9 +67,9 @@ def timeline(events: Sequence[EventRow], lang: str, tz: str) -> html.Div:
                     html.Span(event_label(e.kind, e.detail, lang), className="kind"), className="kind-cell"
                 ),
                 html.Td(_change(e, lang), className="change"),
-                html.Td(event_detail(e.kind, e.detail, lang), className="detail"),
-                html.Td(e.feed_name or "", className="feed"),
-                html.Td(actor_label(e.actor, lang), className="actor"),
+                html.Td(event_detail(e.kind, e.detail, lang, e.to_status), className="detail"),
+                html.Td(sources.get(e.feed_name or "", e.feed_name or ""), className="feed"),
+                html.Td(actor_label(e.actor, lang, sources), className="actor"),
             ],
             className=f"case-event {_class(e)}",
             **data_attrs(kind=e.kind),

@@ -96,53 +96,71 @@ def _legend(lang: str) -> html.Div:
         ("in_progress", t("on_time", lang)),
         ("reported", js_strings(lang)["states"]["reported"]),  # type: ignore[index]
     ]
+    # three groups, each a title and its keys: a wall lays them out in a strip and never splits one
+    fill_group = [
+        html.Div(t("legend_fill", lang), className="legend-title"),
+        html.Div(fill_rows, className="legend-fill"),
+        html.Div(
+            [
+                html.Span(className="swatch outline", style={"borderColor": OVERDUE_OUTLINE}),
+                html.Span(t("legend_overdue_outline", lang)),
+            ],
+            className="row",
+        ),
+    ]
     return html.Div(
         [
-            html.Div(t("legend_fill", lang), className="legend-title"),
-            html.Div(fill_rows, className="legend-fill"),
+            html.Div(fill_group, className="legend-group"),
             html.Div(
                 [
-                    html.Span(className="swatch outline", style={"borderColor": OVERDUE_OUTLINE}),
-                    html.Span(t("legend_overdue_outline", lang)),
-                ],
-                className="row",
-            ),
-            html.Div(t("legend_cases", lang), className="legend-title"),
-            html.Div(
-                [
-                    html.Div(
-                        [html.Span(className="dot", style={"background": CASE_COLOURS[k]}), html.Span(text)],
-                        className="row",
-                    )
-                    for k, text in case_rows
-                ]
-                + [
-                    # a case placed only by grid or community: a dashed ring at the unit's label point
+                    html.Div(t("legend_cases", lang), className="legend-title"),
                     html.Div(
                         [
-                            html.Span(
-                                className="dot approx", style={"borderColor": CASE_COLOURS["accepted"]}
-                            ),
-                            html.Span(t("legend_approx", lang)),
+                            html.Div(
+                                [
+                                    html.Span(className="dot", style={"background": CASE_COLOURS[k]}),
+                                    html.Span(text),
+                                ],
+                                className="row",
+                            )
+                            for k, text in case_rows
+                        ]
+                        + [
+                            # a case placed only by grid or community: a dashed ring at the unit's label point
+                            html.Div(
+                                [
+                                    html.Span(
+                                        className="dot approx",
+                                        style={"borderColor": CASE_COLOURS["accepted"]},
+                                    ),
+                                    html.Span(t("legend_approx", lang)),
+                                ],
+                                className="row legend-approx",
+                            )
                         ],
-                        className="row legend-approx",
-                    )
+                        className="legend-cases",
+                    ),
                 ],
-                className="legend-cases",
+                className="legend-group",
             ),
-            html.Div(t("legend_alerts", lang), className="legend-title"),
             html.Div(
                 [
+                    html.Div(t("legend_alerts", lang), className="legend-title"),
                     html.Div(
                         [
-                            html.Span(className="swatch", style={"background": hexa}),
-                            html.Span(t(f"signal_{name}", lang)),
+                            html.Div(
+                                [
+                                    html.Span(className="swatch", style={"background": hexa}),
+                                    html.Span(t(f"signal_{name}", lang)),
+                                ],
+                                className="row",
+                            )
+                            for name, hexa in SIGNAL_COLOURS.items()
                         ],
-                        className="row",
-                    )
-                    for name, hexa in SIGNAL_COLOURS.items()
+                        className="legend-signals",
+                    ),
                 ],
-                className="legend-signals",
+                className="legend-group",
             ),
         ],
         className="gridcc-legend",

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from data.auth import audit
 from data.db import transaction
-from data.models import Category, Department
+from data.models import Category
 from data.queries import CaseDetail, case_detail
 
 from ..auth import phone_view, viewer_name
@@ -34,6 +34,7 @@ from ..i18n import t
 from . import Page, PageContext
 from .case_actions import OPEN
 from .case_actions import register as register_actions
+from .case_sources import source_names
 
 
 def _case_id(raw: str | None) -> int | None:
@@ -44,14 +45,15 @@ def _case_id(raw: str | None) -> int | None:
 
 def _names(session: Session, detail: CaseDetail, lang: str) -> Names:
     row = detail.row
+    sources = source_names(session, lang)
     if lang != "en":
-        return Names(row.category_name, row.top_category_name, row.department_name)
+        return Names(row.category_name, row.top_category_name, row.department_name, sources)
     category_en = dict(session.execute(select(Category.code, Category.name_en)).tuples().all())
     parent = session.scalar(select(Category.parent_code).where(Category.code == row.category_code))
-    department_en = session.scalar(select(Department.name_en).where(Department.code == row.department_code))
     category = category_en.get(row.category_code or "") or row.category_name
     top = category_en.get(parent or row.category_code or "") or row.top_category_name
-    return Names(category, top, department_en or row.department_name)
+    department = sources.get(row.department_code or "") or row.department_name
+    return Names(category, top, department, sources)
 
 
 def personal(ctx: PageContext, detail: CaseDetail, policy: str) -> CaseDetail:
@@ -117,6 +119,7 @@ def layout(ctx: PageContext) -> Any:
             return not_found(ctx, raw_id)
         names = _names(session, found, ctx.lang)
     detail = personal(ctx, found, policy)
+    events = timeline(detail.events, ctx.lang, tz, names.sources)
     row = detail.row
     panel = supervise_panel(case_id, row.supervision, row.status in OPEN, ctx.lang)
     path = f"/cases/{case_id}"
@@ -140,7 +143,7 @@ def layout(ctx: PageContext) -> Any:
                             html.Div(
                                 [
                                     html.H2(t("case_timeline", ctx.lang)),
-                                    html.Div(timeline(detail.events, ctx.lang, tz), id=TIMELINE_ID),
+                                    html.Div(events, id=TIMELINE_ID),
                                 ],
                                 className="case-card",
                             ),

@@ -35,6 +35,7 @@ from ..components.case_timeline import timeline
 from ..i18n import lang_from_query
 from ..scope import current_scope
 from ..services import services
+from .case_sources import source_names
 
 OPEN = ("reported", "accepted", "assigned", "in_progress", "returned")
 
@@ -85,12 +86,13 @@ def on_card(case_id: Any, search: str | None) -> tuple[Any, Any, Any]:
     message = s[f"done_{action}"] if not why else s["refused"] + why
     with svc.sessions() as session:
         detail = case_detail(session, current_scope(), case_id, now=now)
+        sources = source_names(session, lang)
     if detail is None:
         return s["not_found"], no_update, no_update
     row = detail.row
     return (
         message,
-        timeline(detail.events, lang, svc.settings.timezone),
+        timeline(detail.events, lang, svc.settings.timezone, sources),
         buttons(row.supervision, row.status in OPEN, lang),
     )
 

@@ -12,7 +12,7 @@ import pytest
 from shapely.geometry import Polygon
 
 from data.db import transaction
-from data.models import Case, CaseEvent
+from data.models import Case, CaseEvent, Feed
 from data.scope import AreaScope
 from data.seed import seed_catalogue
 from tests.dashboard.test_case_support import (
@@ -219,3 +219,41 @@ def test_case_without_a_point_shows_its_unit_marked_approximate(app, session_fac
     own = render(app, f"/cases/{case_id}")
     assert len(_map_parts(own)[1]) == 1
     assert by_class(own, "case-map-approx") == []
+
+
+def test_sources_by_their_department_and_no_grid_staff_without_a_grid(
+    app, session_factory, grids, case_id
+) -> None:
+    with transaction(session_factory) as session:
+        session.add(
+            Feed(name="hotline", department_code="ecology", protocol="open311", url="http://x.invalid/")
+        )
+        case = session.get(Case, case_id)
+        assert case is not None
+        case.source = "ecology"
+        session.add(
+            CaseEvent(
+                case_id=case_id,
+                at=datetime.now(UTC),
+                kind="status",
+                from_status="accepted",
+                to_status="in_progress",
+                detail="in_progress",  # the feed's word is our state's code: the change column says it
+                actor="feed:hotline",
+                feed_name="hotline",
+            )
+        )
+        by_community = add_pointless_case(session, grids[1][:12], external_id="C-2", placement="address")
+        community_case = by_community.id
+    layout = render(app, f"/cases/{case_id}")
+    rows = by_class(layout, "case-event")
+    assert text(by_class(rows[0], "feed")[0]) == "区生态环境局"
+    assert text(by_class(rows[0], "actor")[0]) == "区生态环境局"
+    assert text(by_class(rows[1], "detail")[0]) == "受理"  # a word of the feed's own stays
+    assert text(by_class(rows[-1], "detail")[0]) == ""
+    assert "区生态环境局" in text(by_class(layout, "case-facts")[0])  # 来源, by name
+    english = render(app, f"/cases/{case_id}", lang="en", query={"lang": "en"})
+    assert "ecology" not in [text(by_class(r, "feed")[0]) for r in by_class(english, "case-event")]
+    unplaced = render(app, f"/cases/{community_case}")
+    assert "未定位到网格，无网格员信息" in text(unplaced)
+    assert "该网格暂无登记人员" not in text(unplaced)
