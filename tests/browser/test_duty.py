@@ -167,7 +167,8 @@ def _new_alert(database_url: str, redis_url: str) -> tuple[int, str]:
                 severity="Moderate",
                 colour="yellow",
                 headline=headline,
-                area_desc=grid.name,
+                # a long description, as CAP areaDescs often are: its card must still fit the screen
+                area_desc="、".join([grid.name, *(f"滨江路{n}号至{n + 20}号" for n in range(1, 400, 20))]),
                 geometry=shapely.to_wkb(centre),
                 lon=centre.x,
                 lat=centre.y,
@@ -198,6 +199,12 @@ def test_acknowledge_alert_writes_the_event(stack, page_and_log) -> None:
     assert "duty-alert-new" in card.get_attribute("class")  # flashing
     assert card.locator(".duty-alert-head").inner_text() == headline  # markup shown as text
     assert card.locator("b").count() == 0
+    # every card, however long its list of covered grids, fits the screen with its 确认 button on it
+    overflow = page.evaluate(
+        "() => [...document.querySelectorAll('.duty-alert')]"
+        ".map(c => c.getBoundingClientRect().right).filter(r => r > window.innerWidth)"
+    )
+    assert overflow == [], overflow
     card.locator("button.duty-ack").click()
     page.wait_for_function(
         "id => { const c = document.querySelector(`.duty-alert[data-alert='${id}']`);"
