@@ -19,7 +19,7 @@ from dashboard.components.map import CASE_COLOURS
 from data.db import transaction
 from data.models import AdminUnit, Case
 from layers import versions
-from tests.browser.conftest import KEEP_MAPS
+from tests.browser.conftest import KEEP_MAPS, open_page
 from tests.browser.test_map_smoke import CHROMIUM, Server, serve_map_page
 from tests.conftest import REPO
 
@@ -84,9 +84,6 @@ def _pointless(code: str, n: int, title: str, placement: str) -> Case:
 
 def test_cases_by_view(served: Server, session_factory, redis_conn, browser, tmp_path) -> None:  # type: ignore[no-untyped-def]
     origin = served.url
-    errors: list[str] = []
-    requested: list[str] = []
-    outside: list[str] = []
     with transaction(session_factory) as session:
         grids = session.execute(
             select(AdminUnit.code, AdminUnit.label_lon, AdminUnit.label_lat)
@@ -113,19 +110,10 @@ def test_cases_by_view(served: Server, session_factory, redis_conn, browser, tmp
         )
     versions.bump(redis_conn, ["cases"])
     assert open_now == with_point + 1 + len(others) + len(by_community)
-    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    page, log = open_page(browser)
+    requested = log.requests
     try:
-        page = context.new_page()
         page.add_init_script(KEEP_MAPS)
-
-        def on_request(req) -> None:  # type: ignore[no-untyped-def]
-            requested.append(req.url)
-            if not (req.url.startswith(origin + "/") or req.url.startswith(("data:", "blob:"))):
-                outside.append(req.url)
-
-        page.on("request", on_request)
-        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.goto(origin + "/")
 
         # the district's view: bubbles made on the server, which together hold every open case
@@ -201,6 +189,5 @@ def test_cases_by_view(served: Server, session_factory, redis_conn, browser, tmp
         drawn = page.locator(".case-marker").count()
         assert 1 <= drawn < open_now
     finally:
-        context.close()
-    assert outside == []
-    assert errors == []
+        page.context.close()
+    log.assert_clean()

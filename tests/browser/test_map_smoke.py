@@ -21,6 +21,7 @@ from data.db import transaction
 from data.models import Case
 from data.settings import Settings
 from layers import versions
+from tests.browser.conftest import open_page
 from tests.browser.demo_data import XSS, seed_demo
 from tests.conftest import REPO
 
@@ -150,22 +151,10 @@ def test_map_smoke(served: Server, session_factory, redis_conn, tmp_path, browse
     # the session's one Chromium (conftest's ``browser``): a second sync_playwright in the same session
     # fails ("Sync API inside the asyncio loop") once another browser test has started the first
     origin = served.url
-    outside: list[str] = []
-    errors: list[str] = []
-    requested: list[str] = []
-    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    page, log = open_page(browser)
+    requested, errors = log.requests, log.console_errors
     try:
-        page = context.new_page()
         page.add_init_script("window.__alerts = []; window.alert = (m) => window.__alerts.push(String(m));")
-
-        def on_request(req) -> None:  # type: ignore[no-untyped-def]
-            requested.append(req.url)
-            if not (req.url.startswith(origin + "/") or req.url.startswith(("data:", "blob:"))):
-                outside.append(req.url)
-
-        page.on("request", on_request)
-        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
         # the server is stopped on purpose below: failed fetches then are expected, not errors
         page.goto(origin + "/")
 
@@ -232,8 +221,8 @@ def test_map_smoke(served: Server, session_factory, redis_conn, tmp_path, browse
         # while the server was down the browser logs failed fetches; nothing else may be an error
         down_errors = [e for e in errors[errors_before:] if "Failed to load resource" not in e]
     finally:
-        context.close()
+        page.context.close()
 
-    assert outside == []
+    assert log.offsite == [] and log.page_errors == []
     assert errors[:errors_before] == []
     assert down_errors == []

@@ -76,6 +76,43 @@ def build_hierarchy(session: Session) -> list[str]:
     return grids
 
 
+def _new_case(
+    session: Session,
+    code: str,
+    *,
+    external_id: str,
+    title: str,
+    status: str,
+    overdue: bool,
+    is_open: bool,
+    category_name: str,
+    point: tuple[float, float] | None,
+    placement: str,
+) -> Case:
+    now = datetime.now(UTC)
+    case = Case(
+        feed_name="test",
+        external_id=external_id,
+        title=title,
+        description=title,
+        status=status,
+        category_name=category_name,
+        requested_at=now - timedelta(days=2),
+        accepted_at=now - timedelta(days=2),
+        deadline_at=now + timedelta(days=1),
+        lon=point[0] if point else None,
+        lat=point[1] if point else None,
+        placement=placement,
+        is_open=is_open,
+        overdue=overdue,
+        supervision="yellow" if overdue else "none",
+    )
+    case.set_place(code)
+    session.add(case)
+    session.flush()
+    return case
+
+
 def add_case(
     session: Session,
     grid: str,
@@ -91,28 +128,11 @@ def add_case(
 ) -> Case:
     """An open case at the centre of ``grid`` (or at lon/lat)."""
     centre = grid_box(grid).centroid
-    now = datetime.now(UTC)
-    case = Case(
-        feed_name="test",
-        external_id=external_id,
-        title=title,
-        description=title,
-        status=status,
-        category_name=category_name,
-        requested_at=now - timedelta(days=2),
-        accepted_at=now - timedelta(days=2),
-        deadline_at=now + timedelta(days=1),
-        lon=centre.x if lon is None else lon,
-        lat=centre.y if lat is None else lat,
-        placement="point",
-        is_open=is_open,
-        overdue=overdue,
-        supervision="yellow" if overdue else "none",
-    )
-    case.set_place(grid)
-    session.add(case)
-    session.flush()
-    return case
+    point = (centre.x if lon is None else lon, centre.y if lat is None else lat)
+    return _new_case(
+        session, grid, external_id=external_id, title=title, status=status, overdue=overdue,
+        is_open=is_open, category_name=category_name, point=point, placement="point",
+    )  # fmt: skip
 
 
 def add_pointless_case(
@@ -128,28 +148,10 @@ def add_pointless_case(
 ) -> Case:
     """An open case with no point of its own, placed in the unit ``code`` (a grid, community or street:
     as a feed that gave only a grid code, or an address matched to that unit)."""
-    now = datetime.now(UTC)
-    case = Case(
-        feed_name="test",
-        external_id=external_id,
-        title=title,
-        description=title,
-        status=status,
-        category_name="城市管理",
-        requested_at=now - timedelta(days=2),
-        accepted_at=now - timedelta(days=2),
-        deadline_at=now + timedelta(days=1),
-        lon=None,
-        lat=None,
-        placement=placement,
-        is_open=is_open,
-        overdue=overdue,
-        supervision="yellow" if overdue else "none",
-    )
-    case.set_place(code)
-    session.add(case)
-    session.flush()
-    return case
+    return _new_case(
+        session, code, external_id=external_id, title=title, status=status, overdue=overdue,
+        is_open=is_open, category_name="城市管理", point=None, placement=placement,
+    )  # fmt: skip
 
 
 def add_alert(
