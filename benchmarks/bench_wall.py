@@ -49,7 +49,8 @@ import tarfile
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -157,7 +158,7 @@ WATCH_REDRAW = """(version) => {
     if (!name.includes('/layers/cases')) return false;
     try { return new URL(name).searchParams.get('v') === String(version); } catch (e) { return false; }
   };
-  const pane = document.querySelector('.leaflet-marker-pane');
+  const pane = document.querySelector('.leaflet-map-pane');  // bubbles sit in a pane of their own
   const loaded = () => performance.getEntriesByType('resource').some((e) => isNew(e.name));
   const obs = new MutationObserver((records) => {
     if (!loaded()) return;
@@ -167,7 +168,7 @@ WATCH_REDRAW = """(version) => {
     obs.disconnect();
     requestAnimationFrame(() => { window.__seen = Date.now(); });
   });
-  obs.observe(pane, {childList: true});
+  obs.observe(pane, {childList: true, subtree: true});
 }"""
 
 ENTRIES = """(until) => {
@@ -634,7 +635,20 @@ def table(name: str, dataset: Dataset, gridcc: Result, base: Result, args: argpa
     return "\n".join(lines)
 
 
-def measure(dataset: Dataset, folder: Path, args: argparse.Namespace, pw: Any) -> tuple[Result, Result]:
+@dataclass
+class Servers:
+    """The wall and the baseline page served against one dataset, with the wall's Redis."""
+
+    web: dict[str, Gunicorn]
+    conn: redis.Redis
+    factory: sessionmaker[Session]
+    units_file: Path
+
+
+@contextmanager
+def servers(dataset: Dataset, folder: Path) -> Iterator[Servers]:
+    """gunicorn for the wall (sign-in off: an unattended display) and for the baseline, both answering,
+    on an embedded Redis; all stopped on exit."""
     from baseline.server import export_units
 
     engine = make_engine(dataset.url)
@@ -642,7 +656,6 @@ def measure(dataset: Dataset, folder: Path, args: argparse.Namespace, pw: Any) -
     units_file = folder / f"{dataset.name}-units.geojson"
     with factory() as session:
         n = export_units(session, units_file)
-        spots = probes(session, args.probes * 2 * len(MODES), seed=7)
     print(
         f"  [{dataset.name}] baseline units GeoJSON: {n:,} features, {units_file.stat().st_size / 1e6:.1f} MB"
     )
@@ -661,20 +674,37 @@ def measure(dataset: Dataset, folder: Path, args: argparse.Namespace, pw: Any) -
         BASELINE_UNITS_FILE=str(units_file),
         PYTHONPATH=str(HERE),
     )
-    servers = {
+    web = {
         "gridcc": Gunicorn("dashboard.wsgi:create_wsgi()", env, folder / "gridcc-web.log"),
         "baseline": Gunicorn("baseline.server:create_app()", env, folder / "baseline-web.log"),
     }
     try:
-        for server in servers.values():
+        for server in web.values():
             server.wait()
-        targets = [
-            Target("gridcc", servers["gridcc"].url, WALL_RENDERED, is_gridcc_map, clustered=True),
-            Target("baseline", servers["baseline"].url, BASELINE_RENDERED, is_baseline_map, clustered=False),
-        ]
-        results = {t.name: Result() for t in targets}
+        yield Servers(web, conn, factory, units_file)
+    finally:
+        for server in web.values():
+            server.stop()
+        conn.close()
+        embedded.stop()
+        engine.dispose()
+
+
+def targets(web: dict[str, Gunicorn]) -> list[Target]:
+    return [
+        Target("gridcc", web["gridcc"].url, WALL_RENDERED, is_gridcc_map, clustered=True),
+        Target("baseline", web["baseline"].url, BASELINE_RENDERED, is_baseline_map, clustered=False),
+    ]
+
+
+def measure(dataset: Dataset, folder: Path, args: argparse.Namespace, pw: Any) -> tuple[Result, Result]:
+    with servers(dataset, folder) as up:
+        with up.factory() as session:
+            spots = probes(session, args.probes * 2 * len(MODES), seed=7)
+        pages = targets(up.web)
+        results = {t.name: Result() for t in pages}
         for i in range(args.runs + 1):  # the two pages take turns, so load on the machine hits both alike
-            for target in targets:
+            for target in pages:
                 browser = Browser(pw)
                 try:
                     got = render(browser, target, args.render_timeout)
@@ -688,7 +718,7 @@ def measure(dataset: Dataset, folder: Path, args: argparse.Namespace, pw: Any) -
                     f"  [{dataset.name}] {target.name} render {i}: {_ms(got.ms, args.render_timeout)}",
                     flush=True,
                 )
-        for k, target in enumerate(targets):
+        for k, target in enumerate(pages):
             browser = Browser(pw)
             try:
                 if render(browser, target, args.render_timeout).ms is None:
@@ -698,7 +728,7 @@ def measure(dataset: Dataset, folder: Path, args: argparse.Namespace, pw: Any) -
                     first = (2 * k + j) * args.probes
                     mine = spots[first : first + args.probes]
                     ms, got = latency(
-                        browser, target, factory, conn, mine, args.probe_timeout, mode == "zoomed"
+                        browser, target, up.factory, up.conn, mine, args.probe_timeout, mode == "zoomed"
                     )
                     results[target.name].latency[mode] = ms
                     results[target.name].fetched[mode] = got
@@ -707,12 +737,6 @@ def measure(dataset: Dataset, folder: Path, args: argparse.Namespace, pw: Any) -
             finally:
                 browser.close()
         return results["gridcc"], results["baseline"]
-    finally:
-        for server in servers.values():
-            server.stop()
-        conn.close()
-        embedded.stop()
-        engine.dispose()
 
 
 def main() -> None:

@@ -201,19 +201,26 @@
         return box;
     }
 
+    // Markers are sized in screen pixels; a wall taller than 1080 px (4K at 3840×2160) draws them larger, so
+    // they read from as far away as on a 1080p wall (up to twice the size).
+    function screenScale() {
+        return Math.min(2, Math.max(1, (window.innerHeight || 1080) / 1080));
+    }
+
     // How a case marker is drawn. Also the cases layer's ``style``: dash-leaflet gives a clustered GeoJSON
     // a default style (thin translucent #222 outline) that would otherwise override the marker's own.
     function caseMarkerStyle(p, h) {
         const colour = caseColour(p, h.cases || {});
+        const k = screenScale();
         if (approxLevel(p)) {
             // a hollow dashed ring in the state colour: "about here"
-            return {radius: p.overdue ? 9.5 : 8, color: colour, weight: 3, opacity: 1, dashArray: "4 3", fillColor: colour, fillOpacity: 0.15};
+            return {radius: (p.overdue ? 9.5 : 8) * k, color: colour, weight: 3 * k, opacity: 1, dashArray: 4 * k + " " + 3 * k, fillColor: colour, fillOpacity: 0.15};
         }
         const card = p.supervision === "red" ? "#ff1f1f" : p.supervision === "yellow" ? "#ffd21f" : "#0b1220";
         return {
-            radius: p.overdue ? 8.5 : 7,
+            radius: (p.overdue ? 8.5 : 7) * k,
             color: card,
-            weight: p.supervision && p.supervision !== "none" ? 3 : 1.5,
+            weight: (p.supervision && p.supervision !== "none" ? 3 : 1.5) * k,
             opacity: 1,
             fillColor: colour,
             fillOpacity: 0.95,
@@ -243,8 +250,12 @@
     }
 
     // A cluster bubble: the count, and the overdue among them in a red badge.
-    function clusterMarker(latlng, n, countText, late, extraClass) {
-        const size = n < 10 ? 38 : n < 100 ? 46 : n < 1000 ? 54 : 62;
+    // Bubbles are drawn above the unit names (the pane ``approx_pane``, over Leaflet's tooltip pane): a
+    // count half hidden under a street's name cannot be read.
+    function clusterMarker(latlng, n, countText, late, extraClass, pane) {
+        const base = n < 10 ? 38 : n < 100 ? 46 : n < 1000 ? 54 : 62;
+        // larger on a taller screen, but no wider than the clusterer's 70 px radius (neighbours never overlap)
+        const size = Math.min(Math.round(base * screenScale()), Math.max(base, 70));
         const inner = el("div", "cluster-inner");
         inner.appendChild(el("span", "cluster-count", countText));
         if (late > 0) inner.appendChild(el("span", "cluster-late", late));
@@ -254,7 +265,7 @@
                 className: "case-cluster" + extraClass + (late > 0 ? " has-overdue" : ""),
                 iconSize: L.point(size, size),
             }),
-            pane: "markerPane",
+            pane: pane || "markerPane",
         });
     }
 
@@ -266,7 +277,7 @@
             const leaves = index.getLeaves(p.cluster_id, Infinity);
             for (let i = 0; i < leaves.length; i++) if (leaves[i].properties.overdue) late++;
         }
-        return clusterMarker(latlng, n, p.point_count_abbreviated, late, "");
+        return clusterMarker(latlng, n, p.point_count_abbreviated, late, "", (context.hideout || {}).approx_pane);
     }
 
     function abbreviate(n) {
@@ -282,7 +293,7 @@
         const s = strings(context);
         const n = Number(p.count) || 0;
         const late = Number(p.overdue) || 0;
-        const marker = clusterMarker(latlng, n, abbreviate(n), late, " case-agg");
+        const marker = clusterMarker(latlng, n, abbreviate(n), late, " case-agg", (context.hideout || {}).approx_pane);
         let tip = s.open + " " + n;
         if (late > 0) tip += " · " + s.overdue + " " + late;
         marker.bindTooltip(el("span", "", tip), {direction: "top", className: "case-tip"});
@@ -315,7 +326,7 @@
         const p = feature.properties;
         const c = signalHex(p, context.hideout);
         return L.circleMarker(latlng, {
-            radius: 12,
+            radius: 12 * screenScale(),
             color: "#0b1220",
             weight: 2,
             fillColor: c,
@@ -376,7 +387,7 @@
             icon: L.divIcon({
                 html: el("div", "risk-diamond"),
                 className: "risk-marker risk-" + p.level + (p.overdue ? " overdue" : ""),
-                iconSize: L.point(22, 22),
+                iconSize: L.point(22 * screenScale(), 22 * screenScale()),
             }),
             pane: context.pane || "markerPane",
         });
