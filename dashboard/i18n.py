@@ -352,6 +352,14 @@ STRINGS.update(
         ),
         "duty_selected": ("已选案件", "Selected"),
         "duty_unplaced": ("该案件未定位，地图上无法显示", "This case has no place on the map"),
+        "duty_approx_grid": (
+            "按网格定位：地图所示为所在网格的中心",
+            "Located by grid: the map shows its grid's centre",
+        ),
+        "duty_approx_community": (
+            "按社区定位：地图所示为所在社区的中心",
+            "Located by community: the map shows its community's centre",
+        ),
         "duty_out_of_scope": (
             "所选镇街不在管辖范围内，已显示全部镇街",
             "That street is outside your area: showing all",

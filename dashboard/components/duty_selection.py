@@ -45,4 +45,7 @@ def selected_case(selected: list[dict[str, Any]] | None, search: str | None) -> 
     except (KeyError, TypeError, ValueError):
         return [], no_update, html.Div([info, html.Span(t("duty_unplaced", lang), className="duty-hint")])
     viewport = {"center": [lat, lon], "zoom": CASE_ZOOM, "transition": "flyTo", "options": {"duration": 0.6}}
+    approx = row.get("approx")
+    if approx in ("grid", "community"):  # drawn at its unit's label point: say so beside the selection
+        info = html.Div([info, html.Span(t(f"duty_approx_{approx}", lang), className="duty-hint")])
     return highlight(lat, lon), viewport, info

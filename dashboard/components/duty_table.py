@@ -61,8 +61,10 @@ def case_row(row: CaseRow, lang: str, tz: str) -> dict[str, Any]:
         "level": label("escalation", row.escalation_level, lang),
         "supervision": row.supervision,
         "card": label("supervision", row.supervision, lang),
-        "lon": row.lon,
-        "lat": row.lat,
+        # where the map draws it: its own point, or its grid's / community's label point ("approx")
+        "lon": row.map_lon,
+        "lat": row.map_lat,
+        "approx": row.approx or "",
     }
 
 

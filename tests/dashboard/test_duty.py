@@ -264,6 +264,11 @@ def test_selected_row_rings_the_case_and_links_it(app) -> None:
         assert "/cases/8" in json.dumps(unplaced.to_plotly_json(), default=_plain, ensure_ascii=False)
         ring, _, _ = duty.selected_case([{"id": "javascript:alert(1)"}], "")
         assert ring == []
+        # a case drawn at its grid's label point: ringed there, and the officer is told it is approximate
+        row = {"id": "9", "lat": 29.8, "lon": 106.0, "approx": "grid"}
+        ring, viewport, info = duty.selected_case([row], "")
+        assert len(ring) == 2 and viewport["center"] == [29.8, 106.0]
+        assert "按网格定位" in json.dumps(info.to_plotly_json(), default=_plain, ensure_ascii=False)
 
 
 def test_acknowledge_needs_the_permission_when_sign_in_is_required(
