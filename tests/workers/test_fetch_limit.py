@@ -32,6 +32,7 @@ from workers.feeds.fetch import Cursor, FetchError, fetch, size_text
 from workers.jobs.poll import run_poll
 from workers.runtime import Runtime
 
+from ._feed_helpers import serving
 from .test_poll_support import make_hierarchy, open311_feed, request, write_feeds
 
 CAP = 64 * 1024  # the tests' feed_max_bytes
@@ -150,14 +151,8 @@ class _Server(ThreadingHTTPServer):
 @pytest.fixture
 def server() -> Iterator[tuple[str, _Server]]:
     srv = _Server()
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{srv.server_address[1]}", srv
-    finally:
-        srv.shutdown()
-        srv.server_close()
-        thread.join(timeout=5)
+    with serving(srv) as base:
+        yield base, srv
 
 
 def _config(base: str, mode: str) -> FeedConfig:

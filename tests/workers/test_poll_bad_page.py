@@ -30,6 +30,7 @@ from workers.jobs.held import BAD_PAGE_ATTEMPTS, legible_ids
 from workers.jobs.poll import run_poll
 from workers.runtime import Runtime
 
+from ._feed_helpers import serving
 from .test_poll_support import make_hierarchy, make_runtime, open311_feed, request, write_feeds
 
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
@@ -103,20 +104,15 @@ def feed(
     database_url: str, engine: object, redis_url: str, tmp_path: Path
 ) -> Iterator[tuple[Runtime, _Server]]:
     server = _Server()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
-    feeds = write_feeds(tmp_path / "feeds.toml", [open311_feed(base, page_size=PAGE_SIZE)])
-    rt = make_runtime(database_url, redis_url, feeds, tmp_path / "var")
-    with rt.session_factory() as session, session.begin():
-        make_hierarchy(session)
-    try:
-        yield rt, server
-    finally:
-        rt.close()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving(server) as base:
+        feeds = write_feeds(tmp_path / "feeds.toml", [open311_feed(base, page_size=PAGE_SIZE)])
+        rt = make_runtime(database_url, redis_url, feeds, tmp_path / "var")
+        with rt.session_factory() as session, session.begin():
+            make_hierarchy(session)
+        try:
+            yield rt, server
+        finally:
+            rt.close()
 
 
 def stored(rt: Runtime) -> list[str]:

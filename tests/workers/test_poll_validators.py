@@ -5,7 +5,6 @@ feed's next change. Against a real local HTTP server that honours conditional re
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -20,6 +19,7 @@ from data.models import Case, Feed, FeedHealth
 from workers.jobs.poll import run_poll
 from workers.runtime import Runtime
 
+from ._feed_helpers import serving
 from .test_poll_support import make_hierarchy, make_runtime, open311_feed, request, write_feeds
 
 CHANGED = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10)
@@ -68,18 +68,15 @@ def feed(
     database_url: str, engine: object, redis_url: str, tmp_path: Path
 ) -> Iterator[tuple[Runtime, _Server]]:
     server = _Server([request("V1", CHANGED)])
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
-    feeds = write_feeds(tmp_path / "feeds.toml", [open311_feed(base)])
-    rt = make_runtime(database_url, redis_url, feeds, tmp_path / "var")
-    with rt.session_factory() as session, session.begin():
-        make_hierarchy(session)
-    try:
-        yield rt, server
-    finally:
-        rt.close()
-        server.shutdown()
-        server.server_close()
+    with serving(server) as base:
+        feeds = write_feeds(tmp_path / "feeds.toml", [open311_feed(base)])
+        rt = make_runtime(database_url, redis_url, feeds, tmp_path / "var")
+        with rt.session_factory() as session, session.begin():
+            make_hierarchy(session)
+        try:
+            yield rt, server
+        finally:
+            rt.close()
 
 
 def test_a_garbled_answer_leaves_the_validators_as_they_were(feed: tuple[Runtime, _Server]) -> None:
