@@ -154,9 +154,10 @@
         const wrap = map.getContainer().closest(".gridcc-map-wrap");
         if (wrap && window.MutationObserver) {
             new MutationObserver(schedule).observe(wrap, {attributes: true, attributeFilter: ["class"]});
-            // labels come and go when a layer is redrawn (new counts): decide once the old ones are gone
+            // labels come and go when a layer is redrawn, and a label's text grows when its counts come
+            // ("立灯村" + "在办 2 · 超期 1"): decide again once either has happened
             const pane = map.getPane("tooltipPane");
-            if (pane) new MutationObserver(schedule).observe(pane, {childList: true});
+            if (pane) new MutationObserver(schedule).observe(pane, {childList: true, subtree: true, characterData: true});
         }
         schedule();
     }

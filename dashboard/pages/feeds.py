@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import redis
-from dash import ALL, ClientsideFunction, Input, Output, State, callback_context, dcc, html, no_update
+from dash import ALL, ClientsideFunction, Input, Output, State, dcc, html, no_update
 from flask import has_request_context, request
 
 from data.auth import Permission, may
@@ -43,6 +43,21 @@ function (store, seen) {
     var v = store && store.versions ? store.versions.feeds : undefined;
     if (v === undefined || v === seen) { return window.dash_clientside.no_update; }
     return v;
+}
+"""
+
+# A pause / resume click becomes a request in a store ({feed, action, at}), written in the browser at once.
+# The server acts on the store, not on the buttons: the 1 s refresh redraws the buttons, and Dash drops
+# the answer of a callback whose inputs changed while it was in flight (the message was lost that way).
+FEED_REQUEST = """
+function (clicks) {
+    var ctx = window.dash_clientside.callback_context;
+    var fired = (ctx.triggered || []).filter(function (t) { return t.value; });
+    if (!fired.length) { return window.dash_clientside.no_update; }
+    var id;
+    try { id = JSON.parse(fired[0].prop_id.split(".")[0]); }
+    catch (e) { return window.dash_clientside.no_update; }
+    return {feed: String(id.feed || ""), action: String(id.action || ""), at: Date.now()};
 }
 """
 
@@ -121,6 +136,7 @@ def layout(ctx: PageContext) -> Any:
                 data={"map": "feeds-page", "base": ctx.base_path, "versions": {}},
             ),
             dcc.Store(id="feeds-seen", data=_version(ctx.services)),
+            dcc.Store(id="feeds-request"),
             dcc.Interval(id="feeds-tick", interval=TICK_MS),
         ],
         className="gridcc-page feeds-page",
@@ -179,14 +195,12 @@ def change_feed(name: str, action: str, lang: str) -> tuple[bool, str]:
     return True, t("feed_change_paused" if action == "pause" else "feed_change_resumed", lang, feed=name)
 
 
-def on_feed_action(_clicks: Any, lang: str | None) -> tuple[Any, Any]:
-    """(page content, message) after a pause / resume button; nothing for a button that did not fire."""
-    trigger = callback_context.triggered_id
-    fired = [c for c in callback_context.triggered if c.get("value")]
-    if not isinstance(trigger, dict) or not fired:
+def on_feed_action(wanted: Any, lang: str | None) -> tuple[Any, Any]:
+    """(page content, message) after a pause / resume request; nothing for an empty or malformed one."""
+    if not isinstance(wanted, dict) or not wanted.get("feed") or not wanted.get("action"):
         return no_update, no_update
     lang = normalise(lang)
-    allowed, message = change_feed(str(trigger.get("feed", ""))[:60], str(trigger.get("action", "")), lang)
+    allowed, message = change_feed(str(wanted["feed"])[:60], str(wanted["action"])[:20], lang)
     if not allowed:
         return no_update, message
     svc = services()
@@ -195,10 +209,16 @@ def on_feed_action(_clicks: Any, lang: str | None) -> tuple[Any, Any]:
 
 
 def register_actions(app: Any) -> None:
+    app.clientside_callback(
+        FEED_REQUEST,
+        Output("feeds-request", "data"),
+        Input({"type": "feed-action", "feed": ALL, "action": ALL}, "n_clicks"),
+        prevent_initial_call=True,
+    )
     app.callback(
         Output("feeds-content", "children", allow_duplicate=True),
         Output("feeds-message", "children"),
-        Input({"type": "feed-action", "feed": ALL, "action": ALL}, "n_clicks"),
+        Input("feeds-request", "data"),
         State("feeds-lang", "data"),
         prevent_initial_call=True,
     )(on_feed_action)

@@ -20,7 +20,7 @@ from data.models import AdminUnit, Alert, AlertEvent, AlertGrid, AuditLog, Case
 from data.redis_server import connect
 from layers import versions
 from tests.browser.conftest import screenshot, sign_in_as
-from tests.browser.test_map_smoke import SHOWN_LABELS, label_clashes
+from tests.browser.test_map_smoke import SHOWN_LABELS, label_clashes, settle_labels
 
 ROWS_JS = """() => {
     const api = dash_ag_grid.getApi('duty-grid');
@@ -101,7 +101,9 @@ def test_street_filters_table_map_and_url(stack, page_and_log) -> None:
     assert page.locator(".leaflet-duty-highlight-pane path").count() >= 1
     # the street's village and community names: never edge to edge (read as one run of text), a gap
     # between any two shown side by side (assets/gridcc_map.js: declutter)
+    # (once the labels settled: counts arrive after the outlines, and each re-runs the declutter)
     page.wait_for_timeout(1000)
+    settle_labels(page)
     assert page.evaluate(SHOWN_LABELS) >= 2
     clashes = label_clashes(page)
     assert clashes == [], clashes

@@ -62,6 +62,26 @@ LABEL_CLASHES = """([gapX, slackY]) => {
 }"""
 
 
+def settle_labels(page: Any, quiet_ms: int = 600, timeout: int = 15000) -> None:
+    """Wait until the shown labels' text and boxes stayed the same for ``quiet_ms`` (the declutter ran
+    on the last change); a page that never settles fails here."""
+    page.wait_for_function(
+        """(quiet) => {
+          const now = [...document.querySelectorAll('.leaflet-tooltip.unit-label')].map((l) => {
+            const r = l.getBoundingClientRect();
+            return l.innerText + Math.round(r.left) + ',' + Math.round(r.top) + ',' + Math.round(r.width)
+              + getComputedStyle(l).visibility;
+          }).join('|');
+          const w = window.__gridccLabelState || (window.__gridccLabelState = {s: null, t: 0});
+          if (w.s !== now) { w.s = now; w.t = performance.now(); return false; }
+          return performance.now() - w.t >= quiet;
+        }""",
+        arg=quiet_ms,
+        polling=100,
+        timeout=timeout,
+    )
+
+
 def label_clashes(page: Any) -> list[Any]:
     """Pairs of shown unit labels closer than the declutter allows: [text, text, gap px, overlap px]."""
     return list(page.evaluate(LABEL_CLASHES, [LABEL_GAP_X, LABEL_SLACK_Y]))
