@@ -78,13 +78,14 @@ def test_empty_polygons_are_skipped_and_the_geocodes_kept() -> None:
     a = one(feed("cap_empty_polygon.xml"))
     assert a.area_desc == "南城街道; 巴川街道"
     assert a.geocodes == (("GB/T 2260", "500151003"), ("GB/T 2260", "500151001"))
-    assert a.geometry == {
-        "type": "Polygon",
-        "coordinates": [[[106.001, 29.801], [106.009, 29.801], [106.009, 29.809], [106.001, 29.809], [106.001, 29.801]]],
-    }
+    ring = [[106.001, 29.801], [106.009, 29.801], [106.009, 29.809], [106.001, 29.809], [106.001, 29.801]]
+    assert a.geometry == {"type": "Polygon", "coordinates": [ring]}
 
 
-@pytest.mark.parametrize("shape", ["<polygon/>", "<polygon> \n\t </polygon>", "<circle/>", "<circle>  </circle>"])
+EMPTY_SHAPES = ["<polygon/>", "<polygon> \n\t </polygon>", "<circle/>", "<circle>  </circle>"]
+
+
+@pytest.mark.parametrize("shape", EMPTY_SHAPES)
 def test_an_alert_whose_only_shape_is_empty_is_kept_without_geometry(shape: str) -> None:
     a = one(_doc(infos=[_info("<language>zh-CN</language>", "Moderate", "", "巴川街道", shape=shape)]))
     assert (a.area_desc, a.geometry) == ("巴川街道", None)
@@ -157,8 +158,10 @@ def test_the_plausible_area_is_a_parameter() -> None:
     assert [(c.lon, c.lat) for c in here.cases] == [(None, None), (None, None)]
     assert here.rejections == [] and len(here.cases) == 2
     # 0,0 stays "no location" whatever the area
-    zero = open311.parse(b'[{"service_request_id": "z", "requested_datetime": "2025-03-01T00:00:00Z",'
-                         b' "lat": 0, "long": 0}]', area=None)
+    zero = open311.parse(
+        b'[{"service_request_id": "z", "requested_datetime": "2025-03-01T00:00:00Z", "lat": 0, "long": 0}]',
+        area=None,
+    )
     assert (zero.cases[0].lon, zero.cases[0].lat) == (None, None)
 
 

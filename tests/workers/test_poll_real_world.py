@@ -156,4 +156,5 @@ def test_open311_naive_times_are_china_time(runtime: Runtime, server) -> None:
     with runtime.session_factory() as session:
         case = session.scalars(select(Case)).one()
         assert case.requested_at.replace(tzinfo=UTC) == datetime(2025, 3, 5, 1, 20, tzinfo=UTC)
+        assert case.source_updated_at is not None
         assert case.source_updated_at.replace(tzinfo=UTC) == datetime(2025, 3, 5, 1, 30, tzinfo=UTC)
