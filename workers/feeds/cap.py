@@ -162,9 +162,13 @@ def _rank(order: tuple[str, ...], value: str) -> int:
 
 
 def _distinct(values: list[Any]) -> list[Any]:
+    """The non-empty values, each once, in order (by their repr: shapes are dicts; linear time)."""
+    seen: set[str] = set()
     out: list[Any] = []
     for value in values:
-        if value and value not in out:
+        key = repr(value)
+        if value and key not in seen:
+            seen.add(key)
             out.append(value)
     return out
 
