@@ -35,7 +35,8 @@ def test_open311_conformance_prints_cases() -> None:
         "2010-04-14T14:37:38Z",
         "2010-04-15T14:37:38Z",
     )
-    assert (first["lon"], first["lat"]) == (-122.4651145, 37.762221815)
+    # San Francisco: outside the plausible area (China), so no point; the case is kept all the same
+    assert (first["lon"], first["lat"]) == (None, None)
 
 
 @pytest.mark.parametrize(

@@ -53,7 +53,11 @@ def test_australia_circle_and_html_in_description_kept_as_text() -> None:
     assert a.sent == utc(2011, 10, 5, 13, 4)  # +10:00
     assert a.expires == utc(2011, 10, 6, 13, 4)
     assert "Out of Control<br />TYPE" in a.description
-    assert a.geocodes == (("http://www.iso.org/iso/country_codes.html", "AU-NSW"),)
+    # two en-AU blocks, alike but for their geocode: they add to each other (CAP 1.2 §3.2.2)
+    assert a.geocodes == (
+        ("http://www.iso.org/iso/country_codes.html", "AU-NSW"),
+        ("http://www.psma.com.au/?product=postcode-boundaries", "2642"),
+    )
     assert a.geometry is not None and a.geometry["type"] == "Polygon"
     ring = a.geometry["coordinates"][0]
     lons = [p[0] for p in ring]

@@ -7,11 +7,15 @@ What real servers send, and what this parser does with it:
 - every value is stripped; empty elements are "not given";
 - ``service_request_id`` may be an integer or a string; it is kept as text. A record without one is
   rejected (quarantined by the ingest with the reason);
-- times carry any UTC offset and are converted to UTC; a time without an offset is taken as
-  UTC+08:00 (our feeds are Chinese). ``requested_datetime`` is required; any date that is present but
+- times carry any UTC offset and are converted to UTC; a time without an offset (some servers send
+  ``2025-03-01 09:30:00``) is read as Asia/Shanghai, UTC+08:00 (our feeds are Chinese; China has had
+  no daylight saving since 1991). ``requested_datetime`` is required; any date that is present but
   unparseable or impossible (2025-02-30) rejects the record;
 - ``lat``/``long`` (``lon`` also accepted) must both be numbers in range when given; a record with no
-  location is kept with ``lon``/``lat`` ``None`` (placed later by address or grid code);
+  location is kept with ``lon``/``lat`` ``None`` (placed later by grid code or address). ``0``,``0``
+  is many 311 systems' "no location" and is read as none, not as a point in the Gulf of Guinea; so is
+  a point outside the plausible ``area`` (by default :data:`CHINA`, a box around the country): such a
+  case too is placed by its grid code or address;
 - ``status``: our state names (reported … returned, ``in progress`` spelt any way), their Chinese
   labels (待受理 … 退回), ``open`` (kept as ``open``: the ingest interprets it) and ``closed``. Any
   other word keeps the record as ``open``; the feed's own word is always kept in ``source_status``;
@@ -32,7 +36,7 @@ import json
 import math
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from data.states import LABELS, STATES
 
@@ -47,12 +51,30 @@ _SATISFACTION = {"satisfied": "satisfied", "basic": "basic", "unsatisfied": "uns
 _SATISFACTION.update({"满意": "satisfied", "基本满意": "basic", "不满意": "unsatisfied"})
 
 
+class Bounds(NamedTuple):
+    """A lon/lat box (WGS-84 degrees), edges included."""
+
+    min_lon: float
+    min_lat: float
+    max_lon: float
+    max_lat: float
+
+    def contains(self, lon: float, lat: float) -> bool:
+        return self.min_lon <= lon <= self.max_lon and self.min_lat <= lat <= self.max_lat
+
+
+# Mainland China, Hainan, Taiwan and the South China Sea islands, rounded outwards (73.5–135.1 E,
+# 3.8–53.6 N): a point outside it cannot be a case of a Chinese deployment.
+CHINA = Bounds(73.0, 3.0, 136.0, 54.0)
+
+
 class BadRecord(ValueError):
     """One record cannot be accepted; the message is the quarantine reason."""
 
 
-def parse(body: bytes, fmt: str | None = None) -> ParseResult:
-    """Parse a ``service_requests`` response. ``fmt`` is ``"xml"``, ``"json"`` or None (detect).
+def parse(body: bytes, fmt: str | None = None, area: Bounds | None = CHINA) -> ParseResult:
+    """Parse a ``service_requests`` response. ``fmt`` is ``"xml"``, ``"json"`` or None (detect);
+    ``area`` is where a point is plausible (``None``: anywhere on Earth).
 
     Raises :class:`DocumentRejected` when the document as a whole is unusable.
     """
@@ -68,7 +90,7 @@ def parse(body: bytes, fmt: str | None = None) -> ParseResult:
         try:
             if fields is None:
                 raise BadRecord("record is not a JSON object")
-            result.cases.append(record_from_fields(fields, raw))
+            result.cases.append(record_from_fields(fields, raw, area))
         except BadRecord as exc:
             ext = _clean(fields.get("service_request_id")) or None if fields else None
             result.rejections.append(Rejection(reason=str(exc), raw=raw, external_id=ext))
@@ -121,13 +143,13 @@ def map_status(word: str) -> str:
     return "open"
 
 
-def record_from_fields(fields: Mapping[str, Any], raw: str) -> CaseRecord:
+def record_from_fields(fields: Mapping[str, Any], raw: str, area: Bounds | None = CHINA) -> CaseRecord:
     """One request's fields (element or key name → value) as a CaseRecord, or :class:`BadRecord`."""
     ext = _clean(fields.get("service_request_id"))
     if not ext:
         raise BadRecord("missing or empty service_request_id")
     requested = _required_time(fields, "requested_datetime")
-    lon, lat = _location(fields)
+    lon, lat = _location(fields, area)
     source_status = _clean(fields.get("status"))
     return CaseRecord(
         external_id=ext,
@@ -245,7 +267,7 @@ def _time(fields: Mapping[str, Any], key: str) -> datetime | None:
         raise BadRecord(f"{key}: {exc}") from None
 
 
-def _location(fields: Mapping[str, Any]) -> tuple[float | None, float | None]:
+def _location(fields: Mapping[str, Any], area: Bounds | None) -> tuple[float | None, float | None]:
     lat_text = _clean(fields.get("lat"))
     lon_text = _clean(fields.get("long")) or _clean(fields.get("lon"))
     if not lat_text and not lon_text:
@@ -258,6 +280,8 @@ def _location(fields: Mapping[str, Any]) -> tuple[float | None, float | None]:
         raise BadRecord(f"lat out of range (-90..90): {lat_text}")
     if not -180 <= lon <= 180:
         raise BadRecord(f"long out of range (-180..180): {lon_text}")
+    if (lon == 0 and lat == 0) or (area is not None and not area.contains(lon, lat)):
+        return None, None  # "no location" (0,0), or nowhere a case of ours can be
     return lon, lat
 
 

@@ -66,6 +66,12 @@ class AlertRecord:
     references: tuple[str, ...] = ()  # external ids of the alerts an Update / Cancel acts on
     raw: str = ""
 
+    @property
+    def ends(self) -> bool:
+        """An all-clear: a ``Cancel``, or an ``Update`` whose urgency is ``Past`` (the event is over);
+        either ends the alerts it references."""
+        return self.msg_type == "Cancel" or (self.msg_type == "Update" and self.urgency == "Past")
+
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
         d.pop("raw")

@@ -3,10 +3,11 @@
 - ``Alert``: inserted once per ``(feed_name, external_id)``; the same message again with the same
   content is ignored; a sensor alarm re-sent with new content (a level change, say) updates the row.
 - ``Update``: replaces the content of each alert named in ``references``, keeping its state unless
-  it had expired (then it is ``new`` again); ``Cancel`` sets it ``cancelled``. The identifiers of the
-  Update/Cancel messages applied to an alert are appended to its ``references`` column, so a message
-  is applied once and a CAP index never fetches it twice. An Update or Cancel naming no alert we hold
-  is stored as an alert of its own (it is the best knowledge we have).
+  it had expired (then it is ``new`` again); ``Cancel`` sets it ``cancelled``, and so does an
+  all-clear ``Update`` (urgency ``Past``, :attr:`AlertRecord.ends`) after replacing its content. The
+  identifiers of the Update/Cancel messages applied to an alert are appended to its ``references``
+  column, so a message is applied once and a CAP index never fetches it twice. An Update or Cancel
+  naming no alert we hold is stored as an alert of its own (it is the best knowledge we have).
 - Each change is an ``alert_event``; a warning's area is intersected with the grids and stored as
   ``alert_grid`` rows; the alert's place columns hold the grid of its centre.
 """
@@ -166,7 +167,9 @@ class AlertIngest:
         for alert in targets:
             alert.references = " ".join([*alert.references.split(), record.external_id])
             alert.msg_type = record.msg_type
-            if record.msg_type == "Cancel":
+            if record.ends:
+                if record.msg_type == "Update":  # an all-clear Update: its own words replace the alert's
+                    self._set_content(alert, record)
                 if alert.state != "cancelled":
                     alert.state = "cancelled"
                 self._event(alert, "cancelled", record.external_id)
@@ -183,7 +186,7 @@ class AlertIngest:
             external_id=record.external_id,
             msg_type=record.msg_type,
             references=" ".join(record.references),
-            state="cancelled" if record.msg_type == "Cancel" else "new",
+            state="cancelled" if record.ends else "new",
             events=[],
         )
         self._set_content(alert, record)
