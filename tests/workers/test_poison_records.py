@@ -298,6 +298,32 @@ def test_what_the_screen_misses_the_database_refusal_isolates(
     assert "\ufffd" in row.raw or "\\ud800" in row.raw
 
 
+def test_what_the_screen_misses_postgresql_refuses_and_the_savepoints_isolate(
+    feed: tuple[Runtime, _Server], monkeypatch: pytest.MonkeyPatch, database_url: str
+) -> None:
+    """PostgreSQL aborts the transaction on a refused value (too long, NUL): the savepoint rolled back
+    keeps the rest of the batch, and the poll's own rows, committable."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite enforces neither lengths nor NUL")
+    import workers.feeds.storable
+
+    monkeypatch.setattr(workers.feeds.storable, "screen", lambda result, clock: 0)
+    rt, server = feed
+    records = [request(f"G{i}", T0 + timedelta(minutes=i)) for i in range(1, 6)]
+    records.insert(1, request("X" * 121, T0))
+    records.insert(4, request("NUL", T0, description="路灯\x00不亮"))
+    server.body = json.dumps(records).encode()
+    result = run_poll(rt, "hotline")
+    assert (result["status"], result["new"], result["quarantined"]) == ("ok", 5, 2)
+    assert stored(rt) == [f"G{i}" for i in range(1, 6)]
+    reasons = {q.external_id: q.reason for q in quarantined(rt)}
+    assert reasons["X" * 121].startswith("the database refused the record: StringDataRightTruncation")
+    assert reasons["NUL"].startswith("the database refused the record: DataError: PostgreSQL text fields")
+    feed_row, health = feed_state(rt)
+    assert parse_cursor(feed_row.cursor) == T0 + timedelta(minutes=5)
+    assert (health.last_error or "").startswith("2 record(s) quarantined, not storable")
+
+
 def test_a_commit_that_still_fails_is_on_the_feed_health_and_raised(
     feed: tuple[Runtime, _Server], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -345,3 +371,17 @@ def test_feeds_parse_prints_a_lone_surrogate_in_an_error_document_as_its_json_es
     assert result.exit_code == 1
     (line,) = result.stderr.splitlines()
     assert "\\ud800" in line and json.loads(line) == {"feed_error": "400: 参数错误\ud800"}
+
+
+def test_load_records_reads_a_too_deep_document_record_by_record() -> None:
+    from workers.feeds._json import TooDeep, load_records
+
+    deep = deep_json()
+    tricky = {"service_request_id": "G1", "description": 'brackets in text: [{"]}, \\ \\"'}
+    body = f'{{"other": [1, {{"x": "]"}}], "service_requests": [{deep}, {json.dumps(tricky)}, 7]}}'
+    doc = load_records(body.encode(), "service_requests")
+    first, second, third = doc["service_requests"]
+    assert isinstance(first, TooDeep) and first.raw.startswith("[[[")
+    assert (second, third) == (tricky, 7)
+    (alone,) = load_records(f"[{deep}]".encode())
+    assert isinstance(alone, TooDeep)
