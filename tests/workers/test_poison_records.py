@@ -385,3 +385,13 @@ def test_load_records_reads_a_too_deep_document_record_by_record() -> None:
     assert (second, third) == (tricky, 7)
     (alone,) = load_records(f"[{deep}]".encode())
     assert isinstance(alone, TooDeep)
+
+
+def test_a_malformed_link_in_a_cap_index_costs_only_itself() -> None:
+    from workers.feeds.cap_index import parse_index
+
+    body = (
+        b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><link href="http://[bad/x.xml"/></entry>'
+        b'<entry><link href="http://ok.example/a.xml"/></entry></feed>'
+    )
+    assert parse_index(body) == ["http://ok.example/a.xml"]

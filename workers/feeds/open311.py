@@ -21,6 +21,10 @@ What real servers send, and what this parser does with it:
   ``(feed, external_id)``, so the later one wins and nothing is doubled;
 - feed text (descriptions with ``<script>`` and all) is kept verbatim as plain text. Escaping it is
   the display's job.
+- every record is its own unit of failure: one that cannot be read (a time that overflows, a
+  description nested 50,000 levels deep in XML or JSON, any error while reading it) is rejected
+  alone, and the page's other records go in. Whether a record read can be *stored* is checked by the
+  poll (:mod:`workers.feeds.storable`).
 
 The standard's error document (``<errors><error><code/><description/></error></errors>``, or the
 JSON list of ``{code, description}``) becomes ``ParseResult.feed_error``.
