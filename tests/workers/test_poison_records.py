@@ -23,6 +23,9 @@ from sqlalchemy.exc import OperationalError
 
 from data.deadlines import evaluate
 from data.models import Alert, Case, Feed, FeedHealth, Quarantine
+from data.queries import feed_health
+from data.scope import AreaScope
+from gridcc.cli import main
 from gridcc.cli.feeds_parse import parse as parse_command
 from workers.jobs import poll
 from workers.jobs.batch import cursor_text, parse_cursor
@@ -340,6 +343,18 @@ def test_a_commit_that_still_fails_is_on_the_feed_health_and_raised(
     assert health.last_error == "commit failed: Exception: database is locked"
     assert health.consecutive_failures == 1 and health.last_error_at is not None
     assert stored(rt) == []
+    with rt.session_factory() as session:  # /feeds: failing, with the reason
+        rows = feed_health(session, AreaScope.district("500151"), datetime.now(UTC), 3)
+    (listed_row,) = [r for r in rows if r.name == "hotline"]
+    assert listed_row.status == "failing" and listed_row.last_error == health.last_error
+    env = {
+        "GRIDCC_FEEDS_FILE": str(rt.settings.effective_feeds_file),
+        "GRIDCC_DATABASE_URL": rt.settings.effective_database_url,
+        "GRIDCC_DATA_DIR": str(rt.settings.data_dir),
+        "GRIDCC_LANGUAGE": "en",
+    }
+    listed = CliRunner(env=env).invoke(main, ["feeds", "list"], catch_exceptions=False)
+    assert "commit failed" in listed.output and "database is locked" in listed.output, listed.output
 
 
 def test_deadlines_of_extreme_dates_do_not_overflow() -> None:
