@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 DUE_SOON_FRACTION = 0.8
 ESCALATE_TO_STREET_FRACTION = 0.5
 RED_CARD_EXTRA_FRACTION = 0.5
 LEVEL_ORDER = ("community", "street", "district")
+LATEST = datetime.max.replace(tzinfo=UTC)  # a deadline past the calendar's end is held there
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,15 @@ class Clock:
 
 
 def deadline(accepted_at: datetime, limit_hours: float) -> datetime:
-    return accepted_at + timedelta(hours=limit_hours)
+    return _later(accepted_at, timedelta(hours=limit_hours))
+
+
+def _later(when: datetime, by: timedelta) -> datetime:
+    """``when + by``, held at :data:`LATEST` instead of overflowing (an accepted time of 9999-12-31)."""
+    try:
+        return when + by
+    except OverflowError:
+        return LATEST if when.tzinfo is not None else LATEST.replace(tzinfo=None)
 
 
 def evaluate(accepted_at: datetime, limit_hours: float, now: datetime, is_open: bool) -> Clock:
@@ -34,13 +43,13 @@ def evaluate(accepted_at: datetime, limit_hours: float, now: datetime, is_open: 
     level once 50 % of the limit has passed unresolved, at district level once overdue.
     """
     limit = timedelta(hours=limit_hours)
-    due = accepted_at + limit
+    due = _later(accepted_at, limit)
     elapsed = now - accepted_at
     if not is_open:
         return Clock(due, False, False, "none", "community")
     overdue = now > due
     due_soon = not overdue and elapsed >= limit * DUE_SOON_FRACTION
-    if now > due + limit * RED_CARD_EXTRA_FRACTION:
+    if now > _later(due, limit * RED_CARD_EXTRA_FRACTION):
         card = "red"
     elif overdue:
         card = "yellow"

@@ -7,7 +7,11 @@ printed as JSON lines (``ensure_ascii=False``):
 - stdout: one object per case or alert (times ISO-8601 UTC, geometry GeoJSON); for a CAP ATOM/RSS
   index, one ``{"index_link": …}`` per CAP document it names;
 - stderr: one object per rejected record or document, with its ``reason`` (and an Open311 error
-  document as ``{"feed_error": …}``).
+  document as ``{"feed_error": …}``); a record the poll would quarantine as unstorable
+  (:mod:`workers.feeds.storable`, against the clock now) is among them.
+
+Text that cannot be written as UTF-8 (a lone surrogate from a ``"\ud800"`` in a JSON feed) is printed
+as its JSON escape, so every line stays valid JSON.
 
 Exit status: 0 everything parsed; 1 something was rejected or the feed sent an error document;
 2 the file could not be read at all.
@@ -16,11 +20,13 @@ Exit status: 0 everything parsed; 1 something was rejected or the feed sent an e
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
+from workers.feeds import storable
 from workers.feeds.parsers import PROTOCOLS
 from workers.feeds.parsers import parse as parse_document
 
@@ -38,6 +44,7 @@ def parse(protocol: str, file: Path) -> None:
         _err({"file": str(file), "reason": f"cannot read file: {exc.strerror or exc}"})
         raise SystemExit(EXIT_UNREADABLE) from None
     result = parse_document(protocol, body)
+    storable.screen(result, datetime.now(UTC))
     for link in result.index_links:
         _out({"index_link": link})
     for case in result.cases:
@@ -52,8 +59,14 @@ def parse(protocol: str, file: Path) -> None:
 
 
 def _out(obj: dict[str, Any]) -> None:
-    click.echo(json.dumps(obj, ensure_ascii=False))
+    click.echo(_line(obj))
 
 
 def _err(obj: dict[str, Any]) -> None:
-    click.echo(json.dumps(obj, ensure_ascii=False), err=True)
+    click.echo(_line(obj), err=True)
+
+
+def _line(obj: dict[str, Any]) -> str:
+    """One JSON line; a lone surrogate (only ever inside a JSON string) as its JSON escape."""
+    text = json.dumps(obj, ensure_ascii=False)
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")

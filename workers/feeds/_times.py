@@ -14,6 +14,10 @@ CHINA = timezone(timedelta(hours=8), "CST")
 
 _SLASH_FORMATS = ("%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d")
 
+# How far a feed's clock may run ahead of ours: a record stamped later than the poll's clock plus this
+# is quarantined (workers.feeds.storable), and a feed's cursor never moves past it (workers.jobs.poll).
+CLOCK_SKEW = timedelta(minutes=5)
+
 
 class BadTime(ValueError):
     """A timestamp that could not be read; the message says which text and why."""

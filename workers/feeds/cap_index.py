@@ -10,7 +10,8 @@ CAP documents. :func:`parse_index` returns those links in document order, withou
 The index is parsed by :mod:`workers.feeds.xmlsafe` like any other feed document. Only ``http`` and
 ``https`` links are returned (a ``file:`` or ``ftp:`` link in an index would make the fetcher read
 what the document chooses). Relative links are resolved against ``base_url`` when one is given, and
-returned as they are otherwise (the caller resolves them against the index's URL).
+returned as they are otherwise (the caller resolves them against the index's URL). A malformed
+link is left out; the index's other links are returned.
 """
 
 from __future__ import annotations
@@ -44,7 +45,10 @@ def parse_index(body: bytes, base_url: str | None = None) -> list[str]:
     found = _atom_links(root) if kind == "atom" else _rss_links(root)
     links: list[str] = []
     for href in found:
-        url = _absolute(href, base_url)
+        try:
+            url = _absolute(href, base_url)
+        except ValueError:  # one malformed link ("http://[bad") costs only itself
+            continue
         if url and url not in links:
             links.append(url)
     return links

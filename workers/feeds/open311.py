@@ -25,6 +25,10 @@ What real servers send, and what this parser does with it:
   ``(feed, external_id)``, so the later one wins and nothing is doubled;
 - feed text (descriptions with ``<script>`` and all) is kept verbatim as plain text. Escaping it is
   the display's job.
+- every record is its own unit of failure: one that cannot be read (a time that overflows, a
+  description nested 50,000 levels deep in XML or JSON, any error while reading it) is rejected
+  alone, and the page's other records go in. Whether a record read can be *stored* is checked by the
+  poll (:mod:`workers.feeds.storable`).
 
 The standard's error document (``<errors><error><code/><description/></error></errors>``, or the
 JSON list of ``{code, description}``) becomes ``ParseResult.feed_error``.
@@ -88,13 +92,30 @@ def parse(body: bytes, fmt: str | None = None, area: Bounds | None = CHINA) -> P
     result = ParseResult(feed_error=error)
     for fields, raw in items:
         try:
+            if isinstance(fields, str):  # the record could not even be read: the reason
+                raise BadRecord(fields)
             if fields is None:
                 raise BadRecord("record is not a JSON object")
             result.cases.append(record_from_fields(fields, raw, area))
-        except BadRecord as exc:
-            ext = _clean(fields.get("service_request_id")) or None if fields else None
-            result.rejections.append(Rejection(reason=str(exc), raw=raw, external_id=ext))
+        except Exception as exc:  # noqa: BLE001 - one record's fault (BadRecord, or an overflow, a
+            # recursion, a bug) costs that record only; the page's other records go in
+            result.rejections.append(Rejection(reason=_reason(exc), raw=raw, external_id=_record_id(fields)))
     return result
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, BadRecord):
+        return str(exc)
+    return f"record could not be read ({type(exc).__name__}): {exc}"
+
+
+def _record_id(fields: Any) -> str | None:
+    if not isinstance(fields, dict):
+        return None
+    try:
+        return _clean(fields.get("service_request_id"))[:250] or None
+    except Exception:  # noqa: BLE001 - an id too deep to print is no id
+        return None
 
 
 def detect_format(body: bytes) -> str:
@@ -176,7 +197,8 @@ def record_from_fields(fields: Mapping[str, Any], raw: str, area: Bounds | None 
 
 # --- document shapes -------------------------------------------------------------------------------
 
-Items = list[tuple[dict[str, Any] | None, str]]
+# (the record's fields, or None when it is not an object, or the reason it could not be read; its raw text)
+Items = list[tuple[dict[str, Any] | str | None, str]]
 
 
 def _xml_items(body: bytes) -> tuple[Items, str | None]:
@@ -200,12 +222,19 @@ def _xml_items(body: bytes) -> tuple[Items, str | None]:
             key = xmlsafe.local(child.tag)
             if key and key not in fields:
                 fields[key] = child.text or ""
-        items.append((fields, xmlsafe.serialise(req)))
+        try:
+            raw = xmlsafe.serialise(req)
+        except RecursionError:  # an element nested too deeply to write back out: this record only
+            ident = fields.get("service_request_id") or ""
+            raw = f"<request><service_request_id>{ident.strip()[:250]}</service_request_id>…</request>"
+            items.append(("record nested too deeply to be read", raw))
+            continue
+        items.append((fields, raw))
     return items, None
 
 
 def _json_items(body: bytes) -> tuple[Items, str | None]:
-    doc = _json.load(body)
+    doc = _json.load_records(body, "service_requests")
     if isinstance(doc, dict):
         if isinstance(doc.get("errors"), list):
             doc = doc["errors"]
@@ -221,6 +250,9 @@ def _json_items(body: bytes) -> tuple[Items, str | None]:
         return [], _error_text((_clean(e.get("code")), _clean(e.get("description"))) for e in doc)
     items: Items = []
     for item in doc:
+        if isinstance(item, _json.TooDeep):
+            items.append(("record nested too deeply to be read", item.raw))
+            continue
         raw = json.dumps(item, ensure_ascii=False)
         items.append((item if isinstance(item, dict) else None, raw))
     return items, None
@@ -258,6 +290,8 @@ def _required_time(fields: Mapping[str, Any], key: str) -> datetime:
         return parse_time(text)
     except BadTime as exc:
         raise BadRecord(f"{key}: {exc}") from None
+    except OverflowError:  # 0001-01-01T00:00:00 without an offset, say: before year 1 in UTC
+        raise BadRecord(f"{key} {text} is out of range") from None
 
 
 def _time(fields: Mapping[str, Any], key: str) -> datetime | None:
@@ -265,6 +299,8 @@ def _time(fields: Mapping[str, Any], key: str) -> datetime | None:
         return parse_optional(_clean(fields.get(key)))
     except BadTime as exc:
         raise BadRecord(f"{key}: {exc}") from None
+    except OverflowError:  # 0001-01-01T00:00:00 without an offset, say: before year 1 in UTC
+        raise BadRecord(f"{key} {_clean(fields.get(key))} is out of range") from None
 
 
 def _location(fields: Mapping[str, Any], area: Bounds | None) -> tuple[float | None, float | None]:

@@ -142,24 +142,48 @@ def _adapter() -> TypeAdapter[Any]:
 
 def parse(body: bytes) -> ParseResult:
     """Parse a ``{"alarms": [...]}`` document. A document that is not one raises DocumentRejected."""
-    doc = _json.load(body)
+    doc = _json.load_records(body, "alarms")
     if not isinstance(doc, dict) or not isinstance(doc.get("alarms"), list):
         raise DocumentRejected('not a sensor alarm document: expected {"alarms": [...]}')
-    adapter = _adapter()
     result = ParseResult()
     for item in doc["alarms"]:
-        raw = json.dumps(item, ensure_ascii=False)
-        ext = _raw_id(item)
-        if not isinstance(item, dict):
-            result.rejections.append(Rejection("alarm is not a JSON object", raw, ext))
+        if isinstance(item, _json.TooDeep):
+            result.rejections.append(Rejection("alarm nested too deeply to be read", item.raw, None))
             continue
         try:
-            alarm = adapter.validate_python(item)
-        except ValidationError as exc:
-            result.rejections.append(Rejection(_message(exc), raw, ext))
+            result.alerts.append(_alarm(item, result))
+        except _Rejected:
             continue
-        result.alerts.append(to_record(alarm, raw))
+        except Exception as exc:  # noqa: BLE001 - one alarm's fault costs that alarm only
+            raw = _raw_text(item)
+            reason = f"alarm could not be read ({type(exc).__name__}): {exc}"
+            result.rejections.append(Rejection(reason, raw, _raw_id(item)))
     return result
+
+
+class _Rejected(Exception):
+    """The alarm was rejected (the rejection is already on the result)."""
+
+
+def _alarm(item: Any, result: ParseResult) -> AlertRecord:
+    raw = json.dumps(item, ensure_ascii=False)
+    ext = _raw_id(item)
+    if not isinstance(item, dict):
+        result.rejections.append(Rejection("alarm is not a JSON object", raw, ext))
+        raise _Rejected
+    try:
+        alarm = _adapter().validate_python(item)
+    except ValidationError as exc:
+        result.rejections.append(Rejection(_message(exc), raw, ext))
+        raise _Rejected from None
+    return to_record(alarm, raw)
+
+
+def _raw_text(item: Any) -> str:
+    try:
+        return json.dumps(item, ensure_ascii=False)
+    except (RecursionError, ValueError, TypeError):
+        return repr(item)[: _json.RAW_LIMIT]
 
 
 def to_record(alarm: Envelope, raw: str = "") -> AlertRecord:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
+from ..feeds import storable
 from ..feeds.fetch import Page
 from ..feeds.records import CaseRecord, ParseResult, Rejection
 from .ingest import record_time
@@ -49,8 +50,10 @@ def _date(value: str | None) -> datetime | None:
 class Batch:
     """Everything one poll fetched and parsed."""
 
+    clock: datetime | None = None  # the poll's clock: records that cannot be stored are screened out
     results: list[ParseResult] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
+    unstorable: list[Rejection] = field(default_factory=list)  # those of the rejections screened out
     feed_errors: list[str] = field(default_factory=list)
     bad_documents: list[str] = field(default_factory=list)
     # Open311 paging
@@ -68,6 +71,9 @@ class Batch:
         from ..feeds.parsers import parse
 
         result = parse(protocol, page.body, page.content_type)
+        if self.clock is not None:  # a record the database would refuse is quarantined on its own
+            moved = storable.screen(result, self.clock)
+            self.unstorable.extend(result.rejections[len(result.rejections) - moved :])
         self.results.append(result)
         if result.feed_error:
             self.feed_errors.append(result.feed_error)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -19,21 +19,27 @@ from urllib.parse import unquote, urlsplit
 from redis.exceptions import LockError
 from redis.lock import Lock
 from rq import get_current_job
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from data.models import Feed, FeedHealth, utcnow
+from data.models import Alert, Case, Feed, FeedHealth, utcnow
+from data.redact import redact_text
 from layers import versions
 
+from ..feeds._times import CLOCK_SKEW
 from ..feeds.config import FeedConfig, find_feed, sync_feeds
 from ..feeds.fetch import Cursor, FetchError, FetchResult, Page, fetch
+from ..feeds.records import Rejection
 from ..queues import POLL_RETRY_INTERVALS, POLL_RETRY_MAX
 from ..runtime import Runtime, get_runtime
+from . import isolate
 from .alerts import AlertIngest, known_documents
 from .batch import Batch, cursor_text, parse_cursor
 from .held import Hold, settle
 from .ingest import CaseIngest, Counts
 from .placement import cached_placer
-from .quarantine import quarantine
+from .quarantine import quarantine, refused
+from .quarantine import storable as storable_text
 
 log = logging.getLogger(__name__)
 
@@ -76,13 +82,14 @@ def run_poll(rt: Runtime, name: str) -> dict[str, Any]:
             log.warning("poll lock of %s expired before the poll ended", name)
 
 
-def _start(rt: Runtime, config: FeedConfig) -> tuple[Cursor, set[str], Hold]:
+def _start(rt: Runtime, config: FeedConfig, clock: datetime) -> tuple[Cursor, set[str], Hold]:
     with rt.session_factory() as session, session.begin():
         # the whole file: a feed row is disabled only when the file no longer lists it
         row = next(r for r in sync_feeds(session, rt.feeds()) if r.name == config.name)
         health = session.get(FeedHealth, config.name)
         if health is None:
             session.add(FeedHealth(feed_name=config.name))
+        _unstick(session, config, row, health, clock)
         known = known_documents(session, config.name) if config.protocol == "cap" else set()
         return Cursor(row.cursor, row.etag, row.last_modified), known, Hold.of(health)
 
@@ -97,10 +104,32 @@ def _document_known(known: set[str]) -> Any:
     return check
 
 
+def _unstick(
+    session: Session, config: FeedConfig, row: Feed, health: FeedHealth | None, clock: datetime
+) -> None:
+    """A cursor past the poll's clock (left by a record stamped in the future, before such records were
+    quarantined) would ask the feed for nothing ever again: it goes back to the newest record stored
+    that is not in the future (the feed's beginning when there is none)."""
+    limit = clock + CLOCK_SKEW
+    cursor = parse_cursor(row.cursor)
+    newest = health.newest_record_at if health is not None else None
+    if (cursor is None or cursor <= limit) and (newest is None or newest <= limit):
+        return
+    column = Case.source_updated_at if config.protocol == "open311" else Alert.sent_at
+    model = Case if config.protocol == "open311" else Alert
+    stored = session.scalar(select(func.max(column)).where(model.feed_name == config.name, column <= limit))
+    if cursor is not None and cursor > limit:
+        log.warning("feed %s: cursor %s is in the future; reset to %s", config.name, row.cursor, stored)
+        row.cursor, row.etag, row.last_modified = cursor_text(stored), None, None
+    if health is not None and newest is not None and newest > limit:
+        health.newest_record_at = stored
+
+
 def _poll(rt: Runtime, config: FeedConfig, lock: Lock) -> dict[str, Any]:
     started = time.monotonic()
-    cursor, known, hold = _start(rt, config)
-    batch = Batch()
+    clock = utcnow()  # the poll's own clock: no record time or cursor may pass it (plus CLOCK_SKEW)
+    cursor, known, hold = _start(rt, config, clock)
+    batch = Batch(clock=clock)
     previous = parse_cursor(cursor.cursor)
 
     def count(page: Page) -> int:
@@ -124,7 +153,13 @@ def _poll(rt: Runtime, config: FeedConfig, lock: Lock) -> dict[str, Any]:
         for page in fetched.pages:
             batch.add_page(config.protocol, page)
     lock.extend(60 + batch.records // 200, replace_ttl=True)
-    counts, changed, bad_pages = _commit(rt, config, fetched, batch, time.monotonic() - started)
+    try:
+        counts, changed, bad_pages = _commit(rt, config, fetched, batch, time.monotonic() - started)
+    except Exception as exc:  # a commit that still fails: said on the feed's health, retried with backoff
+        reason = redact_text(f"commit failed: {isolate.describe(exc)}")
+        _record_failure(rt, config, reason, time.monotonic() - started)
+        _arm_retry()
+        raise
     if changed:
         versions.bump(rt.redis, changed)
     summary: dict[str, Any] = {"feed": config.name, "status": "ok", **counts.as_dict()}
@@ -153,12 +188,20 @@ def _commit(
         placer = cached_placer(rt.cache, session, rt.redis)
         cases = [c for r in batch.results for c in r.cases]
         alerts = [a for r in batch.results for a in r.alerts]
-        counts = CaseIngest(session, config, placer, now, previous).run(cases)
-        alert_counts = AlertIngest(session, config.name, placer, now).run(alerts)
-        for name in ("received", "new", "updated", "ignored"):
-            setattr(counts, name, getattr(counts, name) + getattr(alert_counts, name))
-        counts.saw(alert_counts.newest)
-        counts.quarantined = quarantine(session, config.name, batch.rejections, now)
+        # each record its own unit of failure: those the database refuses are quarantined, the rest go in
+        counts, bad_cases = isolate.each(
+            session, cases, lambda part: CaseIngest(session, config, placer, now, previous).run(part)
+        )
+        alert_counts, bad_alerts = isolate.each(
+            session, alerts, lambda part: AlertIngest(session, config.name, placer, now).run(part)
+        )
+        isolate.merge(counts, alert_counts)
+        unstorable = [*batch.unstorable, *(refused(case, why) for case, why in bad_cases)]
+        unstorable += [refused(alert, why) for alert, why in bad_alerts]
+        screened = {id(r) for r in batch.unstorable}
+        others = [r for r in batch.rejections if id(r) not in screened]
+        new_unstorable = quarantine(session, config.name, unstorable, now)
+        counts.quarantined = quarantine(session, config.name, others, now) + new_unstorable
         changed |= counts.layers | alert_counts.layers
 
         # The cursor moves only with the records it covers, in this same transaction; on Open311, never
@@ -167,6 +210,8 @@ def _commit(
             newest = batch.cursor(previous)
         else:
             newest = max(filter(None, (counts.newest, previous)), default=None)
+        if newest is not None and batch.clock is not None:  # never past the poll's own clock
+            newest = min(newest, batch.clock + CLOCK_SKEW)
         if newest is not None and not batch.feed_errors:
             row.cursor = cursor_text(newest)
         # The validators of an answer that could not be read must not be sent back: the server would
@@ -192,7 +237,17 @@ def _commit(
         else:
             health.last_success_at = now
             health.consecutive_failures = 0
+            if new_unstorable:  # the data flows, but the feed sent records that cannot be kept: say so
+                health.last_error_at = now
+                health.last_error = unstorable_note(unstorable)
     return counts, changed, bad_pages
+
+
+def unstorable_note(rejections: list[Rejection]) -> str:
+    """The feed's last error after a poll that quarantined records it could not store."""
+    shown = "; ".join(f"{r.external_id or '?'}: {r.reason}" for r in rejections[:5])
+    more = f"; and {len(rejections) - 5} more" if len(rejections) > 5 else ""
+    return storable_text(f"{len(rejections)} record(s) quarantined, not storable: {shown}{more}")[:2000]
 
 
 def _record_failure(rt: Runtime, config: FeedConfig, reason: str, elapsed: float) -> None:

@@ -7,6 +7,7 @@ Written inside the caller's transaction."""
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
@@ -15,9 +16,22 @@ from sqlalchemy.orm import Session
 
 from data.models import Quarantine
 
-from ..feeds.records import Rejection
+from ..feeds.records import AlertRecord, CaseRecord, Rejection
 
 CHUNK = 500
+EXTERNAL_ID_LENGTH = 250  # quarantine.external_id
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # NUL (PostgreSQL) and lone surrogates (any driver)
+
+
+def storable(text: str) -> str:
+    """``text`` with what no database can store (NUL, lone surrogates) replaced by U+FFFD, so the
+    record that held them can itself be quarantined."""
+    return _UNSTORABLE.sub("\ufffd", text)
+
+
+def refused(record: CaseRecord | AlertRecord, reason: str) -> Rejection:
+    """A record the database refused, as a rejection to quarantine."""
+    return Rejection(reason=reason, raw=record.raw, external_id=record.external_id)
 
 
 def content_hash(rejection: Rejection) -> str:
@@ -39,12 +53,13 @@ def _stored(session: Session, feed_name: str, hashes: Iterable[str]) -> dict[str
 
 
 def _row(feed_name: str, rejection: Rejection, reason: str, digest: str, now: datetime) -> Quarantine:
+    external_id = storable(rejection.external_id)[:EXTERNAL_ID_LENGTH] if rejection.external_id else None
     return Quarantine(
         feed_name=feed_name,
         at=now,
-        external_id=rejection.external_id,
-        reason=reason,
-        raw=rejection.raw,
+        external_id=external_id,
+        reason=storable(reason),
+        raw=storable(rejection.raw),
         content_hash=digest,
     )
 
@@ -71,5 +86,5 @@ def note(session: Session, feed_name: str, rejection: Rejection, reason: str, no
     if row is None:
         session.add(_row(feed_name, rejection, reason, digest, now))
         return True
-    row.reason, row.at = reason, now
+    row.reason, row.at = storable(reason), now
     return False
