@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.models import Quarantine
+from data.redact import redact_text
 
 from ..feeds.records import Rejection
 
@@ -43,7 +44,7 @@ def _row(feed_name: str, rejection: Rejection, reason: str, digest: str, now: da
         feed_name=feed_name,
         at=now,
         external_id=rejection.external_id,
-        reason=reason,
+        reason=redact_text(reason),  # reasons name URLs: never with their keys
         raw=rejection.raw,
         content_hash=digest,
     )
@@ -71,5 +72,5 @@ def note(session: Session, feed_name: str, rejection: Rejection, reason: str, no
     if row is None:
         session.add(_row(feed_name, rejection, reason, digest, now))
         return True
-    row.reason, row.at = reason, now
+    row.reason, row.at = redact_text(reason), now
     return False
