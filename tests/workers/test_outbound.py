@@ -141,7 +141,7 @@ def test_a_redirect_to_an_internal_address_is_refused(
     base, srv = own
     srv.routes["/requests.json"] = _redirect(target)
     host = target.split("/")[2].rsplit(":", 1)[0] if "[" not in target else "fe80::1"
-    config = _feed(base, allow_hosts=[host] if allowed else [])
+    config = _feed(base, **({"allow_hosts": [host]} if allowed else {}))
     with pytest.raises(FetchError) as caught:
         _fetch(config)
     assert caught.value.refused, caught.value.reason

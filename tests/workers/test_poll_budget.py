@@ -194,8 +194,11 @@ def test_an_unordered_feed_stopped_short_keeps_its_cursor(make_runtime: Any) -> 
             6,
             "poll budget of 2 pages reached; the next poll goes on",
         )
-        ids, cursor, _health = _state(rt)
+        ids, cursor, health = _state(rt)
         assert ids == [f"B{i:03d}" for i in range(5, 11)] and cursor is None
+        assert health.note is not None and health.note.endswith(
+            "; records not oldest first, so the cursor stayed (raise GRIDCC_FEED_POLL_MAX_*)"
+        )
         complete = make_runtime(base)  # the default budget: the whole window in one poll
         assert run_poll(complete, "hotline")["new"] == 4
     ids, cursor, health = _state(rt)

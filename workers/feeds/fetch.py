@@ -76,11 +76,13 @@ class FetchError(Exception):
 
 @dataclass(frozen=True)
 class Budget:
-    """How much one poll may fetch: pages (requests), bytes of bodies, records."""
+    """How much one poll may fetch: pages (requests), bytes of bodies, records; and whether a page that
+    repeats an earlier one ends the paging (off only to measure what it saves: benchmarks)."""
 
     pages: int
     bytes: int
     records: int
+    stop_at_repeat: bool = True
 
     @classmethod
     def of(cls, settings: Settings) -> Budget:
@@ -342,7 +344,7 @@ def fetch_open311(
                 return result
             _validators(result, response)
         digest = hashlib.sha256(response.body).digest()
-        if digest in seen:
+        if digest in seen and budget.stop_at_repeat:
             result.stop(
                 f"page {number} repeats page {seen[digest]} (the server seems to ignore 'page'): "
                 "paging stopped"

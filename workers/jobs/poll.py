@@ -207,7 +207,10 @@ def _commit(
         else:
             health.last_success_at = now
             health.consecutive_failures = 0
-            health.note = redact_text(fetched.short)[:2000] or None
+            note = fetched.short
+            if note and config.protocol == "open311" and not batch.ordered:
+                note += "; records not oldest first, so the cursor stayed (raise GRIDCC_FEED_POLL_MAX_*)"
+            health.note = redact_text(note)[:2000] or None
     return counts, changed, bad_pages
 
 
