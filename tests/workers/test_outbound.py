@@ -307,3 +307,17 @@ def test_a_cap_index_naming_another_host_is_refused_and_quarantined_without_a_bo
     assert row.reason.startswith(f"not fetched: refused http://localhost:{port}/cap/alerts/ELSEWHERE-1.xml: ")
     assert "host localhost is not the feed's own (127.0.0.1) nor in its allow_hosts" in row.reason
     assert run_poll(runtime, "warn")["quarantined"] == 0  # refused again next time, noted once
+
+
+@pytest.mark.parametrize("location", ["http://[::1", "file:///etc/passwd", "gopher://127.0.0.1:6379/_INFO"])
+def test_a_redirect_to_no_url_or_another_scheme_is_a_fetch_error(
+    own: tuple[str, _Server], location: str
+) -> None:
+    base, srv = own
+    srv.routes["/requests.json"] = _redirect(location)
+    with pytest.raises(FetchError) as caught:
+        _fetch(_feed(base))
+    # (httpx itself finds a Location that is no URL while reading the answer)
+    assert caught.value.reason.startswith(
+        ("invalid redirect from ", "RemoteProtocolError: Invalid URL in location", "refused ")
+    ), caught.value.reason

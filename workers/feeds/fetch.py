@@ -20,7 +20,8 @@ cursor does not move (see ``workers.jobs.poll``).
 **Where it fetches** (:mod:`.outbound`): redirects are followed here, not by httpx, at most
 :data:`MAX_REDIRECTS` hops, each checked like the first URL (own host or ``allow_hosts``; the address
 checked when connecting). Credentials — the ``api_key``, HTTP basic auth — go to the feed's own origin
-only: a hop to another origin is sent without them, and without any key-like query value. A CAP index
+only: a hop to another origin (even ``http`` → ``https`` on the same host: configure the final URL) is
+sent without them, and without any key-like query value. A CAP index
 link the rules refuse is not fetched: it is listed in :attr:`FetchResult.refused` (quarantined with its
 reason, no body). Every error text names URLs with their secrets redacted (:mod:`data.redact`).
 """
@@ -258,6 +259,8 @@ def _get(
         raise FetchError(config.name, f"more than {MAX_REDIRECTS} redirects from {url}")
     except OutboundRefused as exc:
         raise FetchError(config.name, exc.reason, refused=True) from None
+    except httpx.InvalidURL as exc:  # a Location that is no URL
+        raise FetchError(config.name, f"invalid redirect from {url}: {exc}") from None
     except httpx.TimeoutException as exc:
         why = f"timed out after {config.timeout:g} s ({type(exc).__name__})"
         raise FetchError(config.name, why) from None
