@@ -27,7 +27,8 @@ _SECRET_NAME = re.compile(
 )
 # ``name=value`` anywhere in a text (a query string quoted in an error, a form body, a header echo)
 _PAIR = re.compile(r"(?P<name>[A-Za-z][A-Za-z0-9_\-.]{0,63})(?P<sep>\s*[=:]\s*)(?P<value>[^\s&;,'\"<>)\]}]+)")
-_URL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s'\"<>]+")
+# (a URL does not end in the punctuation of the sentence around it: "…&page=1: server said")
+_URL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s'\"<>]+(?<![.,:;!?)\]])")
 
 
 def is_secret_name(name: str) -> bool:

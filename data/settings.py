@@ -76,6 +76,26 @@ class Settings(BaseSettings):
         description="Largest answer a feed may send, in bytes (32 MiB): a body past it is not read on, the "
         'poll fails with "response larger than …" on the feed and nothing of that poll is ingested.',
     )
+    feed_poll_max_pages: int = Field(
+        100,
+        ge=1,
+        description="Most pages (requests) one poll of a feed fetches. Past it the poll stops short: what "
+        "was read goes in, the poll counts as a success with a note on the feed, and the next poll goes on "
+        "from the cursor. A page that repeats an earlier page of the same poll (a server ignoring `page`) "
+        "also stops it.",
+    )
+    feed_poll_max_bytes: int = Field(
+        64 * 1024 * 1024,
+        ge=1,
+        description="Most bytes of bodies one poll of a feed reads (64 MiB), over all its pages; past it the "
+        "poll stops short as above (the first page is read whole, up to `GRIDCC_FEED_MAX_BYTES`).",
+    )
+    feed_poll_max_records: int = Field(
+        20000,
+        ge=1,
+        description="Most records one poll of a feed reads, over all its pages; past it the poll stops short "
+        "as above.",
+    )
     auth_required: bool = Field(
         True,
         description="Require sign-in: every page, callback, layer URL and export goes through the viewer's "

@@ -11,8 +11,9 @@ DEFAULT_QUEUE = "gridcc-default"  # check_deadlines and other housekeeping
 QUEUES = (FEEDS_QUEUE, DEFAULT_QUEUE)
 
 # Workers run jobs in their own process (no fork per job), so the per-process runtime (engine,
-# Redis client, grid locator) is built once; start them with --worker-class WORKER_CLASS.
-WORKER_CLASS = "rq.worker.SimpleWorker"
+# Redis client, grid locator) is built once, and give memory back after each job (workers.worker);
+# start them with --worker-class WORKER_CLASS.
+WORKER_CLASS = "workers.worker.GridccWorker"
 
 POLL_RETRY_MAX = 3
 POLL_RETRY_INTERVALS = (5, 15, 45)

@@ -46,6 +46,9 @@ class FeedHealth(Base):
     bad_page_cursor: Mapped[str | None] = mapped_column(String(100))
     bad_page_polls: Mapped[int] = mapped_column(Integer, default=0)
     last_duration_s: Mapped[float | None] = mapped_column(Float)
+    # What the last successful poll wants said (it stopped short at its budget or a repeated page);
+    # cleared by a poll that read everything.
+    note: Mapped[str | None] = mapped_column(Text)
     received: Mapped[int] = mapped_column(Integer, default=0)  # totals since the feed was first polled
     new: Mapped[int] = mapped_column(Integer, default=0)
     updated: Mapped[int] = mapped_column(Integer, default=0)

@@ -14,6 +14,7 @@ from sqlalchemy import inspect, select
 from data.db import make_engine, make_sessionmaker
 from data.feed_status import feed_ages, feed_status, label
 from data.models import Feed, FeedHealth, Quarantine, utcnow
+from data.redact import redact_text
 from data.settings import Settings
 from workers.feeds.config import FeedConfigError, load_feeds
 
@@ -76,7 +77,7 @@ def list_feeds(settings: Settings) -> None:
     table = Table(title=f"{'数据源' if zh else 'Feeds'} — {settings.effective_feeds_file}")
     for column in (
         "name", "department", "protocol", "interval", "enabled", "health", "last success", "since success",
-        "newest record", "received", "new", "updated", "ignored", "quarantined", "last error",
+        "newest record", "received", "new", "updated", "ignored", "quarantined", "last error / note",
     ):  # fmt: skip
         right = column not in (
             "name",
@@ -85,7 +86,7 @@ def list_feeds(settings: Settings) -> None:
             "enabled",
             "health",
             "last success",
-            "last error",
+            "last error / note",
         )
         table.add_column(column, justify="right" if right else "left", overflow="fold")
     for config in configs:
@@ -113,9 +114,20 @@ def list_feeds(settings: Settings) -> None:
             _age(ages.record_age_s),
             *counts,
             str(h.quarantined or 0) if h else "0",
-            escape((h.last_error or "")[:120]) if h and h.consecutive_failures else "",
+            # stored texts are redacted when written; again here for rows written before that
+            escape(_error_or_note(h)),
         )
     _console().print(table)
+
+
+def _error_or_note(h: FeedHealth | None) -> str:
+    """The last error of a failing feed, else the note of its last (short) poll; stored texts are
+    redacted when written, and again here for rows written before that."""
+    if h is None:
+        return ""
+    if h.consecutive_failures:
+        return redact_text(h.last_error)[:120]
+    return f"note: {redact_text(h.note)[:120]}" if h.note else ""
 
 
 class _Interval:
@@ -147,7 +159,8 @@ def quarantine(settings: Settings, feed_name: str | None, limit: int) -> None:
     for row in rows:
         raw = " ".join(row.raw.split())[:80]
         table.add_row(
-            _local(row.at, settings), row.feed_name, escape(row.external_id or "—"), escape(row.reason),
+            _local(row.at, settings), row.feed_name, escape(redact_text(row.external_id) or "—"),
+            escape(redact_text(row.reason)),
             escape(raw),
         )  # fmt: skip
     _console().print(table)

@@ -38,5 +38,6 @@ def test_error_text_quoting_a_url_and_pairs() -> None:
     assert KEY not in out
     assert "updated_after=2025-01-01" in out
     assert "HTTP 500 from http://127.0.0.1:8600/requests.xml?" in out
+    assert "&page=1: server said" in out  # the sentence's colon is not taken into the URL
     assert redact_text(None) == ""
     assert redact_text("timed out after 10 s") == "timed out after 10 s"

@@ -13,7 +13,11 @@ page_size = 200                 # optional, open311 only
 api_key_env = "HOTLINE_API_KEY" # optional: NAME of the env var holding the Open311 api_key
 username_env = "..."            # optional: names of env vars for HTTP basic auth
 password_env = "..."
+allow_hosts = ["cdn.example.org"]  # optional: other hosts its documents and redirects may be on
 ```
+
+A feed fetches only from its own host (that of ``url``) and the hosts ``allow_hosts`` names, and no
+loopback, link-local or private address unless its own host is one (:mod:`.outbound`).
 """
 
 from __future__ import annotations
@@ -30,7 +34,10 @@ from sqlalchemy.orm import Session
 
 from data.auth.audit import audit
 from data.models import Feed
+from data.redact import redact_url
 from data.seed import load_catalogue
+
+from .outbound import Outbound
 
 Protocol = Literal["open311", "cap", "sensor"]
 
@@ -55,6 +62,7 @@ class FeedConfig(BaseModel):
     api_key_env: str | None = None
     username_env: str | None = None
     password_env: str | None = None
+    allow_hosts: tuple[str, ...] = ()
 
     @field_validator("url")
     @classmethod
@@ -62,6 +70,14 @@ class FeedConfig(BaseModel):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
         return value
+
+    @field_validator("allow_hosts")
+    @classmethod
+    def _host_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for host in value:
+            if not host or "/" in host or "@" in host:
+                raise ValueError(f"{host!r} is not a host name (no scheme, user, port or path)")
+        return tuple(h.strip("[]").lower() for h in value)
 
     @field_validator("department")
     @classmethod
@@ -74,6 +90,10 @@ class FeedConfig(BaseModel):
     def api_key(self) -> str | None:
         """The Open311 api_key, read from the environment variable the file names."""
         return _env(self.api_key_env)
+
+    def outbound(self) -> Outbound:
+        """Where this feed may fetch from (resolves its own host once)."""
+        return Outbound.of(self.name, self.url, self.allow_hosts)
 
     def basic_auth(self) -> tuple[str, str] | None:
         user, password = _env(self.username_env), _env(self.password_env)
@@ -176,7 +196,7 @@ def _wanted(config: FeedConfig) -> dict[str, object]:
     return {
         "department_code": config.department,
         "protocol": config.protocol,
-        "url": config.url,
+        "url": redact_url(config.url),  # a key in the URL's query is not stored (nor audited)
         "interval_s": config.interval,
         "enabled": config.enabled,
     }

@@ -8,21 +8,46 @@ Every body is streamed and read up to ``max_bytes`` (``Settings.feed_max_bytes``
 ``Content-Length`` is larger is refused before its body is read, and one that streams past the cap is
 cut off there. Either is a :class:`FetchError` ("response larger than 32 MiB"), like any fetch error:
 nothing of the poll is ingested and the cursor stays where it was.
+
+**A budget per poll** (:class:`Budget`: pages, bytes, records; ``GRIDCC_FEED_POLL_MAX_*``): paging stops
+when one is spent, and when a page's body repeats an earlier page of the same poll (a server that
+ignores ``page`` would otherwise be read until a cap, the same records over and over). Such a poll is
+*short*: what was read goes in, the poll counts as a success and :attr:`FetchResult.short` says why it
+stopped (kept in the feed's health as a note); the next poll goes on from the cursor. A poll that stops
+early cannot know what the unread pages held, so on a feed whose records are not oldest first the
+cursor does not move (see ``workers.jobs.poll``).
+
+**Where it fetches** (:mod:`.outbound`): redirects are followed here, not by httpx, at most
+:data:`MAX_REDIRECTS` hops, each checked like the first URL (own host or ``allow_hosts``; the address
+checked when connecting). Credentials — the ``api_key``, HTTP basic auth — go to the feed's own origin
+only: a hop to another origin (even ``http`` → ``https`` on the same host: configure the final URL) is
+sent without them, and without any key-like query value. A CAP index
+link the rules refuse is not fetched: it is listed in :attr:`FetchResult.refused` (quarantined with its
+reason, no body). Every error text names URLs with their secrets redacted (:mod:`data.redact`).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import urljoin
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urljoin, urlsplit
 
 import httpx
 
-from .config import FeedConfig
+from data.redact import is_secret_name, redact_text, redact_url
 
-MAX_PAGES = 1000  # safety cap on Open311 paging; the next poll continues from the cursor
+from .config import FeedConfig
+from .outbound import Outbound, OutboundRefused, guarded_transport, redact_library_logs
+
+if TYPE_CHECKING:
+    from data.settings import Settings
+
 MAX_CAP_DOCUMENTS = 200  # safety cap on documents fetched from one CAP index
+MAX_REDIRECTS = 5
+REDIRECTS = (301, 302, 303, 307, 308)
 USER_AGENT = "gridcc-feed-poller/0.1"
 ERROR_SNIPPET_BYTES = 1024  # of an error answer's body, read for its message
 KIB = 1024
@@ -32,11 +57,47 @@ MIB = 1024 * KIB
 class FetchError(Exception):
     """The feed could not be read (connection refused, timeout, HTTP error status): retry later."""
 
-    def __init__(self, feed: str, reason: str, status: int | None = None) -> None:
+    def __init__(
+        self,
+        feed: str,
+        reason: str,
+        status: int | None = None,
+        *,
+        too_large: bool = False,
+        refused: bool = False,
+    ) -> None:
+        reason = redact_text(reason)  # it names URLs: their keys never reach the health row or a log
         super().__init__(f"{feed}: {reason}")
         self.feed = feed
         self.reason = reason
         self.status = status
+        self.too_large = too_large  # the answer was larger than the cap it was read with
+        self.refused = refused  # the outbound rules refused it (nothing was fetched)
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much one poll may fetch: pages (requests), bytes of bodies, records; and whether a page that
+    repeats an earlier one ends the paging (off only to measure what it saves: benchmarks)."""
+
+    pages: int
+    bytes: int
+    records: int
+    stop_at_repeat: bool = True
+
+    @classmethod
+    def of(cls, settings: Settings) -> Budget:
+        return cls(settings.feed_poll_max_pages, settings.feed_poll_max_bytes, settings.feed_poll_max_records)
+
+
+UNLIMITED = Budget(10**9, 2**62, 10**12)
+
+
+@dataclass
+class _Spent:
+    pages: int = 0
+    bytes: int = 0
+    records: int = 0
 
 
 @dataclass(frozen=True)
@@ -73,19 +134,29 @@ class FetchResult:
     etag: str | None = None  # validators of the first response, to send next time
     last_modified: str | None = None
     requests: int = 0
-    truncated: bool = False  # stopped at a safety cap; the next poll continues
+    truncated: bool = False  # stopped early (a budget, a repeated page, a cap); the next poll continues
+    short: str | None = None  # why it stopped early, for the feed's health
+    refused: list[tuple[str | None, str]] = field(default_factory=list)  # (identifier, reason): not fetched
+    bytes: int = 0  # of the bodies read
+
+    def stop(self, why: str) -> None:
+        self.truncated = True
+        self.short = why
 
 
 PageCounter = Callable[[Page], int]
 KnownDocument = Callable[[str], bool]
 
 
-def make_client(config: FeedConfig) -> httpx.Client:
+def make_client(config: FeedConfig, rules: Outbound | None = None) -> httpx.Client:
+    """A client whose connections go only where ``rules`` allow; no credentials of its own (they are
+    given per request, to the feed's own origin) and no redirects of its own (see :func:`_get`)."""
+    redact_library_logs()
     return httpx.Client(
         timeout=httpx.Timeout(config.timeout),
-        auth=config.basic_auth(),
-        follow_redirects=True,
+        follow_redirects=False,
         headers={"User-Agent": USER_AGENT},
+        transport=guarded_transport(rules or config.outbound()),
     )
 
 
@@ -112,6 +183,7 @@ def _read(response: httpx.Response, config: FeedConfig, max_bytes: int) -> bytes
             config.name,
             f"response larger than {size_text(max_bytes)} from {url} "
             f"(Content-Length {declared} bytes; not read)",
+            too_large=True,
         )
     chunks: list[bytes] = []
     total = 0
@@ -122,6 +194,7 @@ def _read(response: httpx.Response, config: FeedConfig, max_bytes: int) -> bytes
                 config.name,
                 f"response larger than {size_text(max_bytes)} from {url} "
                 f"(stopped reading after {total} bytes)",
+                too_large=True,
             )
         chunks.append(chunk)
     return b"".join(chunks)
@@ -138,6 +211,12 @@ def _snippet(response: httpx.Response) -> str:
     return text[:200].strip().replace("\n", " ")
 
 
+def _cross_origin(url: httpx.URL) -> httpx.URL:
+    """``url`` without key-like query values (a hop to another origin carries no credential)."""
+    params = [(k, v) for k, v in url.params.multi_items() if not is_secret_name(k)]
+    return url.copy_with(params=params) if len(params) != len(url.params.multi_items()) else url
+
+
 def _get(
     client: httpx.Client,
     config: FeedConfig,
@@ -145,23 +224,49 @@ def _get(
     max_bytes: int,
     params: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
+    rules: Outbound | None = None,
 ) -> Answer:
+    """GET ``url``, following at most :data:`MAX_REDIRECTS` redirects, each hop checked by ``rules``;
+    the basic auth goes to the feed's own origin only."""
+    rules = rules or config.outbound()
+    request = client.build_request("GET", url, params=params, headers=headers)
     try:
-        with client.stream("GET", url, params=params, headers=headers) as response:
-            if response.status_code == 304:
-                return Answer(304, response.headers, str(response.url), b"")
-            if response.status_code >= 400:
-                raise FetchError(
-                    config.name,
-                    f"HTTP {response.status_code} from {response.url}: {_snippet(response)}",
-                    response.status_code,
-                )
-            body = _read(response, config, max_bytes)
-            return Answer(response.status_code, response.headers, str(response.url), body)
+        for _hop in range(MAX_REDIRECTS + 1):
+            rules.check_url(str(request.url))
+            own = rules.same_origin(str(request.url))
+            auth = config.basic_auth() if own else None
+            response = client.send(request, stream=True, auth=auth, follow_redirects=False)
+            try:
+                if response.status_code in REDIRECTS and "location" in response.headers:
+                    target = request.url.join(response.headers["location"])
+                    if not rules.same_origin(str(target)):
+                        target = _cross_origin(target)
+                    kept = headers if rules.same_origin(str(target)) else None
+                    request = client.build_request("GET", target, headers=kept)
+                    continue
+                if response.status_code == 304:
+                    return Answer(304, response.headers, str(response.url), b"")
+                if response.status_code >= 400:
+                    raise FetchError(
+                        config.name,
+                        f"HTTP {response.status_code} from {response.url}: {_snippet(response)}",
+                        response.status_code,
+                    )
+                body = _read(response, config, max_bytes)
+                return Answer(response.status_code, response.headers, str(response.url), body)
+            finally:
+                response.close()
+        raise FetchError(config.name, f"more than {MAX_REDIRECTS} redirects from {url}")
+    except OutboundRefused as exc:
+        raise FetchError(config.name, exc.reason, refused=True) from None
+    except httpx.InvalidURL as exc:  # a Location that is no URL
+        raise FetchError(config.name, f"invalid redirect from {url}: {exc}") from None
     except httpx.TimeoutException as exc:
-        raise FetchError(config.name, f"timed out after {config.timeout:g} s ({type(exc).__name__})") from exc
+        why = f"timed out after {config.timeout:g} s ({type(exc).__name__})"
+        raise FetchError(config.name, why) from None
     except httpx.HTTPError as exc:
-        raise FetchError(config.name, f"{type(exc).__name__}: {exc}") from exc
+        # from None: the chained httpx error would put the URL with its key into the job's traceback
+        raise FetchError(config.name, f"{type(exc).__name__}: {exc}") from None
 
 
 def _conditional(cursor: Cursor) -> dict[str, str]:
@@ -174,7 +279,10 @@ def _conditional(cursor: Cursor) -> dict[str, str]:
 
 
 def _page(answer: Answer) -> Page:
-    return Page(answer.body, answer.headers.get("content-type"), answer.url, answer.headers.get("date"))
+    """The page, its URL redacted: it is named in reasons that are stored and shown."""
+    return Page(
+        answer.body, answer.headers.get("content-type"), redact_url(answer.url), answer.headers.get("date")
+    )
 
 
 def _validators(result: FetchResult, response: Answer) -> None:
@@ -188,24 +296,49 @@ def fetch_open311(
     cursor: Cursor,
     count: PageCounter,
     max_bytes: int,
-    max_pages: int = MAX_PAGES,
+    budget: Budget = UNLIMITED,
+    rules: Outbound | None = None,
 ) -> FetchResult:
-    """``GET requests`` with ``updated_after`` from the cursor, page by page until a short page.
+    """``GET requests`` with ``updated_after`` from the cursor, page by page until a short page, a
+    page that repeats an earlier one, or the end of the ``budget``.
 
     ``count(page)`` says how many records the page held; fewer than ``page_size`` ends the paging. The
     caller counts a page it cannot read as empty, so paging stops there (or as full, to go on past it).
     """
+    rules = rules or config.outbound()
     result = FetchResult()
+    spent = _Spent()
+    seen: dict[bytes, int] = {}  # sha256 of a page's body → its page number
     params: dict[str, Any] = {"page_size": config.page_size}
     if cursor.cursor:
         params["updated_after"] = cursor.cursor
     api_key = config.api_key()
     if api_key:
-        params["api_key"] = api_key
-    for number in range(1, max_pages + 1):
+        params["api_key"] = api_key  # config.url is the feed's own origin; a redirect elsewhere drops it
+    number = 0
+    while True:
+        number += 1
+        if spent.pages >= budget.pages:
+            result.stop(f"poll budget of {budget.pages} pages reached; the next poll goes on")
+            return result
+        # The first page is read whole (up to max_bytes); later ones only while the byte budget lasts.
+        limit = max_bytes if number == 1 else min(max_bytes, budget.bytes - spent.bytes)
+        if limit <= 0:
+            result.stop(f"poll budget of {size_text(budget.bytes)} reached; the next poll goes on")
+            return result
         params["page"] = number
         headers = _conditional(cursor) if number == 1 else None
-        response = _get(client, config, config.url, max_bytes, params, headers)
+        try:
+            response = _get(client, config, config.url, limit, params, headers, rules)
+        except FetchError as exc:
+            if exc.too_large and limit < max_bytes:
+                result.requests += 1
+                result.stop(
+                    f"poll budget of {size_text(budget.bytes)} reached at page {number}; "
+                    "the next poll goes on"
+                )
+                return result
+            raise
         result.requests += 1
         if number == 1:
             if response.status_code == 304:
@@ -213,19 +346,36 @@ def fetch_open311(
                 result.etag, result.last_modified = cursor.etag, cursor.last_modified
                 return result
             _validators(result, response)
-        page = _page(response)
-        result.pages.append(page)
-        if count(page) < config.page_size:
+        digest = hashlib.sha256(response.body).digest()
+        if digest in seen and budget.stop_at_repeat:
+            result.stop(
+                f"page {number} repeats page {seen[digest]} (the server seems to ignore 'page'): "
+                "paging stopped"
+            )
             return result
-    result.truncated = True
-    return result
+        seen[digest] = number
+        spent.pages += 1
+        spent.bytes += len(response.body)
+        result.bytes = spent.bytes
+        page = _page(response)
+        del response
+        result.pages.append(page)
+        held = count(page)
+        spent.records += held
+        if held < config.page_size:
+            return result
+        if spent.records >= budget.records:
+            result.stop(f"poll budget of {budget.records} records reached; the next poll goes on")
+            return result
 
 
-def fetch_sensor(client: httpx.Client, config: FeedConfig, cursor: Cursor, max_bytes: int) -> FetchResult:
+def fetch_sensor(
+    client: httpx.Client, config: FeedConfig, cursor: Cursor, max_bytes: int, rules: Outbound | None = None
+) -> FetchResult:
     """``GET alarms.json?since=<cursor>``."""
     result = FetchResult()
     params = {"since": cursor.cursor} if cursor.cursor else None
-    response = _get(client, config, config.url, max_bytes, params, _conditional(cursor))
+    response = _get(client, config, config.url, max_bytes, params, _conditional(cursor), rules)
     result.requests = 1
     if response.status_code == 304:
         result.not_modified = True
@@ -247,18 +397,33 @@ def _entry_link(entry: Any) -> tuple[str | None, str | None]:
     return ident, link
 
 
+def _document_key(ident: str | None, url: str) -> str:
+    """What a refused document is quarantined as: its identifier, else its file's stem (the full URL,
+    redacted, is in the reason)."""
+    stem = PurePosixPath(unquote(urlsplit(url).path)).stem
+    return (ident or stem or redact_url(url))[:250]
+
+
 def fetch_cap(
-    client: httpx.Client, config: FeedConfig, cursor: Cursor, known: KnownDocument, max_bytes: int
+    client: httpx.Client,
+    config: FeedConfig,
+    cursor: Cursor,
+    known: KnownDocument,
+    max_bytes: int,
+    budget: Budget = UNLIMITED,
+    rules: Outbound | None = None,
 ) -> FetchResult:
     """A CAP document, or an ATOM/RSS index whose documents not yet stored are fetched one by one.
 
     ``known(key)`` says whether a document (by its identifier, or by its link when the index names
-    no identifier) is stored already.
+    no identifier) is stored already. A link the outbound rules refuse (another host, an internal
+    address, directly or by a redirect) is not fetched but listed in ``refused``.
     """
     from .cap_index import is_index, parse_index
 
+    rules = rules or config.outbound()
     result = FetchResult()
-    response = _get(client, config, config.url, max_bytes, None, _conditional(cursor))
+    response = _get(client, config, config.url, max_bytes, None, _conditional(cursor), rules)
     result.requests = 1
     if response.status_code == 304:
         result.not_modified = True
@@ -266,21 +431,40 @@ def fetch_cap(
         return result
     _validators(result, response)
     first = _page(response)
+    result.bytes = len(first.body)
     if not is_index(first.body):
         result.pages.append(first)
         return result
-    for entry in parse_index(first.body, first.url):
+    for entry in parse_index(first.body, response.url):
         ident, link = _entry_link(entry)
         if not link:
             continue
-        absolute = urljoin(first.url, link)
+        absolute = urljoin(response.url, link)
         if known(ident or absolute) or (ident is None and known(link)):
             continue
-        if len(result.pages) >= MAX_CAP_DOCUMENTS:
-            result.truncated = True
+        if len(result.pages) >= min(MAX_CAP_DOCUMENTS, budget.pages, budget.records):
+            result.stop(f"poll budget of {len(result.pages)} documents reached; the next poll goes on")
             break
-        doc = _get(client, config, absolute, max_bytes)
+        room = budget.bytes - result.bytes
+        if room <= 0:
+            result.stop(f"poll budget of {size_text(budget.bytes)} reached; the next poll goes on")
+            break
+        try:
+            rules.check_url(absolute)
+            doc = _get(client, config, absolute, min(max_bytes, room), rules=rules)
+        except OutboundRefused as exc:
+            result.refused.append((_document_key(ident, absolute), exc.reason))
+            continue
+        except FetchError as exc:
+            if exc.refused:
+                result.refused.append((_document_key(ident, absolute), exc.reason))
+                continue
+            if exc.too_large and room < max_bytes:
+                result.stop(f"poll budget of {size_text(budget.bytes)} reached; the next poll goes on")
+                break
+            raise
         result.requests += 1
+        result.bytes += len(doc.body)
         result.pages.append(_page(doc))
     return result
 
@@ -293,17 +477,20 @@ def fetch(
     client: httpx.Client | None = None,
     *,
     max_bytes: int,
+    budget: Budget = UNLIMITED,
 ) -> FetchResult:
-    """Fetch whatever is new on one feed. Raises :class:`FetchError` on network trouble and on an
-    answer larger than ``max_bytes``."""
+    """Fetch whatever is new on one feed, within ``budget``. Raises :class:`FetchError` on network
+    trouble, on an answer larger than ``max_bytes`` and when the feed's own URL (or a redirect from it)
+    goes where the outbound rules refuse."""
+    rules = config.outbound()
     own = client is None
-    client = client or make_client(config)
+    client = client or make_client(config, rules)
     try:
         if config.protocol == "open311":
-            return fetch_open311(client, config, cursor, count, max_bytes)
+            return fetch_open311(client, config, cursor, count, max_bytes, budget, rules)
         if config.protocol == "cap":
-            return fetch_cap(client, config, cursor, known, max_bytes)
-        return fetch_sensor(client, config, cursor, max_bytes)
+            return fetch_cap(client, config, cursor, known, max_bytes, budget, rules)
+        return fetch_sensor(client, config, cursor, max_bytes, rules)
     finally:
         if own:
             client.close()

@@ -28,7 +28,7 @@ from layers import versions
 
 from ..feeds._times import CLOCK_SKEW
 from ..feeds.config import FeedConfig, find_feed, sync_feeds
-from ..feeds.fetch import Cursor, FetchError, FetchResult, Page, fetch
+from ..feeds.fetch import Budget, Cursor, FetchError, FetchResult, Page, fetch
 from ..feeds.records import Rejection
 from ..queues import POLL_RETRY_INTERVALS, POLL_RETRY_MAX
 from ..runtime import Runtime, get_runtime
@@ -142,7 +142,14 @@ def _poll(rt: Runtime, config: FeedConfig, lock: Lock) -> dict[str, Any]:
         else cursor
     )
     try:
-        fetched = fetch(config, asked, count, _document_known(known), max_bytes=rt.settings.feed_max_bytes)
+        fetched = fetch(
+            config,
+            asked,
+            count,
+            _document_known(known),
+            max_bytes=rt.settings.feed_max_bytes,
+            budget=Budget.of(rt.settings),
+        )
     except FetchError as exc:
         _record_failure(rt, config, exc.reason, time.monotonic() - started)
         _arm_retry()
@@ -152,6 +159,8 @@ def _poll(rt: Runtime, config: FeedConfig, lock: Lock) -> dict[str, Any]:
     else:
         for page in fetched.pages:
             batch.add_page(config.protocol, page)
+    # A link the outbound rules refused was not fetched: quarantined with the reason, no body.
+    batch.rejections.extend(Rejection(f"not fetched: {why}", "", key) for key, why in fetched.refused)
     lock.extend(60 + batch.records // 200, replace_ttl=True)
     try:
         counts, changed, bad_pages = _commit(rt, config, fetched, batch, time.monotonic() - started)
@@ -164,6 +173,8 @@ def _poll(rt: Runtime, config: FeedConfig, lock: Lock) -> dict[str, Any]:
         versions.bump(rt.redis, changed)
     summary: dict[str, Any] = {"feed": config.name, "status": "ok", **counts.as_dict()}
     summary.update(requests=fetched.requests, not_modified=fetched.not_modified)
+    if fetched.short:
+        summary["short"] = fetched.short
     if batch.feed_errors:
         summary["status"] = "feed_error"
         summary["error"] = "; ".join(batch.feed_errors)
@@ -208,6 +219,8 @@ def _commit(
         # past a page that could not be read (see .batch).
         if config.protocol == "open311":
             newest = batch.cursor(previous)
+            if fetched.truncated and not batch.ordered:
+                newest = previous  # stopped early, records unordered: the unread pages may be older
         else:
             newest = max(filter(None, (counts.newest, previous)), default=None)
         if newest is not None and batch.clock is not None:  # never past the poll's own clock
@@ -232,7 +245,7 @@ def _commit(
         if batch.feed_errors or every_page_bad or bad_pages:
             reason = "; ".join([*batch.feed_errors, *filter(None, [bad_pages])]) or batch.bad_documents[0]
             health.last_error_at = now
-            health.last_error = reason[:2000]
+            health.last_error = redact_text(reason)[:2000]
             health.consecutive_failures = (health.consecutive_failures or 0) + 1
         else:
             health.last_success_at = now
@@ -240,6 +253,10 @@ def _commit(
             if new_unstorable:  # the data flows, but the feed sent records that cannot be kept: say so
                 health.last_error_at = now
                 health.last_error = unstorable_note(unstorable)
+            note = fetched.short
+            if note and config.protocol == "open311" and not batch.ordered:
+                note += "; records not oldest first, so the cursor stayed (raise GRIDCC_FEED_POLL_MAX_*)"
+            health.note = redact_text(note)[:2000] or None
     return counts, changed, bad_pages
 
 
@@ -259,7 +276,7 @@ def _record_failure(rt: Runtime, config: FeedConfig, reason: str, elapsed: float
             session.add(health)
         health.last_poll_at = now
         health.last_error_at = now
-        health.last_error = reason[:2000]
+        health.last_error = redact_text(reason)[:2000]
         health.consecutive_failures = (health.consecutive_failures or 0) + 1
         health.last_duration_s = elapsed
     versions.bump(rt.redis, ["feeds"])

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.models import Quarantine
+from data.redact import redact_text
 
 from ..feeds.records import AlertRecord, CaseRecord, Rejection
 
@@ -58,7 +59,7 @@ def _row(feed_name: str, rejection: Rejection, reason: str, digest: str, now: da
         feed_name=feed_name,
         at=now,
         external_id=external_id,
-        reason=storable(reason),
+        reason=storable(redact_text(reason)),  # reasons name URLs: never with their keys
         raw=storable(rejection.raw),
         content_hash=digest,
     )
@@ -86,5 +87,5 @@ def note(session: Session, feed_name: str, rejection: Rejection, reason: str, no
     if row is None:
         session.add(_row(feed_name, rejection, reason, digest, now))
         return True
-    row.reason, row.at = storable(reason), now
+    row.reason, row.at = storable(redact_text(reason)), now
     return False
