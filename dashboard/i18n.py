@@ -302,6 +302,7 @@ STRINGS.update(
         "wall_ticker_count": ("{n} 条 · 未确认 {new}", "{n} · {new} unacknowledged"),
         "wall_banner_bad": ("数据源异常", "Feed problem"),
         "wall_banner_ok": ("{n} 路数据源正常", "{n} feeds OK"),
+        "wall_banner_down": ("数据中断 · 画面已停止更新", "Data stopped · this screen is not updating"),
         "wall_feed_last_ok": ("最后成功 {time}", "last OK {time}"),
         "wall_feed_never_ok": ("从未成功", "never OK"),
         "wall_as_of": ("数据截至", "Data as of"),

@@ -282,8 +282,10 @@ def make_blueprint() -> Blueprint:
         current_scope()  # access is decided per request, even for the versions
         try:
             body = versions.read(services().redis)
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
-            response = jsonify({"error": f"redis unavailable: {exc}"})
+        except (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError):
+            # nothing new reaches any screen while Redis is away (the versions, the queues): an open
+            # wall reads this and says so (assets/gridcc_map.js tick, wall.js down)
+            response = jsonify({"redis": "down"})
             response.status_code = 503
             response.headers["Cache-Control"] = "no-store"
             return response

@@ -2,6 +2,11 @@
 
 Started on a Unix socket in the data dir when no Redis URL is set, so a fresh machine needs nothing
 installed beside Python. Its URL is handed to every child process through ``GRIDCC_REDIS_URL``.
+
+Under ``gridcc demo`` it is one of the supervised children (restarted when it dies, like the workers);
+what it holds (queued RQ jobs, layer versions, cached payloads) is kept in an append-only file fsynced
+every second, so a server killed outright comes back with it (a SIGKILL loses nothing the kernel already
+has; a power cut at most the last second), and in an RDB snapshot as well.
 """
 
 from __future__ import annotations
@@ -15,6 +20,9 @@ from typing import Any
 import redis
 
 from .settings import Settings
+
+AOF_NAME = "appendonly.aof"
+RDB_NAME = "redis.rdb"
 
 
 def redis_executable() -> str:
@@ -39,49 +47,104 @@ class EmbeddedRedis:
     def url(self) -> str:
         return f"unix://{self.socket_path}"
 
-    def _answers(self) -> bool:
+    @property
+    def aof_path(self) -> Path:
+        return self.data_dir / AOF_NAME
+
+    @property
+    def rdb_path(self) -> Path:
+        return self.data_dir / RDB_NAME
+
+    def answers(self) -> bool:
+        """Whether a server answers PING on the socket (one still loading its data does not)."""
         try:
             return bool(redis.Redis(unix_socket_path=str(self.socket_path), socket_timeout=1).ping())
-        except (redis.ConnectionError, redis.TimeoutError, OSError):
+        except (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError, OSError):
             return False
 
-    def start(self, timeout: float = 15.0, preexec_fn: Callable[[], None] | None = None) -> str:
-        """Start the server (or reuse one already answering on the socket) and return its URL.
+    def argv(self, logfile: Path | None = None, appendonly: bool = True) -> list[str]:
+        """The server's command line. Without ``logfile`` it logs to stdout (a supervised child's log).
 
-        ``preexec_fn`` runs in the child before exec (the supervisor passes one that makes the server
-        die with it).
+        The server removes a stale socket file itself before it listens, so a restart after SIGKILL
+        needs no cleaning up.
         """
-        if self.socket_path.exists() and self._answers():
-            return self.url
-        self.socket_path.unlink(missing_ok=True)
-        args = [
+        return [
             redis_executable(),
             "--port", "0",
             "--unixsocket", str(self.socket_path),
             "--unixsocketperm", "700",
             "--dir", str(self.data_dir),
-            "--dbfilename", "redis.rdb",
-            "--save", "60 1",
-            "--appendonly", "no",
-            "--logfile", str(self.data_dir / "redis.log"),
+            "--dbfilename", RDB_NAME,
+            "--save", "60", "1",  # two arguments: "60 1" in one is read as no save at all
+            "--appendonly", "yes" if appendonly else "no",
+            "--appendfilename", AOF_NAME,
+            "--appendfsync", "everysec",
+            "--aof-load-truncated", "yes",  # a tail cut short by a kill is dropped, the rest loaded
+            "--logfile", str(logfile) if logfile else "",
             "--daemonize", "no",
         ]  # fmt: skip
+
+    def wait_ready(self, alive: Callable[[], bool], timeout: float = 60.0) -> None:
+        """Wait until the server answers (it has loaded its data); fail if it exits or takes too long."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not alive():
+                raise RuntimeError("embedded redis-server exited")
+            if self.socket_path.exists() and self.answers():
+                return
+            time.sleep(0.05)
+        raise RuntimeError("embedded redis-server did not answer in time")
+
+    def adopt_snapshot(self) -> None:
+        """A data dir from before the append-only file (an RDB snapshot only): load the snapshot once
+        and write the append-only file from it. With ``appendonly yes`` and no such file the server
+        would start empty and ignore the snapshot."""
+        if self.aof_path.exists() or not self.rdb_path.exists():
+            return
+        self.start(appendonly=False)
+        try:
+            conn = redis.Redis(unix_socket_path=str(self.socket_path), socket_timeout=30)
+            conn.config_set("appendonly", "yes")  # rewrites the append-only file from the dataset
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                info = conn.info("persistence")
+                if not info.get("aof_rewrite_in_progress") and not info.get("aof_rewrite_scheduled"):
+                    if self.aof_path.exists():
+                        break
+                time.sleep(0.1)
+        finally:
+            self.stop()
+
+    def start(
+        self,
+        timeout: float = 15.0,
+        preexec_fn: Callable[[], None] | None = None,
+        appendonly: bool = True,
+    ) -> str:
+        """Start the server (or reuse one already answering on the socket) and return its URL.
+
+        ``preexec_fn`` runs in the child before exec (the supervisor passes one that makes the server
+        die with it).
+        """
+        if self.socket_path.exists() and self.answers():
+            return self.url
+        if appendonly:
+            self.adopt_snapshot()
+        self.socket_path.unlink(missing_ok=True)
         self.process = subprocess.Popen(
-            args,
+            self.argv(self.data_dir / "redis.log", appendonly=appendonly),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=preexec_fn is None,
             preexec_fn=preexec_fn,  # noqa: PLW1509
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"embedded redis-server exited with {self.process.returncode}")
-            if self.socket_path.exists() and self._answers():
-                return self.url
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError("embedded redis-server did not answer in time")
+        process = self.process
+        try:
+            self.wait_ready(lambda: process.poll() is None, timeout)
+        except RuntimeError:
+            self.stop()
+            raise
+        return self.url
 
     def stop(self, timeout: float = 10.0) -> None:
         if self.process is None:

@@ -35,12 +35,14 @@ class Child:
     """One supervised process: a name, its command line, and where its output goes."""
 
     name: str
-    argv: Sequence[str]
+    argv: Sequence[str] | Callable[[], Sequence[str]]  # a callable is asked again at every (re)start
     log_path: Path
     restart: bool = True
+    stop_last: bool = False  # what the others need to stop cleanly (Redis): stopped after them
     process: subprocess.Popen[bytes] | None = None
     restarts: int = 0
     started_at: float = 0.0
+    restart_at: float | None = None  # when a dead child is due to be started again
     _log: object = field(default=None, repr=False)
 
     @property
@@ -51,8 +53,9 @@ class Child:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self._log = log
+        argv = self.argv() if callable(self.argv) else self.argv
         self.process = subprocess.Popen(
-            list(self.argv),
+            list(argv),
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=log,
@@ -101,37 +104,48 @@ class Supervisor:
         return self._stopping
 
     def watch_once(self) -> None:
-        """Restart any child that has exited (with a growing pause if it keeps dying)."""
+        """Restart any child that has exited, after a pause that grows while it keeps dying.
+
+        Each dead child waits on its own clock: one in a long pause (a worker that cannot reach Redis)
+        does not hold up the restart of another (Redis itself).
+        """
+        now = time.monotonic()
         for child in self.children:
             if self._stopping or child.alive() or not child.restart:
                 continue
-            code = child.process.returncode if child.process else None
-            ran_for = time.monotonic() - child.started_at
-            child.restarts = 0 if ran_for > 60 else child.restarts + 1
-            pause = min(30.0, 0.5 * 2**child.restarts)
-            self.echo(
-                f"  {child.name} exited with {code}; restarting in {pause:.0f} s (log: {child.log_path})"
-            )
-            deadline = time.monotonic() + pause
-            while time.monotonic() < deadline and not self._stopping:
-                time.sleep(0.1)
-            if not self._stopping:
+            if child.restart_at is None:
+                code = child.process.returncode if child.process else None
+                ran_for = now - child.started_at
+                child.restarts = 0 if ran_for > 60 else child.restarts + 1
+                pause = min(30.0, 0.5 * 2**child.restarts)
+                child.restart_at = now + pause
+                self.echo(
+                    f"  {child.name} exited with {code}; restarting in {pause:.1f} s (log: {child.log_path})"
+                )
+            elif now >= child.restart_at:
+                child.restart_at = None
                 child.close_log()
                 child.start(self.env)
+                self.echo(f"  restarted {child.name:<10} pid {child.pid}")
 
-    def run_until_stopped(self, poll_s: float = 0.5) -> None:
+    def run_until_stopped(self, poll_s: float = 0.2) -> None:
         while not self._stopping:
             self.watch_once()
             time.sleep(poll_s)
 
     def stop_all(self, grace_s: float = 15.0) -> None:
-        """SIGTERM every child's process group (newest first), then SIGKILL what is left."""
+        """SIGTERM every child's process group (newest first), then SIGKILL what is left; the children
+        marked ``stop_last`` only once the others are gone."""
         self._stopping = True
-        for child in reversed(self.children):
+        self._stop([c for c in reversed(self.children) if not c.stop_last], grace_s)
+        self._stop([c for c in reversed(self.children) if c.stop_last], grace_s)
+
+    def _stop(self, children: list[Child], grace_s: float) -> None:
+        for child in children:
             if child.alive():
                 child.signal_group(signal.SIGTERM)
         deadline = time.monotonic() + grace_s
-        for child in reversed(self.children):
+        for child in children:
             if child.process is None:
                 continue
             remaining = max(0.1, deadline - time.monotonic())

@@ -544,8 +544,8 @@
     window.dash_clientside = Object.assign({}, window.dash_clientside, {
         gridcc: {
             // 1 s tick: one request for every layer version; a new store object only when one changed
-            // (or when the last refresh failed). Errors are swallowed: the interval keeps ticking; a 401
-            // (no session any more) reloads the page.
+            // (or when the last refresh failed, or Redis went away or came back: ``down``). Errors are
+            // swallowed: the interval keeps ticking; a 401 (no session any more) reloads the page.
             tick: async function (n, store) {
                 const name = (store && store.map) || "map";
                 if (inflight[name]) return noUpdate();
@@ -555,11 +555,19 @@
                     // the session ended (expired, signed out elsewhere, account disabled): reload, so the
                     // server sends this screen to the sign-in page (a wall link signs a wall in again)
                     if (r.status === 401) { window.location.reload(); return noUpdate(); }
+                    // the server cannot reach Redis: nothing new reaches any screen until it can; mark
+                    // the store down (once) so that a screen can say so (the wall's banner)
+                    if (r.status === 503) {
+                        const body = await r.json().catch(function () { return {}; });
+                        if (body.redis !== "down" || (store && store.down)) return noUpdate();
+                        return Object.assign({map: name}, store || {}, {down: true, at: Date.now()});
+                    }
                     if (!r.ok) return noUpdate();
                     const versions = await r.json();
-                    if (store && sameVersions(store.versions, versions) && !pending[name]) return noUpdate();
+                    const back = !!(store && store.down);
+                    if (store && !back && sameVersions(store.versions, versions) && !pending[name]) return noUpdate();
                     pending[name] = false;
-                    return {map: name, base: store && store.base, versions: versions, at: Date.now()};
+                    return {map: name, base: store && store.base, versions: versions, at: Date.now(), down: false};
                 } catch (e) {
                     return noUpdate();
                 } finally {

@@ -5,6 +5,8 @@
  *        store), the minute and the screen's scale with what the wall shows (wall-have). When a part is
  *        behind, POST /api/wall once and put what it answers into the wall's components; ask again
  *        only after RETRY_MS if no answer came (a plain fetch: a failed ask logs no callback error).
+ * down:  while the server cannot reach Redis (the versions store is marked down), "data stopped" in
+ *        place of the feeds banner (a catalogue string the layout rendered, shown by a class).
  * clock: the clock, ticking in the browser (it keeps going while the server is away), and the "data
  *        as of" line turning amber when the data is older than STALE_S.
  *
@@ -127,6 +129,13 @@
                 } finally {
                     inflight = false;
                 }
+            },
+
+            // The server cannot reach Redis (the map's tick marked its versions store down): the
+            // header shows "data stopped" in place of the feeds banner, until Redis answers again.
+            down: function (store, currentCls) {
+                const cls = "wall-header" + (store && store.down ? " redis-down" : "");
+                return cls === currentCls ? noUpdate() : cls;
             },
 
             clock: function (n, config, asOf, currentCls) {

@@ -9,7 +9,9 @@ How it stays live without a hand on it:
   part is behind, asks ``POST /api/wall`` once; a failed ask is retried, never shown as an error;
 * :func:`refresh` rebuilds only the parts whose versions moved: KPIs/charts/rankings/hotspots on
   ``cases``/``kpis``, the ticker on ``alerts``, the banner and "data as of" on ``feeds``. Each part is
-  built once per (scope, version) and shared through Redis (:mod:`dashboard.components.wall_data`).
+  built once per (scope, version) and shared through Redis (:mod:`dashboard.components.wall_data`);
+* while the server cannot reach Redis, ``/api/versions`` answers 503 ``{"redis": "down"}``: the tick marks
+  the versions store ``down`` and the banner gives way to "data stopped" until Redis answers again.
 """
 
 from __future__ import annotations
@@ -148,6 +150,8 @@ def layout(ctx: PageContext) -> Any:
         [
             html.Div(t("wall_title", lang, name=names), className="wall-title"),
             html.Div(banner_children, id="wall-banner", className=banner_class),
+            # shown instead of the banner while the server cannot reach Redis (wall.js down)
+            html.Div(t("wall_banner_down", lang), id="wall-down", className="wall-down"),
             clock_block(now, tz, lang, as_of_text(feeds, stats, tz, lang), as_of_epoch(feeds, stats)),
             html.Div(
                 [
@@ -157,6 +161,7 @@ def layout(ctx: PageContext) -> Any:
                 className="wall-corner",
             ),
         ],
+        id="wall-header",
         className="wall-header",
     )
     left = html.Div(
@@ -304,6 +309,12 @@ def register(app: Any) -> None:
         State(map_id(MAP_NAME, "versions"), "data"),
         State("wall-have", "data"),
         State("wall-config", "data"),
+    )
+    app.clientside_callback(
+        ClientsideFunction("gridcc_wall", "down"),
+        Output("wall-header", "className"),
+        Input(map_id(MAP_NAME, "versions"), "data"),
+        State("wall-header", "className"),
     )
     app.clientside_callback(
         ClientsideFunction("gridcc_wall", "clock"),

@@ -8,6 +8,7 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -40,6 +41,39 @@ def _redis_url(settings: Settings) -> tuple[str, EmbeddedRedis | None]:
     server = EmbeddedRedis.for_settings(settings)
     url = server.start(preexec_fn=die_with_parent)
     return url, server if server.process else None
+
+
+def _supervised_redis(settings: Settings, sup: Supervisor, logs: Path) -> str:
+    """The configured Redis URL, or the embedded server's, started as a supervised child (restarted
+    when it dies, stopped after the others) unless one already answers on its socket."""
+    if settings.redis_url:
+        click.echo(f"  redis        {settings.redis_url}")
+        return settings.redis_url
+    server = EmbeddedRedis.for_settings(settings)
+    if not server.answers():
+        server.adopt_snapshot()
+        child = sup.add(Child("redis", server.argv(), logs / "redis.log", stop_last=True))
+        try:
+            server.wait_ready(child.alive)
+        except RuntimeError as exc:
+            raise click.ClickException(f"{exc}; see {child.log_path}") from exc
+    click.echo(f"  redis        {server.url} (embedded)")
+    return server.url
+
+
+def _fresh_worker_argv(redis_url: str, prefix: str) -> Callable[[], list[str]]:
+    """The command line of a supervised worker, made again at every start: a fresh name (RQ refuses a
+    name whose registration a killed worker left behind), after marking dead this host's workers of the
+    prefix whose process is gone (what ``gridcc worker --name-prefix`` does, without a second Python
+    start-up: a restarted worker is back sooner)."""
+
+    def argv() -> list[str]:
+        from workers.worker_names import forget_dead_workers, fresh_name
+
+        forget_dead_workers(redis_url, prefix)
+        return _worker_argv(redis_url, fresh_name(prefix))
+
+    return argv
 
 
 def _worker_argv(redis_url: str, name: str | None = None, burst: bool = False) -> list[str]:
@@ -108,13 +142,24 @@ def web(
 @click.command()
 @click.option("--burst", is_flag=True, help="Quit once the queues are empty.")
 @click.option("--name", default=None, help="Worker name (default: RQ's).")
+@click.option(
+    "--name-prefix",
+    default=None,
+    help="Name the worker PREFIX-<pid>-<random>, fresh on every start, and clean up the registrations "
+    "of this host's dead workers of the same prefix (what `gridcc demo` uses).",
+)
 @click.pass_obj
-def worker(settings: Settings, burst: bool, name: str | None) -> None:
+def worker(settings: Settings, burst: bool, name: str | None, name_prefix: str | None) -> None:
     """Run one ``rq worker`` on gridcc's queues (start as many as the feeds need)."""
     if not settings.redis_url:
         raise click.ClickException("set GRIDCC_REDIS_URL (the embedded Redis is started by `gridcc demo`)")
+    if name_prefix and not name:
+        from workers.worker_names import forget_dead_workers, fresh_name
+
+        name = fresh_name(name_prefix)
+        forget_dead_workers(settings.redis_url, name_prefix)
     argv = _worker_argv(settings.redis_url, name, burst)
-    os.execv(argv[0], argv)
+    os.execv(argv[0], argv)  # the same process (pid) becomes the worker
 
 
 @click.command()
@@ -191,24 +236,22 @@ def demo(settings: Settings, faults: str) -> None:
     accounts = ensure_demo_accounts(settings, base_url)
     for line in accounts.lines():
         click.echo(line)
-    redis_url, embedded = _redis_url(settings)
-    click.echo(f"  redis        {redis_url}" + (" (embedded)" if embedded else ""))
-
-    env = dict(os.environ)
-    env.update(
-        GRIDCC_AUTH_REQUIRED="true" if auth else "false",
-        GRIDCC_DATA_DIR=str(data_dir),
-        GRIDCC_DATABASE_URL=settings.effective_database_url,
-        GRIDCC_REDIS_URL=redis_url,
-        GRIDCC_FEEDS_FILE=str(settings.effective_feeds_file.resolve()),
-        PYTHONUNBUFFERED="1",
-    )
     logs = data_dir / "logs"
     gridcc_cmd = [sys.executable, "-m", "gridcc"]
-    sup = Supervisor(env, echo=click.echo)
+    sup = Supervisor(dict(os.environ), echo=click.echo)
     signal.signal(signal.SIGTERM, sup.request_stop)
     signal.signal(signal.SIGINT, sup.request_stop)
     try:
+        redis_url = _supervised_redis(settings, sup, logs)
+        env = sup.env
+        env.update(
+            GRIDCC_AUTH_REQUIRED="true" if auth else "false",
+            GRIDCC_DATA_DIR=str(data_dir),
+            GRIDCC_DATABASE_URL=settings.effective_database_url,
+            GRIDCC_REDIS_URL=redis_url,
+            GRIDCC_FEEDS_FILE=str(settings.effective_feeds_file.resolve()),
+            PYTHONUNBUFFERED="1",
+        )
         feeds_file = settings.effective_feeds_file.resolve()
         feeds_file.unlink(missing_ok=True)
         sim_argv = [*gridcc_cmd, "simulators"] + (["--faults", faults] if faults else [])
@@ -216,8 +259,8 @@ def demo(settings: Settings, faults: str) -> None:
         # the web server and the workers start while the simulators fill their history
         web_child = sup.add(Child("web", [*gridcc_cmd, "web"], logs / "web.log"))
         for i in range(settings.workers):
-            name = f"gridcc-worker-{i + 1}-{os.getpid()}"
-            sup.add(Child(f"worker-{i + 1}", _worker_argv(redis_url, name), logs / f"worker-{i + 1}.log"))
+            argv = _fresh_worker_argv(redis_url, f"gridcc-worker-{i + 1}")
+            sup.add(Child(f"worker-{i + 1}", argv, logs / f"worker-{i + 1}.log"))
         deadline = time.monotonic() + 120
         while not feeds_file.exists() and sims.alive() and time.monotonic() < deadline and not sup.stopping:
             time.sleep(0.2)
@@ -239,6 +282,4 @@ def demo(settings: Settings, faults: str) -> None:
         click.echo("stopping…")
     finally:
         sup.stop_all()
-        if embedded is not None:
-            embedded.stop()
         click.echo("stopped")

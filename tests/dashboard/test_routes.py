@@ -136,3 +136,26 @@ def test_router_renders_the_map_page(app, client) -> None:
     assert "页面不存在" in json.dumps(
         client.post("/_dash-update-component", json=payload).get_json(), ensure_ascii=False
     )
+
+
+def test_api_versions_says_redis_is_down(engine, database_url: str, tmp_path, grids) -> None:  # type: ignore[no-untyped-def]
+    """With Redis unreachable, the 1 s tick hears it (503 ``{"redis": "down"}``: the wall says data has
+    stopped), and nothing about the server (its socket path, the error) is in the answer."""
+    from dashboard.app import create_app
+    from dashboard.pages import PageRegistry
+    from dashboard.pages.map_page import PAGE as MAP_PAGE
+    from dashboard.services import services
+    from data.settings import Settings
+
+    gone = tmp_path / "no-redis.sock"
+    settings = Settings(
+        data_dir=tmp_path / "var", database_url=database_url, redis_url=f"unix://{gone}", auth_required=False
+    )
+    app = create_app(settings, pages=PageRegistry([MAP_PAGE]))
+    try:
+        response = app.server.test_client().get("/api/versions")
+        assert response.status_code == 503
+        assert response.headers["Cache-Control"] == "no-store"
+        assert response.get_json() == {"redis": "down"}
+    finally:
+        services(app.server).close()
