@@ -541,6 +541,10 @@
         return results;
     }
 
+    // A tick without any answer this many times in a row marks the screen's data as stopped.
+    const UNREACHABLE_TICKS = 10;
+    const failures = {}; // map name -> ticks in a row without an answer
+
     window.dash_clientside = Object.assign({}, window.dash_clientside, {
         gridcc: {
             // 1 s tick: one request for every layer version; a new store object only when one changed
@@ -552,6 +556,7 @@
                 inflight[name] = true;
                 try {
                     const r = await fetchTimeout(base(store) + "api/versions", 4000, {cache: "no-store"});
+                    failures[name] = 0;
                     // the session ended (expired, signed out elsewhere, account disabled): reload, so the
                     // server sends this screen to the sign-in page (a wall link signs a wall in again)
                     if (r.status === 401) { window.location.reload(); return noUpdate(); }
@@ -569,7 +574,11 @@
                     pending[name] = false;
                     return {map: name, base: store && store.base, versions: versions, at: Date.now(), down: false};
                 } catch (e) {
-                    return noUpdate();
+                    // no answer at all (the web server gone, or hung on a Redis that does not answer):
+                    // after UNREACHABLE_TICKS in a row, nothing is flowing either; say so the same way
+                    failures[name] = (failures[name] || 0) + 1;
+                    if (failures[name] < UNREACHABLE_TICKS || (store && store.down)) return noUpdate();
+                    return Object.assign({map: name}, store || {}, {down: true, at: Date.now()});
                 } finally {
                     inflight[name] = false;
                 }
