@@ -87,7 +87,7 @@ def _poll(config: Any, budget: Any, max_bytes: int) -> dict[str, Any]:
     """The poll's in-memory part, as ``workers.jobs.poll`` runs it: each page parsed into the batch as
     it comes."""
     from workers.feeds.fetch import Cursor, Page, fetch
-    from workers.jobs.batch import Batch
+    from workers.ingest.batch import Batch
 
     batch = Batch()
 
@@ -123,7 +123,7 @@ def child(scenario: str, mode: str, page_size: int, attack_pages: int, records: 
     )  # fmt: skip
     import workers.feeds.open311  # noqa: F401 - imported before "start": the modules a poll loads
     import workers.feeds.parsers  # noqa: F401
-    import workers.jobs.batch  # noqa: F401
+    import workers.ingest.batch  # noqa: F401
 
     rss_start = _status("VmRSS")
     out = _poll(config, budget, settings.feed_max_bytes)  # returns: the poll's objects are garbage

@@ -13,8 +13,8 @@ import click
 
 from data.db import make_engine
 from data.settings import Settings
-from workers.simulators import SPECS, Config, District, NoDistrict, SimulatorSet
-from workers.simulators.faults import parse_faults
+from simulators import SPECS, Config, District, NoDistrict, SimulatorSet
+from simulators.faults import parse_faults
 
 
 @click.command()

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from data.models import Case, Feed, FeedHealth, Quarantine
-from workers.jobs.batch import parse_cursor
+from workers.ingest.batch import parse_cursor
 from workers.queues import enqueue_poll
 from workers.runtime import Runtime
 

@@ -27,8 +27,8 @@ from data.queries import feed_health
 from data.scope import AreaScope
 from gridcc.cli import main
 from gridcc.cli.feeds_parse import parse as parse_command
+from workers.ingest.batch import cursor_text, parse_cursor
 from workers.jobs import poll
-from workers.jobs.batch import cursor_text, parse_cursor
 from workers.jobs.poll import run_poll
 from workers.runtime import Runtime
 

@@ -25,8 +25,8 @@ from data.models import Case, Feed, FeedHealth, Quarantine
 from data.queries import feed_health
 from data.scope import AreaScope
 from gridcc.cli import main
-from workers.jobs.batch import cursor_text
-from workers.jobs.held import BAD_PAGE_ATTEMPTS, legible_ids
+from workers.ingest.batch import cursor_text
+from workers.ingest.held import BAD_PAGE_ATTEMPTS, legible_ids
 from workers.jobs.poll import run_poll
 from workers.runtime import Runtime
 

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from simulators import SPECS, SimulatorSet
+from simulators.faults import parse_faults
+from simulators.texts import XSS_DESCRIPTION
 from tests.workers.test_simulators_support import Env, environment, get, get_json, post
 from workers.feeds.parsers import parse
-from workers.simulators import SPECS, SimulatorSet
-from workers.simulators.faults import parse_faults
-from workers.simulators.texts import XSS_DESCRIPTION
 
 OPEN311 = [s for s in SPECS if s.protocol == "open311"]
 ID = re.compile(r"^[A-Z0-9]+-2026-\d{6}$")

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from simulators import SPECS, write_feeds_file
 from tests.workers.test_simulators_support import add_district, get, get_json
 from workers.feeds.config import load_feeds
-from workers.simulators import SPECS, write_feeds_file
 
 REPO = Path(__file__).resolve().parents[2]
 

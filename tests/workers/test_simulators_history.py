@@ -12,6 +12,9 @@ import pytest
 from sqlalchemy import Engine
 
 from data import states
+from simulators import District, SimulatorSet
+from simulators.cases import CASES_PER_YEAR
+from simulators.store import from_ts
 from tests.workers.test_simulators_support import (
     DISTRICT,
     Clock,
@@ -22,9 +25,6 @@ from tests.workers.test_simulators_support import (
     start_sims,
 )
 from workers.feeds.parsers import parse
-from workers.simulators import District, SimulatorSet
-from workers.simulators.cases import CASES_PER_YEAR
-from workers.simulators.store import from_ts
 
 LATE_NOVEMBER = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 

@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 
 from data.db import make_sessionmaker, transaction
 from data.models import AdminUnit
-from workers.simulators import Config, District, SimulatorSet
+from simulators import Config, District, SimulatorSet
 
 DISTRICT = "500151"
 # (code, name, (minx, miny, maxx, maxy))

@@ -30,7 +30,7 @@ Bytes in, :class:`~workers.feeds.records.ParseResult` out; no network, no databa
   description still place it); ``<geocode>`` pairs are kept in ``geocodes``; ``areaDesc`` texts are
   joined with ``"; "``. An unreadable non-empty polygon or circle rejects the document.
 - An ``Update`` whose (merged) urgency is ``Past`` is an all-clear: it ends the alerts it references
-  like a ``Cancel`` (:attr:`AlertRecord.ends`; applied by :mod:`workers.jobs.alerts`).
+  like a ``Cancel`` (:attr:`AlertRecord.ends`; applied by :mod:`workers.ingest.alerts`).
 - Severity → Chinese signal colour: Minor blue 蓝, Moderate yellow 黄, Severe orange 橙, Extreme red
   红, Unknown ``""``. ``onset`` is ``<onset>``, else ``<effective>``. Times are converted to UTC; the
   schema requires every CAP time to carry its offset, so a time without one is a schema violation.

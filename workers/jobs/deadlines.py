@@ -3,7 +3,7 @@
 Set-based: the database picks the open cases whose facts must change at this moment (one filter on
 ``accepted_at``/``deadline_at`` arithmetic, so 100,000 open cases cost one scan, not 100,000 ORM
 objects); only those rows are read, updated (``executemany``) and given their events (see
-:mod:`workers.jobs.clock` for the kinds). Then: unacknowledged Severe/Extreme alerts older than
+:mod:`workers.ingest.clock` for the kinds). Then: unacknowledged Severe/Extreme alerts older than
 ``settings.alert_escalate_minutes`` get one ``escalated`` event; alerts past ``expires`` become
 ``expired``. The versions of the layers that changed are bumped.
 """
@@ -31,8 +31,8 @@ from data.deadlines import evaluate
 from data.models import Alert, AlertEvent, Case, CaseEvent, utcnow
 from layers import versions
 
+from ..ingest.clock import Facts, advance
 from ..runtime import Runtime, get_runtime
-from .clock import Facts, advance
 
 BATCH = 2000
 ESCALATE_SEVERITIES = ("Severe", "Extreme")

@@ -30,16 +30,16 @@ from ..feeds._times import CLOCK_SKEW
 from ..feeds.config import FeedConfig, find_feed, sync_feeds
 from ..feeds.fetch import Budget, Cursor, FetchError, FetchResult, Page, fetch
 from ..feeds.records import Rejection
+from ..ingest import isolate
+from ..ingest.alerts import AlertIngest, known_documents
+from ..ingest.batch import Batch, cursor_text, parse_cursor
+from ..ingest.cases import CaseIngest, Counts
+from ..ingest.held import Hold, settle
+from ..ingest.placement import cached_placer
+from ..ingest.quarantine import quarantine, refused
+from ..ingest.quarantine import storable as storable_text
 from ..queues import POLL_RETRY_INTERVALS, POLL_RETRY_MAX
 from ..runtime import Runtime, get_runtime
-from . import isolate
-from .alerts import AlertIngest, known_documents
-from .batch import Batch, cursor_text, parse_cursor
-from .held import Hold, settle
-from .ingest import CaseIngest, Counts
-from .placement import cached_placer
-from .quarantine import quarantine, refused
-from .quarantine import storable as storable_text
 
 log = logging.getLogger(__name__)
 

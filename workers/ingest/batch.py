@@ -21,7 +21,7 @@ from email.utils import parsedate_to_datetime
 from ..feeds import storable
 from ..feeds.fetch import Page
 from ..feeds.records import CaseRecord, ParseResult, Rejection
-from .ingest import record_time
+from .cases import record_time
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from typing import TypeVar
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 from sqlalchemy.orm import Session
 
-from .ingest import Counts
+from .cases import Counts
 
 T = TypeVar("T")
 REASON_LIMIT = 1000

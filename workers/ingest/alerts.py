@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from data.models import Alert, AlertEvent, AlertGrid
 
 from ..feeds.records import AlertRecord
-from .ingest import Counts
+from .cases import Counts
 from .placement import Placer
 
 CONTENT_FIELDS = (
