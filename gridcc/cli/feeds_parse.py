@@ -26,15 +26,42 @@ from typing import Any
 
 import click
 
-from workers.feeds import storable
-from workers.feeds.parsers import PROTOCOLS
+from workers.feeds import registry, storable
 from workers.feeds.parsers import parse as parse_document
 
 EXIT_OK, EXIT_REJECTED, EXIT_UNREADABLE = 0, 1, 2
 
 
+class ProtocolChoice(click.Choice[str]):
+    """The registered feed protocols (:mod:`workers.feeds.registry`), as they are when it is asked."""
+
+    def __init__(self) -> None:
+        super().__init__(())
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return registry.names()
+
+    @choices.setter
+    def choices(self, _value: object) -> None:
+        pass
+
+
+class ProtocolOption(click.Option):
+    """``--protocol``, its help naming each registered protocol with its summary."""
+
+    @property
+    def help(self) -> str:
+        lines = [f"{name}: {getattr(registry.get(name), 'summary', '')}" for name in registry.names()]
+        return "The feed's protocol (" + "; ".join(lines) + ")."
+
+    @help.setter
+    def help(self, _value: object) -> None:
+        pass
+
+
 @click.command("parse")
-@click.option("--protocol", required=True, type=click.Choice(PROTOCOLS), help="The feed's protocol.")
+@click.option("--protocol", cls=ProtocolOption, required=True, type=ProtocolChoice())
 @click.argument("file", type=click.Path(path_type=Path))
 def parse(protocol: str, file: Path) -> None:
     """Parse a saved feed payload FILE and print its normalised records as JSON lines."""

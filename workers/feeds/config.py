@@ -4,7 +4,7 @@
 [[feed]]
 name = "hotline12345"
 department = "hotline12345"
-protocol = "open311"            # open311 | cap | sensor
+protocol = "open311"            # open311 | cap | sensor (any registered: workers.feeds.registry)
 url = "http://127.0.0.1:8600/requests.xml"
 interval = 5                    # seconds between polls (>= 1)
 enabled = true                  # optional
@@ -26,7 +26,6 @@ import os
 import tomllib
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import select, update
@@ -37,9 +36,8 @@ from data.models import Feed
 from data.redact import redact_url
 from data.seed import load_catalogue
 
+from . import registry
 from .outbound import Outbound
-
-Protocol = Literal["open311", "cap", "sensor"]
 
 
 class FeedConfigError(ValueError):
@@ -53,7 +51,7 @@ class FeedConfig(BaseModel):
 
     name: str = Field(pattern=r"^[a-z0-9_-]+$", max_length=60)
     department: str
-    protocol: Protocol
+    protocol: str
     url: str = Field(min_length=1, max_length=500)
     interval: int = Field(ge=1)
     enabled: bool = True
@@ -69,6 +67,13 @@ class FeedConfig(BaseModel):
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("protocol")
+    @classmethod
+    def _known_protocol(cls, value: str) -> str:
+        if not registry.is_known(value):
+            raise ValueError(f"unknown protocol {value!r} (known: {', '.join(registry.names())})")
         return value
 
     @field_validator("allow_hosts")

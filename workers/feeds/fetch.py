@@ -28,24 +28,21 @@ reason, no body). Every error text names URLs with their secrets redacted (:mod:
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urljoin, urlsplit
 
 import httpx
 
 from data.redact import is_secret_name, redact_text, redact_url
 
+from . import registry
 from .config import FeedConfig
 from .outbound import Outbound, OutboundRefused, guarded_transport, redact_library_logs
 
 if TYPE_CHECKING:
     from data.settings import Settings
 
-MAX_CAP_DOCUMENTS = 200  # safety cap on documents fetched from one CAP index
 MAX_REDIRECTS = 5
 REDIRECTS = (301, 302, 303, 307, 308)
 USER_AGENT = "gridcc-feed-poller/0.1"
@@ -94,7 +91,7 @@ UNLIMITED = Budget(10**9, 2**62, 10**12)
 
 
 @dataclass
-class _Spent:
+class Spent:
     pages: int = 0
     bytes: int = 0
     records: int = 0
@@ -217,7 +214,7 @@ def _cross_origin(url: httpx.URL) -> httpx.URL:
     return url.copy_with(params=params) if len(params) != len(url.params.multi_items()) else url
 
 
-def _get(
+def get(
     client: httpx.Client,
     config: FeedConfig,
     url: str,
@@ -269,7 +266,7 @@ def _get(
         raise FetchError(config.name, f"{type(exc).__name__}: {exc}") from None
 
 
-def _conditional(cursor: Cursor) -> dict[str, str]:
+def conditional(cursor: Cursor) -> dict[str, str]:
     headers = {}
     if cursor.etag:
         headers["If-None-Match"] = cursor.etag
@@ -278,194 +275,36 @@ def _conditional(cursor: Cursor) -> dict[str, str]:
     return headers
 
 
-def _page(answer: Answer) -> Page:
+def page_of(answer: Answer) -> Page:
     """The page, its URL redacted: it is named in reasons that are stored and shown."""
     return Page(
         answer.body, answer.headers.get("content-type"), redact_url(answer.url), answer.headers.get("date")
     )
 
 
-def _validators(result: FetchResult, response: Answer) -> None:
+def keep_validators(result: FetchResult, response: Answer) -> None:
     result.etag = response.headers.get("etag")
     result.last_modified = response.headers.get("last-modified")
 
 
-def fetch_open311(
+def fetch_document(
     client: httpx.Client,
     config: FeedConfig,
     cursor: Cursor,
-    count: PageCounter,
     max_bytes: int,
-    budget: Budget = UNLIMITED,
     rules: Outbound | None = None,
+    params: dict[str, Any] | None = None,
 ) -> FetchResult:
-    """``GET requests`` with ``updated_after`` from the cursor, page by page until a short page, a
-    page that repeats an earlier one, or the end of the ``budget``.
-
-    ``count(page)`` says how many records the page held; fewer than ``page_size`` ends the paging. The
-    caller counts a page it cannot read as empty, so paging stops there (or as full, to go on past it).
-    """
-    rules = rules or config.outbound()
+    """One document: a conditional ``GET`` of the feed's URL with ``params`` (304: nothing new)."""
     result = FetchResult()
-    spent = _Spent()
-    seen: dict[bytes, int] = {}  # sha256 of a page's body → its page number
-    params: dict[str, Any] = {"page_size": config.page_size}
-    if cursor.cursor:
-        params["updated_after"] = cursor.cursor
-    api_key = config.api_key()
-    if api_key:
-        params["api_key"] = api_key  # config.url is the feed's own origin; a redirect elsewhere drops it
-    number = 0
-    while True:
-        number += 1
-        if spent.pages >= budget.pages:
-            result.stop(f"poll budget of {budget.pages} pages reached; the next poll goes on")
-            return result
-        # The first page is read whole (up to max_bytes); later ones only while the byte budget lasts.
-        limit = max_bytes if number == 1 else min(max_bytes, budget.bytes - spent.bytes)
-        if limit <= 0:
-            result.stop(f"poll budget of {size_text(budget.bytes)} reached; the next poll goes on")
-            return result
-        params["page"] = number
-        headers = _conditional(cursor) if number == 1 else None
-        try:
-            response = _get(client, config, config.url, limit, params, headers, rules)
-        except FetchError as exc:
-            if exc.too_large and limit < max_bytes:
-                result.requests += 1
-                result.stop(
-                    f"poll budget of {size_text(budget.bytes)} reached at page {number}; "
-                    "the next poll goes on"
-                )
-                return result
-            raise
-        result.requests += 1
-        if number == 1:
-            if response.status_code == 304:
-                result.not_modified = True
-                result.etag, result.last_modified = cursor.etag, cursor.last_modified
-                return result
-            _validators(result, response)
-        digest = hashlib.sha256(response.body).digest()
-        if digest in seen and budget.stop_at_repeat:
-            result.stop(
-                f"page {number} repeats page {seen[digest]} (the server seems to ignore 'page'): "
-                "paging stopped"
-            )
-            return result
-        seen[digest] = number
-        spent.pages += 1
-        spent.bytes += len(response.body)
-        result.bytes = spent.bytes
-        page = _page(response)
-        del response
-        result.pages.append(page)
-        held = count(page)
-        spent.records += held
-        if held < config.page_size:
-            return result
-        if spent.records >= budget.records:
-            result.stop(f"poll budget of {budget.records} records reached; the next poll goes on")
-            return result
-
-
-def fetch_sensor(
-    client: httpx.Client, config: FeedConfig, cursor: Cursor, max_bytes: int, rules: Outbound | None = None
-) -> FetchResult:
-    """``GET alarms.json?since=<cursor>``."""
-    result = FetchResult()
-    params = {"since": cursor.cursor} if cursor.cursor else None
-    response = _get(client, config, config.url, max_bytes, params, _conditional(cursor), rules)
+    response = get(client, config, config.url, max_bytes, params, conditional(cursor), rules)
     result.requests = 1
     if response.status_code == 304:
         result.not_modified = True
         result.etag, result.last_modified = cursor.etag, cursor.last_modified
         return result
-    _validators(result, response)
-    result.pages.append(_page(response))
-    return result
-
-
-def _entry_link(entry: Any) -> tuple[str | None, str | None]:
-    """(identifier, link) of one index entry, whatever shape the index parser gives it."""
-    if isinstance(entry, str):
-        return None, entry
-    if isinstance(entry, dict):
-        return entry.get("identifier") or entry.get("id"), entry.get("url") or entry.get("link")
-    ident = getattr(entry, "identifier", None) or getattr(entry, "id", None)
-    link = getattr(entry, "url", None) or getattr(entry, "link", None) or getattr(entry, "href", None)
-    return ident, link
-
-
-def _document_key(ident: str | None, url: str) -> str:
-    """What a refused document is quarantined as: its identifier, else its file's stem (the full URL,
-    redacted, is in the reason)."""
-    stem = PurePosixPath(unquote(urlsplit(url).path)).stem
-    return (ident or stem or redact_url(url))[:250]
-
-
-def fetch_cap(
-    client: httpx.Client,
-    config: FeedConfig,
-    cursor: Cursor,
-    known: KnownDocument,
-    max_bytes: int,
-    budget: Budget = UNLIMITED,
-    rules: Outbound | None = None,
-) -> FetchResult:
-    """A CAP document, or an ATOM/RSS index whose documents not yet stored are fetched one by one.
-
-    ``known(key)`` says whether a document (by its identifier, or by its link when the index names
-    no identifier) is stored already. A link the outbound rules refuse (another host, an internal
-    address, directly or by a redirect) is not fetched but listed in ``refused``.
-    """
-    from .cap_index import is_index, parse_index
-
-    rules = rules or config.outbound()
-    result = FetchResult()
-    response = _get(client, config, config.url, max_bytes, None, _conditional(cursor), rules)
-    result.requests = 1
-    if response.status_code == 304:
-        result.not_modified = True
-        result.etag, result.last_modified = cursor.etag, cursor.last_modified
-        return result
-    _validators(result, response)
-    first = _page(response)
-    result.bytes = len(first.body)
-    if not is_index(first.body):
-        result.pages.append(first)
-        return result
-    for entry in parse_index(first.body, response.url):
-        ident, link = _entry_link(entry)
-        if not link:
-            continue
-        absolute = urljoin(response.url, link)
-        if known(ident or absolute) or (ident is None and known(link)):
-            continue
-        if len(result.pages) >= min(MAX_CAP_DOCUMENTS, budget.pages, budget.records):
-            result.stop(f"poll budget of {len(result.pages)} documents reached; the next poll goes on")
-            break
-        room = budget.bytes - result.bytes
-        if room <= 0:
-            result.stop(f"poll budget of {size_text(budget.bytes)} reached; the next poll goes on")
-            break
-        try:
-            rules.check_url(absolute)
-            doc = _get(client, config, absolute, min(max_bytes, room), rules=rules)
-        except OutboundRefused as exc:
-            result.refused.append((_document_key(ident, absolute), exc.reason))
-            continue
-        except FetchError as exc:
-            if exc.refused:
-                result.refused.append((_document_key(ident, absolute), exc.reason))
-                continue
-            if exc.too_large and room < max_bytes:
-                result.stop(f"poll budget of {size_text(budget.bytes)} reached; the next poll goes on")
-                break
-            raise
-        result.requests += 1
-        result.bytes += len(doc.body)
-        result.pages.append(_page(doc))
+    keep_validators(result, response)
+    result.pages.append(page_of(response))
     return result
 
 
@@ -479,18 +318,19 @@ def fetch(
     max_bytes: int,
     budget: Budget = UNLIMITED,
 ) -> FetchResult:
-    """Fetch whatever is new on one feed, within ``budget``. Raises :class:`FetchError` on network
-    trouble, on an answer larger than ``max_bytes`` and when the feed's own URL (or a redirect from it)
-    goes where the outbound rules refuse."""
+    """Fetch whatever is new on one feed, within ``budget``, the way its protocol's adapter does
+    (:mod:`.registry`; an unknown protocol is :class:`.registry.UnknownProtocol`). Raises
+    :class:`FetchError` on network trouble, on an answer larger than ``max_bytes`` and when the feed's
+    own URL (or a redirect from it) goes where the outbound rules refuse."""
+    adapter = registry.get(config.protocol)
     rules = config.outbound()
     own = client is None
     client = client or make_client(config, rules)
     try:
-        if config.protocol == "open311":
-            return fetch_open311(client, config, cursor, count, max_bytes, budget, rules)
-        if config.protocol == "cap":
-            return fetch_cap(client, config, cursor, known, max_bytes, budget, rules)
-        return fetch_sensor(client, config, cursor, max_bytes, rules)
+        result: FetchResult = adapter.fetch(
+            client, config, cursor, count=count, known=known, max_bytes=max_bytes, budget=budget, rules=rules
+        )
+        return result
     finally:
         if own:
             client.close()

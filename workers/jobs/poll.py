@@ -5,6 +5,10 @@ Lock (per feed, in Redis; a poll that finds it taken returns at once) → fetch 
 ONE transaction → bump the versions of the layers that changed. A crash anywhere before the commit
 leaves nothing behind and the next poll redoes the batch. Network errors are recorded in the feed's
 health and re-raised, so RQ retries the job with backoff.
+
+The job never names a protocol: what differs between protocols (how to fetch and page, which documents
+are known, how pages are read, where the cursor goes, what an unreadable page does) is asked of the
+feed's adapter (:mod:`workers.protocols`, found in :mod:`workers.feeds.registry`).
 """
 
 from __future__ import annotations
@@ -12,32 +16,31 @@ from __future__ import annotations
 import logging
 import time
 from datetime import datetime, timedelta
-from pathlib import PurePosixPath
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 from redis.exceptions import LockError
 from redis.lock import Lock
 from rq import get_current_job
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.models import Alert, Case, Feed, FeedHealth, utcnow
+from data.models import Feed, FeedHealth, utcnow
 from data.redact import redact_text
 from layers import versions
 
 from ..feeds._times import CLOCK_SKEW
 from ..feeds.config import FeedConfig, find_feed, sync_feeds
-from ..feeds.fetch import Budget, Cursor, FetchError, FetchResult, Page, fetch
+from ..feeds.fetch import Budget, Cursor, FetchError, FetchResult, KnownDocument, Page, fetch
 from ..feeds.records import Rejection
 from ..ingest import isolate
-from ..ingest.alerts import AlertIngest, known_documents
+from ..ingest.alerts import AlertIngest
 from ..ingest.batch import Batch, cursor_text, parse_cursor
 from ..ingest.cases import CaseIngest, Counts
-from ..ingest.held import Hold, settle
+from ..ingest.held import Hold
 from ..ingest.placement import cached_placer
 from ..ingest.quarantine import quarantine, refused
 from ..ingest.quarantine import storable as storable_text
+from ..protocols.base import FeedProtocol, adapter_for
 from ..queues import POLL_RETRY_INTERVALS, POLL_RETRY_MAX
 from ..runtime import Runtime, get_runtime
 
@@ -82,30 +85,27 @@ def run_poll(rt: Runtime, name: str) -> dict[str, Any]:
             log.warning("poll lock of %s expired before the poll ended", name)
 
 
-def _start(rt: Runtime, config: FeedConfig, clock: datetime) -> tuple[Cursor, set[str], Hold]:
+def _start(
+    rt: Runtime, config: FeedConfig, adapter: FeedProtocol, clock: datetime
+) -> tuple[Cursor, KnownDocument, Hold]:
     with rt.session_factory() as session, session.begin():
         # the whole file: a feed row is disabled only when the file no longer lists it
         row = next(r for r in sync_feeds(session, rt.feeds()) if r.name == config.name)
         health = session.get(FeedHealth, config.name)
         if health is None:
             session.add(FeedHealth(feed_name=config.name))
-        _unstick(session, config, row, health, clock)
-        known = known_documents(session, config.name) if config.protocol == "cap" else set()
+        _unstick(session, config, adapter, row, health, clock)
+        known = adapter.known_documents(session, config.name)
         return Cursor(row.cursor, row.etag, row.last_modified), known, Hold.of(health)
 
 
-def _document_known(known: set[str]) -> Any:
-    def check(key: str) -> bool:
-        if key in known:
-            return True
-        stem = PurePosixPath(unquote(urlsplit(key).path)).stem
-        return bool(stem) and stem in known
-
-    return check
-
-
 def _unstick(
-    session: Session, config: FeedConfig, row: Feed, health: FeedHealth | None, clock: datetime
+    session: Session,
+    config: FeedConfig,
+    adapter: FeedProtocol,
+    row: Feed,
+    health: FeedHealth | None,
+    clock: datetime,
 ) -> None:
     """A cursor past the poll's clock (left by a record stamped in the future, before such records were
     quarantined) would ask the feed for nothing ever again: it goes back to the newest record stored
@@ -115,9 +115,7 @@ def _unstick(
     newest = health.newest_record_at if health is not None else None
     if (cursor is None or cursor <= limit) and (newest is None or newest <= limit):
         return
-    column = Case.source_updated_at if config.protocol == "open311" else Alert.sent_at
-    model = Case if config.protocol == "open311" else Alert
-    stored = session.scalar(select(func.max(column)).where(model.feed_name == config.name, column <= limit))
+    stored = adapter.newest_stored(session, config.name, limit)
     if cursor is not None and cursor > limit:
         log.warning("feed %s: cursor %s is in the future; reset to %s", config.name, row.cursor, stored)
         row.cursor, row.etag, row.last_modified = cursor_text(stored), None, None
@@ -128,13 +126,14 @@ def _unstick(
 def _poll(rt: Runtime, config: FeedConfig, lock: Lock) -> dict[str, Any]:
     started = time.monotonic()
     clock = utcnow()  # the poll's own clock: no record time or cursor may pass it (plus CLOCK_SKEW)
-    cursor, known, hold = _start(rt, config, clock)
+    adapter = adapter_for(config.protocol)
+    cursor, known, hold = _start(rt, config, adapter, clock)
     batch = Batch(clock=clock)
     previous = parse_cursor(cursor.cursor)
 
     def count(page: Page) -> int:
         lock.reacquire()  # heartbeat: this poll is alive
-        return batch.add_open311_page(page, config.page_size, previous, hold.due)
+        return adapter.read_page(batch, page, config, previous, hold.due)
 
     asked = (
         Cursor(cursor_text(previous - CURSOR_OVERLAP), cursor.etag, cursor.last_modified)
@@ -146,7 +145,7 @@ def _poll(rt: Runtime, config: FeedConfig, lock: Lock) -> dict[str, Any]:
             config,
             asked,
             count,
-            _document_known(known),
+            known,
             max_bytes=rt.settings.feed_max_bytes,
             budget=Budget.of(rt.settings),
         )
@@ -154,16 +153,12 @@ def _poll(rt: Runtime, config: FeedConfig, lock: Lock) -> dict[str, Any]:
         _record_failure(rt, config, exc.reason, time.monotonic() - started)
         _arm_retry()
         raise
-    if config.protocol == "open311":
-        batch.finish()
-    else:
-        for page in fetched.pages:
-            batch.add_page(config.protocol, page)
+    adapter.read_pages(batch, fetched)  # those not read while paging
     # A link the outbound rules refused was not fetched: quarantined with the reason, no body.
     batch.rejections.extend(Rejection(f"not fetched: {why}", "", key) for key, why in fetched.refused)
     lock.extend(60 + batch.records // 200, replace_ttl=True)
     try:
-        counts, changed, bad_pages = _commit(rt, config, fetched, batch, time.monotonic() - started)
+        counts, changed, bad_pages = _commit(rt, config, adapter, fetched, batch, time.monotonic() - started)
     except Exception as exc:  # a commit that still fails: said on the feed's health, retried with backoff
         reason = redact_text(f"commit failed: {isolate.describe(exc)}")
         _record_failure(rt, config, reason, time.monotonic() - started)
@@ -185,7 +180,7 @@ def _poll(rt: Runtime, config: FeedConfig, lock: Lock) -> dict[str, Any]:
 
 
 def _commit(
-    rt: Runtime, config: FeedConfig, fetched: FetchResult, batch: Batch, elapsed: float
+    rt: Runtime, config: FeedConfig, adapter: FeedProtocol, fetched: FetchResult, batch: Batch, elapsed: float
 ) -> tuple[Counts, set[str], str | None]:
     """Ingest the batch, move the cursor, record the feed's health, all in one transaction; returns the
     counts, the layers changed and the error of the pages that could not be read (if any)."""
@@ -215,14 +210,9 @@ def _commit(
         counts.quarantined = quarantine(session, config.name, others, now) + new_unstorable
         changed |= counts.layers | alert_counts.layers
 
-        # The cursor moves only with the records it covers, in this same transaction; on Open311, never
-        # past a page that could not be read (see .batch).
-        if config.protocol == "open311":
-            newest = batch.cursor(previous)
-            if fetched.truncated and not batch.ordered:
-                newest = previous  # stopped early, records unordered: the unread pages may be older
-        else:
-            newest = max(filter(None, (counts.newest, previous)), default=None)
+        # The cursor moves only with the records it covers, in this same transaction, as the protocol
+        # says (on Open311, never past a page that could not be read: see workers.ingest.batch).
+        newest = adapter.next_cursor(batch, fetched, counts.newest, previous)
         if newest is not None and batch.clock is not None:  # never past the poll's own clock
             newest = min(newest, batch.clock + CLOCK_SKEW)
         if newest is not None and not batch.feed_errors:
@@ -232,10 +222,10 @@ def _commit(
         if not fetched.not_modified and not batch.feed_errors and not batch.bad_documents:
             row.etag, row.last_modified = fetched.etag, fetched.last_modified
 
-        bad_pages = None
-        if config.protocol == "open311":
-            bad_pages, noted = settle(session, health, config.name, batch, row.cursor, rt.settings.tz, now)
-            counts.quarantined += noted
+        bad_pages, noted = adapter.settle(
+            session, health, config.name, batch, row.cursor, rt.settings.tz, now
+        )
+        counts.quarantined += noted
         health.last_poll_at = now
         health.last_duration_s = elapsed + (utcnow() - now).total_seconds()
         for name in ("received", "new", "updated", "ignored", "quarantined"):
@@ -253,9 +243,7 @@ def _commit(
             if new_unstorable:  # the data flows, but the feed sent records that cannot be kept: say so
                 health.last_error_at = now
                 health.last_error = unstorable_note(unstorable)
-            note = fetched.short
-            if note and config.protocol == "open311" and not batch.ordered:
-                note += "; records not oldest first, so the cursor stayed (raise GRIDCC_FEED_POLL_MAX_*)"
+            note = adapter.health_note(fetched.short, batch)
             health.note = redact_text(note)[:2000] or None
     return counts, changed, bad_pages
 
