@@ -17,7 +17,7 @@ from data.db import make_sessionmaker, transaction
 from data.models import Case, Feed, Quarantine
 from data.seed import seed_catalogue
 from data.settings import Settings
-from tests.workers.test_simulators_support import Env, environment, post
+from tests.simulators.test_support import Env, environment, post
 from workers.feeds.fetch import FetchError
 from workers.jobs.poll import run_poll
 from workers.runtime import Runtime

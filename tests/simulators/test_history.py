@@ -15,7 +15,7 @@ from data import states
 from simulators import District, SimulatorSet
 from simulators.cases import CASES_PER_YEAR
 from simulators.store import from_ts
-from tests.workers.test_simulators_support import (
+from tests.simulators.test_support import (
     DISTRICT,
     Clock,
     Env,

@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from simulators import SPECS, write_feeds_file
-from tests.workers.test_simulators_support import add_district, get, get_json
+from tests.simulators.test_support import add_district, get, get_json
 from workers.feeds.config import load_feeds
 
 REPO = Path(__file__).resolve().parents[2]

@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from simulators import SPECS, SimulatorSet
 from simulators.faults import parse_faults
 from simulators.texts import XSS_DESCRIPTION
-from tests.workers.test_simulators_support import Env, environment, get, get_json, post
+from tests.simulators.test_support import Env, environment, get, get_json, post
 from workers.feeds.parsers import parse
 
 OPEN311 = [s for s in SPECS if s.protocol == "open311"]
