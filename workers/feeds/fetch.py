@@ -4,6 +4,10 @@ Fetch only moves bytes: it never parses a record's content (a ``count`` callback
 records an Open311 page held, so that it knows when to stop paging) and never touches the database.
 Network problems raise :class:`FetchError`, so the job fails and RQ retries it.
 
+What a poll fetches (one document, Open311's pages, a CAP index and its documents) is decided by the
+feed's protocol adapter (:mod:`workers.protocols`, found through :mod:`.registry`); this module is the
+HTTP under them: :func:`get` (redirects, credentials, caps), :func:`fetch_document`, the budget.
+
 Every body is streamed and read up to ``max_bytes`` (``Settings.feed_max_bytes``): an answer whose
 ``Content-Length`` is larger is refused before its body is read, and one that streams past the cap is
 cut off there. Either is a :class:`FetchError` ("response larger than 32 MiB"), like any fetch error:
