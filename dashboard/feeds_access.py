@@ -20,16 +20,35 @@ that may see it) writes a ``personal_view`` audit row, target ``quarantine:<id>`
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from data.auth import Permission, may, may_see_personal
 from data.masking import mask_personal_text
-from data.redact import redact_text
+from data.redact import MASK, is_secret_name, redact_text
 from data.scope import AreaScope
 
 from .auth import auth_required, current_user
 from .personal import text_mode
 from .scope import deployment_scope
+
+
+# secrets in a structured payload, which redact_text's name=value pairs do not see: a JSON member
+# ("api_key": "…") and an XML element (<api_key>…</api_key>)
+_JSON_MEMBER = re.compile(r'"(?P<name>[A-Za-z][A-Za-z0-9_\-.]{0,63})"(?P<sep>\s*:\s*)"(?P<value>(?:[^"\\]|\\.)*)"')
+_XML_ELEMENT = re.compile(r"<(?P<name>[A-Za-z][A-Za-z0-9_\-.]{0,63})>(?P<value>[^<]*)</(?P=name)>")
+
+
+def redact_payload(text: str | None) -> str:
+    """:func:`data.redact.redact_text`, and the values of secret-named JSON members and XML elements."""
+
+    def member(m: re.Match[str]) -> str:
+        return f'"{m["name"]}"{m["sep"]}"{MASK}"' if is_secret_name(m["name"]) else m[0]
+
+    def element(m: re.Match[str]) -> str:
+        return f"<{m['name']}>{MASK}</{m['name']}>" if is_secret_name(m["name"]) else m[0]
+
+    return _XML_ELEMENT.sub(element, _JSON_MEMBER.sub(member, redact_text(text)))
 
 
 @dataclass(frozen=True)
@@ -45,13 +64,13 @@ class FeedsAccess:
     def text(self, value: str | None) -> str:
         """A text of the page (an error, a reason) as this viewer may see it: secrets redacted, phones
         and ID numbers in the page's mode (never in full: those go only through the audited view)."""
-        return mask_personal_text(redact_text(value), "masked" if self.mode == "full" else self.mode)
+        return mask_personal_text(redact_payload(value), "masked" if self.mode == "full" else self.mode)
 
     def payload(self, raw: str | None) -> str:
         """A quarantined payload for the payload view: as it came (secrets redacted) when this viewer
         may see personal data, else masked like :meth:`text`."""
         if self.raw_payloads:
-            return mask_personal_text(redact_text(raw), "full")
+            return mask_personal_text(redact_payload(raw), "full")
         return self.text(raw)
 
 
@@ -81,4 +100,4 @@ def feeds_access(scope: AreaScope) -> FeedsAccess:
     return FeedsAccess(mode, whole, not whole, False, False, False, False)
 
 
-__all__ = ["NOTHING", "FeedsAccess", "covers_deployment", "feeds_access"]
+__all__ = ["NOTHING", "FeedsAccess", "covers_deployment", "feeds_access", "redact_payload"]
