@@ -32,11 +32,11 @@ from .auth import auth_required, current_user
 from .personal import text_mode
 from .scope import deployment_scope
 
-
 # secrets in a structured payload, which redact_text's name=value pairs do not see: a JSON member
 # ("api_key": "…") and an XML element (<api_key>…</api_key>)
-_JSON_MEMBER = re.compile(r'"(?P<name>[A-Za-z][A-Za-z0-9_\-.]{0,63})"(?P<sep>\s*:\s*)"(?P<value>(?:[^"\\]|\\.)*)"')
-_XML_ELEMENT = re.compile(r"<(?P<name>[A-Za-z][A-Za-z0-9_\-.]{0,63})>(?P<value>[^<]*)</(?P=name)>")
+_NAME = r"(?P<name>[A-Za-z][A-Za-z0-9_\-.]{0,63})"
+_JSON_MEMBER = re.compile(r'"' + _NAME + r'"(?P<sep>\s*:\s*)"(?P<value>(?:[^"\\]|\\.)*)"')
+_XML_ELEMENT = re.compile(r"<" + _NAME + r">(?P<value>[^<]*)</(?P=name)>")
 
 
 def redact_payload(text: str | None) -> str:
