@@ -102,7 +102,12 @@ def _shown_health(rows: list[Any], access: FeedsAccess, names: frozenset[str] | 
 
 def _shown_quarantine(rows: list[QuarantineRow], access: FeedsAccess) -> list[QuarantineRow]:
     """The quarantine rows' reasons and payload previews redacted and masked (never raw in the list)."""
-    return [replace(r, reason=access.text(r.reason), raw=access.text(r.raw)) for r in rows]
+    return [
+        replace(
+            r, reason=access.text(r.reason), raw=access.text(r.raw), external_id=access.text(r.external_id)
+        )
+        for r in rows
+    ]
 
 
 def content(svc: Services, scope: AreaScope, lang: str, tz: str, stale_after_polls: int) -> html.Div:

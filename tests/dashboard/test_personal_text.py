@@ -26,6 +26,7 @@ route, token = scoped.route, scoped.token
 
 PHONE, ID_NUMBER, LANDLINE = "13912345678", "50010119900101123X", "023-61234567"
 DESCRIPTION = f"居民反映楼下噪声扰民，电话{PHONE}，身份证{ID_NUMBER}，物业座机{LANDLINE}"
+SPOOF = "解放碑\u202e路1号\u202c\u200b"  # a bidi override and a zero-width space in an address (finding 12)
 
 
 @pytest.fixture
@@ -37,10 +38,12 @@ def texts(web, session_factory, redis_conn) -> dict[str, int]:  # type: ignore[n
         case = add_case(session, grid, external_id="pii", title=f"噪声扰民 电话{PHONE}")
         case.description = DESCRIPTION
         case.address = f"解放碑路1号 身份证{ID_NUMBER}"
+        spoofed = add_case(session, grid, external_id="spoof", title=f"地址{SPOOF}")
+        spoofed.address = SPOOF
         add_alert(session, [grid], headline=f"暴雨预警 联系人电话{PHONE}")
         add_risk(session, grid, title=f"危房 户主{ID_NUMBER}")
         session.flush()
-        ids = {"pii": case.id}
+        ids = {"pii": case.id, "spoof": spoofed.id}
     versions.bump(redis_conn, ["cases", "alerts", "risks"])
     return ids
 
@@ -79,6 +82,19 @@ def test_a_wall_receives_no_phone_or_id_number_from_free_text(web, client, texts
     assert "暴雨预警 联系人电话[电话]" in bodies["/api/wall"]  # the ticker
     assert "暴雨预警 联系人电话[电话]" in bodies["/layers/alerts.json"]
     assert "危房 户主[身份证号]" in bodies["/layers/risks.json"]
+
+
+@pytest.mark.parametrize("username", ["wall1", "leader", "street1"])
+def test_bidi_and_zero_width_characters_reach_no_screen(web, client, texts, username: str) -> None:  # type: ignore[no-untyped-def]
+    sign_in(client, username)
+    bodies = _bodies(client, texts["spoof"])
+    bodies["case"] = page_text(route(client, f"/cases/{texts['spoof']}"))
+    assert "解放碑路1号" in bodies["case"]
+    invisible = {
+        u: [c for c in ("\u202e", "\u202c", "\u200b") if c in b or c.encode("unicode_escape").decode() in b]
+        for u, b in bodies.items()
+    }
+    assert {u: found for u, found in invisible.items() if found} == {}
 
 
 def test_a_leader_gets_them_masked_and_a_duty_officer_in_full_audited(
