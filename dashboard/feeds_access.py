@@ -51,6 +51,15 @@ def redact_payload(text: str | None) -> str:
     return _XML_ELEMENT.sub(element, _JSON_MEMBER.sub(member, redact_text(text)))
 
 
+_CUT_NUMBER = re.compile(r"[0-9Xx+\-()（） ]+…$")
+
+
+def without_cut_number(text: str) -> str:
+    """A payload cut for display (ending in ``…``) without the digits right before the cut: a phone or
+    ID number cut in two is too short for the masking to recognise, and its first digits would show."""
+    return _CUT_NUMBER.sub("…", text) if text.endswith("…") else text
+
+
 @dataclass(frozen=True)
 class FeedsAccess:
     mode: str  # how phones and ID numbers in the page's texts go: "full", "masked" or "none"
@@ -64,7 +73,8 @@ class FeedsAccess:
     def text(self, value: str | None) -> str:
         """A text of the page (an error, a reason) as this viewer may see it: secrets redacted, phones
         and ID numbers in the page's mode (never in full: those go only through the audited view)."""
-        return mask_personal_text(redact_payload(value), "masked" if self.mode == "full" else self.mode)
+        clean = without_cut_number(value or "")
+        return mask_personal_text(redact_payload(clean), "masked" if self.mode == "full" else self.mode)
 
     def payload(self, raw: str | None) -> str:
         """A quarantined payload for the payload view: as it came (secrets redacted) when this viewer
@@ -100,4 +110,11 @@ def feeds_access(scope: AreaScope) -> FeedsAccess:
     return FeedsAccess(mode, whole, not whole, False, False, False, False)
 
 
-__all__ = ["NOTHING", "FeedsAccess", "covers_deployment", "feeds_access", "redact_payload"]
+__all__ = [
+    "NOTHING",
+    "FeedsAccess",
+    "covers_deployment",
+    "feeds_access",
+    "redact_payload",
+    "without_cut_number",
+]

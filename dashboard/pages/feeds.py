@@ -45,6 +45,7 @@ from . import Page, PageContext
 QUARANTINE_ROWS = 50
 RAW_CHARS = 4000
 PREVIEW_CHARS = 160
+PREVIEW_READ = PREVIEW_CHARS + 40  # read a little more than shown: masked texts may be shorter
 TICK_MS = 1000
 
 # Passes on the feeds version only when it moved (the tick's store changes for any layer).
@@ -118,7 +119,7 @@ def content(svc: Services, scope: AreaScope, lang: str, tz: str, stale_after_pol
         health = feed_health(session, scope, now, stale_after_polls)
         names = feeds_in_scope(session, scope) if access.area_only else None
         rejected = (
-            quarantined(session, scope, limit=QUARANTINE_ROWS, raw_chars=PREVIEW_CHARS)
+            quarantined(session, scope, limit=QUARANTINE_ROWS, raw_chars=PREVIEW_READ)
             if access.quarantine
             else []
         )

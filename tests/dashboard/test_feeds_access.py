@@ -169,3 +169,13 @@ def test_an_admin_sees_workers_and_the_quarantine_masked(web, feeds, session_fac
     assert PHONE not in shown and ID_NUMBER not in shown and KEY not in shown
     with session_factory() as session:
         assert audit_rows(session, action="personal_view") == []  # nothing in full went out
+
+
+def test_a_number_cut_by_the_preview_shows_none_of_its_digits() -> None:
+    from dashboard.feeds_access import FeedsAccess, without_cut_number
+
+    assert without_cut_number("居民电话1391234…") == "居民电话…"
+    assert without_cut_number("身份证5001011990…") == "身份证…"
+    assert without_cut_number("电话1391234") == "电话1391234"  # not cut: left to the masking
+    masked = FeedsAccess("masked", True, False, True, True, False, True)
+    assert masked.text("电话13912345678 又 1391234…") == "电话139****5678 又…"
