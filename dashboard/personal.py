@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from data.masking import mask_personal_text
 
@@ -52,25 +52,4 @@ def masked_rows(rows: Iterable[T], fields: Iterable[str], mode: str) -> list[T]:
     return [masked_fields(r, names, mode) for r in rows]
 
 
-def masked_strings(value: Any, mode: str, keys: frozenset[str] | None = None) -> Any:
-    """A JSON-like value with its strings (only those under ``keys``, when given) passed through
-    :func:`shown`."""
-    if isinstance(value, str):
-        return shown(value, mode)
-    if isinstance(value, list):
-        return [masked_strings(v, mode, keys) for v in value]
-    if isinstance(value, dict):
-        return {
-            k: (
-                masked_strings(v, mode, None)
-                if keys is None or (k in keys and isinstance(v, str))
-                else masked_strings(v, mode, keys)
-                if isinstance(v, (list, dict))
-                else v
-            )
-            for k, v in value.items()
-        }
-    return value
-
-
-__all__ = ["ALERT_TEXT", "CASE_TEXT", "masked_fields", "masked_rows", "masked_strings", "shown", "text_mode"]
+__all__ = ["ALERT_TEXT", "CASE_TEXT", "masked_fields", "masked_rows", "shown", "text_mode"]
