@@ -44,6 +44,7 @@ from ..components.wall_kpis import kpi_band
 from ..components.wall_rankings import department_figure, street_figure
 from ..components.wall_ticker import ticker_items
 from ..i18n import normalise, t
+from ..personal import text_mode
 from ..scope import current_scope
 from ..services import services
 from . import Page, PageContext
@@ -111,6 +112,7 @@ class WallParts:
         stale_after_polls: int,
     ) -> None:
         self._args: dict[str, Any] = dict(
+            text_mode=text_mode(),
             sessions=sessions,
             conn=conn,
             scope=scope,

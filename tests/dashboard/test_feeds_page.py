@@ -123,17 +123,28 @@ def test_feed_health_rows(app, feeds) -> None:
 
 
 def test_quarantine_newest_first_as_text(app, feeds) -> None:
+    """With sign-in off (a closed kiosk network) the quarantine is listed, its payloads viewable masked
+    (nobody may see personal data in full without signing in); payloads are text, never markup."""
+    from dashboard.pages.feeds import show_payload
+
     layout = render(app, "/feeds")
     rows = by_class(layout, "quarantine-row")
     assert [text(by_class(r, "external-id")[0]) for r in rows] == ["x1", "big", "old"]
     assert text(by_class(rows[0], "reason")[0]) == "unparseable date 'yesterday'"
-    payload = by_class(rows[0], "payload")[0]
+    assert text(by_class(rows[0], "payload-preview")[0]) == '{"description": "' + SCRIPT + '"}'
+    assert "6000" in text(by_class(rows[1], "payload-note")[0])
+    assert not html_sinks(layout)
+    ids = [int(r.to_plotly_json()["props"]["data-record"]) for r in rows]
+    with app.server.test_request_context("/_dash-update-component"):
+        panel = show_payload({"record": ids[0], "at": 1}, "zh-CN")
+        big = show_payload({"record": ids[1], "at": 1}, "zh-CN")
+    payload = by_class(panel, "payload")[0]
     assert type(payload).__name__ == "Pre"
     assert payload.children == '{"description": "' + SCRIPT + '"}'  # characters, not markup
-    big = by_class(rows[1], "payload")[0].children
-    assert big.startswith("A" * 4000) and big.endswith("…") and len(big) == 4001
-    assert "6000" in text(by_class(rows[1], "quarantine-payload")[0])
-    assert not html_sinks(layout)
+    cut = by_class(big, "payload")[0].children
+    assert cut.startswith("A" * 4000) and cut.endswith("…") and len(cut) == 4001
+    assert "4000" in text(big)
+    assert not html_sinks(panel)
 
 
 def test_english(app, feeds) -> None:
