@@ -102,7 +102,9 @@ def health_table(rows: Sequence[FeedHealthRow], lang: str, tz: str, manage: bool
                     html.Td(r.updated, className="num"),
                     html.Td(r.ignored, className="num"),
                     html.Td(r.quarantined, className="num" + (" warn" if r.quarantined else "")),
-                    html.Td(error or EMPTY, className="error", title=r.last_error or ""),
+                    html.Td(error, className="error", title=r.last_error)
+                    if error
+                    else html.Td(r.note or EMPTY, className="note", title=r.note),
                     *([action_cell(r, lang)] if manage else []),
                 ],
                 className=f"feed-row feed-{r.status}",

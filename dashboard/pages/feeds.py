@@ -98,7 +98,7 @@ def may_manage_feeds() -> bool:
 def _shown_health(rows: list[Any], access: FeedsAccess, names: frozenset[str] | None) -> list[Any]:
     """The health rows this viewer may see, their last errors redacted and masked."""
     kept = [r for r in rows if names is None or r.name in names]
-    return [replace(r, last_error=access.text(r.last_error)) if r.last_error else r for r in kept]
+    return [replace(r, last_error=access.text(r.last_error), note=access.text(r.note)) for r in kept]
 
 
 def _shown_quarantine(rows: list[QuarantineRow], access: FeedsAccess) -> list[QuarantineRow]:

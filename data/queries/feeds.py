@@ -53,6 +53,7 @@ class FeedHealthRow:
     quarantined: int
     paused_at: datetime | None = None  # an admin's pause (polls skipped): shown as paused, never stale
     paused_by: str = ""
+    note: str = ""  # a poll that went well but stopped short (its budget), or similar: not an error
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,7 @@ def feed_health(
                 last_success_at=health.last_success_at if health else None,
                 last_error_at=health.last_error_at if health else None,
                 last_error=(health.last_error or "") if health else "",
+                note=(health.note or "") if health else "",
                 consecutive_failures=(health.consecutive_failures or 0) if health else 0,
                 since_success_s=ages.since_success_s,
                 newest_record_at=health.newest_record_at if health else None,

@@ -57,6 +57,7 @@ def feeds(app, session_factory) -> None:
                 updated=15,
                 ignored=3,
                 quarantined=2,
+                note="stopped at the poll's budget: 100 pages; api_key=K3yS3cret",
             )
         )
         session.add(
@@ -117,6 +118,11 @@ def test_feed_health_rows(app, feeds) -> None:
     error = text(by_class(rows["police"], "error")[0])
     assert error.endswith("HTTP 500 from http://127.0.0.1:1/police <b>boom</b>")  # the error as text
     assert "从未" in texts(rows["weather"])
+    # a poll that went well but stopped short says so where an error would be, not as an error (and a
+    # key in the note is shown redacted)
+    assert not by_class(rows["hotline"], "error")
+    note = text(by_class(rows["hotline"], "note")[0])
+    assert note.startswith("stopped at the poll's budget: 100 pages") and "K3yS3cret" not in note
     summary = text(by_class(layout, "feeds-summary")[0])
     assert summary.startswith("共 3 路接入")
     assert "故障 1" in summary and "未轮询 1" in summary
