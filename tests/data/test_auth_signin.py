@@ -39,8 +39,7 @@ def factory(session_factory):  # type: ignore[no-untyped-def]
 
 
 def attempt(factory, username: str, password: str, at: datetime, addr: str = ADDR) -> bool:  # type: ignore[no-untyped-def]
-    with transaction(factory) as session:
-        return authenticate(session, username, password, addr, at) is not None
+    return authenticate(factory, username, password, addr, at) is not None
 
 
 def test_sign_in_and_failures_are_audited(factory) -> None:  # type: ignore[no-untyped-def]
@@ -98,12 +97,10 @@ def test_admin_lifts_a_lock_by_setting_a_password(factory) -> None:  # type: ign
 
 def test_one_address_trying_many_names_is_slowed(factory) -> None:  # type: ignore[no-untyped-def]
     policy = LockoutPolicy(max_per_addr=3)
-    with transaction(factory) as session:
-        for i in range(3):
-            assert authenticate(session, f"guess{i}", "x" * 10, ADDR, NOW, policy) is None
-    with transaction(factory) as session:
-        assert authenticate(session, "duty1", PASSWORD, ADDR, NOW + timedelta(seconds=1), policy) is None
-        assert authenticate(session, "duty1", PASSWORD, "203.0.113.5", NOW + timedelta(seconds=1), policy)
+    for i in range(3):
+        assert authenticate(factory, f"guess{i}", "x" * 10, ADDR, NOW, policy) is None
+    assert authenticate(factory, "duty1", PASSWORD, ADDR, NOW + timedelta(seconds=1), policy) is None
+    assert authenticate(factory, "duty1", PASSWORD, "203.0.113.5", NOW + timedelta(seconds=1), policy)
     with factory() as session:
         assert (
             audit_rows(session, action="signin_failed")[0].detail
