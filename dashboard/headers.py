@@ -77,7 +77,9 @@ def install_security_headers(server: Flask, settings: Settings) -> None:
         headers = response.headers
         if "Content-Security-Policy" not in headers:
             is_page = response.mimetype == "text/html"
-            readable = not response.direct_passthrough and not headers.get("Content-Encoding")
+            readable = not (
+                response.direct_passthrough or response.is_streamed or headers.get("Content-Encoding")
+            )
             if is_page and readable:
                 headers["Content-Security-Policy"] = page_policy(
                     settings, inline_script_hashes(response.get_data(as_text=True))

@@ -210,6 +210,9 @@ def test_every_kind_of_response_carries_the_security_headers(web) -> None:  # ty
     shell = c.get("/")
     assert shell.status_code == 200
     _assert_secure_headers(shell, "page")
+    scripts = re.search(r"script-src ([^;]*)", shell.headers["Content-Security-Policy"])
+    assert scripts is not None and "unsafe" not in scripts.group(1)  # inline scripts by hash only
+    assert len(re.findall(r"'sha256-", scripts.group(1))) >= 2  # Dash's renderer start, clientside fns
     bundles = re.findall(r'src="(/_dash-component-suites/[^"]+)"', shell.get_data(as_text=True))
     assert bundles
     token = c.get_cookie("_csrf_token").value
@@ -257,6 +260,25 @@ def test_malformed_input_gets_400_not_500(web) -> None:  # type: ignore[no-untyp
     not_json = c.post("/api/wall", data="{oops", content_type="application/json", headers=token)
     assert not_json.status_code == 400
 
+    good = route_callback("/")
+    bad_callbacks: list[Any] = [
+        {},
+        [],
+        "text",
+        {**good, "output": 1},
+        {**good, "output": "no-such.children"},
+        {**good, "inputs": "x"},
+        {**good, "inputs": [{"value": "/"}]},
+        {**good, "inputs": []},  # fewer inputs than the callback takes
+        {**good, "outputs": {}},
+        {**good, "state": [1]},
+        {**good, "changedPropIds": [1]},
+    ]
+    for body in bad_callbacks:
+        response = c.post("/_dash-update-component", json=body, headers=token)
+        assert response.status_code == 400, (body, response.status_code)
+    assert c.post("/_dash-update-component", json=good, headers=token).status_code == 200
+
 
 def test_get_signout_and_an_empty_wall_token_are_not_the_dash_shell(web) -> None:  # type: ignore[no-untyped-def]
     anonymous = web.server.test_client()
@@ -281,3 +303,21 @@ def test_unknown_and_locked_accounts_run_the_same_password_check(web, session_fa
         before = len(hash_checks)
         assert sign_in(c, username).status_code == 401
         assert len(hash_checks) == before + 1, f"{username}: no password hash was checked"
+
+
+def test_the_page_policy_allows_the_basemap_and_each_inline_script_by_hash() -> None:
+    from dashboard.headers import inline_script_hashes, page_policy, tile_origin
+    from data.settings import Settings
+
+    assert tile_origin("https://{s}.tile.example.org/{z}/{x}/{y}.png") == "https://*.tile.example.org"
+    assert tile_origin("http://tiles.local:8080/{z}/{x}/{y}.png") == "http://tiles.local:8080"
+    assert tile_origin("") == "" and tile_origin("javascript:alert(1)") == ""
+    html = (
+        '<script type="application/json">{"x":1}</script><script src="/a.js"></script>'
+        "<script>var renderer = new DashRenderer();</script>"
+    )
+    # the SHA-256 of "var renderer = new DashRenderer();" as browsers compute it
+    assert inline_script_hashes(html) == ["'sha256-jZlsGVOhUAIcH+4PVs7QuGZkthRMgvT2n0ilH6/zTM0='"]
+    policy = page_policy(Settings(tile_url="https://tiles.example.org/{z}/{x}/{y}.png"), [])
+    assert "img-src 'self' data: blob: https://tiles.example.org;" in policy
+    assert "frame-ancestors 'none'" in policy and "object-src 'none'" in policy
