@@ -321,3 +321,28 @@ def test_the_page_policy_allows_the_basemap_and_each_inline_script_by_hash() -> 
     policy = page_policy(Settings(tile_url="https://tiles.example.org/{z}/{x}/{y}.png"), [])
     assert "img-src 'self' data: blob: https://tiles.example.org;" in policy
     assert "frame-ancestors 'none'" in policy and "object-src 'none'" in policy
+
+
+def test_a_wall_session_in_use_is_renewed_on_the_server_too(web, session_factory) -> None:  # type: ignore[no-untyped-def]
+    """A wall's session slides (renewed daily while in use): its server-side row is renewed with it,
+    so the pruning of sessions older than 30 days never signs out a wall that is on."""
+    import time
+
+    from dashboard.auth.sessions import SINCE
+    from dashboard.services import services
+    from data.models import UserSession
+
+    secret = services(web.server).settings.effective_secret_key()
+    with transaction(session_factory) as session:
+        link = make_wall_link(session, "wall1", secret, actor="admin")
+    screen = web.server.test_client()
+    assert screen.get("/signin/token/" + link).status_code == 302
+    with session_factory() as session:
+        (row,) = session.query(UserSession).all()
+        started = row.renewed_at
+    with screen.session_transaction() as cookie:
+        cookie[SINCE] = time.time() - 2 * 24 * 3600  # signed in two days ago
+    assert screen.get("/api/test-whoami").get_json()["user"] == "wall1"
+    with session_factory() as session:
+        (row,) = session.query(UserSession).all()
+        assert row.renewed_at > started and row.via == "link"

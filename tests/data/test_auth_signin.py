@@ -4,6 +4,7 @@ wall sign-in links, and an audit row (who, when, from where) for every attempt."
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -144,3 +145,35 @@ def test_wall_links_are_signed_and_revocable(factory) -> None:  # type: ignore[n
         set_role(session, "wall1", "duty")  # no longer a wall: its link goes
     with factory() as session:
         assert user_for_link(session, third, SECRET) is None
+
+
+def test_server_side_sessions_open_close_and_prune(factory) -> None:  # type: ignore[no-untyped-def]
+    from data.auth import close_session, close_sessions, open_session, renew_session, session_alive
+    from data.models import UserSession
+
+    with transaction(factory) as session:
+        duty, wall = get_user(session, "duty1"), get_user(session, "wall1")
+        assert duty is not None and wall is not None
+        a = open_session(session, duty, "password", NOW)
+        b = open_session(session, duty, "password", NOW)
+        link = open_session(session, wall, "link", NOW)
+        typed = open_session(session, wall, "password", NOW)
+    with factory() as session:
+        assert session.get(UserSession, a) is None  # only the key's hash is stored
+        assert session.get(UserSession, hashlib.sha256(a.encode()).hexdigest()) is not None
+        assert session_alive(session, a, duty.id) and session_alive(session, b, duty.id)
+        assert not session_alive(session, a, wall.id)  # a key is one account's
+        assert not session_alive(session, "forged", duty.id) and not session_alive(session, None, duty.id)
+    with transaction(factory) as session:
+        close_session(session, a)
+        assert close_sessions(session, wall, via="link") == 1
+    with factory() as session:
+        assert not session_alive(session, a, duty.id) and session_alive(session, b, duty.id)
+        assert not session_alive(session, link, wall.id) and session_alive(session, typed, wall.id)
+    # rows not renewed within a wall's 30 days go when a session starts; a renewed one stays
+    with transaction(factory) as session:
+        renew_session(session, typed, NOW + timedelta(days=20))
+    with transaction(factory) as session:
+        open_session(session, duty, "password", NOW + timedelta(days=31))
+    with factory() as session:
+        assert not session_alive(session, b, duty.id) and session_alive(session, typed, wall.id)
