@@ -7,7 +7,7 @@ from .cases import Case, CaseEvent
 from .catalogue import PRIORITIES, Category, Department
 from .feeds import Feed, FeedHealth, Quarantine
 from .places import CODE_LENGTH, LEVELS, PARENT_LEVEL, AdminUnit, GridStaff, level_of_code
-from .users import ROLES, UserAccount
+from .users import ROLES, UserAccount, UserSession
 
 __all__ = [
     "ALERT_STATES",
@@ -36,6 +36,7 @@ __all__ = [
     "Risk",
     "UTCDateTime",
     "UserAccount",
+    "UserSession",
     "level_of_code",
     "utcnow",
 ]
