@@ -9,8 +9,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, UTCDateTime, utcnow
 
-ROLES = ("wall", "duty", "leader", "admin")
-
 
 class UserAccount(Base):
     """One account.
