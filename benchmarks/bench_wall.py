@@ -385,6 +385,7 @@ class Browser:
             headless=True,
             viewport=VIEWPORT,
             locale="zh-CN",
+            bypass_csp=True,  # the measuring waits run through eval, which the app's CSP forbids
         )
         self.context.add_init_script(KEEP_MAPS)
         self.page = self.context.pages[0] if self.context.pages else self.context.new_page()

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from data.masking import mask_phone
+from data.masking import mask_personal_text, mask_phone
 from data.queries import CaseRow, label
 
 BOM = "\ufeff"
@@ -82,14 +82,15 @@ def phone_for(value: str, policy: str) -> str:
 
 
 def case_cells(row: CaseRow, contacts: Contacts, lang: str, tz: str, policy: str) -> list[str]:
-    """One CSV row, every cell text (formula-guarded)."""
+    """One CSV row, every cell text (formula-guarded); the title's phones and ID numbers as ``policy``
+    says (:func:`data.masking.mask_personal_text`)."""
     yes, no = YES_NO.get(lang, YES_NO["zh-CN"])
     deadline = row.deadline_at.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M") if row.deadline_at else ""
     names = "、".join(name for name, _ in contacts.workers)
     phones = "、".join(p for p in (phone_for(phone, policy) for _, phone in contacts.workers) if p)
     cells: Sequence[object] = (
         row.id,
-        row.title,
+        mask_personal_text(row.title, policy),
         row.category_name,
         row.street_name,
         row.community_name,

@@ -267,7 +267,29 @@ STRINGS.update(
         "col_reason": ("原因", "Reason"),
         "col_external_id": ("原始编号", "External id"),
         "col_payload": ("原始数据", "Raw payload"),
-        "payload_chars": ("共 {n} 字符，点击展开", "{n} characters, click to expand"),
+        "payload_chars": ("共 {n} 字符", "{n} characters"),
+        "payload_show": ("查看", "View"),
+        "payload_title": ("隔离记录 {id} · {feed} · {at}", "Quarantined record {id} · {feed} · {at}"),
+        "payload_raw": (
+            "原始数据（含个人信息，本次查看已记入审计日志）",
+            "As received (personal data included; this view is in the audit log)",
+        ),
+        "payload_masked": (
+            "电话、身份证号已脱敏，密钥已隐去",
+            "Phones and ID numbers masked, keys removed",
+        ),
+        "payload_refused": ("无权查看隔离数据", "You may not view quarantined records"),
+        "payload_missing": ("隔离记录 {id} 已不存在", "Quarantined record {id} no longer exists"),
+        "feeds_area_only": (
+            "仅显示与本辖区有关的数据源；隔离记录与后台进程仅对全辖区值班员和管理员显示",
+            "Only the feeds that concern your area; quarantined records and workers are shown to "
+            "duty officers of the whole deployment and to admins",
+        ),
+        "feeds_health_only": (
+            "隔离记录与后台进程仅对全辖区值班员和管理员显示",
+            "Quarantined records and workers are shown to duty officers of the whole deployment "
+            "and to admins",
+        ),
         "payload_cut": ("（仅显示前 {n} 字符）", "(first {n} characters only)"),
         "no_feeds": ("尚未配置数据接入", "No feeds configured"),
     }

@@ -6,7 +6,10 @@ layer, the scope, its current version and its parameters; a ``v=`` in the URL ma
 (cacheable) fetch. Payloads differ per viewer, so every cache header is ``private`` (no shared cache
 keeps them), every ETag is made of the scope as well as the body, and responses vary by cookie. A wall
 account's alerts carry the grid workers' names without any phone, not even masked; a duty officer's
-carry them in full, and each such body sent is audited (``dashboard.alert_audit``).
+carry them in full, and each such body sent is audited (``dashboard.alert_audit``). Free text in the
+payloads (case titles and addresses, alert headlines, risk titles) goes through
+:func:`dashboard.personal.shown`'s masking in the viewer's mode, which is part of the cache key and the
+ETag: a wall's payload has no phone or ID number from a sentence either.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from layers.units import STATIC_LEVELS, BBox, build_units, grids_in_bbox, lod_pl
 
 from .alert_audit import audit_full_phones
 from .auth import phone_view
+from .personal import text_mode
 from .scope import current_scope
 from .services import services
 
@@ -94,7 +98,7 @@ def without_phones(collection: dict[str, Any]) -> dict[str, Any]:
 def _alerts_body(session: Session, scope: AreaScope, view: str) -> bytes:
     """The alerts layer for a phone view (``dashboard.auth.phone_view``): grid workers' phones in full
     (duty), masked (everyone else) or absent (a wall)."""
-    collection = build_alerts(session, scope, full_phones=view == "full")
+    collection = build_alerts(session, scope, full_phones=view == "full", text_mode=view)
     return json_bytes(without_phones(collection) if view == "none" else collection)
 
 
@@ -201,11 +205,12 @@ def make_blueprint() -> Blueprint:
             bbox = BBox.parse(request.args.get("bbox")) if "bbox" in request.args else None
         except ValueError as exc:
             return _bad(str(exc))
+        mode = text_mode()  # free text (titles, addresses) masked for this viewer: a part of the key
         params = filters.key if bbox is None else f"{filters.key}:bbox={bbox.key}"
         return _payload(
             "cases",
-            params,
-            lambda session, scope: build_cases(session, scope, filters, bbox, _tz()),
+            f"{params}:t={mode}",
+            lambda session, scope: build_cases(session, scope, filters, bbox, _tz(), mode),
             GEOBUF,
             VERSIONED,
             ttl=3600 if bbox is None else 600,
@@ -248,8 +253,14 @@ def make_blueprint() -> Blueprint:
 
     @bp.get("/layers/risks.json")
     def risks() -> Response:
+        mode = text_mode()
         return _payload(
-            "risks", "", lambda session, scope: json_bytes(build_risks(session, scope)), JSON, SHORT, ttl=60
+            "risks",
+            f"t={mode}",
+            lambda session, scope: json_bytes(build_risks(session, scope, text_mode=mode)),
+            JSON,
+            SHORT,
+            ttl=60,
         )
 
     @bp.get("/layers/counts/<level>.json")

@@ -27,6 +27,11 @@ def _default_scope() -> AreaScope:
     return AreaScope.district(svc.settings.default_district)
 
 
+def deployment_scope() -> AreaScope:
+    """The whole deployment: every district in the database (the configured one when none yet)."""
+    return _default_scope()
+
+
 def current_scope() -> AreaScope:
     """The scope of the viewer of the current Flask request."""
     return scope_for_request(_default_scope)

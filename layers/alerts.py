@@ -12,7 +12,7 @@ from shapely.geometry import Point
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from data.masking import mask_phone
+from data.masking import mask_personal_text, mask_phone
 from data.models import SEVERITY_COLOUR, AdminUnit, Alert, AlertGrid, GridStaff
 from data.names import place_name
 from data.scope import AreaScope
@@ -86,11 +86,13 @@ def build_alerts(
     now: datetime | None = None,
     max_grids: int = MAX_GRIDS_LISTED,
     full_phones: bool = False,
+    text_mode: str = "masked",
 ) -> dict[str, Any]:
     """Active alerts (not expired, dismissed or cancelled) placed in the scope or covering a grid in it.
 
     The covered grids' workers carry their phones masked, or in full with ``full_phones`` (for a role
-    that needs to call them: the duty officer)."""
+    that needs to call them: the duty officer). The headline and area description are free text, shown
+    as ``text_mode`` says (:func:`data.masking.mask_personal_text`)."""
     now = now or datetime.now(UTC)
     if not scope.codes:
         return feature_collection([])
@@ -120,12 +122,12 @@ def build_alerts(
                 "properties": {
                     "id": alert.id,
                     "kind": alert.kind,
-                    "event": alert.event,
+                    "event": mask_personal_text(alert.event, text_mode),
                     "severity": alert.severity,
                     "colour": colour,
                     "state": alert.state,
-                    "headline": alert.headline,
-                    "area_desc": alert.area_desc,
+                    "headline": mask_personal_text(alert.headline, text_mode),
+                    "area_desc": mask_personal_text(alert.area_desc, text_mode),
                     "onset": _epoch(alert.onset),
                     "expires": _epoch(alert.expires),
                     "grid_count": totals.get(alert.id, 0),

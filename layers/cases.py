@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from data.masking import mask_personal_text
 from data.models import Case, Category
 from data.queries.common import NAMED_PERIODS, period_named
 from data.scope import AreaScope
@@ -150,9 +151,13 @@ def case_features(
     bbox: BBox | None = None,
     cap: int | None = None,
     tz: str = "Asia/Shanghai",
+    text_mode: str = "masked",
 ) -> list[dict[str, Any]]:
     """One point feature per open case the map can draw in the scope matching the filters (and in
     ``bbox``). A case drawn at its unit's label point has ``approx``: ``"grid"`` or ``"community"``.
+
+    Titles and addresses are free text: phones and ID numbers in them go as ``text_mode`` says
+    (:func:`data.masking.mask_personal_text`: ``"full"``, ``"masked"`` or ``"none"``, a wall's).
 
     With ``cap``, at most that many: the overdue first, then the due-soon, then by id, so a crowded view
     never hides the late ones.
@@ -188,8 +193,8 @@ def case_features(
             "supervision": row.supervision or "none",
             "level": row.escalation_level or "community",
             "category": row.category_label or row.category_name or "",
-            "title": short_text(row.title or row.description, TITLE_CHARS),
-            "address": short_text(row.address, ADDRESS_CHARS),
+            "title": short_text(mask_personal_text(row.title or row.description, text_mode), TITLE_CHARS),
+            "address": short_text(mask_personal_text(row.address, text_mode), ADDRESS_CHARS),
         }
         if row.deadline_at is not None:
             props["deadline"] = int(row.deadline_at.timestamp())
@@ -218,8 +223,9 @@ def build_cases(
     filters: CaseFilters = NO_FILTERS,
     bbox: BBox | None = None,
     tz: str = "Asia/Shanghai",
+    text_mode: str = "masked",
 ) -> bytes:
     """The open-cases layer (geobuf) for a scope and filters: all of them, or those in ``bbox`` (at most
     :data:`VIEW_CAP`, the late ones first)."""
     cap = None if bbox is None else VIEW_CAP
-    return geobuf_bytes(case_features(session, scope, filters, bbox, cap, tz))
+    return geobuf_bytes(case_features(session, scope, filters, bbox, cap, tz, text_mode))

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from data.masking import mask_personal_text
 from data.models import Risk
 from data.scope import AreaScope
 
@@ -15,8 +16,11 @@ from .cases import short_text
 from .encoding import feature_collection
 
 
-def build_risks(session: Session, scope: AreaScope, now: datetime | None = None) -> dict[str, Any]:
-    """Open (not closed 销号) risks with a location in the scope, as GeoJSON points."""
+def build_risks(
+    session: Session, scope: AreaScope, now: datetime | None = None, text_mode: str = "masked"
+) -> dict[str, Any]:
+    """Open (not closed 销号) risks with a location in the scope, as GeoJSON points; the title and owner
+    (free text) as ``text_mode`` says (:func:`data.masking.mask_personal_text`)."""
     now = now or datetime.now(UTC)
     rows = session.scalars(
         select(Risk)
@@ -36,8 +40,8 @@ def build_risks(session: Session, scope: AreaScope, now: datetime | None = None)
                     "id": risk.id,
                     "kind": risk.kind,
                     "level": risk.level,
-                    "title": short_text(risk.title, 60),
-                    "owner": short_text(risk.owner, 40),
+                    "title": short_text(mask_personal_text(risk.title, text_mode), 60),
+                    "owner": short_text(mask_personal_text(risk.owner, text_mode), 40),
                     "due": int(risk.due_at.timestamp()) if risk.due_at else None,
                     "overdue": bool(risk.due_at is not None and risk.due_at < now),
                 },

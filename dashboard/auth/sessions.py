@@ -1,9 +1,11 @@
 """The signed session cookie: HttpOnly, SameSite=Lax, Secure over HTTPS (or when a setting says so),
 lasting as long as the account's role allows (a wall 30 days, everyone else 12 hours).
 
-The cookie holds the account id, its ``session_epoch`` at sign-in, the role, the sign-in time and the
-CSRF token; :func:`dashboard.auth.viewer.current_user` checks all of them against the database on
-every request, so disabling an account or changing its password ends its sessions at once.
+The cookie holds the account id, its ``session_epoch`` at sign-in, the key of its server-side session
+(:mod:`data.auth.user_sessions`), the role, the sign-in time and the CSRF token;
+:func:`dashboard.auth.viewer.current_user` checks all of them against the database on every request,
+so signing out, disabling an account, changing its password or making a new wall link ends its
+sessions at once, for every copy of the cookie too.
 """
 
 from __future__ import annotations
@@ -15,12 +17,15 @@ from datetime import UTC, datetime
 from flask import Flask, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 
-from data.auth import session_lifetime
+from data.auth import close_session, open_session, session_lifetime
+from data.db import transaction
 from data.models import UserAccount
 from data.settings import Settings
 
+from ..services import services
+
 COOKIE = "gridcc_session"
-UID, EPOCH, ROLE, SINCE, CSRF = "uid", "epoch", "role", "since", "csrf"
+UID, EPOCH, KEY, ROLE, SINCE, CSRF = "uid", "epoch", "sid", "role", "since", "csrf"
 
 
 class RoleSessionInterface(SecureCookieSessionInterface):
@@ -52,17 +57,25 @@ def cookie_secure(server: Flask) -> bool:
     return interface.get_cookie_secure(server) if isinstance(interface, RoleSessionInterface) else False
 
 
-def start_session(user: UserAccount) -> None:
-    """Sign ``user`` in on this browser: a fresh session (never the one from before sign-in) with a
-    new CSRF token."""
+def start_session(user: UserAccount, via: str = "password") -> None:
+    """Sign ``user`` in on this browser: a fresh session (never the one from before sign-in), known on
+    the server, with a new CSRF token. ``via``: ``password`` or ``link`` (a wall's sign-in link)."""
+    with transaction(services().sessions) as db:
+        key = open_session(db, user, via, datetime.now(UTC))
     session.clear()
     session.permanent = True
     session[UID] = user.id
     session[EPOCH] = user.session_epoch
+    session[KEY] = key
     session[ROLE] = user.role
     session[SINCE] = time.time()
     session[CSRF] = secrets.token_urlsafe(32)
 
 
 def end_session() -> None:
+    """Sign this browser out: its server-side session ends (a copy of the cookie stops working too)."""
+    key = session.get(KEY)
+    if key:
+        with transaction(services().sessions) as db:
+            close_session(db, key)
     session.clear()

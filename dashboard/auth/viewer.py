@@ -11,16 +11,26 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import cast
 
 from flask import g, session
 
-from data.auth import Permission, may, may_see_personal, scope_of, session_lifetime
+from data.auth import (
+    Permission,
+    may,
+    may_see_personal,
+    renew_session,
+    scope_of,
+    session_alive,
+    session_lifetime,
+)
+from data.db import transaction
 from data.models import UserAccount
 from data.scope import AreaScope
 
 from ..services import services
-from .sessions import EPOCH, ROLE, SINCE, UID
+from .sessions import EPOCH, KEY, ROLE, SINCE, UID
 
 _NONE = object()
 WALL_RENEW_S = 24 * 3600  # a wall's session slides: renewed once a day while it is in use
@@ -36,7 +46,8 @@ def _load() -> UserAccount | None:
         return None
     with services().sessions() as db:
         user = db.get(UserAccount, uid)
-    if user is None or user.disabled or session.get(EPOCH) != user.session_epoch:
+        alive = user is not None and session_alive(db, session.get(KEY), user.id)
+    if user is None or user.disabled or session.get(EPOCH) != user.session_epoch or not alive:
         return None
     since = session.get(SINCE)
     if not isinstance(since, (int, float)):
@@ -46,6 +57,8 @@ def _load() -> UserAccount | None:
         return None
     if user.role == "wall" and age > WALL_RENEW_S:
         session[SINCE] = time.time()
+        with transaction(services().sessions) as db:
+            renew_session(db, session.get(KEY), datetime.now(UTC))
     if session.get(ROLE) != user.role:
         session[ROLE] = user.role  # the cookie's lifetime follows a role change
     return user

@@ -64,8 +64,7 @@ def make_auth_blueprint() -> Blueprint:
             )
             return _page(page, 403)
         password = request.form.get("password") or ""
-        with transaction(services().sessions) as db:
-            user = authenticate(db, username, password, _addr(), datetime.now(UTC))
+        user = authenticate(services().sessions, username, password, _addr(), datetime.now(UTC))
         if user is None:
             page = signin_page(
                 lang=lang,
@@ -94,6 +93,19 @@ def make_auth_blueprint() -> Blueprint:
         response.headers["Cache-Control"] = "no-store"
         return response
 
+    @bp.get("/signout")
+    def signout_get() -> BaseResponse:
+        """Signing out changes state, so it is a POST (with the CSRF token); a GET (a typed or
+        followed link) signs nobody out and goes to the start page (the sign-in form if signed out)."""
+        response = redirect("/", code=303)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @bp.get("/signin/token/")
+    def signin_link_empty() -> Response:
+        """No token at all: not found (rather than Dash's page shell)."""
+        return _page(signin_page(lang=_lang(), csrf=csrf_token(), next_path="/", error="link_failed"), 404)
+
     @bp.get("/signin/token/<token>")
     def signin_link(token: str) -> BaseResponse:
         now = datetime.now(UTC)
@@ -109,7 +121,7 @@ def make_auth_blueprint() -> Blueprint:
             return _page(
                 signin_page(lang=_lang(), csrf=csrf_token(), next_path="/", error="link_failed"), 403
             )
-        start_session(user)
+        start_session(user, via="link")
         response = redirect("/")
         response.headers["Cache-Control"] = "no-store"
         response.headers["Referrer-Policy"] = "no-referrer"

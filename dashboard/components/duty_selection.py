@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl
 from dash import dcc, get_relative_path, html, no_update
 
 from ..i18n import lang_from_query, t
+from ..personal import shown
 from .duty_map import highlight
 
 CASE_ZOOM = 15  # a selected case: close enough to see its grid, far enough to see its street
@@ -32,8 +33,8 @@ def selected_case(selected: list[dict[str, Any]] | None, search: str | None) -> 
     info = html.Div(
         [
             html.Span(t("duty_selected", lang), className="duty-selected-label"),
-            html.Span(str(row.get("number") or case_id), className="duty-selected-number"),
-            html.Span(str(row.get("address") or ""), className="duty-selected-address"),
+            html.Span(shown(str(row.get("number") or case_id)), className="duty-selected-number"),
+            html.Span(shown(str(row.get("address") or "")), className="duty-selected-address"),
             dcc.Link(
                 t("open_case", lang), href=get_relative_path(f"/cases/{case_id}"), className="duty-open-case"
             ),

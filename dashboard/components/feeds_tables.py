@@ -102,7 +102,9 @@ def health_table(rows: Sequence[FeedHealthRow], lang: str, tz: str, manage: bool
                     html.Td(r.updated, className="num"),
                     html.Td(r.ignored, className="num"),
                     html.Td(r.quarantined, className="num" + (" warn" if r.quarantined else "")),
-                    html.Td(error or EMPTY, className="error", title=r.last_error or ""),
+                    html.Td(error, className="error", title=r.last_error)
+                    if error
+                    else html.Td(r.note or EMPTY, className="note", title=r.note),
                     *([action_cell(r, lang)] if manage else []),
                 ],
                 className=f"feed-row feed-{r.status}",
@@ -115,28 +117,26 @@ def health_table(rows: Sequence[FeedHealthRow], lang: str, tz: str, manage: bool
     )
 
 
-def _payload(row: QuarantineRow, lang: str, shown_chars: int) -> html.Details:
+def _payload(row: QuarantineRow, lang: str) -> list[Any]:
+    """A preview of the payload (as the caller made it: masked, secrets redacted) and the button that asks
+    for the whole of it (shown in the payload panel, :func:`payload_panel`)."""
     preview = row.raw[:PREVIEW_CHARS].replace("\n", " ")
-    if len(row.raw) > PREVIEW_CHARS:
+    if row.raw_length > PREVIEW_CHARS:
         preview += "…"
-    parts: list[Any] = [html.Pre(row.raw, className="payload")]
-    if row.truncated:
-        parts.append(html.Div(t("payload_cut", lang, n=shown_chars), className="payload-note"))
-    return html.Details(
-        [
-            html.Summary(
-                [
-                    html.Code(preview, className="payload-preview"),
-                    html.Span(t("payload_chars", lang, n=row.raw_length), className="payload-note"),
-                ]
-            ),
-            *parts,
-        ],
-        className="quarantine-payload",
-    )
+    return [
+        html.Code(preview, className="payload-preview"),
+        html.Span(t("payload_chars", lang, n=row.raw_length), className="payload-note"),
+        html.Button(
+            t("payload_show", lang),
+            id={"type": "quarantine-show", "record": row.id},
+            className="payload-show",
+        ),
+    ]
 
 
-def quarantine_list(rows: Sequence[QuarantineRow], lang: str, tz: str, shown_chars: int) -> Any:
+def quarantine_list(rows: Sequence[QuarantineRow], lang: str, tz: str) -> Any:
+    """The quarantined records: time, feed, id, reason and a payload preview, texts as the caller made
+    them (secrets redacted, phones and ID numbers masked for the viewer)."""
     if not rows:
         return html.Div(t("no_quarantine", lang), className="case-empty")
     keys = ("col_time", "col_feed_name", "col_external_id", "col_reason", "col_payload")
@@ -147,9 +147,10 @@ def quarantine_list(rows: Sequence[QuarantineRow], lang: str, tz: str, shown_cha
                 html.Td(r.feed_name, className="name"),
                 html.Td(r.external_id or EMPTY, className="external-id"),
                 html.Td(r.reason, className="reason"),
-                html.Td(_payload(r, lang, shown_chars), className="payload-cell"),
+                html.Td(_payload(r, lang), className="payload-cell"),
             ],
             className="quarantine-row",
+            **data_attrs(record=str(r.id)),
         )
         for r in rows
     ]
@@ -157,6 +158,26 @@ def quarantine_list(rows: Sequence[QuarantineRow], lang: str, tz: str, shown_cha
         [html.Thead(html.Tr([html.Th(t(k, lang)) for k in keys])), html.Tbody(body)],
         className="feeds-table feeds-quarantine",
     )
+
+
+def payload_panel(row: QuarantineRow, text: str, lang: str, tz: str, shown_chars: int, raw: bool) -> html.Div:
+    """One quarantined record's payload, as plain text in a ``<pre>``: ``raw`` says it is as it came
+    (personal data in full; the view was audited), else masked."""
+    head = t(
+        "payload_title",
+        lang,
+        id=row.id,
+        feed=row.feed_name,
+        at=local_time(row.at, tz, seconds=True),
+    )
+    parts: list[Any] = [
+        html.H2(head),
+        html.Div(t("payload_raw" if raw else "payload_masked", lang), className="payload-note"),
+        html.Pre(text, className="payload"),
+    ]
+    if row.truncated:
+        parts.append(html.Div(t("payload_cut", lang, n=shown_chars), className="payload-note"))
+    return html.Div(parts, className="quarantine-payload", **data_attrs(record=str(row.id)))
 
 
 def as_of(now: datetime, tz: str, lang: str) -> str:

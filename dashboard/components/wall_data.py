@@ -6,7 +6,9 @@
 * ``feeds`` (version ``feeds``, and the minute: staleness is a matter of time): the feeds that are stale
   or failing, and "data as of" (the last successful poll of any feed).
 
-Times travel as epoch seconds (UTC). Feed text travels as plain strings: the components show it as text.
+Times travel as epoch seconds (UTC). Feed text travels as plain strings: the components show it as text,
+with phones and ID numbers in it masked in the viewer's mode (:func:`data.masking.mask_personal_text`;
+a wall's ``"none"``: placeholders, no digit), the mode being a part of the cache key.
 A hundred walls asking for the same version cost one build (:func:`layers.cache.cached`).
 """
 
@@ -22,6 +24,7 @@ import redis
 from sqlalchemy.orm import Session
 
 from data import queries as q
+from data.masking import mask_personal_text
 from data.scope import AreaScope
 from layers.cache import cached
 from layers.encoding import json_bytes
@@ -55,7 +58,9 @@ def _kpis(k: q.Kpis) -> dict[str, Any]:
     }
 
 
-def build_stats(session: Session, scope: AreaScope, now: datetime, tz: str) -> dict[str, Any]:
+def build_stats(
+    session: Session, scope: AreaScope, now: datetime, tz: str, text_mode: str = "masked"
+) -> dict[str, Any]:
     """Everything the KPI band, charts, rankings and hotspots show, at ``now``."""
     today = q.period_today(now, tz)
     year = q.period_year(now, tz)
@@ -99,8 +104,8 @@ def build_stats(session: Session, scope: AreaScope, now: datetime, tz: str) -> d
         ],
         "hotspots": [
             {
-                "category": h.category_name,
-                "place": h.place_name,
+                "category": mask_personal_text(h.category_name, text_mode),
+                "place": mask_personal_text(h.place_name, text_mode),
                 "count": h.count,
                 "recent": h.recent,
                 "previous": h.previous,
@@ -111,14 +116,16 @@ def build_stats(session: Session, scope: AreaScope, now: datetime, tz: str) -> d
     }
 
 
-def build_ticker(session: Session, scope: AreaScope, now: datetime) -> dict[str, Any]:
+def build_ticker(
+    session: Session, scope: AreaScope, now: datetime, text_mode: str = "masked"
+) -> dict[str, Any]:
     items = q.ticker(session, scope, now, limit=TICKER_LIMIT)
     return {
         "items": [
             {
                 "id": i.id,
                 "at": _epoch(i.at),
-                "text": i.text,
+                "text": mask_personal_text(i.text, text_mode),
                 "colour": i.colour,
                 "severity": i.severity,
                 "new": i.unacknowledged,
@@ -176,20 +183,23 @@ def load(
     now: datetime,
     tz: str,
     stale_after_polls: int,
+    text_mode: str = "masked",
 ) -> dict[str, Any]:
-    """One part of the wall, from the Redis cache or built (and cached) now."""
+    """One part of the wall, from the Redis cache or built (and cached) now; its free text as
+    ``text_mode`` says (``"full"``, ``"masked"``, ``"none"``: a part of the cache key)."""
 
     def build() -> bytes:
         with sessions() as session:
             if part == "stats":
-                body = build_stats(session, scope, now, tz)
+                body = build_stats(session, scope, now, tz, text_mode)
             elif part == "ticker":
-                body = build_ticker(session, scope, now)
+                body = build_ticker(session, scope, now, text_mode)
             else:
                 body = build_feeds(session, scope, now, stale_after_polls)
         return json_bytes(body)
 
     version, params = part_params(part, versions, now, tz)
+    params = f"{params}:t={text_mode}"
     if conn is None:
         raw = build()
     else:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from data.auth import audit
 from data.db import transaction
+from data.masking import has_personal
 from data.models import Category
 from data.queries import CaseDetail, case_detail
 
@@ -31,6 +32,7 @@ from ..components.case_map import case_map
 from ..components.case_supervise import TIMELINE_ID, supervise_panel
 from ..components.case_timeline import timeline
 from ..i18n import t
+from ..personal import CASE_TEXT, masked_fields, masked_rows
 from . import Page, PageContext
 from .case_actions import OPEN
 from .case_actions import register as register_actions
@@ -56,14 +58,38 @@ def _names(session: Session, detail: CaseDetail, lang: str) -> Names:
     return Names(category, top, department, sources)
 
 
+def free_text(detail: CaseDetail, policy: str) -> CaseDetail:
+    """The detail's free texts (title, description, address, the feed's category and status, the
+    reporter's name, timeline notes) with their phones and ID numbers as ``policy`` says
+    (:func:`data.masking.mask_personal_text`; invisible controls out in every mode)."""
+    return replace(
+        masked_fields(
+            detail, ("description", "category_name_from_feed", "source_status", "reporter_name"), policy
+        ),
+        row=masked_fields(detail.row, CASE_TEXT, policy),
+        events=masked_rows(detail.events, ("detail", "actor"), policy),
+    )
+
+
 def personal(ctx: PageContext, detail: CaseDetail, policy: str) -> CaseDetail:
     """The detail as this viewer may get it: with ``"none"`` (a wall) no phone and no reporter at all;
-    with ``"full"`` an audit row says who saw whose phones, when, from where."""
+    with ``"full"`` an audit row says who saw whose phones, when, from where. Free text as
+    :func:`free_text` makes it."""
+    detail = free_text(detail, policy)
     if policy == "none":
         staff = [replace(s, phone="") for s in detail.staff]
         return replace(detail, staff=staff, reporter_name="", reporter_phone="")
-    if policy == "full" and (detail.reporter_phone or any(s.phone for s in detail.staff)):
-        what = "grid staff phones" + (", reporter" if detail.reporter_phone else "")
+    in_text = has_personal(" ".join((detail.description, detail.row.title, detail.row.address)))
+    if policy == "full" and (detail.reporter_phone or in_text or any(s.phone for s in detail.staff)):
+        what = ", ".join(
+            w
+            for w, shown in (
+                ("grid staff phones", any(s.phone for s in detail.staff)),
+                ("reporter", bool(detail.reporter_phone)),
+                ("phones or ID numbers in the case text", in_text),
+            )
+            if shown
+        )
         with transaction(ctx.services.sessions) as session:
             audit(
                 session,

@@ -40,6 +40,7 @@ from ..components.duty_selectors import selectors
 from ..components.duty_table import GRID_ID, case_grid, case_rows
 from ..components.map import MapOptions
 from ..i18n import lang_from_query, t
+from ..personal import ALERT_TEXT, CASE_TEXT, masked_rows, text_mode
 from ..scope import current_scope
 from ..services import services
 from . import Page, PageContext
@@ -89,6 +90,9 @@ def load(view: DutyView, scope: AreaScope, lang: str, now: datetime | None = Non
         alerts = active_alerts(session, area, now)
         bounds = scope_bounds(session, area)
         outline = unit_features(session, area, "street") if view.street else []
+    mode = text_mode()  # phones and ID numbers in feed text, as this viewer may see them
+    found = masked_rows(found, CASE_TEXT, mode)
+    alerts = masked_rows(alerts, ALERT_TEXT, mode)
     rows = case_rows(found, lang, tz)
     return DutyData(
         view=view,

@@ -1,6 +1,13 @@
-"""``/feeds``: every feed's health, the quarantine of rejected records, the RQ queues and workers; an
-admin pauses and resumes a feed here (a button per feed, through :func:`data.auth.feed_admin.set_feed_paused`,
-audited; the callback checks the role again, and Dash's POST carries the CSRF token).
+"""``/feeds``: the feeds' health, the quarantine of rejected records, the RQ queues and workers — each
+to whom may see it (``dashboard/feeds_access.py``: a wall and a one-street duty officer see the health of
+the feeds of their area only, no quarantine, no worker names); an admin pauses and resumes a feed here (a
+button per feed, through :func:`data.auth.feed_admin.set_feed_paused`, audited; the callback checks the
+role again, and Dash's POST carries the CSRF token).
+
+A quarantined payload is not in the page: its 查看 / View button asks for it (a request store, like the
+pause buttons), and the server answers into the payload panel after checking again who asks — raw to a
+role that may see personal data with the whole deployment in scope (a ``personal_view`` audit row,
+``quarantine:<id>``), masked to an admin, refused to anyone else.
 
 It refreshes when the ``feeds`` layer version changes: the map's 1 s tick (``gridcc.tick``, one
 ``/api/versions`` request) fills a store; a small clientside step passes on only a new ``feeds``
@@ -9,6 +16,7 @@ version; only then does the server re-read the database and RQ. No DB query runs
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,18 +24,19 @@ import redis
 from dash import ALL, ClientsideFunction, Input, Output, State, dcc, html, no_update
 from flask import has_request_context, request
 
-from data.auth import Permission, may
+from data.auth import Permission, audit, may
 from data.auth.feed_admin import FeedNotFound, set_feed_paused
 from data.db import transaction
-from data.queries import feed_health, quarantined
+from data.queries import QuarantineRow, feed_health, feeds_in_scope, quarantine_record, quarantined
 from data.scope import AreaScope
 from layers import versions
 
-from ..auth import auth_required, current_user
+from ..auth import auth_required, current_user, viewer_name
 from ..components.case_chrome import lang_switch, top_bar
 from ..components.case_facts import link
 from ..components.feeds_rq import RqState, read_rq, rq_tables
-from ..components.feeds_tables import as_of, health_table, quarantine_list, summary
+from ..components.feeds_tables import as_of, health_table, payload_panel, quarantine_list, summary
+from ..feeds_access import FeedsAccess, feeds_access
 from ..i18n import normalise, t
 from ..scope import current_scope
 from ..services import Services, services
@@ -35,6 +44,8 @@ from . import Page, PageContext
 
 QUARANTINE_ROWS = 50
 RAW_CHARS = 4000
+PREVIEW_CHARS = 160
+PREVIEW_READ = PREVIEW_CHARS + 40  # read a little more than shown: masked texts may be shorter
 TICK_MS = 1000
 
 # Passes on the feeds version only when it moved (the tick's store changes for any layer).
@@ -62,6 +73,20 @@ function (clicks) {
 """
 
 
+# A payload's 查看 / View click becomes a request ({record, at}) in the same way.
+PAYLOAD_REQUEST = """
+function (clicks) {
+    var ctx = window.dash_clientside.callback_context;
+    var fired = (ctx.triggered || []).filter(function (t) { return t.value; });
+    if (!fired.length) { return window.dash_clientside.no_update; }
+    var id;
+    try { id = JSON.parse(fired[0].prop_id.split(".")[0]); }
+    catch (e) { return window.dash_clientside.no_update; }
+    return {record: Number(id.record || 0), at: Date.now()};
+}
+"""
+
+
 def may_manage_feeds() -> bool:
     """Whether the viewer may pause and resume feeds: a signed-in admin; nobody while sign-in is off."""
     if not has_request_context() or not auth_required():
@@ -70,40 +95,73 @@ def may_manage_feeds() -> bool:
     return user is not None and may(user.role, Permission.MANAGE_FEEDS)
 
 
+def _shown_health(rows: list[Any], access: FeedsAccess, names: frozenset[str] | None) -> list[Any]:
+    """The health rows this viewer may see, their last errors redacted and masked."""
+    kept = [r for r in rows if names is None or r.name in names]
+    return [replace(r, last_error=access.text(r.last_error), note=access.text(r.note)) for r in kept]
+
+
+def _shown_quarantine(rows: list[QuarantineRow], access: FeedsAccess) -> list[QuarantineRow]:
+    """The quarantine rows' reasons and payload previews redacted and masked (never raw in the list)."""
+    return [
+        replace(
+            r, reason=access.text(r.reason), raw=access.text(r.raw), external_id=access.text(r.external_id)
+        )
+        for r in rows
+    ]
+
+
 def content(svc: Services, scope: AreaScope, lang: str, tz: str, stale_after_polls: int) -> html.Div:
-    """The page below its top bar, read now (with the pause / resume buttons for an admin)."""
+    """The page below its top bar, read now, as this viewer may see it (:mod:`dashboard.feeds_access`)."""
     now = datetime.now(UTC)
+    access = feeds_access(scope)
     with svc.sessions() as session:
         health = feed_health(session, scope, now, stale_after_polls)
-        rejected = quarantined(session, scope, limit=QUARANTINE_ROWS, raw_chars=RAW_CHARS)
-    try:
-        state = read_rq(svc.redis)
-    except (redis.ConnectionError, redis.TimeoutError) as exc:  # the client itself could not be made
-        state = RqState(error=str(exc))
-    return html.Div(
-        [
-            html.Div(
-                [
-                    html.Span(summary(health, lang), className="feeds-summary"),
-                    html.Span(as_of(now, tz, lang), className="feeds-as-of"),
-                ],
-                className="feeds-head",
-            ),
-            html.Div(
-                [
-                    html.H2(t("feeds_health", lang)),
-                    health_table(health, lang, tz, manage=may_manage_feeds()),
-                ],
-                className="case-card",
-            ),
-            rq_tables(state, lang),
-            html.Div(
-                [html.H2(t("feeds_quarantine", lang)), quarantine_list(rejected, lang, tz, RAW_CHARS)],
-                className="case-card",
-            ),
-        ],
-        className="feeds-content",
+        names = feeds_in_scope(session, scope) if access.area_only else None
+        rejected = (
+            quarantined(session, scope, limit=QUARANTINE_ROWS, raw_chars=PREVIEW_READ)
+            if access.quarantine
+            else []
+        )
+    health = _shown_health(health, access, names)
+    parts: list[Any] = [
+        html.Div(
+            [
+                html.Span(summary(health, lang), className="feeds-summary"),
+                html.Span(as_of(now, tz, lang), className="feeds-as-of"),
+            ],
+            className="feeds-head",
+        ),
+    ]
+    if not (access.rq and access.quarantine):
+        note = "feeds_area_only" if access.area_only else "feeds_health_only"
+        parts.append(html.P(t(note, lang), className="feeds-note"))
+    parts.append(
+        html.Div(
+            [
+                html.H2(t("feeds_health", lang)),
+                health_table(health, lang, tz, manage=access.manage and may_manage_feeds()),
+            ],
+            className="case-card",
+        )
     )
+    if access.rq:
+        try:
+            state = read_rq(svc.redis)
+        except (redis.ConnectionError, redis.TimeoutError) as exc:  # the client itself could not be made
+            state = RqState(error=str(exc))
+        parts.append(rq_tables(state, lang))
+    if access.quarantine:
+        parts.append(
+            html.Div(
+                [
+                    html.H2(t("feeds_quarantine", lang)),
+                    quarantine_list(_shown_quarantine(rejected, access), lang, tz),
+                ],
+                className="case-card",
+            )
+        )
+    return html.Div(parts, className="feeds-content")
 
 
 def _version(svc: Services) -> int:
@@ -136,7 +194,9 @@ def layout(ctx: PageContext) -> Any:
                 data={"map": "feeds-page", "base": ctx.base_path, "versions": {}},
             ),
             dcc.Store(id="feeds-seen", data=_version(ctx.services)),
+            html.Div(id="feeds-payload", className="case-card feeds-payload-panel"),
             dcc.Store(id="feeds-request"),
+            dcc.Store(id="feeds-payload-request"),
             dcc.Interval(id="feeds-tick", interval=TICK_MS),
         ],
         className="gridcc-page feeds-page",
@@ -224,9 +284,60 @@ def register_actions(app: Any) -> None:
     )(on_feed_action)
 
 
+def show_payload(wanted: Any, lang: str | None) -> Any:
+    """The payload panel for a 查看 / View request: the record's payload as the viewer may see it (see
+    :mod:`dashboard.feeds_access`), refused when the viewer may not see the quarantine; a raw view is
+    audited (``personal_view``, ``quarantine:<id>``) before it is sent."""
+    if not isinstance(wanted, dict):
+        return no_update
+    lang = normalise(lang)
+    try:
+        record_id = int(wanted.get("record") or 0)
+    except (TypeError, ValueError):
+        return no_update
+    access = feeds_access(current_scope())
+    if not access.quarantine:
+        return html.Div(t("payload_refused", lang), className="feeds-error")
+    svc = services()
+    with svc.sessions() as session:
+        row = quarantine_record(session, record_id, RAW_CHARS) if record_id > 0 else None
+    if row is None:
+        return html.Div(t("payload_missing", lang, id=record_id), className="case-empty")
+    if access.raw_payloads:
+        with transaction(svc.sessions) as session:
+            audit(
+                session,
+                viewer_name(),
+                "personal_view",
+                f"quarantine:{row.id}",
+                f"raw payload of a {row.feed_name} record ({row.raw_length} characters)",
+                request.remote_addr or "",
+                datetime.now(UTC),
+            )
+    text = access.payload(row.raw)
+    shown = replace(row, reason=access.text(row.reason))
+    return payload_panel(shown, text, lang, svc.settings.timezone, RAW_CHARS, access.raw_payloads)
+
+
+def register_payloads(app: Any) -> None:
+    app.clientside_callback(
+        PAYLOAD_REQUEST,
+        Output("feeds-payload-request", "data"),
+        Input({"type": "quarantine-show", "record": ALL}, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    app.callback(
+        Output("feeds-payload", "children"),
+        Input("feeds-payload-request", "data"),
+        State("feeds-lang", "data"),
+        prevent_initial_call=True,
+    )(show_payload)
+
+
 def register_all(app: Any) -> None:
     register(app)
     register_actions(app)
+    register_payloads(app)
 
 
 PAGE = Page(path="/feeds", name="feeds", title_key="feeds_title", layout=layout, register=register_all)

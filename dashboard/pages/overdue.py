@@ -25,6 +25,7 @@ from ..components.duty_nav import header_nav
 from ..components.overdue_cases import case_table
 from ..components.overdue_units import _data, breadcrumb, totals_band, unit_href, unit_table
 from ..i18n import lang_from_query, t
+from ..personal import CASE_TEXT, masked_rows, text_mode
 from ..scope import current_scope
 from ..services import services
 from . import Page, PageContext
@@ -93,6 +94,7 @@ def drill(scope: AreaScope, unit: str | None, now: datetime | None = None) -> Dr
         children = overdue_by_unit(session, scope, code, now) if level in CHILD_LEVEL else []
         late, soon, n_open = _totals(session, scope, code, children, now)
         cases = overdue_cases(session, scope, code, now, CASE_LIMIT)
+    cases = masked_rows(cases, CASE_TEXT, text_mode())  # phones and ID numbers in feed text
     return Drill(code, level, path, children, late, soon, n_open, cases)
 
 

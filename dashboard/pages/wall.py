@@ -17,6 +17,7 @@ How it stays live without a hand on it:
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -44,6 +45,7 @@ from ..components.wall_kpis import kpi_band
 from ..components.wall_rankings import department_figure, street_figure
 from ..components.wall_ticker import ticker_items
 from ..i18n import normalise, t
+from ..personal import text_mode
 from ..scope import current_scope
 from ..services import services
 from . import Page, PageContext
@@ -111,6 +113,7 @@ class WallParts:
         stale_after_polls: int,
     ) -> None:
         self._args: dict[str, Any] = dict(
+            text_mode=text_mode(),
             sessions=sessions,
             conn=conn,
             scope=scope,
@@ -275,6 +278,30 @@ def refresh(
     return out
 
 
+SCALE_RANGE = (0.25, 8.0)  # wall.js sends 0.5 and up, in quarter steps (an 8K screen is 4)
+MINUTE_MAX = 2**40  # minutes since 1970: far beyond any real clock
+
+
+def parse_ask(body: object) -> tuple[dict[str, Any], dict[str, Any] | None, str]:
+    """``want`` (with ``minute`` an int and ``scale`` a finite number in :data:`SCALE_RANGE`),
+    ``have`` and ``lang`` of a ``POST /api/wall`` body; ``ValueError`` (a 400) for anything else."""
+    if not isinstance(body, dict):
+        raise ValueError("the body must be a JSON object")
+    want, have, lang = body.get("want"), body.get("have"), body.get("lang")
+    if not isinstance(want, dict) or not isinstance(have, dict | None):
+        raise ValueError("want (an object) is required; have is an object or null")
+    if not isinstance(lang, str | None) or len(lang or "") > 10:
+        raise ValueError("lang must be a language code")
+    scale, minute = want.get("scale", 1.0), want.get("minute", 0)
+    if isinstance(scale, bool) or not isinstance(scale, int | float) or not math.isfinite(scale):
+        raise ValueError("want.scale must be a number")
+    if not SCALE_RANGE[0] <= scale <= SCALE_RANGE[1]:
+        raise ValueError(f"want.scale must be between {SCALE_RANGE[0]} and {SCALE_RANGE[1]}")
+    if isinstance(minute, bool) or not isinstance(minute, int) or not 0 <= minute <= MINUTE_MAX:
+        raise ValueError("want.minute must be a whole number of minutes since 1970")
+    return {**want, "scale": float(scale), "minute": minute}, have, lang or ""
+
+
 def api_wall() -> Response:
     """``POST /api/wall`` ``{"want": ..., "have": ..., "lang": ...}``: :func:`refresh` for ``wall.js``.
 
@@ -282,13 +309,15 @@ def api_wall() -> Response:
     asks through ``fetch`` rather than a Dash callback so that an ask failing while the server restarts
     is simply retried: a failed Dash callback would be logged as an error by the renderer.
     """
-    body = request.get_json(silent=True) or {}
-    want, have = body.get("want"), body.get("have")
-    if not isinstance(want, dict) or not isinstance(have, dict | None):
-        response = jsonify({"error": "want (an object) is required"})
+    body = request.get_json(silent=True)
+    try:
+        want, have, lang = parse_ask(body)
+    except ValueError as exc:
+        response = jsonify({"error": str(exc)})
         response.status_code = 400
+        response.headers["Cache-Control"] = "no-store"
         return response
-    outputs = refresh(want, have, {"lang": normalise(str(body.get("lang") or ""))})
+    outputs = refresh(want, have, {"lang": normalise(lang)})
     payload = {
         "outputs": [None if o is no_update else o for o in outputs],
         "skip": [o is no_update for o in outputs],

@@ -19,6 +19,7 @@ from .roles import (
 )
 from .signin import DEFAULT_POLICY, LockoutPolicy, authenticate, locked
 from .supervision import CARDS, CaseNotFound, NotPermitted, cancel_supervision, supervise
+from .user_sessions import close_session, close_sessions, open_session, renew_session, session_alive
 from .users import (
     UserError,
     create_user,
@@ -48,6 +49,8 @@ __all__ = [
     "audit_rows",
     "authenticate",
     "cancel_supervision",
+    "close_session",
+    "close_sessions",
     "create_user",
     "disable_user",
     "get_user",
@@ -57,11 +60,14 @@ __all__ = [
     "make_wall_link",
     "may",
     "may_see_personal",
+    "open_session",
     "parse_role",
     "parse_scope",
     "role_label",
+    "renew_session",
     "revoke_wall_link",
     "scope_of",
+    "session_alive",
     "session_lifetime",
     "set_password",
     "set_role",

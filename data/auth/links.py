@@ -2,7 +2,8 @@
 
 A token is ``<user id>.<nonce>.<signature>``: the nonce is random and stored on the account
 (``link_nonce``), the signature an HMAC-SHA256 of both under the app's secret key. Making a new link
-replaces the nonce (the old link stops working); revoking clears it and ends the wall's sessions.
+replaces the nonce (the old link stops working, and the sessions opened with a link end on the
+server); revoking clears it and ends all the wall's sessions.
 Only enabled accounts of role ``wall`` can use a link.
 """
 
@@ -20,6 +21,7 @@ from data.models import UserAccount, utcnow
 
 from .audit import audit
 from .roles import Role
+from .user_sessions import close_sessions
 from .users import UserError, get_user
 
 
@@ -41,6 +43,7 @@ def make_wall_link(
         raise UserError(f"{username!r} is disabled")
     nonce = secrets.token_urlsafe(24)
     user.link_nonce = nonce
+    close_sessions(session, user, via="link")  # screens signed in with the old link must use the new one
     audit(
         session,
         actor,
@@ -62,6 +65,7 @@ def revoke_wall_link(
         raise UserError(f"no such user: {username!r}")
     user.link_nonce = None
     user.session_epoch += 1
+    close_sessions(session, user)
     audit(session, actor, "wall_link_revoke", f"user:{username}", "", "", now or utcnow())
 
 

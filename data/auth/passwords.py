@@ -50,10 +50,7 @@ def verify_password(stored_hash: str, password: str) -> tuple[bool, str | None]:
 
 
 @lru_cache(maxsize=1)
-def _dummy_hash() -> str:
+def dummy_hash() -> str:
+    """A hash no password matches in practice: refusals verify against it, so an unknown or locked
+    account costs the time of a real check (timing does not tell which names exist)."""
     return hasher().hash("no such user: constant-time refusal")
-
-
-def burn_verification() -> None:
-    """Spend the time of one verification (for unknown users, so timing does not tell who exists)."""
-    verify_password(_dummy_hash(), "wrong")

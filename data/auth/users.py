@@ -18,6 +18,7 @@ from data.scope import AreaScope
 from .audit import audit
 from .passwords import hash_password
 from .roles import Role, parse_role
+from .user_sessions import close_sessions
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,59}$")
 
@@ -130,6 +131,7 @@ def set_password(
     user = _require(session, username)
     user.password_hash = hash_password(password)
     user.session_epoch += 1
+    close_sessions(session, user)
     user.failed_count, user.failed_since, user.locked_until = 0, None, None
     audit(session, actor, "user_password", f"user:{username}", "", remote_addr, now or utcnow())
     return user
@@ -148,6 +150,7 @@ def disable_user(
     user = _require(session, username)
     user.disabled = not enable
     user.session_epoch += 1
+    close_sessions(session, user)
     action = "user_enable" if enable else "user_disable"
     audit(session, actor, action, f"user:{username}", "", remote_addr, now or utcnow())
     return user

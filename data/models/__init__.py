@@ -7,7 +7,7 @@ from .cases import Case, CaseEvent
 from .catalogue import PRIORITIES, Category, Department
 from .feeds import Feed, FeedHealth, Quarantine
 from .places import CODE_LENGTH, LEVELS, PARENT_LEVEL, AdminUnit, GridStaff, level_of_code
-from .users import ROLES, UserAccount
+from .users import UserAccount, UserSession
 
 __all__ = [
     "ALERT_STATES",
@@ -16,7 +16,6 @@ __all__ = [
     "PARENT_LEVEL",
     "PRIORITIES",
     "RISK_KINDS",
-    "ROLES",
     "SEVERITY_COLOUR",
     "AdminUnit",
     "Alert",
@@ -36,6 +35,7 @@ __all__ = [
     "Risk",
     "UTCDateTime",
     "UserAccount",
+    "UserSession",
     "level_of_code",
     "utcnow",
 ]

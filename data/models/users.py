@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, UTCDateTime, utcnow
-
-ROLES = ("wall", "duty", "leader", "admin")
 
 
 class UserAccount(Base):
@@ -39,3 +37,20 @@ class UserAccount(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
     link_nonce: Mapped[str | None] = mapped_column(String(64))
+
+
+class UserSession(Base):
+    """One signed-in browser, known on the server: its cookie names it (``id`` is the SHA-256 of the
+    cookie's random session key, so a copy of this table signs nobody in). Every request checks that
+    the row exists; sign-out deletes it, so a copy of the cookie stops working everywhere at once.
+    ``via`` is how it began (``password``, or ``link`` for a wall's sign-in link: a new link deletes
+    those). ``renewed_at`` moves when a wall's sliding session is renewed; rows not renewed within the
+    longest session lifetime are pruned."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    via: Mapped[str] = mapped_column(String(10), default="password")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    renewed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -57,6 +57,8 @@ Feeds (:mod:`.feeds`)::
 
     feed_health(session, scope, now, stale_after_polls) -> list[FeedHealthRow]
     quarantined(session, scope, limit=100, feed_name=None, raw_chars=500) -> list[QuarantineRow]
+    quarantine_record(session, record_id, raw_chars) -> QuarantineRow | None
+    feeds_in_scope(session, scope) -> frozenset[str]  (the feeds with a record in the area)
 
 Risks (:mod:`.risks`)::
 
@@ -83,7 +85,7 @@ from .cases import (
 from .charts import CategoryCount, TrendPoint, cases_by_category, daily_trend
 from .common import NAMED_PERIODS, CaseRow, Period, period_named, period_today, period_year
 from .drilldown import UnitCount, overdue_by_unit, overdue_cases
-from .feeds import FeedHealthRow, QuarantineRow, feed_health, quarantined
+from .feeds import FeedHealthRow, QuarantineRow, feed_health, feeds_in_scope, quarantine_record, quarantined
 from .hotspots import Hotspot, hotspots
 from .kpis import Kpis, kpis
 from .labels import DASH, format_rate, label
@@ -137,6 +139,8 @@ __all__ = [
     "period_today",
     "period_year",
     "quarantined",
+    "quarantine_record",
+    "feeds_in_scope",
     "risks",
     "status_options",
     "street_options",

@@ -4,8 +4,9 @@ Each feed's status at ``now`` is :func:`data.feed_status.feed_status`'s (the one
 the wall and this page share): disabled, paused, never, stale, failing or ok; its two ages (the time since its
 last successful poll, the age of its newest record) are :func:`data.feed_status.feed_ages`'s.
 
-Feeds are not tied to a place; ``scope`` is taken for a uniform signature (a caller without a
-district-wide scope may be refused the page later without changing it).
+Feeds are not tied to a place: a feed *concerns* an area when a record of it (a case or an alert) lies
+in the area (:func:`feeds_in_scope`). The quarantine's records were never placed, so they concern no
+area: only a viewer of the whole deployment may be shown them (``dashboard/feeds_access.py``).
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..feed_status import feed_ages, feed_status
-from ..models import Department, Feed, FeedHealth, Quarantine
+from ..models import Alert, Case, Department, Feed, FeedHealth, Quarantine
 from ..scope import AreaScope
+from .alerts import alert_scope_clause
 from .common import require_aware
 from .labels import label
 
@@ -51,6 +53,7 @@ class FeedHealthRow:
     quarantined: int
     paused_at: datetime | None = None  # an admin's pause (polls skipped): shown as paused, never stale
     paused_by: str = ""
+    note: str = ""  # a poll that went well but stopped short (its budget), or similar: not an error
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,7 @@ def feed_health(
                 last_success_at=health.last_success_at if health else None,
                 last_error_at=health.last_error_at if health else None,
                 last_error=(health.last_error or "") if health else "",
+                note=(health.note or "") if health else "",
                 consecutive_failures=(health.consecutive_failures or 0) if health else 0,
                 since_success_s=ages.since_success_s,
                 newest_record_at=health.newest_record_at if health else None,
@@ -147,3 +151,32 @@ def quarantined(
         )
         for r in rows
     ]
+
+
+def feeds_in_scope(session: Session, scope: AreaScope) -> frozenset[str]:
+    """The feeds that concern ``scope``: those with a case placed in it or an alert placed in it or
+    covering one of its grids."""
+    if not scope.codes:
+        return frozenset()
+    cases = select(Case.feed_name).where(scope.clause(Case)).distinct()
+    alerts = select(Alert.feed_name).where(alert_scope_clause(scope)).distinct()
+    names = set(session.scalars(cases)) | set(session.scalars(alerts))
+    return frozenset(n for n in names if n)
+
+
+def quarantine_record(session: Session, record_id: int, raw_chars: int) -> QuarantineRow | None:
+    """One quarantined record with its payload cut to ``raw_chars`` (``None`` when there is none)."""
+    row = session.get(Quarantine, record_id)
+    if row is None:
+        return None
+    raw = row.raw or ""
+    return QuarantineRow(
+        row.id,
+        row.feed_name,
+        row.at,
+        row.external_id or "",
+        row.reason,
+        raw[:raw_chars] + ("…" if len(raw) > raw_chars else ""),
+        len(raw),
+        len(raw) > raw_chars,
+    )

@@ -174,7 +174,8 @@ def set_password_(settings: Settings, username: str, password_stdin: bool) -> No
 @click.option("--revoke", is_flag=True, help="Revoke the account's link instead (its sessions end).")
 @click.pass_obj
 def wall_link(settings: Settings, username: str, base_url: str, revoke: bool) -> None:
-    """Print a sign-in link for a wall display (replaces any earlier link), or revoke it."""
+    """Print a sign-in link for a wall display (replaces any earlier link and ends the sessions
+    opened with it: open the new link on each screen), or revoke it."""
     if revoke:
         _run(settings, lambda s: revoke_wall_link(s, username, actor=console_actor()))
         click.echo(f"{username}: wall link revoked")

@@ -102,10 +102,18 @@ def browser() -> Iterator[object]:
         b.close()
 
 
-def open_page(browser: object, width: int = 1920, height: int = 1080) -> tuple[object, PageLog]:
-    """A new page in its own context, with a log of errors and of requests that leave 127.0.0.1."""
+def open_page(
+    browser: object, width: int = 1920, height: int = 1080, *, enforce_csp: bool = False
+) -> tuple[object, PageLog]:
+    """A new page in its own context, with a log of errors and of requests that leave 127.0.0.1.
+
+    The app's Content-Security-Policy allows no ``eval``, and Playwright's ``wait_for_function`` runs
+    its predicate through ``eval`` in the page: so test pages bypass the policy, except with
+    ``enforce_csp=True`` (``tests/browser/test_csp.py`` opens every screen so, with no such waits)."""
     log = PageLog()
-    context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")  # type: ignore[attr-defined]
+    context = browser.new_context(  # type: ignore[attr-defined]
+        viewport={"width": width, "height": height}, locale="zh-CN", bypass_csp=not enforce_csp
+    )
     page = context.new_page()
     page.on("console", lambda m: log.console_errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: log.page_errors.append(str(e)))

@@ -28,9 +28,9 @@ from data.seed import seed_catalogue
 from layers import versions
 from tests.dashboard.test_auth_web import ADDR, PASSWORD, page_text, route_callback, sign_in
 from tests.layers.hierarchy import STREETS, add_alert, add_case, add_risk
+from tests.leaks import find_leaks, leaks
 
 PHONE = re.compile(r"(?<![\d.])1[3-9]\d{9}(?!\d)")
-MASKED = re.compile(r"1\d\d\*{4}\d{4}")
 WEST, EAST = STREETS
 
 
@@ -223,11 +223,25 @@ def test_wall_session_payloads_carry_no_phone_at_all(web, client) -> None:  # ty
     workers = [w for a in alerts for g in a["properties"]["grids"] for w in g["workers"]]
     assert workers and all(set(w) == {"role", "name"} for w in workers)  # names, no phone key
     assert "张三" not in bodies[f"/cases/{ids['west']}"]  # no reporter either
-    leaks = {
-        u: [b[max(0, m.start() - 40) : m.end() + 40] for m in (*PHONE.finditer(b), *MASKED.finditer(b))]
-        for u, b in bodies.items()
-    }
-    assert {u: found for u, found in leaks.items() if found} == {}  # each with its context
+    assert leaks(bodies) == {}  # each with its context (tests/leaks.py: Dash's end_id is not a phone)
+
+
+def test_a_phone_shaped_run_in_dashs_end_id_is_not_a_phone(web, client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Issue 9, finding 13: the CI flake's ``14662657406`` in '/' was in Dash's ``end_id`` (a random salt
+    and an HMAC-SHA256 hex signature in the page's config, new at every page load): a hex string holds
+    an 11-digit run starting 1[3-9] about once in a hundred loads. Forced here, it is there, the old
+    pattern took it for a phone, and the scanner (which blanks that one field) does not — while the
+    same number in the page's text is still found."""
+    import dash.dash
+
+    monkeypatch.setattr(dash.dash, "gen_salt", lambda n: ("a14662657406f" * 8)[:n])
+    sign_in(client, "wall1")
+    body = client.get("/").get_data(as_text=True)
+    end_id = re.search(r'"end_id":\s*"([^"]+)"', body)
+    assert end_id is not None and "14662657406" in end_id[1]
+    assert PHONE.search(body)  # what the test matched before: not a phone
+    assert find_leaks(body) == []
+    assert find_leaks(body.replace("</body>", "<p>电话14662657406</p></body>"))  # a real one is found
 
 
 def test_state_changes_without_the_csrf_token_are_refused(web, client, session_factory) -> None:  # type: ignore[no-untyped-def]

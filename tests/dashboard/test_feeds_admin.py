@@ -72,22 +72,22 @@ def buttons(page: str) -> list[dict[str, Any]]:
 
 
 def press(client: Any, feed: str, action: str, csrf: bool = True) -> Any:
-    """The request Dash's renderer sends when the button is clicked (built from the app's own
-    ``/_dash-dependencies``)."""
+    """The request Dash's renderer sends when the button is clicked: the click is written into the
+    ``feeds-request`` store in the browser, and the server callback acts on the store (built from the
+    app's own ``/_dash-dependencies``)."""
     deps = client.get("/_dash-dependencies").get_json()
     dep = next(d for d in deps if "feeds-message.children" in d["output"])
     outputs = []
     for part in dep["output"].strip(".").split("..."):
         ident, prop = part.rsplit(".", 1)
         outputs.append({"id": ident, "property": prop})
-    button = {"type": ACTION, "feed": feed, "action": action}
-    key = json.dumps(button, sort_keys=True, separators=(",", ":"))
+    wanted = {"feed": feed, "action": action, "at": 1}
     body = {
         "output": dep["output"],
         "outputs": outputs,
-        "inputs": [[{"id": button, "property": "n_clicks", "value": 1}]],
+        "inputs": [{"id": "feeds-request", "property": "data", "value": wanted}],
         "state": [{"id": "feeds-lang", "property": "data", "value": "zh-CN"}],
-        "changedPropIds": [f"{key}.n_clicks"],
+        "changedPropIds": ["feeds-request.data"],
     }
     headers = {"X-CSRFToken": client.get_cookie("_csrf_token").value} if csrf else {}
     return client.post("/_dash-update-component", json=body, headers=headers)

@@ -57,6 +57,7 @@ def feeds(app, session_factory) -> None:
                 updated=15,
                 ignored=3,
                 quarantined=2,
+                note="stopped at the poll's budget: 100 pages; api_key=K3yS3cret",
             )
         )
         session.add(
@@ -117,23 +118,39 @@ def test_feed_health_rows(app, feeds) -> None:
     error = text(by_class(rows["police"], "error")[0])
     assert error.endswith("HTTP 500 from http://127.0.0.1:1/police <b>boom</b>")  # the error as text
     assert "从未" in texts(rows["weather"])
+    # a poll that went well but stopped short says so where an error would be, not as an error (and a
+    # key in the note is shown redacted)
+    assert not by_class(rows["hotline"], "error")
+    note = text(by_class(rows["hotline"], "note")[0])
+    assert note.startswith("stopped at the poll's budget: 100 pages") and "K3yS3cret" not in note
     summary = text(by_class(layout, "feeds-summary")[0])
     assert summary.startswith("共 3 路接入")
     assert "故障 1" in summary and "未轮询 1" in summary
 
 
 def test_quarantine_newest_first_as_text(app, feeds) -> None:
+    """With sign-in off (a closed kiosk network) the quarantine is listed, its payloads viewable masked
+    (nobody may see personal data in full without signing in); payloads are text, never markup."""
+    from dashboard.pages.feeds import show_payload
+
     layout = render(app, "/feeds")
     rows = by_class(layout, "quarantine-row")
     assert [text(by_class(r, "external-id")[0]) for r in rows] == ["x1", "big", "old"]
     assert text(by_class(rows[0], "reason")[0]) == "unparseable date 'yesterday'"
-    payload = by_class(rows[0], "payload")[0]
+    assert text(by_class(rows[0], "payload-preview")[0]) == '{"description": "' + SCRIPT + '"}'
+    assert "6000" in text(by_class(rows[1], "payload-note")[0])
+    assert not html_sinks(layout)
+    ids = [int(r.to_plotly_json()["props"]["data-record"]) for r in rows]
+    with app.server.test_request_context("/_dash-update-component"):
+        panel = show_payload({"record": ids[0], "at": 1}, "zh-CN")
+        big = show_payload({"record": ids[1], "at": 1}, "zh-CN")
+    payload = by_class(panel, "payload")[0]
     assert type(payload).__name__ == "Pre"
     assert payload.children == '{"description": "' + SCRIPT + '"}'  # characters, not markup
-    big = by_class(rows[1], "payload")[0].children
-    assert big.startswith("A" * 4000) and big.endswith("…") and len(big) == 4001
-    assert "6000" in text(by_class(rows[1], "quarantine-payload")[0])
-    assert not html_sinks(layout)
+    cut = by_class(big, "payload")[0].children
+    assert cut.startswith("A" * 4000) and cut.endswith("…") and len(cut) == 4001
+    assert "4000" in text(big)
+    assert not html_sinks(panel)
 
 
 def test_english(app, feeds) -> None:

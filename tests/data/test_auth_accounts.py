@@ -144,8 +144,7 @@ def test_outdated_hash_is_replaced_on_sign_in(factory) -> None:  # type: ignore[
         user = create_user(session, "old.hash", PASSWORD, "duty", "500151")
         weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
         user.password_hash = weak
-    with transaction(factory) as session:
-        assert authenticate(session, "old.hash", PASSWORD, "127.0.0.1", NOW) is not None
+    assert authenticate(factory, "old.hash", PASSWORD, "127.0.0.1", NOW) is not None
     with factory() as session:
         user = get_user(session, "old.hash")
         assert user is not None and user.password_hash != weak

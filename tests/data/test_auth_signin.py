@@ -4,6 +4,7 @@ wall sign-in links, and an audit row (who, when, from where) for every attempt."
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -39,8 +40,7 @@ def factory(session_factory):  # type: ignore[no-untyped-def]
 
 
 def attempt(factory, username: str, password: str, at: datetime, addr: str = ADDR) -> bool:  # type: ignore[no-untyped-def]
-    with transaction(factory) as session:
-        return authenticate(session, username, password, addr, at) is not None
+    return authenticate(factory, username, password, addr, at) is not None
 
 
 def test_sign_in_and_failures_are_audited(factory) -> None:  # type: ignore[no-untyped-def]
@@ -98,12 +98,10 @@ def test_admin_lifts_a_lock_by_setting_a_password(factory) -> None:  # type: ign
 
 def test_one_address_trying_many_names_is_slowed(factory) -> None:  # type: ignore[no-untyped-def]
     policy = LockoutPolicy(max_per_addr=3)
-    with transaction(factory) as session:
-        for i in range(3):
-            assert authenticate(session, f"guess{i}", "x" * 10, ADDR, NOW, policy) is None
-    with transaction(factory) as session:
-        assert authenticate(session, "duty1", PASSWORD, ADDR, NOW + timedelta(seconds=1), policy) is None
-        assert authenticate(session, "duty1", PASSWORD, "203.0.113.5", NOW + timedelta(seconds=1), policy)
+    for i in range(3):
+        assert authenticate(factory, f"guess{i}", "x" * 10, ADDR, NOW, policy) is None
+    assert authenticate(factory, "duty1", PASSWORD, ADDR, NOW + timedelta(seconds=1), policy) is None
+    assert authenticate(factory, "duty1", PASSWORD, "203.0.113.5", NOW + timedelta(seconds=1), policy)
     with factory() as session:
         assert (
             audit_rows(session, action="signin_failed")[0].detail
@@ -147,3 +145,35 @@ def test_wall_links_are_signed_and_revocable(factory) -> None:  # type: ignore[n
         set_role(session, "wall1", "duty")  # no longer a wall: its link goes
     with factory() as session:
         assert user_for_link(session, third, SECRET) is None
+
+
+def test_server_side_sessions_open_close_and_prune(factory) -> None:  # type: ignore[no-untyped-def]
+    from data.auth import close_session, close_sessions, open_session, renew_session, session_alive
+    from data.models import UserSession
+
+    with transaction(factory) as session:
+        duty, wall = get_user(session, "duty1"), get_user(session, "wall1")
+        assert duty is not None and wall is not None
+        a = open_session(session, duty, "password", NOW)
+        b = open_session(session, duty, "password", NOW)
+        link = open_session(session, wall, "link", NOW)
+        typed = open_session(session, wall, "password", NOW)
+    with factory() as session:
+        assert session.get(UserSession, a) is None  # only the key's hash is stored
+        assert session.get(UserSession, hashlib.sha256(a.encode()).hexdigest()) is not None
+        assert session_alive(session, a, duty.id) and session_alive(session, b, duty.id)
+        assert not session_alive(session, a, wall.id)  # a key is one account's
+        assert not session_alive(session, "forged", duty.id) and not session_alive(session, None, duty.id)
+    with transaction(factory) as session:
+        close_session(session, a)
+        assert close_sessions(session, wall, via="link") == 1
+    with factory() as session:
+        assert not session_alive(session, a, duty.id) and session_alive(session, b, duty.id)
+        assert not session_alive(session, link, wall.id) and session_alive(session, typed, wall.id)
+    # rows not renewed within a wall's 30 days go when a session starts; a renewed one stays
+    with transaction(factory) as session:
+        renew_session(session, typed, NOW + timedelta(days=20))
+    with transaction(factory) as session:
+        open_session(session, duty, "password", NOW + timedelta(days=31))
+    with factory() as session:
+        assert not session_alive(session, b, duty.id) and session_alive(session, typed, wall.id)

@@ -1,6 +1,6 @@
 """feed_health.note: what a successful but short poll wants said (budget reached, a page repeated)
 
-Revision ID: 0002_outbound
+Revision ID: 0002
 Revises: 0001
 """
 
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0002_outbound"
+revision: str = "0002"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
