@@ -19,11 +19,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, Integer, cast, func
 from sqlalchemy.orm import Session
 
+from data.case_filter import NO_FILTER, CaseFilter
 from data.models import Case
 from data.scope import AreaScope
 
 from .case_place import MAP_LAT, MAP_LON
-from .cases import NO_FILTERS, CaseFilters, open_cases_query
+from .cases import open_cases_query
 from .units import BBox
 
 RADIUS_PX = 70  # as the browser's supercluster (dashboard.components.map.CLUSTER["radius"])
@@ -67,7 +68,7 @@ def case_clusters(
     scope: AreaScope,
     zoom: int,
     bbox: BBox,
-    filters: CaseFilters = NO_FILTERS,
+    filters: CaseFilter = NO_FILTER,
     tz: str = "Asia/Shanghai",
 ) -> dict[str, Any]:
     """A GeoJSON FeatureCollection: one point per cell of ``zoom`` holding open cases of the view.

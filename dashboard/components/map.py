@@ -19,7 +19,7 @@ What travels where (DESIGN §6):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import dash_leaflet as dl
@@ -27,7 +27,7 @@ from dash import ClientsideFunction, Input, Output, State, dcc, html
 from dash.dependencies import MATCH
 from dash_extensions.javascript import Namespace
 
-from layers.cases import CaseFilters
+from data.case_filter import NO_FILTER, CaseFilter
 
 from ..i18n import js_strings, t
 
@@ -70,7 +70,7 @@ class MapOptions:
     layer_control: bool = True
     live: bool = True  # the 1 s version tick
     title: str | None = None  # shown top-left when given
-    case_filters: CaseFilters = field(default_factory=CaseFilters)
+    case_filters: CaseFilter = NO_FILTER
     tick_ms: int = 1000
 
 
