@@ -27,7 +27,9 @@ from .case_place import MAP_LAT, MAP_LON
 from .cases import open_cases_query
 from .units import BBox
 
-RADIUS_PX = 70  # as the browser's supercluster (dashboard.components.map.CLUSTER["radius"])
+# The one cluster radius, in screen pixels: the browser's supercluster gets it too (dashboard.components.map
+# passes it in CLUSTER and in the layers' hideout as ``cluster_radius``)
+RADIUS_PX = 70
 TILE_PX = 256
 MIN_ZOOM, MAX_ZOOM = 0, 20
 
