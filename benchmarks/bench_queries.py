@@ -25,12 +25,12 @@ from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 
 from data import migrate
+from data.case_filter import CaseFilter
 from data.db import make_engine, make_sessionmaker
 from data.geo.generate import generate
 from data.models import Case
 from data.queries import (
     AreaScope,
-    CaseFilters,
     cases_by_category,
     daily_trend,
     department_ranking,
@@ -127,7 +127,7 @@ def main() -> None:
             ("hotspots (30 days, 300 m)", lambda: hotspots(s, scope, NOW)),
             (
                 "open_cases (one street)",
-                lambda: open_cases(s, scope, CaseFilters(street_code=street), now=NOW),
+                lambda: open_cases(s, scope, CaseFilter(street=street), now=NOW),
             ),
         ]
         print(f"\n{engine.dialect.name}, {args.cases:,} cases, median of {args.repeat} runs")

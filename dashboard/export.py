@@ -1,7 +1,8 @@
 """``GET /export/cases.csv``: the open cases of the viewer's area scope, filtered as on ``/duty``.
 
 The filters are the duty page's URL query (``street``, ``category``, ``department``, ``status``,
-``period``, ``lang``; validated by :class:`layers.cases.CaseFilters`, a malformed one is a 400). The
+``period``, ``lang``; validated by :meth:`data.case_filter.CaseFilter.from_args`: a malformed one is a
+400). The
 rows are those of the duty table (:func:`data.queries.open_cases` with the viewer's scope): never a case
 outside the scope, whatever the URL says; a street outside it is refused (403). Phones follow
 :func:`dashboard.auth.viewer.phone_view`: in full for a duty officer, masked for everyone else. A wall
@@ -21,15 +22,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.auth import Permission, audit, may
+from data.case_filter import CaseFilter
 from data.db import transaction
 from data.models import Case, GridStaff
-from data.queries import CaseFilters as TableFilters
 from data.queries import CaseRow, open_cases
 from data.scope import AreaScope
-from layers.cases import CaseFilters
 
 from .auth import auth_required, current_user, phone_view
-from .components.duty_filters import PERIODS, DutyView
 from .export_csv import HEADERS, Contacts, case_cells, csv_bytes
 from .i18n import lang_from_query
 from .scope import current_scope
@@ -110,25 +109,6 @@ def _bad(message: str) -> Response:
     return response
 
 
-def _table_filters(
-    filters: CaseFilters, period: str, now: datetime, tz: str
-) -> tuple[TableFilters, tuple[str, ...]]:
-    """The duty table's filters; with more than one status the query takes none and the rows are
-    filtered afterwards (the second value)."""
-    view = DutyView(period=period)
-    bounds = view.period_bounds(now, tz)
-    one = filters.statuses[0] if len(filters.statuses) == 1 else None
-    table = TableFilters(
-        street_code=filters.street,
-        category=filters.category,
-        department=filters.department,
-        status=one,
-        start=bounds.start if bounds else None,
-        end=bounds.end if bounds else None,
-    )
-    return table, filters.statuses if len(filters.statuses) > 1 else ()
-
-
 def export_cases() -> Response:
     svc = services()
     settings = svc.settings
@@ -145,21 +125,15 @@ def export_cases() -> Response:
     if not may(user.role, Permission.READ):
         return _refuse("role", lang, args, now)
     try:
-        filters = CaseFilters.from_args(args)
+        filters = CaseFilter.from_args(args)
     except ValueError as exc:
         return _bad(str(exc))
-    period = args.get("period") or "all"
-    if period not in PERIODS:
-        return _bad(f"unknown period {period!r}: one of {', '.join(PERIODS)}")
     scope: AreaScope = current_scope()
     if filters.street and not scope.contains(filters.street):
         return _refuse("street", lang, args, now)
     policy = phone_view()
-    table_filters, statuses = _table_filters(filters, period, now, settings.timezone)
     with svc.sessions() as session:
-        rows = open_cases(session, scope, table_filters, ROW_LIMIT, now=now)
-        if statuses:
-            rows = [r for r in rows if r.status in statuses]
+        rows = open_cases(session, scope, filters, ROW_LIMIT, now=now, tz=settings.timezone)
         people = contacts(session, rows) if policy != "none" else {}
     header = HEADERS.get(lang, HEADERS["zh-CN"])
     body = csv_bytes(

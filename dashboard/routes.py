@@ -22,13 +22,14 @@ import redis
 from flask import Blueprint, Flask, Response, jsonify, request
 from sqlalchemy.orm import Session
 
+from data.case_filter import CaseFilter
 from data.models.places import LEVELS
 from data.scope import AreaScope
 from layers import versions
 from layers.alerts import build_alerts
 from layers.cache import cached
 from layers.case_clusters import MAX_ZOOM, MIN_ZOOM, case_clusters
-from layers.cases import CaseFilters, build_cases, open_case_count
+from layers.cases import build_cases, open_case_count
 from layers.counts import unit_counts
 from layers.encoding import json_bytes
 from layers.risks import build_risks
@@ -201,7 +202,7 @@ def make_blueprint() -> Blueprint:
     def cases() -> Response:
         """The open cases: all of the scope's, or (``bbox=``, a city-sized scope) those of the view."""
         try:
-            filters = CaseFilters.from_args(request.args)
+            filters = CaseFilter.from_args(request.args)
             bbox = BBox.parse(request.args.get("bbox")) if "bbox" in request.args else None
         except ValueError as exc:
             return _bad(str(exc))
@@ -220,7 +221,7 @@ def make_blueprint() -> Blueprint:
     def case_cluster_cells() -> Response:
         """The view's open cases clustered on the server (a city-sized scope below the grid zooms)."""
         try:
-            filters = CaseFilters.from_args(request.args)
+            filters = CaseFilter.from_args(request.args)
             bbox = BBox.parse(request.args.get("bbox"))
             zoom = _zoom(request.args.get("zoom"))
         except ValueError as exc:

@@ -19,14 +19,17 @@ from typing import Any
 from sqlalchemy import ColumnElement, Integer, cast, func
 from sqlalchemy.orm import Session
 
+from data.case_filter import NO_FILTER, CaseFilter
 from data.models import Case
 from data.scope import AreaScope
 
 from .case_place import MAP_LAT, MAP_LON
-from .cases import NO_FILTERS, CaseFilters, open_cases_query
+from .cases import open_cases_query
 from .units import BBox
 
-RADIUS_PX = 70  # as the browser's supercluster (dashboard.components.map.CLUSTER["radius"])
+# The one cluster radius, in screen pixels: the browser's supercluster gets it too (dashboard.components.map
+# passes it in CLUSTER and in the layers' hideout as ``cluster_radius``)
+RADIUS_PX = 70
 TILE_PX = 256
 MIN_ZOOM, MAX_ZOOM = 0, 20
 
@@ -67,7 +70,7 @@ def case_clusters(
     scope: AreaScope,
     zoom: int,
     bbox: BBox,
-    filters: CaseFilters = NO_FILTERS,
+    filters: CaseFilter = NO_FILTER,
     tz: str = "Asia/Shanghai",
 ) -> dict[str, Any]:
     """A GeoJSON FeatureCollection: one point per cell of ``zoom`` holding open cases of the view.

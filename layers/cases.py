@@ -8,19 +8,17 @@ Feed text (titles, addresses) goes out as plain strings; the browser inserts it 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from data.case_filter import NO_FILTER, CaseFilter
 from data.masking import mask_personal_text
 from data.models import Case, Category
-from data.queries.common import NAMED_PERIODS, period_named
 from data.scope import AreaScope
-from data.states import OPEN_STATES, STATES
+from data.states import OPEN_STATES
 
 from .case_place import APPROX, MAP_LAT, MAP_LON, with_map_place
 from .encoding import geobuf_bytes
@@ -31,7 +29,6 @@ TITLE_CHARS = 40
 VIEW_CAP = 10_000
 ADDRESS_CHARS = 60
 _SPACES = re.compile(r"\s+")
-_CODE = re.compile(r"^[A-Za-z0-9_.\-]{1,40}$")
 
 
 def short_text(text: str | None, limit: int) -> str:
@@ -40,79 +37,17 @@ def short_text(text: str | None, limit: int) -> str:
     return clean if len(clean) <= limit else clean[: limit - 1] + "…"
 
 
-@dataclass(frozen=True)
-class CaseFilters:
-    """The duty officer's filters: street, category (a parent includes its children), department,
-    statuses, and the period of the received time by name (``today``, ``7d``, ``30d``, ``year``: resolved
-    when the layer is built, in the deployment's time zone). Empty means no filter."""
-
-    street: str | None = None
-    category: str | None = None
-    department: str | None = None
-    statuses: tuple[str, ...] = ()
-    period: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.street is not None and not (len(self.street) == 9 and self.street.isdigit()):
-            raise ValueError(f"street must be a 9-digit street code, not {self.street!r}")
-        for value, name in ((self.category, "category"), (self.department, "department")):
-            if value is not None and not _CODE.match(value):
-                raise ValueError(f"{name} must be a catalogue code, not {value!r}")
-        for status in self.statuses:
-            if status not in STATES:
-                raise ValueError(f"unknown status {status!r}: one of {', '.join(STATES)}")
-        if self.period is not None and self.period not in NAMED_PERIODS:
-            raise ValueError(f"unknown period {self.period!r}: one of {', '.join(NAMED_PERIODS)}")
-
-    @classmethod
-    def from_args(cls, args: Mapping[str, str]) -> CaseFilters:
-        """From query parameters ``street``, ``category``, ``department``, ``status`` (comma-separated)."""
-        statuses = tuple(sorted({s for s in (args.get("status") or "").split(",") if s}))
-        return cls(
-            street=args.get("street") or None,
-            category=args.get("category") or None,
-            department=args.get("department") or None,
-            statuses=statuses,
-            period=args.get("period") or None,
-        )
-
-    def as_args(self) -> dict[str, str]:
-        """The query parameters :meth:`from_args` reads back (only those set)."""
-        args = {
-            "street": self.street or "",
-            "category": self.category or "",
-            "department": self.department or "",
-            "status": ",".join(self.statuses),
-            "period": self.period or "",
-        }
-        return {k: v for k, v in args.items() if v}
-
-    @property
-    def key(self) -> str:
-        """A stable string for cache keys ("" when no filter is set)."""
-        parts = [
-            f"s={self.street}" if self.street else "",
-            f"c={self.category}" if self.category else "",
-            f"d={self.department}" if self.department else "",
-            f"st={'+'.join(self.statuses)}" if self.statuses else "",
-            f"p={self.period}" if self.period else "",
-        ]
-        return "&".join(p for p in parts if p)
-
-
-NO_FILTERS = CaseFilters()
-
-
 def open_cases_query(
     scope: AreaScope,
-    filters: CaseFilters = NO_FILTERS,
+    filters: CaseFilter = NO_FILTER,
     bbox: BBox | None = None,
     tz: str = "Asia/Shanghai",
     now: datetime | None = None,
 ) -> Select[Any]:
     """The ``WHERE`` of the case layers: open cases in the scope that the map can draw (at their own
     point, or approximately at their grid's or community's label point: :mod:`layers.case_place`),
-    matching the filters (and the bbox, on the point drawn; the named period as of ``now`` in ``tz``).
+    matching the filters (:meth:`data.case_filter.CaseFilter.clause`, the duty table's own) and the bbox
+    (on the point drawn); a named period as of ``now`` in ``tz``.
     Callers add their columns with ``with_only_columns``; ``MAP_LON``, ``MAP_LAT`` and ``APPROX`` of
     :mod:`layers.case_place` are the drawn point and its approximation."""
     query = with_map_place(
@@ -128,26 +63,13 @@ def open_cases_query(
         query = query.where(
             MAP_LON >= bbox.west, MAP_LON <= bbox.east, MAP_LAT >= bbox.south, MAP_LAT <= bbox.north
         )
-    if filters.street:
-        query = query.where(Case.street_code == filters.street)
-    if filters.category:
-        query = query.where(
-            or_(Case.category_code == filters.category, Category.parent_code == filters.category)
-        )
-    if filters.department:
-        query = query.where(Case.department_code == filters.department)
-    if filters.statuses:
-        query = query.where(Case.status.in_(filters.statuses))
-    if filters.period:
-        period = period_named(filters.period, now or datetime.now(UTC), tz)
-        query = query.where(Case.requested_at >= period.start, Case.requested_at < period.end)
-    return query
+    return query.where(filters.clause(now, tz))
 
 
 def case_features(
     session: Session,
     scope: AreaScope,
-    filters: CaseFilters = NO_FILTERS,
+    filters: CaseFilter = NO_FILTER,
     bbox: BBox | None = None,
     cap: int | None = None,
     tz: str = "Asia/Shanghai",
@@ -220,7 +142,7 @@ def open_case_count(session: Session, scope: AreaScope) -> int:
 def build_cases(
     session: Session,
     scope: AreaScope,
-    filters: CaseFilters = NO_FILTERS,
+    filters: CaseFilter = NO_FILTER,
     bbox: BBox | None = None,
     tz: str = "Asia/Shanghai",
     text_mode: str = "masked",

@@ -253,10 +253,13 @@
     // A cluster bubble: the count, and the overdue among them in a red badge.
     // Bubbles are drawn above the unit names (the pane ``approx_pane``, over Leaflet's tooltip pane): a
     // count half hidden under a street's name cannot be read.
-    function clusterMarker(latlng, n, countText, late, extraClass, pane) {
+    function clusterMarker(latlng, n, countText, late, extraClass, hideout) {
+        const h = hideout || {};
+        const pane = h.approx_pane;
         const base = n < 10 ? 38 : n < 100 ? 46 : n < 1000 ? 54 : 62;
-        // larger on a taller screen, but no wider than the clusterer's 70 px radius (neighbours never overlap)
-        const size = Math.min(Math.round(base * screenScale()), Math.max(base, 70));
+        // larger on a taller screen, but no wider than the clusterer's radius (neighbours never overlap):
+        // ``cluster_radius`` of the hideout, layers.case_clusters.RADIUS_PX on the server
+        const size = Math.min(Math.round(base * screenScale()), Math.max(base, h.cluster_radius));
         const inner = el("div", "cluster-inner");
         inner.appendChild(el("span", "cluster-count", countText));
         if (late > 0) inner.appendChild(el("span", "cluster-late", late));
@@ -278,7 +281,7 @@
             const leaves = index.getLeaves(p.cluster_id, Infinity);
             for (let i = 0; i < leaves.length; i++) if (leaves[i].properties.overdue) late++;
         }
-        return clusterMarker(latlng, n, p.point_count_abbreviated, late, "", (context.hideout || {}).approx_pane);
+        return clusterMarker(latlng, n, p.point_count_abbreviated, late, "", context.hideout);
     }
 
     function abbreviate(n) {
@@ -294,7 +297,7 @@
         const s = strings(context);
         const n = Number(p.count) || 0;
         const late = Number(p.overdue) || 0;
-        const marker = clusterMarker(latlng, n, abbreviate(n), late, " case-agg", (context.hideout || {}).approx_pane);
+        const marker = clusterMarker(latlng, n, abbreviate(n), late, " case-agg", context.hideout);
         let tip = s.open + " " + n;
         if (late > 0) tip += " · " + s.overdue + " " + late;
         marker.bindTooltip(el("span", "", tip), {direction: "top", className: "case-tip"});

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from dash import html
 
+from data.case_filter import CaseFilter
+
 from ..export import export_href, may_export
 from ..i18n import t
 from ..pages import PageContext
-from .duty_filters import DutyView
 
 # Output duty-export.href, Input gridcc-url.search, State duty-export.href
 EXPORT_HREF = """
@@ -23,7 +24,7 @@ function (search, href) {
 """
 
 
-def export_link(ctx: PageContext, view: DutyView) -> html.A:
+def export_link(ctx: PageContext, view: CaseFilter) -> html.A:
     allowed = may_export()
     return html.A(
         t("duty_export", ctx.lang),

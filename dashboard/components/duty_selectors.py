@@ -7,11 +7,11 @@ from typing import Any
 import dash_mantine_components as dmc
 from dash import html
 
+from data.case_filter import PERIODS, CaseFilter
 from data.queries import category_options, department_options, status_options, street_options
 
 from ..i18n import t
 from ..pages import PageContext
-from .duty_filters import PERIODS, DutyView
 
 
 def _select(id_: str, label: str, placeholder: str, data: list[dict[str, str]], value: str | None) -> Any:
@@ -31,7 +31,7 @@ def _select(id_: str, label: str, placeholder: str, data: list[dict[str, str]], 
     )
 
 
-def selectors(ctx: PageContext, view: DutyView) -> html.Div:
+def selectors(ctx: PageContext, view: CaseFilter) -> html.Div:
     lang = ctx.lang
     with ctx.services.sessions() as session:
         streets = street_options(session, ctx.scope)
@@ -81,7 +81,11 @@ def selectors(ctx: PageContext, view: DutyView) -> html.Div:
                 [
                     html.Label(t("duty_period", lang), className="duty-period-label"),
                     dmc.SegmentedControl(
-                        id="duty-period", data=periods, value=view.period, size="lg", className="duty-period"
+                        id="duty-period",
+                        data=periods,
+                        value=view.period_name,
+                        size="lg",
+                        className="duty-period",
                     ),
                 ],
                 className="duty-period-box",

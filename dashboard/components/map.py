@@ -19,7 +19,7 @@ What travels where (DESIGN §6):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import dash_leaflet as dl
@@ -27,7 +27,8 @@ from dash import ClientsideFunction, Input, Output, State, dcc, html
 from dash.dependencies import MATCH
 from dash_extensions.javascript import Namespace
 
-from layers.cases import CaseFilters
+from data.case_filter import NO_FILTER, CaseFilter
+from layers.case_clusters import RADIUS_PX
 
 from ..i18n import js_strings, t
 
@@ -53,7 +54,8 @@ CASE_COLOURS = {
 # Zoom at which each level becomes the one drawn filled (below the first: districts).
 LOD = {"street": 9, "community": 12, "grid": 14, "grid_labels": 16}
 GRID_SNAP = 0.02  # degrees: viewport bboxes are snapped outwards so small pans reuse the same URL
-CLUSTER = {"radius": 70, "maxZoom": 16, "minPoints": 3}  # radius: layers.case_clusters.RADIUS_PX
+# the browser clusters as the server does (layers.case_clusters): one radius, passed to the JS too
+CLUSTER = {"radius": RADIUS_PX, "maxZoom": 16, "minPoints": 3}
 # A case without a point of its own sits on its grid's / community's label point, where that unit's name
 # is written: its dashed ring goes in a pane above the labels (Leaflet's tooltip pane is at 650).
 APPROX_PANE = "gridcc-cases-approx"
@@ -70,7 +72,7 @@ class MapOptions:
     layer_control: bool = True
     live: bool = True  # the 1 s version tick
     title: str | None = None  # shown top-left when given
-    case_filters: CaseFilters = field(default_factory=CaseFilters)
+    case_filters: CaseFilter = NO_FILTER
     tick_ms: int = 1000
 
 
@@ -211,6 +213,7 @@ def map_view(
         "signals": SIGNAL_COLOURS,
         "cases": CASE_COLOURS,
         "approx_pane": APPROX_PANE,
+        "cluster_radius": RADIUS_PX,  # a bubble is never wider than the clusterer's radius
     }
 
     units = [_unit_layer(name, level, lang, tz) for level in UNIT_LEVELS]

@@ -9,7 +9,7 @@ the map and offers its page. Every query goes through :func:`dashboard.scope.cur
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -18,6 +18,7 @@ from dash import ALL, Input, Output, State, callback_context, dcc, html, no_upda
 from flask import request
 
 from data.auth import Permission, audit
+from data.case_filter import CaseFilter
 from data.db import transaction
 from data.queries import (
     acknowledge_alert,
@@ -32,7 +33,6 @@ from layers.units import any_synthetic, scope_bounds, scope_units, unit_features
 from ..auth.viewer import viewer_may, viewer_name
 from ..components.duty_alerts import alert_list
 from ..components.duty_export import EXPORT_HREF, export_link
-from ..components.duty_filters import DutyView, now_utc
 from ..components.duty_map import HIGHLIGHT_ID, OUTLINE_ID, duty_map, map_part, padded
 from ..components.duty_nav import header_nav
 from ..components.duty_selection import selected_case
@@ -54,7 +54,7 @@ FILTER_IDS = ("duty-street", "duty-category", "duty-department", "duty-status", 
 class DutyData:
     """What the filters select, for the viewer's scope."""
 
-    view: DutyView
+    view: CaseFilter
     rows: list[dict[str, Any]]
     overdue: int
     alerts: list[Any]
@@ -70,23 +70,23 @@ def _lang(search: str | None) -> tuple[str, dict[str, str]]:
     return lang_from_query(query, services().settings.language), query
 
 
-def resolve_view(view: DutyView, scope: AreaScope, street_codes: set[str]) -> tuple[DutyView, bool]:
+def resolve_view(view: CaseFilter, scope: AreaScope, street_codes: set[str]) -> tuple[CaseFilter, bool]:
     """Drop a street that is not one of the scope's streets (a URL may ask for anything)."""
     if view.street and (view.street not in street_codes or not scope.contains(view.street)):
         return view.without_street(), True
     return view, False
 
 
-def load(view: DutyView, scope: AreaScope, lang: str, now: datetime | None = None) -> DutyData:
+def load(view: CaseFilter, scope: AreaScope, lang: str, now: datetime | None = None) -> DutyData:
     """Rows, alerts and bounds of a view within ``scope`` (a street outside it is ignored)."""
     svc = services()
     tz = svc.settings.timezone
-    now = now or now_utc()
+    now = now or datetime.now(UTC)
     with svc.sessions() as session:
         streets = {o.value for o in street_options(session, scope)}
         view, refused = resolve_view(view, scope, streets)
         area = AreaScope.of([view.street]) if view.street else scope
-        found = open_cases(session, scope, view.case_filters(now, tz), ROW_LIMIT, now=now)
+        found = open_cases(session, scope, view, ROW_LIMIT, now=now, tz=tz)
         alerts = active_alerts(session, area, now)
         bounds = scope_bounds(session, area)
         outline = unit_features(session, area, "street") if view.street else []
@@ -117,7 +117,7 @@ def _alert_count(data: DutyData, lang: str) -> str:
 
 def layout(ctx: PageContext) -> Any:
     lang = ctx.lang
-    data = load(DutyView.from_query(ctx.query), ctx.scope, lang)
+    data = load(CaseFilter.from_query(ctx.query), ctx.scope, lang)
     view = data.view
     with ctx.services.sessions() as session:
         units = scope_units(session, ctx.scope)
@@ -136,9 +136,7 @@ def layout(ctx: PageContext) -> Any:
         tile_url=ctx.settings.tile_url,
         base_path=ctx.base_path,
         outline=data.outline,
-        options=MapOptions(
-            legend=False, risks=False, layer_control=False, case_filters=view.map_case_filters(), title=None
-        ),
+        options=MapOptions(legend=False, risks=False, layer_control=False, case_filters=view, title=None),
     )
     header = html.Div(
         [
@@ -215,9 +213,9 @@ def update_view(
     """The filters changed: new rows, alerts, map filters and bounds, and the URL query."""
     lang, query = _lang(search)
     scope = current_scope()
-    data = load(DutyView.from_values(street, category, department, status, period), scope, lang)
+    data = load(CaseFilter.from_values(street, category, department, status, period), scope, lang)
     new_config = dict(config or {})
-    new_config["filters"] = data.view.map_filters()
+    new_config["filters"] = data.view.as_args()
     viewport: Any = (
         {"bounds": padded(data.bounds), "transition": "flyToBounds", "options": {"duration": 0.6}}
         if data.bounds
@@ -244,7 +242,7 @@ def acknowledge(alert_id: int, actor: str, now: datetime | None = None) -> bool:
         return False
     svc = services()
     scope = current_scope()
-    at = now or now_utc()
+    at = now or datetime.now(UTC)
     with transaction(svc.sessions) as session:
         done = acknowledge_alert(session, scope, alert_id, actor, at)
         if done:
@@ -353,7 +351,7 @@ def register(app: Any) -> None:
         except (KeyError, TypeError, ValueError):
             return no_update, t("duty_ack_refused", lang)
         ok = acknowledge(alert_id, actor_of_request())
-        return {"alert": alert_id, "ok": ok, "at": now_utc().isoformat()}, (
+        return {"alert": alert_id, "ok": ok, "at": datetime.now(UTC).isoformat()}, (
             "" if ok else t("duty_ack_refused", lang)
         )
 

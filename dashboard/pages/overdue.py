@@ -9,7 +9,7 @@ is at most four clicks. Everything goes through :func:`dashboard.scope.current_s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -20,7 +20,6 @@ from data.queries import CaseRow, UnitCount, overdue_by_unit, overdue_cases
 from data.queries.common import CHILD_LEVEL, level_of, unit_names
 from data.scope import AreaScope
 
-from ..components.duty_filters import now_utc
 from ..components.duty_nav import header_nav
 from ..components.overdue_cases import case_table
 from ..components.overdue_units import _data, breadcrumb, totals_band, unit_href, unit_table
@@ -80,7 +79,7 @@ def _totals(
 def drill(scope: AreaScope, unit: str | None, now: datetime | None = None) -> Drill | None:
     """The level ``unit`` (the scope's district when None) within ``scope``; None when the unit is
     malformed, unknown, or shares nothing with the scope."""
-    now = now or now_utc()
+    now = now or datetime.now(UTC)
     code = unit if unit else _root(scope)
     if not _valid(code) or code is None or not scope.overlaps(code):
         return None

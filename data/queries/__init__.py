@@ -40,7 +40,7 @@ Overdue drill-down (:mod:`.drilldown`)::
 
 Duty table and case page (:mod:`.cases`)::
 
-    open_cases(session, scope, filters=None, limit=5000, *, now=None) -> list[CaseRow]
+    open_cases(session, scope, filters=None, limit=5000, *, now=None, tz=...) -> list[CaseRow]
     case_detail(session, scope, case_id, viewer_may_see_personal=False, *, now=None) -> CaseDetail | None
     street_options(session, scope) -> list[Option]
     category_options(session, scope) -> list[Option]
@@ -70,7 +70,6 @@ from ..scope import AreaScope
 from .alerts import AlertRow, CoveredGrid, GridWorker, TickerItem, acknowledge_alert, active_alerts, ticker
 from .cases import (
     CaseDetail,
-    CaseFilters,
     EventRow,
     Option,
     StaffRow,
@@ -98,7 +97,6 @@ __all__ = [
     "AlertRow",
     "AreaScope",
     "CaseDetail",
-    "CaseFilters",
     "CaseRow",
     "CategoryCount",
     "CoveredGrid",

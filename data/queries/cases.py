@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shapely import wkb
 from shapely.geometry import mapping
-from sqlalchemy import nulls_last, or_, select, true
+from sqlalchemy import nulls_last, select, true
 from sqlalchemy.orm import Session
 
 from ..masking import mask_phone
@@ -19,18 +19,8 @@ from .common import CASE_ROW_COLUMNS, CaseRow, case_rows, require_aware
 from .labels import label
 from .rankings import streets_in_scope
 
-
-@dataclass(frozen=True)
-class CaseFilters:
-    """Duty-table filters; None means "any". ``category`` may be a top-level or a sub-category code;
-    ``status`` one open state; the period filters ``requested_at`` in ``[start, end)``."""
-
-    street_code: str | None = None
-    category: str | None = None
-    department: str | None = None
-    status: str | None = None
-    start: datetime | None = None
-    end: datetime | None = None
+if TYPE_CHECKING:  # data.case_filter imports this package (periods): a run-time import would circle
+    from ..case_filter import CaseFilter
 
 
 @dataclass(frozen=True)
@@ -91,34 +81,22 @@ class CaseDetail:
 def open_cases(
     session: Session,
     scope: AreaScope,
-    filters: CaseFilters | None = None,
+    filters: CaseFilter | None = None,
     limit: int = 5000,
     *,
     now: datetime | None = None,
+    tz: str = "Asia/Shanghai",
 ) -> list[CaseRow]:
-    """Open cases of the scope matching the filters: overdue first, then by deadline (soonest first).
+    """Open cases of the scope matching the filters (:meth:`data.case_filter.CaseFilter.clause`, the map's
+    own; a named period as of ``now`` in ``tz``): overdue first, then by deadline (soonest first).
 
     With ``now`` the overdue / due-soon marks and hours late are exact at that moment; without it
     they are the flags the deadline job keeps."""
-    f = filters or CaseFilters()
     if now is not None:
         require_aware(now)
     query = select(*CASE_ROW_COLUMNS).where(scope.clause(Case), Case.is_open == true())
-    if f.street_code:
-        query = query.where(Case.street_code == f.street_code)
-    if f.category:
-        sub = select(Category.code).where(Category.parent_code == f.category)
-        query = query.where(or_(Case.category_code == f.category, Case.category_code.in_(sub)))
-    if f.department:
-        query = query.where(Case.department_code == f.department)
-    if f.status:
-        query = query.where(Case.status == f.status)
-    if f.start is not None:
-        require_aware(f.start)
-        query = query.where(Case.requested_at >= f.start)
-    if f.end is not None:
-        require_aware(f.end)
-        query = query.where(Case.requested_at < f.end)
+    if filters is not None:
+        query = query.where(filters.clause(now, tz))
     late = (Case.deadline_at < now) if now is not None else Case.overdue
     query = query.order_by(late.desc(), nulls_last(Case.deadline_at.asc()), Case.id).limit(limit)
     return case_rows(session, session.execute(query).all(), now)

@@ -11,11 +11,11 @@ import shapely
 from shapely.geometry import box
 from sqlalchemy import func, select
 
-from dashboard.components.duty_filters import DutyView
 from dashboard.components.duty_selection import CASE_ZOOM
 from dashboard.pages import PageContext, duty
 from dashboard.scope import current_scope
 from dashboard.services import services
+from data.case_filter import CaseFilter
 from data.db import transaction
 from data.models import Alert, AlertEvent
 from data.seed import seed_catalogue
@@ -71,7 +71,7 @@ def _ids(rows: list[dict]) -> set[int]:
 def test_filters_select_rows(app, cases) -> None:
     with app.server.test_request_context():
         scope = current_scope()
-        everything = duty.load(DutyView(), scope, "zh-CN")
+        everything = duty.load(CaseFilter(), scope, "zh-CN")
         assert _ids(everything.rows) == {cases["west_noise"], cases["west_vending_late"], cases["east_gas"]}
         assert everything.overdue == 1
         # overdue first, marked
@@ -80,18 +80,18 @@ def test_filters_select_rows(app, cases) -> None:
         assert late["overdue"] and late["late"].startswith("超期") and late["card"] == "红牌"
         assert late["level"] == "区" and late["department"]
 
-        west = duty.load(DutyView(street=STREETS[0]), scope, "zh-CN")
+        west = duty.load(CaseFilter(street=STREETS[0]), scope, "zh-CN")
         assert _ids(west.rows) == {cases["west_noise"], cases["west_vending_late"]}
         assert {r["street"] for r in west.rows} == {"巴川街道"}
         # a top-level category includes its sub-categories
-        city = duty.load(DutyView(category="city"), scope, "zh-CN")
+        city = duty.load(CaseFilter(category="city"), scope, "zh-CN")
         assert _ids(city.rows) == {cases["west_vending_late"]}
-        assert _ids(duty.load(DutyView(department="emergency"), scope, "zh-CN").rows) == {cases["east_gas"]}
-        assert _ids(duty.load(DutyView(status="in_progress"), scope, "zh-CN").rows) == {
+        assert _ids(duty.load(CaseFilter(department="emergency"), scope, "zh-CN").rows) == {cases["east_gas"]}
+        assert _ids(duty.load(CaseFilter(statuses=("in_progress",)), scope, "zh-CN").rows) == {
             cases["west_vending_late"]
         }
         # received today / within 7 days: the 20-day-old case drops out
-        week = duty.load(DutyView(period="7d"), scope, "zh-CN")
+        week = duty.load(CaseFilter(period="7d"), scope, "zh-CN")
         assert _ids(week.rows) == {cases["west_noise"], cases["east_gas"]}
 
 
@@ -99,7 +99,7 @@ def test_street_outside_the_scope_never_shows(app, cases) -> None:
     with app.server.test_request_context():
         scope = current_scope()
         assert not scope.contains(OTHER_STREET)
-        asked = duty.load(DutyView.from_query({"street": OTHER_STREET}), scope, "zh-CN")
+        asked = duty.load(CaseFilter.from_query({"street": OTHER_STREET}), scope, "zh-CN")
         assert asked.view.street is None
         assert asked.notice  # the viewer is told the street was dropped
         assert cases["other_district"] not in _ids(asked.rows)
@@ -131,15 +131,15 @@ def test_update_view_writes_the_url_and_the_map(app, cases) -> None:
 
 
 def test_url_round_trip_and_garbage() -> None:
-    view = DutyView.from_query(
+    view = CaseFilter.from_query(
         {"street": "500151002", "category": "city", "status": "in_progress", "period": "7d"}
     )
-    assert view == DutyView("500151002", "city", None, "in_progress", "7d")
-    assert DutyView.from_query(dict(_parse(view.search()))) == view
-    junk = DutyView.from_query(
+    assert view == CaseFilter("500151002", "city", None, ("in_progress",), "7d")
+    assert CaseFilter.from_query(dict(_parse(view.search()))) == view
+    junk = CaseFilter.from_query(
         {"street": "5001'; drop", "category": "<script>", "status": "closed", "period": "forever"}
     )
-    assert junk == DutyView()
+    assert junk == CaseFilter()
     assert junk.search() == ""
 
 
@@ -230,7 +230,7 @@ def test_acknowledge_writes_one_event_and_refuses_out_of_scope(
     with app.server.test_request_context(environ_base={"REMOTE_ADDR": "10.1.2.3"}):
         actor = duty.actor_of_request()
         assert actor == "值班员 10.1.2.3"
-        data = duty.load(DutyView(street=STREETS[0]), current_scope(), "zh-CN")
+        data = duty.load(CaseFilter(street=STREETS[0]), current_scope(), "zh-CN")
         assert data.alert_new == 1 and data.alert_total == 1
         card = json.dumps(data.alerts[0].to_plotly_json(), default=_plain, ensure_ascii=False)
         assert "<b>暴雨</b>橙色预警" in card and "duty-alert-new" in card  # text, flashing
@@ -238,7 +238,7 @@ def test_acknowledge_writes_one_event_and_refuses_out_of_scope(
         assert duty.acknowledge(inside, actor) is False  # once
         assert duty.acknowledge(outside, actor) is False  # outside the scope
         assert duty.acknowledge(999999, actor) is False
-        after = duty.load(DutyView(street=STREETS[0]), current_scope(), "zh-CN")
+        after = duty.load(CaseFilter(street=STREETS[0]), current_scope(), "zh-CN")
         assert after.alert_new == 0
         card = json.dumps(after.alerts[0].to_plotly_json(), default=_plain, ensure_ascii=False)
         assert "duty-alert-new" not in card and "值班员 10.1.2.3" in card

@@ -8,10 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session
 
+from data.case_filter import CaseFilter
 from data.models import Case, CaseEvent
 from data.queries import (
     AreaScope,
-    CaseFilters,
+    Period,
     case_detail,
     category_options,
     department_options,
@@ -69,23 +70,24 @@ def world(session_factory) -> Iterator[tuple[Session, Units, dict[str, int]]]:  
 def test_open_cases_filters(world: tuple[Session, Units, dict[str, int]]) -> None:
     session, u, ids = world
     district = AreaScope.district(u.district)
-    rows = open_cases(session, district, CaseFilters(street_code=u.streets[0]), now=NOW)
+    rows = open_cases(session, district, CaseFilter(street=u.streets[0]), now=NOW)
     assert [r.id for r in rows] == [ids["late"], ids["clutter"], ids["noise"]]  # overdue first, then deadline
     assert rows[0].overdue and rows[0].hours_late == pytest.approx(28.0)
     assert rows[2].street_name == "巴川街道" and rows[2].grid_name == u.names[u.grids[0]]
-    assert {r.id for r in open_cases(session, district, CaseFilters(category="environment"), now=NOW)} == {
+    assert {r.id for r in open_cases(session, district, CaseFilter(category="environment"), now=NOW)} == {
         ids["noise"],
         ids["late"],
         ids["b"],
     }
-    assert [r.id for r in open_cases(session, district, CaseFilters(category="environment.sewage"))] == [
+    assert [r.id for r in open_cases(session, district, CaseFilter(category="environment.sewage"))] == [
         ids["late"]
     ]
-    assert [r.id for r in open_cases(session, district, CaseFilters(department="city_management"))] == [
+    assert [r.id for r in open_cases(session, district, CaseFilter(department="city_management"))] == [
         ids["clutter"]
     ]
-    assert [r.id for r in open_cases(session, district, CaseFilters(status="in_progress"))] == [ids["late"]]
-    period = CaseFilters(start=NOW - 4 * H, end=NOW)
+    in_progress = CaseFilter(statuses=("in_progress",))
+    assert [r.id for r in open_cases(session, district, in_progress)] == [ids["late"]]
+    period = CaseFilter(period=Period(NOW - 4 * H, NOW))
     assert {r.id for r in open_cases(session, district, period)} == {ids["noise"], ids["clutter"]}
     assert len(open_cases(session, district, limit=2)) == 2
     assert {r.id for r in open_cases(session, AreaScope.of(u.streets[1]))} == {ids["b"]}

@@ -6,10 +6,11 @@ import geobuf
 import pytest
 from shapely.geometry import shape
 
+from data.case_filter import CaseFilter
 from data.db import transaction
 from data.scope import AreaScope
 from layers.alerts import build_alerts
-from layers.cases import CaseFilters, build_cases
+from layers.cases import build_cases
 from layers.counts import unit_counts
 from layers.risks import build_risks
 from layers.units import BBox, UnknownLevel, build_units, grids_in_bbox, scope_bounds
@@ -114,8 +115,8 @@ def test_cases_layer_properties_filters_and_scope(session_factory, grids) -> Non
     with session_factory() as session:
         every = _decode(build_cases(session, WHOLE))
         west = _decode(build_cases(session, WEST_STREET))
-        filtered = _decode(build_cases(session, WHOLE, CaseFilters(street=STREETS[1])))
-        by_status = _decode(build_cases(session, WHOLE, CaseFilters(statuses=("in_progress",))))
+        filtered = _decode(build_cases(session, WHOLE, CaseFilter(street=STREETS[1])))
+        by_status = _decode(build_cases(session, WHOLE, CaseFilter(statuses=("in_progress",))))
     assert {f["properties"]["title"] for f in every} == {
         "<img src=x onerror=alert(1)>",
         "占道经营",
@@ -134,12 +135,12 @@ def test_cases_layer_properties_filters_and_scope(session_factory, grids) -> Non
 
 
 def test_case_filters_validate() -> None:
-    assert CaseFilters.from_args({"status": "reported,accepted"}).statuses == ("accepted", "reported")
-    assert CaseFilters.from_args({}).key == ""
-    assert CaseFilters(street="500151001").key == "s=500151001"
+    assert CaseFilter.from_args({"status": "reported,accepted"}).statuses == ("accepted", "reported")
+    assert CaseFilter.from_args({}).key == ""
+    assert CaseFilter(street="500151001").key == "s=500151001"
     for bad in ({"street": "12"}, {"status": "bogus"}, {"category": "x' or 1=1"}):
         with pytest.raises(ValueError):
-            CaseFilters.from_args(bad)
+            CaseFilter.from_args(bad)
 
 
 def test_counts_per_level(session_factory, grids) -> None:

@@ -12,11 +12,12 @@ import pytest
 from shapely.geometry import Point
 from sqlalchemy import select, update
 
+from data.case_filter import CaseFilter
 from data.db import transaction
 from data.models import AdminUnit, Case
 from data.scope import AreaScope
 from layers.case_clusters import case_clusters, cell_degrees, whole_cells
-from layers.cases import CaseFilters, build_cases, case_features, open_case_count
+from layers.cases import build_cases, case_features, open_case_count
 from layers.units import BBox, lod_plan
 from tests.layers.hierarchy import DISTRICT, STREETS, add_case, add_pointless_case, build_hierarchy, grid_box
 
@@ -83,7 +84,7 @@ def test_cases_in_bbox_only(session_factory, grids) -> None:
         assert case_features(session, WEST_STREET, bbox=_box_of(grids[5])) == []
         assert len(case_features(session, WEST_STREET, bbox=EVERYWHERE)) == 4
         # geobuf round trip, filters apply too
-        body = build_cases(session, WHOLE, CaseFilters(street=STREETS[1]), EVERYWHERE)
+        body = build_cases(session, WHOLE, CaseFilter(street=STREETS[1]), EVERYWHERE)
         decoded = geobuf.decode(body)
         assert len(decoded["features"]) == 3
         assert open_case_count(session, WHOLE) == 7
@@ -127,8 +128,8 @@ def test_pointless_cases_in_the_bbox_of_their_label_point(session_factory, grids
         assert _ids(case_features(session, WHOLE, bbox=near)) == ["m"]
         # the scope and the filters hold for them as for any case
         assert case_features(session, WEST_STREET, bbox=near) == []
-        assert _ids(case_features(session, WHOLE, CaseFilters(street=STREETS[0]), near)) == []
-        assert "m" in _ids(case_features(session, WHOLE, CaseFilters(street=STREETS[1])))
+        assert _ids(case_features(session, WHOLE, CaseFilter(street=STREETS[0]), near)) == []
+        assert "m" in _ids(case_features(session, WHOLE, CaseFilter(street=STREETS[1])))
 
 
 @pytest.mark.parametrize("zoom", [5, 9, 12, 16])
@@ -214,7 +215,7 @@ def test_server_clusters_hold_to_scope_view_and_filters(session_factory, grids) 
         assert near[key] == everywhere[key]
         assert whole_cells(tiny, cell_degrees(zoom)).west <= tiny.west
         # filters: the east street only
-        east = case_clusters(session, WHOLE, 6, EVERYWHERE, CaseFilters(street=STREETS[1]))
+        east = case_clusters(session, WHOLE, 6, EVERYWHERE, CaseFilter(street=STREETS[1]))
         assert sum(n for n, _ in _cells(east).values()) == 3
         for bad in (-1, 21):
             with pytest.raises(ValueError, match="zoom"):
@@ -232,19 +233,19 @@ def test_lod_plan_decides_cases_by_view() -> None:
 
 def test_period_filter_as_the_duty_table(session_factory, grids) -> None:
     with session_factory() as session:  # the hierarchy's cases were received two days ago
-        assert case_features(session, WHOLE, CaseFilters(period="today")) == []
-        assert len(case_features(session, WHOLE, CaseFilters(period="7d"))) == 7
-        assert len(case_features(session, WHOLE, CaseFilters(period="30d"), bbox=EVERYWHERE, cap=10)) == 7
-        assert case_clusters(session, WHOLE, 9, EVERYWHERE, CaseFilters(period="today"))["features"] == []
-    assert CaseFilters.from_args({"period": "7d"}).key == "p=7d"
+        assert case_features(session, WHOLE, CaseFilter(period="today")) == []
+        assert len(case_features(session, WHOLE, CaseFilter(period="7d"))) == 7
+        assert len(case_features(session, WHOLE, CaseFilter(period="30d"), bbox=EVERYWHERE, cap=10)) == 7
+        assert case_clusters(session, WHOLE, 9, EVERYWHERE, CaseFilter(period="today"))["features"] == []
+    assert CaseFilter.from_args({"period": "7d"}).key == "p=7d"
     with pytest.raises(ValueError, match="period"):
-        CaseFilters(period="1h")
+        CaseFilter(period="1h")
 
 
 def test_filters_round_trip_through_the_url() -> None:
-    filters = CaseFilters(
+    filters = CaseFilter(
         street=STREETS[0], category="city", department="d1", statuses=("accepted", "assigned"), period="7d"
     )
-    assert CaseFilters.from_args(filters.as_args()) == filters
+    assert CaseFilter.from_args(filters.as_args()) == filters
     assert filters.as_args()["status"] == "accepted,assigned"
-    assert CaseFilters().as_args() == {}
+    assert CaseFilter().as_args() == {}
