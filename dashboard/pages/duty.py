@@ -50,6 +50,20 @@ TICK_MS = 5000
 FILTER_IDS = ("duty-street", "duty-category", "duty-department", "duty-status", "duty-period")
 
 
+# The alert whose 确认 button fired, as {alert, at}: nothing for cards that were merely (re)drawn.
+ACK_REQUEST = """
+function (clicks) {
+    var ctx = window.dash_clientside.callback_context;
+    var fired = (ctx.triggered || []).filter(function (t) { return t.value; });
+    if (!fired.length) { return window.dash_clientside.no_update; }
+    var id;
+    try { id = JSON.parse(fired[0].prop_id.split(".")[0]); }
+    catch (e) { return window.dash_clientside.no_update; }
+    return {alert: String(id.alert), at: Date.now()};
+}
+"""
+
+
 @dataclass(frozen=True)
 class DutyData:
     """What the filters select, for the viewer's scope."""
@@ -194,6 +208,7 @@ def layout(ctx: PageContext) -> Any:
                 className="duty-main",
             ),
             dcc.Store(id="duty-acked"),
+            dcc.Store(id="duty-ack-request"),
             dcc.Store(id="duty-seen", data=current),
             dcc.Interval(id="duty-tick", interval=TICK_MS),
         ],
@@ -331,24 +346,30 @@ def register(app: Any) -> None:
             no_update,
         ]
 
+    # A 确认 click becomes a request in a store, written in the browser at once; the server acts on the
+    # store. (With the buttons as the server callback's input, a refresh that redrew the cards while the
+    # answer was in flight made Dash drop it, and its renderer threw on the vanished inputs.)
+    app.clientside_callback(
+        ACK_REQUEST,
+        Output("duty-ack-request", "data"),
+        Input({"type": "duty-ack", "alert": ALL}, "n_clicks"),
+        prevent_initial_call=True,
+    )
+
     @app.callback(
         Output("duty-acked", "data"),
         Output("duty-ack-message", "children"),
-        Input({"type": "duty-ack", "alert": ALL}, "n_clicks"),
+        Input("duty-ack-request", "data"),
         State("gridcc-url", "search"),
         prevent_initial_call=True,
     )
-    def on_ack(clicks, search):
-        trigger = callback_context.triggered_id
-        if not isinstance(trigger, dict) or not any(clicks or []):
-            return no_update, no_update
-        fired = [c for c in callback_context.triggered if c.get("value")]
-        if not fired:
+    def on_ack(wanted, search):
+        if not isinstance(wanted, dict) or "alert" not in wanted:
             return no_update, no_update
         lang, _ = _lang(search)
         try:
-            alert_id = int(trigger["alert"])
-        except (KeyError, TypeError, ValueError):
+            alert_id = int(wanted["alert"])
+        except (TypeError, ValueError):
             return no_update, t("duty_ack_refused", lang)
         ok = acknowledge(alert_id, actor_of_request())
         return {"alert": alert_id, "ok": ok, "at": datetime.now(UTC).isoformat()}, (
