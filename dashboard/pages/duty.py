@@ -31,6 +31,7 @@ from layers import versions
 from layers.units import any_synthetic, scope_bounds, scope_units, unit_features
 
 from ..auth.viewer import viewer_may, viewer_name
+from ..components.click_request import register_click_request
 from ..components.duty_alerts import alert_list
 from ..components.duty_export import EXPORT_HREF, export_link
 from ..components.duty_map import HIGHLIGHT_ID, OUTLINE_ID, duty_map, map_part, padded
@@ -48,20 +49,6 @@ from . import Page, PageContext
 ROW_LIMIT = 5000
 TICK_MS = 5000
 FILTER_IDS = ("duty-street", "duty-category", "duty-department", "duty-status", "duty-period")
-
-
-# The alert whose 确认 button fired, as {alert, at}: nothing for cards that were merely (re)drawn.
-ACK_REQUEST = """
-function (clicks) {
-    var ctx = window.dash_clientside.callback_context;
-    var fired = (ctx.triggered || []).filter(function (t) { return t.value; });
-    if (!fired.length) { return window.dash_clientside.no_update; }
-    var id;
-    try { id = JSON.parse(fired[0].prop_id.split(".")[0]); }
-    catch (e) { return window.dash_clientside.no_update; }
-    return {alert: String(id.alert), at: Date.now()};
-}
-"""
 
 
 @dataclass(frozen=True)
@@ -349,12 +336,7 @@ def register(app: Any) -> None:
     # A 确认 click becomes a request in a store, written in the browser at once; the server acts on the
     # store. (With the buttons as the server callback's input, a refresh that redrew the cards while the
     # answer was in flight made Dash drop it, and its renderer threw on the vanished inputs.)
-    app.clientside_callback(
-        ACK_REQUEST,
-        Output("duty-ack-request", "data"),
-        Input({"type": "duty-ack", "alert": ALL}, "n_clicks"),
-        prevent_initial_call=True,
-    )
+    register_click_request(app, {"type": "duty-ack", "alert": ALL}, "duty-ack-request")
 
     @app.callback(
         Output("duty-acked", "data"),

@@ -34,6 +34,7 @@ from layers import versions
 from ..auth import auth_required, current_user, viewer_name
 from ..components.case_chrome import lang_switch, top_bar
 from ..components.case_facts import link
+from ..components.click_request import register_click_request
 from ..components.feeds_rq import RqState, read_rq, rq_tables
 from ..components.feeds_tables import as_of, health_table, payload_panel, quarantine_list, summary
 from ..feeds_access import FeedsAccess, feeds_access
@@ -54,35 +55,6 @@ function (store, seen) {
     var v = store && store.versions ? store.versions.feeds : undefined;
     if (v === undefined || v === seen) { return window.dash_clientside.no_update; }
     return v;
-}
-"""
-
-# A pause / resume click becomes a request in a store ({feed, action, at}), written in the browser at once.
-# The server acts on the store, not on the buttons: the 1 s refresh redraws the buttons, and Dash drops
-# the answer of a callback whose inputs changed while it was in flight (the message was lost that way).
-FEED_REQUEST = """
-function (clicks) {
-    var ctx = window.dash_clientside.callback_context;
-    var fired = (ctx.triggered || []).filter(function (t) { return t.value; });
-    if (!fired.length) { return window.dash_clientside.no_update; }
-    var id;
-    try { id = JSON.parse(fired[0].prop_id.split(".")[0]); }
-    catch (e) { return window.dash_clientside.no_update; }
-    return {feed: String(id.feed || ""), action: String(id.action || ""), at: Date.now()};
-}
-"""
-
-
-# A payload's 查看 / View click becomes a request ({record, at}) in the same way.
-PAYLOAD_REQUEST = """
-function (clicks) {
-    var ctx = window.dash_clientside.callback_context;
-    var fired = (ctx.triggered || []).filter(function (t) { return t.value; });
-    if (!fired.length) { return window.dash_clientside.no_update; }
-    var id;
-    try { id = JSON.parse(fired[0].prop_id.split(".")[0]); }
-    catch (e) { return window.dash_clientside.no_update; }
-    return {record: Number(id.record || 0), at: Date.now()};
 }
 """
 
@@ -269,12 +241,7 @@ def on_feed_action(wanted: Any, lang: str | None) -> tuple[Any, Any]:
 
 
 def register_actions(app: Any) -> None:
-    app.clientside_callback(
-        FEED_REQUEST,
-        Output("feeds-request", "data"),
-        Input({"type": "feed-action", "feed": ALL, "action": ALL}, "n_clicks"),
-        prevent_initial_call=True,
-    )
+    register_click_request(app, {"type": "feed-action", "feed": ALL, "action": ALL}, "feeds-request")
     app.callback(
         Output("feeds-content", "children", allow_duplicate=True),
         Output("feeds-message", "children"),
@@ -320,12 +287,8 @@ def show_payload(wanted: Any, lang: str | None) -> Any:
 
 
 def register_payloads(app: Any) -> None:
-    app.clientside_callback(
-        PAYLOAD_REQUEST,
-        Output("feeds-payload-request", "data"),
-        Input({"type": "quarantine-show", "record": ALL}, "n_clicks"),
-        prevent_initial_call=True,
-    )
+    # a payload's 查看 / View click becomes a request ({record, at})
+    register_click_request(app, {"type": "quarantine-show", "record": ALL}, "feeds-payload-request")
     app.callback(
         Output("feeds-payload", "children"),
         Input("feeds-payload-request", "data"),
