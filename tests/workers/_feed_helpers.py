@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 CONFORMANCE = FIXTURES / "conformance"
@@ -53,3 +54,18 @@ def recording_server() -> Iterator[tuple[str, list[str]]]:
 
     with serving(ThreadingHTTPServer(("127.0.0.1", 0), Handler)) as base:
         yield base, seen
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    """A local feed server's handler base: no request log, and ``_send`` for a status, a body, headers."""
+
+    def log_message(self, *_args: Any) -> None:
+        pass
+
+    def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)

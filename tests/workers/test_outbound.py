@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ from workers.feeds.fetch import Cursor, FetchError, fetch
 from workers.jobs.poll import run_poll
 from workers.runtime import Runtime
 
-from ._feed_helpers import serving
+from ._feed_helpers import QuietHandler, serving
 from .test_poll_support import cap_alert, make_hierarchy, open311_feed, write_feeds
 
 INTERNAL = b"INTERNAL-ONLY: db password hunter2"
@@ -42,19 +42,8 @@ class Seen:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     server: _Server
-
-    def log_message(self, *_args: Any) -> None:
-        pass
-
-    def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(body)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(body)
 
     def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
         with self.server.seen.lock:

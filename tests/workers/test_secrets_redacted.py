@@ -15,9 +15,8 @@ import logging
 import traceback
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -31,7 +30,7 @@ from workers.feeds.fetch import FetchError
 from workers.jobs.poll import run_poll
 from workers.runtime import Runtime
 
-from ._feed_helpers import serving
+from ._feed_helpers import QuietHandler, serving
 from .test_poll_support import make_hierarchy, open311_feed, request, write_feeds
 
 KEY = "K3y-9f8e7d6c-SECRET"
@@ -39,19 +38,8 @@ TOKEN = "t0ken-in-the-url-4242"
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     server: _Server
-
-    def log_message(self, *_args: Any) -> None:
-        pass
-
-    def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(body)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(body)
 
     def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
         mode = self.server.mode
