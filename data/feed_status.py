@@ -16,28 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
+from . import text
 from .models.feeds import FeedHealth
 
 FeedState = Literal["ok", "stale", "failing", "never", "disabled", "paused"]
-
-LABELS: dict[str, dict[str, str]] = {
-    "zh-CN": {
-        "ok": "正常",
-        "stale": "数据过期",
-        "failing": "异常",
-        "never": "从未轮询",
-        "disabled": "已停用",
-        "paused": "已暂停",
-    },
-    "en": {
-        "ok": "ok",
-        "stale": "stale",
-        "failing": "failing",
-        "never": "never polled",
-        "disabled": "disabled",
-        "paused": "paused",
-    },
-}
 
 
 class HasInterval(Protocol):
@@ -103,4 +85,5 @@ def feed_status(
 
 
 def label(state: str, language: str = "zh-CN") -> str:
-    return LABELS.get(language, LABELS["zh-CN"]).get(state, state)
+    """The state's word for people (``数据过期``), from the text catalogue."""
+    return text.label("feed_status", state, language)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import shapely
@@ -329,13 +329,14 @@ def _deadline_events(
 ) -> None:
     """Due-soon, escalation and supervision events that fell before ``until`` (resolution or now)."""
     lim = timedelta(hours=limit)
-    marks = (
-        (ESCALATE_TO_STREET_FRACTION, "escalation", "社区 → 街道"),
-        (DUE_SOON_FRACTION, "due_soon", "即将超期"),
-        (1.0, "overdue", "已超期"),
-        (1.0, "escalation", "街道 → 区"),
-        (1.0, "supervision", "黄牌督办"),
-        (1.0 + RED_CARD_EXTRA_FRACTION, "supervision", "红牌督办"),
+    deadline = f"deadline {(accepted + lim).astimezone(UTC).isoformat()}"
+    marks = (  # details as the deadline job writes them (codes: the screens label them)
+        (ESCALATE_TO_STREET_FRACTION, "escalation", "community→street"),
+        (DUE_SOON_FRACTION, "due_soon", deadline),
+        (1.0, "overdue", deadline),
+        (1.0, "escalation", "street→district"),
+        (1.0, "supervision", "yellow"),
+        (1.0 + RED_CARD_EXTRA_FRACTION, "supervision", "red"),
     )
     for share, kind, detail in marks:
         at = accepted + lim * share + timedelta(seconds=1)

@@ -22,27 +22,6 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "closed": frozenset(),
 }
 
-LABELS = {
-    "zh-CN": {
-        "reported": "待受理",
-        "accepted": "已受理",
-        "assigned": "已交办",
-        "in_progress": "处置中",
-        "resolved": "已办结",
-        "closed": "已归档",
-        "returned": "退回",
-    },
-    "en": {
-        "reported": "Reported",
-        "accepted": "Accepted",
-        "assigned": "Assigned",
-        "in_progress": "In progress",
-        "resolved": "Resolved",
-        "closed": "Closed",
-        "returned": "Returned",
-    },
-}
-
 
 class IllegalTransition(ValueError):
     def __init__(self, from_state: str, to_state: str) -> None:

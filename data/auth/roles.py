@@ -12,6 +12,8 @@ from __future__ import annotations
 from datetime import timedelta
 from enum import StrEnum
 
+from .. import text
+
 
 class Role(StrEnum):
     WALL = "wall"
@@ -47,11 +49,6 @@ SESSION_LIFETIME: dict[Role, timedelta] = {
     Role.ADMIN: timedelta(hours=12),
 }
 
-LABELS: dict[str, dict[Role, str]] = {
-    "zh-CN": {Role.WALL: "大屏", Role.DUTY: "值班员", Role.LEADER: "领导", Role.ADMIN: "管理员"},
-    "en": {Role.WALL: "Wall display", Role.DUTY: "Duty officer", Role.LEADER: "Leader", Role.ADMIN: "Admin"},
-}
-
 
 def parse_role(value: str) -> Role:
     """The role named ``value``; ``ValueError`` naming the roles for anything else."""
@@ -84,7 +81,4 @@ def session_lifetime(role: Role | str | None) -> timedelta:
 
 def role_label(role: str, lang: str = "zh-CN") -> str:
     """The role's name for people (``值班员``); an unknown role as it is stored."""
-    try:
-        return LABELS.get(lang, LABELS["zh-CN"])[Role(role)]
-    except ValueError:
-        return role
+    return text.label("role", role, lang)

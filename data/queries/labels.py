@@ -1,134 +1,29 @@
-"""Display labels for the codes the queries return (zh-CN default, English available).
-
-Rows carry both the code (for the UI to translate or style) and the zh-CN label; :func:`label` gives
-any label in either language.
-"""
+"""Labels of the codes the queries return: read from the one text catalogue (:mod:`data.text`)."""
 
 from __future__ import annotations
 
-from ..states import LABELS as STATUS_LABELS
+from ..text import EMPTY as DASH
+from ..text import label, percent
 
-DASH = "—"  # shown for a rate whose denominator is zero
+KINDS = (
+    "status",
+    "escalation",
+    "supervision",
+    "satisfaction",
+    "level",
+    "staff_role",
+    "colour",
+    "alert_state",
+    "alert_kind",
+    "risk_kind",
+    "risk_level",
+    "feed_status",
+    "trend",
+)
 
-_TABLES: dict[str, dict[str, dict[str, str]]] = {
-    "status": STATUS_LABELS,
-    "escalation": {
-        "zh-CN": {"community": "社区", "street": "街道", "district": "区"},
-        "en": {"community": "Community", "street": "Street", "district": "District"},
-    },
-    "supervision": {
-        "zh-CN": {"none": "", "yellow": "黄牌", "red": "红牌"},
-        "en": {"none": "", "yellow": "Yellow card", "red": "Red card"},
-    },
-    "satisfaction": {
-        "zh-CN": {"satisfied": "满意", "basic": "基本满意", "unsatisfied": "不满意"},
-        "en": {"satisfied": "Satisfied", "basic": "Basically satisfied", "unsatisfied": "Unsatisfied"},
-    },
-    "level": {
-        "zh-CN": {"district": "区县", "street": "镇街", "community": "村社区", "grid": "网格"},
-        "en": {"district": "District", "street": "Street/town", "community": "Community", "grid": "Grid"},
-    },
-    "staff_role": {
-        "zh-CN": {"grid_worker": "网格员", "grid_chief": "网格长", "party_branch": "网格党支部"},
-        "en": {"grid_worker": "Grid worker", "grid_chief": "Grid chief", "party_branch": "Party branch"},
-    },
-    "colour": {
-        "zh-CN": {"blue": "蓝色", "yellow": "黄色", "orange": "橙色", "red": "红色"},
-        "en": {"blue": "Blue", "yellow": "Yellow", "orange": "Orange", "red": "Red"},
-    },
-    "alert_state": {
-        "zh-CN": {
-            "new": "未确认",
-            "acknowledged": "已确认",
-            "linked": "已关联案件",
-            "dismissed": "已排除",
-            "expired": "已过期",
-            "cancelled": "已撤销",
-        },
-        "en": {
-            "new": "New",
-            "acknowledged": "Acknowledged",
-            "linked": "Linked to a case",
-            "dismissed": "Dismissed",
-            "expired": "Expired",
-            "cancelled": "Cancelled",
-        },
-    },
-    "alert_kind": {
-        "zh-CN": {
-            "weather": "气象预警",
-            "fence": "电子围栏",
-            "noise": "噪声监测",
-            "landslide": "地灾监测",
-            "smoke": "烟感火警",
-            "thermal": "热成像",
-        },
-        "en": {
-            "weather": "Weather warning",
-            "fence": "Electronic fence",
-            "noise": "Noise monitor",
-            "landslide": "Landslide monitor",
-            "smoke": "Smoke/fire sensor",
-            "thermal": "Thermal camera",
-        },
-    },
-    "risk_kind": {
-        "zh-CN": {
-            "political": "政治安全",
-            "public_order": "社会治安",
-            "social_conflict": "社会矛盾",
-            "public_safety": "公共安全",
-            "cyber": "网络安全",
-        },
-        "en": {
-            "political": "Political security",
-            "public_order": "Public order",
-            "social_conflict": "Social conflict",
-            "public_safety": "Public safety",
-            "cyber": "Cyber security",
-        },
-    },
-    "risk_level": {
-        "zh-CN": {"high": "高", "medium": "中", "low": "低"},
-        "en": {"high": "High", "medium": "Medium", "low": "Low"},
-    },
-    "feed_status": {
-        "zh-CN": {
-            "ok": "正常",
-            "stale": "数据过期",
-            "failing": "出错",
-            "never": "未接入",
-            "disabled": "已停用",
-            "paused": "已暂停",
-        },
-        "en": {
-            "ok": "OK",
-            "stale": "Stale",
-            "failing": "Failing",
-            "never": "Never polled",
-            "disabled": "Disabled",
-            "paused": "Paused",
-        },
-    },
-    "trend": {
-        "zh-CN": {"up": "上升", "down": "下降", "flat": "持平"},
-        "en": {"up": "Rising", "down": "Falling", "flat": "Steady"},
-    },
-}
-
-KINDS = tuple(_TABLES)
-
-
-def label(kind: str, code: str | None, lang: str = "zh-CN") -> str:
-    """The label of ``code`` in table ``kind`` (a key of :data:`KINDS`); the code itself when unknown."""
-    if code is None:
-        return ""
-    table = _TABLES[kind].get(lang) or _TABLES[kind]["zh-CN"]
-    return table.get(code, code)
+__all__ = ["DASH", "KINDS", "format_rate", "label"]
 
 
 def format_rate(rate: float | None, digits: int = 1) -> str:
     """98.8 % style; ``—`` when the rate is undefined (zero denominator)."""
-    if rate is None:
-        return DASH
-    return f"{rate * 100:.{digits}f}%"
+    return percent(rate, digits=digits)

@@ -8,6 +8,7 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import inspect
 
+from data import text
 from data.auth import audit_rows
 from data.db import make_engine, make_sessionmaker
 from data.settings import Settings
@@ -33,7 +34,7 @@ def audit(settings: Settings, actor: str | None, action: str | None, limit: int)
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(
-            row.at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M:%S"),
+            text.local_time(row.at, settings.tz, settings.language, "second"),
             escape(row.actor),
             escape(row.action),
             escape(row.target),

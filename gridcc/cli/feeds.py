@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import inspect, select
 
+from data import text
 from data.db import make_engine, make_sessionmaker
 from data.feed_status import feed_ages, feed_status, label
 from data.models import Feed, FeedHealth, Quarantine, utcnow
@@ -35,7 +36,7 @@ def _console() -> Console:
 
 
 def _local(value: datetime | None, settings: Settings) -> str:
-    return value.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M:%S") if value else "—"
+    return text.local_time(value, settings.tz, settings.language, "second") or text.EMPTY
 
 
 def _age(seconds: float | None) -> str:
@@ -100,7 +101,7 @@ def list_feeds(settings: Settings) -> None:
             config.name in paused,
         )
         ages = feed_ages(h, now)
-        text = label(state, settings.language)
+        word = label(state, settings.language)
         counts = [str(getattr(h, n) or 0) if h else "0" for n in ("received", "new", "updated", "ignored")]
         table.add_row(
             config.name,
@@ -108,7 +109,7 @@ def list_feeds(settings: Settings) -> None:
             config.protocol,
             f"{config.interval} s",
             "yes" if config.enabled else "no",
-            f"[{STATUS_STYLE[state]}]{escape(text)}[/]",
+            f"[{STATUS_STYLE[state]}]{escape(word)}[/]",
             _local(h.last_success_at if h else None, settings),
             _age(ages.since_success_s),
             _age(ages.record_age_s),

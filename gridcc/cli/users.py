@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.orm import Session
 
+from data import text
 from data.auth import (
     Role,
     UserError,
@@ -70,7 +71,7 @@ def _read_password(from_stdin: bool) -> str:
 
 
 def _local(value: datetime | None, settings: Settings) -> str:
-    return value.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M") if value else "—"
+    return text.local_time(value, settings.tz, settings.language) or text.EMPTY
 
 
 @click.group()

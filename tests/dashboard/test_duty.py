@@ -77,8 +77,8 @@ def test_filters_select_rows(app, cases) -> None:
         # overdue first, marked
         assert int(everything.rows[0]["id"]) == cases["west_vending_late"]
         late = everything.rows[0]
-        assert late["overdue"] and late["late"].startswith("超期") and late["card"] == "红牌"
-        assert late["level"] == "区" and late["department"]
+        assert late["overdue"] and late["late"].startswith("超期") and late["card"] == "红牌督办"
+        assert late["level"] == "区县" and late["department"]
 
         west = duty.load(CaseFilter(street=STREETS[0]), scope, "zh-CN")
         assert _ids(west.rows) == {cases["west_noise"], cases["west_vending_late"]}

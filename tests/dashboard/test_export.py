@@ -131,7 +131,7 @@ def test_phones_by_role_and_each_export_audited(client, session_factory) -> None
     rows = table(client.get(f"/export/cases.csv?street={WEST}&lang=zh-CN"))
     west = next(r for r in rows if r[1] == "西边的案件")
     assert west[-1] == REPORTER and west[-2] == "13800000000" and west[-3] == "网格员0"
-    assert west[9] == "是" and west[11] == "黄牌"
+    assert west[9] == "是" and west[11] == "黄牌督办"
     with session_factory() as session:
         done = audit_rows(session, action="export")[0]
         assert (done.actor, done.target, done.remote_addr) == ("street1", "cases.csv", ADDR)

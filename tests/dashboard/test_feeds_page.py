@@ -97,11 +97,11 @@ def test_feed_health_rows(app, feeds) -> None:
     layout = render(app, "/feeds")
     rows = {r.to_plotly_json()["props"]["data-feed"]: r for r in by_class(layout, "feed-row")}
     assert set(rows) == {"hotline", "police", "weather"}
-    # hotline: successful long ago with a 30 s interval → stale (滞后); police: failing (its 600 s
+    # hotline: successful long ago with a 30 s interval → stale (数据过期); police: failing (its 600 s
     # interval keeps it fresh however long the run takes to reach this test); weather: never
-    assert text(by_class(rows["hotline"], "feed-status")[0]) in ("滞后", "正常")
-    assert text(by_class(rows["police"], "feed-status")[0]) == "故障"
-    assert text(by_class(rows["weather"], "feed-status")[0]) == "未轮询"
+    assert text(by_class(rows["hotline"], "feed-status")[0]) in ("数据过期", "正常")
+    assert text(by_class(rows["police"], "feed-status")[0]) == "异常"
+    assert text(by_class(rows["weather"], "feed-status")[0]) == "从未轮询"
     hotline = texts(rows["hotline"])
     assert "2024-05-01 10:03:04" in hotline  # last success in Asia/Shanghai
     # the time since the last success (what stale means), then the newest record's age (information)
@@ -125,7 +125,7 @@ def test_feed_health_rows(app, feeds) -> None:
     assert note.startswith("stopped at the poll's budget: 100 pages") and "K3yS3cret" not in note
     summary = text(by_class(layout, "feeds-summary")[0])
     assert summary.startswith("共 3 路接入")
-    assert "故障 1" in summary and "未轮询 1" in summary
+    assert "异常 1" in summary and "从未轮询 1" in summary
 
 
 def test_quarantine_newest_first_as_text(app, feeds) -> None:

@@ -92,7 +92,7 @@ def test_layout_and_callback_render_links(app, late, grids) -> None:
         # one click down per child, one click to each case, red/yellow cards, the levels
         assert f"/overdue?unit={STREETS[0]}" in page and f"/overdue?unit={STREETS[1]}" in page
         assert f"/cases/{late['very_late']}" in page
-        assert "红牌" in page and "黄牌" in page and '"区"' in page and '"社区"' in page
+        assert "红牌" in page and "黄牌" in page and '"区县"' in page and '"社区"' in page
         assert "10天" in page or "9天" in page  # how late, in days and hours
         down = _text(overdue.on_search(f"?unit={grids[0][:12]}", "/overdue"))
         assert f"/overdue?unit={grids[0]}" in down  # the grid, one more click down

@@ -191,8 +191,8 @@ def test_feed_health_statuses(session_factory) -> None:  # type: ignore[no-untyp
         rows = feed_health(session, AreaScope.district("500151"), NOW, stale_after_polls=3)
         assert [(r.name, r.status, r.status_label, r.stale) for r in rows] == [
             ("stale", "stale", "数据过期", True),
-            ("failing", "failing", "出错", False),
-            ("never", "never", "未接入", False),
+            ("failing", "failing", "异常", False),
+            ("never", "never", "从未轮询", False),
             ("ok", "ok", "正常", False),
             ("off", "disabled", "已停用", False),
         ]

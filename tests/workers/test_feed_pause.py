@@ -164,4 +164,4 @@ def test_paused_status_and_label() -> None:
     assert feed_status(old, _Feed(), now, paused=True) == "paused"
     assert feed_status(None, _Feed(), now, paused=True) == "paused"
     assert feed_status(old, _Feed(), now, enabled=False, paused=True) == "disabled"  # the file wins
-    assert (label("paused"), label("paused", "en")) == ("已暂停", "paused")
+    assert (label("paused"), label("paused", "en")) == ("已暂停", "Paused")

@@ -42,15 +42,24 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from data.states import LABELS, STATES
+from data.states import STATES
 
 from . import _json, xmlsafe
 from ._times import BadTime, format_query_time, parse_optional, parse_time
 from .records import CaseRecord, DocumentRejected, ParseResult, Rejection
 
-_ZH_TO_STATE = {label: state for state, label in LABELS["zh-CN"].items()}
 _PRIORITIES = {"urgent": "urgent", "normal": "normal", "complex": "complex"}
 _PRIORITIES.update({"紧急": "urgent", "一般": "normal", "复杂": "complex"})
+# The status words Chinese feeds send (what they say, not what we show: the screens' words are in data.text).
+_STATUS_WORDS = {
+    "待受理": "reported",
+    "已受理": "accepted",
+    "已交办": "assigned",
+    "处置中": "in_progress",
+    "已办结": "resolved",
+    "已归档": "closed",
+    "退回": "returned",
+}
 _SATISFACTION = {"satisfied": "satisfied", "basic": "basic", "unsatisfied": "unsatisfied"}
 _SATISFACTION.update({"满意": "satisfied", "基本满意": "basic", "不满意": "unsatisfied"})
 
@@ -156,8 +165,8 @@ def build_query(
 def map_status(word: str) -> str:
     """The feed's status word as our state, ``"open"``, or ``"closed"`` (see the module docstring)."""
     key = word.strip()
-    if key in _ZH_TO_STATE:
-        return _ZH_TO_STATE[key]
+    if key in _STATUS_WORDS:
+        return _STATUS_WORDS[key]
     norm = key.lower().replace("-", "_").replace(" ", "_")
     if norm in STATES or norm in ("open", "closed"):
         return norm
