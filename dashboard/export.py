@@ -27,9 +27,10 @@ from data.db import transaction
 from data.models import Case, GridStaff
 from data.queries import CaseRow, open_cases
 from data.scope import AreaScope
+from data.text import other, t
 
 from .auth import auth_required, current_user, phone_view
-from .export_csv import HEADERS, Contacts, case_cells, csv_bytes
+from .export_csv import Contacts, case_cells, csv_bytes, headers
 from .i18n import lang_from_query
 from .scope import current_scope
 from .services import services
@@ -39,15 +40,6 @@ ROW_LIMIT = 50_000
 CHUNK = 500
 FILTER_KEYS = ("street", "category", "department", "status", "period")
 
-REFUSALS = {
-    "auth_off": (
-        "导出需要登录账号（本服务器未开启登录）。",
-        "Exports need a signed-in account (sign-in is off on this server).",
-    ),
-    "wall": ("大屏账号不能导出数据。", "A wall display account does not export."),
-    "role": ("您的角色不能导出数据。", "Your role may not export."),
-    "street": ("所选镇街不在您的管辖范围内。", "That street is outside your area."),
-}
 
 T = TypeVar("T")
 
@@ -80,8 +72,8 @@ def contacts(session: Session, rows: Sequence[CaseRow]) -> dict[int, Contacts]:
 
 
 def _text(status: int, key: str, lang: str) -> Response:
-    zh, en = REFUSALS[key]
-    response = Response(f"{zh}\n{en}\n" if lang != "en" else f"{en}\n{zh}\n", status=status)
+    key = f"export_refused_{key}"  # in the page's language first, then in the other
+    response = Response(f"{t(key, lang)}\n{t(key, other(lang))}\n", status=status)
     response.mimetype = "text/plain"
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -97,7 +89,7 @@ def _refuse(key: str, lang: str, args: dict[str, str], now: datetime) -> Respons
     user = current_user() if auth_required() else None
     if user is not None:
         with transaction(services().sessions) as db:
-            detail = f"{REFUSALS[key][1]} filters: {_filters_text(args)}"
+            detail = f"{t(f'export_refused_{key}', 'en')} filters: {_filters_text(args)}"
             audit(db, user.username, "export_refused", "cases.csv", detail, request.remote_addr or "", now)
     return _text(403, key, lang)
 
@@ -135,7 +127,7 @@ def export_cases() -> Response:
     with svc.sessions() as session:
         rows = open_cases(session, scope, filters, ROW_LIMIT, now=now, tz=settings.timezone)
         people = contacts(session, rows) if policy != "none" else {}
-    header = HEADERS.get(lang, HEADERS["zh-CN"])
+    header = headers(lang)
     body = csv_bytes(
         header, (case_cells(r, people.get(r.id, Contacts()), lang, settings.timezone, policy) for r in rows)
     )

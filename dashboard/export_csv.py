@@ -11,53 +11,38 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from data.masking import mask_personal_text, mask_phone
 from data.queries import CaseRow, label
+from data.text import local_time, t
 
 BOM = "\ufeff"
 # A spreadsheet reads a cell starting with one of these as a formula (or, for tab and CR, strips them
 # and reads what follows): such a cell gets a leading apostrophe, which Excel and LibreOffice show as text.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
-HEADERS: dict[str, tuple[str, ...]] = {
-    "zh-CN": (
-        "编号",
-        "标题",
-        "类别",
-        "镇街",
-        "村社区",
-        "网格",
-        "状态",
-        "承办部门",
-        "办理时限",
-        "是否超期",
-        "处置层级",
-        "督办",
-        "网格员",
-        "网格员电话",
-        "反映人电话",
-    ),
-    "en": (
-        "ID",
-        "Title",
-        "Category",
-        "Street",
-        "Community",
-        "Grid",
-        "Status",
-        "Department",
-        "Deadline",
-        "Overdue",
-        "Escalation level",
-        "Supervision",
-        "Grid workers",
-        "Grid worker phones",
-        "Reporter phone",
-    ),
-}
-YES_NO = {"zh-CN": ("是", "否"), "en": ("yes", "no")}
+# The columns, in order: each header is ``export_col_<name>`` in the text catalogue.
+COLUMNS = (
+    "id",
+    "title",
+    "category",
+    "street",
+    "community",
+    "grid",
+    "status",
+    "department",
+    "deadline",
+    "overdue",
+    "escalation",
+    "supervision",
+    "grid_workers",
+    "grid_worker_phones",
+    "reporter_phone",
+)
+
+
+def headers(lang: str) -> tuple[str, ...]:
+    return tuple(t(f"export_col_{name}", lang) for name in COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -84,21 +69,20 @@ def phone_for(value: str, policy: str) -> str:
 def case_cells(row: CaseRow, contacts: Contacts, lang: str, tz: str, policy: str) -> list[str]:
     """One CSV row, every cell text (formula-guarded); the title's phones and ID numbers as ``policy``
     says (:func:`data.masking.mask_personal_text`)."""
-    yes, no = YES_NO.get(lang, YES_NO["zh-CN"])
-    deadline = row.deadline_at.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M") if row.deadline_at else ""
+    deadline = local_time(row.deadline_at, tz, lang)
     names = "、".join(name for name, _ in contacts.workers)
     phones = "、".join(p for p in (phone_for(phone, policy) for _, phone in contacts.workers) if p)
     cells: Sequence[object] = (
         row.id,
         mask_personal_text(row.title, policy),
-        row.category_name,
+        row.category_name or t("uncategorised", lang),
         row.street_name,
         row.community_name,
         row.grid_name,
         label("status", row.status, lang),
         row.department_name,
         deadline,
-        yes if row.overdue else no,
+        t("yes" if row.overdue else "no", lang),
         label("escalation", row.escalation_level, lang),
         label("supervision", row.supervision, lang),
         names,

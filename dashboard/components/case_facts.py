@@ -88,7 +88,7 @@ def facts(detail: CaseDetail, names: Names, now: datetime, lang: str, tz: str) -
     satisfaction = (
         label("satisfaction", detail.satisfaction, lang) if detail.satisfaction else t("case_not_rated", lang)
     )
-    same = names.category == names.top_category or names.top_category in ("未分类", "")
+    same = names.category == names.top_category or not names.top_category
     category = names.category if same else f"{names.top_category} · {names.category}"
     return html.Div(
         [

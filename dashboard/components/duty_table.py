@@ -47,7 +47,7 @@ def case_row(row: CaseRow, lang: str, tz: str) -> dict[str, Any]:
     return {
         "id": str(row.id),  # AG Grid row ids are strings
         "number": row.external_id,
-        "category": row.category_name,
+        "category": row.category_name or t("uncategorised", lang),
         "address": row.address or row.title,
         "street": row.street_name,
         "status": label("status", row.status, lang),

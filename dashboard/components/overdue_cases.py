@@ -65,7 +65,10 @@ def case_table(rows: Sequence[CaseRow], level: str, lang: str, limit: int) -> ht
                     html.Span(late_span(r.hours_late, lang), className="overdue-late"),
                     html.Div(
                         [
-                            html.Div(r.title or r.category_name, className="overdue-case-title"),
+                            html.Div(
+                                r.title or r.category_name or t("uncategorised", lang),
+                                className="overdue-case-title",
+                            ),
                             html.Div(
                                 f"{r.external_id} · {label('status', r.status, lang)}",
                                 className="overdue-case-sub",

@@ -10,6 +10,8 @@ from typing import Any
 
 from dash import dcc, html
 
+from data.text import pick
+
 from ..i18n import t
 
 TEXT = "#e6edf7"
@@ -86,7 +88,7 @@ def category_figure(stats: dict[str, Any] | None, lang: str, scale: float = 1.0)
     if not rows:
         return empty_figure(lang, scale)
     rows = list(reversed(rows))  # plotly draws the first category at the bottom
-    names = [c["name_en"] if lang == "en" and c.get("name_en") else c["name"] for c in rows]
+    names = [pick(lang, c["name"], c.get("name_en")) or t("uncategorised", lang) for c in rows]
     counts = [c["count"] for c in rows]
     return {
         "data": [

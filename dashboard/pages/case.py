@@ -23,6 +23,7 @@ from data.db import transaction
 from data.masking import has_personal
 from data.models import Category
 from data.queries import CaseDetail, case_detail
+from data.text import pick
 
 from ..auth import phone_view, viewer_name
 from ..components.case_chrome import lang_switch, top_bar
@@ -47,13 +48,13 @@ def _case_id(raw: str | None) -> int | None:
 
 def _names(session: Session, detail: CaseDetail, lang: str) -> Names:
     row = detail.row
-    sources = source_names(session, lang)
-    if lang != "en":
-        return Names(row.category_name, row.top_category_name, row.department_name, sources)
+    sources = source_names(session, lang)  # department codes → names in the page's language
     category_en = dict(session.execute(select(Category.code, Category.name_en)).tuples().all())
     parent = session.scalar(select(Category.parent_code).where(Category.code == row.category_code))
-    category = category_en.get(row.category_code or "") or row.category_name
-    top = category_en.get(parent or row.category_code or "") or row.top_category_name
+    category = pick(lang, row.category_name, category_en.get(row.category_code or "")) or t(
+        "uncategorised", lang
+    )
+    top = pick(lang, row.top_category_name, category_en.get(parent or row.category_code or ""))
     department = sources.get(row.department_code or "") or row.department_name
     return Names(category, top, department, sources)
 
@@ -110,8 +111,7 @@ def approx_note(detail: CaseDetail, lang: str) -> html.Div | None:
     if (row.lon is not None and row.lat is not None) or detail.grid_geometry is None or not detail.units:
         return None
     level = detail.units[-1].level  # the most specific unit known: the one whose outline is drawn
-    unit = t(f"level_{level}", lang)
-    unit = unit.lower() if lang == "en" else unit
+    unit = t(f"level_{level}", lang).lower()  # in a sentence (English words lower-cased; Chinese has no case)
     return html.Div(t("case_map_approx", lang, unit=unit), className=f"case-map-approx approx-{level}")
 
 

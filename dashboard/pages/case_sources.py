@@ -7,11 +7,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.models import Department, Feed
+from data.text import pick
 
 
 def source_names(session: Session, lang: str) -> dict[str, str]:
-    en = lang == "en"
     query = select(Department.code, Department.name, Department.name_en)
-    departments = {code: (name_en or name) if en else name for code, name, name_en in session.execute(query)}
+    departments = {code: pick(lang, name, name_en) for code, name, name_en in session.execute(query)}
     feeds = session.execute(select(Feed.name, Feed.department_code)).tuples().all()
     return {**departments, **{feed: departments[dep] for feed, dep in feeds if dep in departments}}

@@ -42,15 +42,12 @@ class CoveredGrid:
 class AlertRow:
     id: int
     kind: str
-    kind_label: str
     event: str
     headline: str
     area_desc: str
     severity: str
     colour: str
-    colour_label: str
     state: str
-    state_label: str
     unacknowledged: bool
     sent_at: datetime | None
     onset: datetime | None
@@ -69,7 +66,6 @@ class TickerItem:
     at: datetime
     text: str  # plain text: the UI shows it as text, never as HTML
     colour: str
-    colour_label: str
     severity: str
     unacknowledged: bool
 
@@ -127,15 +123,12 @@ def active_alerts(session: Session, scope: AreaScope, now: datetime) -> list[Ale
         AlertRow(
             id=a.id,
             kind=a.kind,
-            kind_label=label("alert_kind", a.kind),
             event=a.event,
             headline=a.headline,
             area_desc=a.area_desc,
             severity=a.severity,
             colour=a.colour,
-            colour_label=label("colour", a.colour),
             state=a.state,
-            state_label=label("alert_state", a.state),
             unacknowledged=a.state == "new",
             sent_at=a.sent_at,
             onset=a.onset,
@@ -188,7 +181,5 @@ def ticker(session: Session, scope: AreaScope, now: datetime, limit: int = 20) -
             if a.kind == "weather" and a.colour
             else f"【{label('alert_kind', a.kind)}】"
         )
-        items.append(
-            TickerItem(a.id, _time(a), f"{prefix}{head}", a.colour, colour, a.severity, a.state == "new")
-        )
+        items.append(TickerItem(a.id, _time(a), f"{prefix}{head}", a.colour, a.severity, a.state == "new"))
     return items

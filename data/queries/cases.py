@@ -34,7 +34,6 @@ class Option:
 @dataclass(frozen=True)
 class UnitRef:
     level: str
-    level_label: str
     code: str
     name: str
 
@@ -42,7 +41,6 @@ class UnitRef:
 @dataclass(frozen=True)
 class StaffRow:
     role: str
-    role_label: str
     name: str
     phone: str  # masked unless the viewer may see personal data
 
@@ -53,7 +51,6 @@ class EventRow:
     kind: str
     from_status: str | None
     to_status: str | None
-    to_label: str
     detail: str
     actor: str
     feed_name: str | None
@@ -69,7 +66,6 @@ class CaseDetail:
     reporter_name: str
     reporter_phone: str  # masked unless allowed
     satisfaction: str | None
-    satisfaction_label: str
     resolved_at: datetime | None
     closed_at: datetime | None
     units: list[UnitRef] = field(default_factory=list)  # district first, grid last
@@ -139,11 +135,7 @@ def case_detail(
             )
         )
     }
-    units = [
-        UnitRef(u.level, label("level", u.level), u.code, u.name)
-        for c in codes
-        if (u := units_by_code.get(c))
-    ]
+    units = [UnitRef(u.level, u.code, u.name) for c in codes if (u := units_by_code.get(c))]
     geometry = None
     for c in reversed(codes):
         unit = units_by_code.get(c)
@@ -161,14 +153,13 @@ def case_detail(
             .where(GridStaff.unit_code == row.grid_code)
             .order_by(GridStaff.role.desc(), GridStaff.id)
         ):
-            staff.append(StaffRow(s.role, label("staff_role", s.role), s.name, phone(s.phone)))
+            staff.append(StaffRow(s.role, s.name, phone(s.phone)))
     events = [
         EventRow(
             e.at,
             e.kind,
             e.from_status,
             e.to_status,
-            label("status", e.to_status),
             e.detail,
             e.actor,
             e.feed_name,
@@ -186,7 +177,6 @@ def case_detail(
         reporter_name=extra.reporter_name or "",
         reporter_phone=phone(extra.reporter_phone),
         satisfaction=extra.satisfaction,
-        satisfaction_label=label("satisfaction", extra.satisfaction),
         resolved_at=extra.resolved_at,
         closed_at=extra.closed_at,
         units=units,

@@ -19,8 +19,6 @@ from ..models import Case
 from ..scope import AreaScope
 from .common import category_index, count_if, in_period, local_day_bounds, period_group, require_aware
 
-UNCATEGORISED = "未分类"
-
 
 @dataclass(frozen=True)
 class CategoryCount:
@@ -67,8 +65,8 @@ def cases_by_category(
         out.append(
             CategoryCount(
                 top,
-                info.name if info else UNCATEGORISED,
-                info.name_en if info else "Uncategorised",
+                info.name if info else "",  # no category: the screens say 未分类
+                info.name_en if info else "",
                 count,
                 n_open,
             )

@@ -14,11 +14,9 @@ from sqlalchemy.orm import Session
 from ..models import AdminUnit, Case, Category, Department
 from ..models.places import CODE_LENGTH
 from ..scope import AreaScope
-from .labels import label
 
 _COLUMN_BY_LENGTH = {6: "district_code", 9: "street_code", 12: "community_code", 15: "grid_code"}
 CHILD_LEVEL = {"district": "street", "street": "community", "community": "grid"}
-UNPLACED = "未定位"
 
 
 class Period(NamedTuple):
@@ -233,7 +231,6 @@ class CaseRow:
     department_code: str | None
     department_name: str
     status: str
-    status_label: str
     priority: str
     requested_at: datetime
     accepted_at: datetime | None
@@ -242,9 +239,7 @@ class CaseRow:
     overdue: bool
     due_soon: bool
     escalation_level: str
-    escalation_label: str
     supervision: str
-    supervision_label: str
     street_code: str | None
     street_name: str
     community_code: str | None
@@ -333,12 +328,12 @@ def case_rows(session: Session, rows: Sequence[Any], now: datetime | None) -> li
                 title=r.title,
                 address=r.address,
                 category_code=r.category_code,
-                category_name=cat.name if cat else (r.category_name or "未分类"),
-                top_category_name=cat.top_name if cat else "未分类",
+                # "" when the case has no category (the screens say 未分类)
+                category_name=cat.name if cat else (r.category_name or ""),
+                top_category_name=cat.top_name if cat else "",
                 department_code=r.department_code,
                 department_name=deps.get(r.department_code or "", r.department_code or ""),
                 status=r.status,
-                status_label=label("status", r.status),
                 priority=r.priority,
                 requested_at=r.requested_at,
                 accepted_at=r.accepted_at,
@@ -347,9 +342,7 @@ def case_rows(session: Session, rows: Sequence[Any], now: datetime | None) -> li
                 overdue=overdue,
                 due_soon=due_soon,
                 escalation_level=r.escalation_level,
-                escalation_label=label("escalation", r.escalation_level),
                 supervision=r.supervision,
-                supervision_label=label("supervision", r.supervision),
                 street_code=r.street_code,
                 street_name=names.get(r.street_code or "", ""),
                 community_code=r.community_code,

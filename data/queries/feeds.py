@@ -22,7 +22,6 @@ from ..models import Alert, Case, Department, Feed, FeedHealth, Quarantine
 from ..scope import AreaScope
 from .alerts import alert_scope_clause
 from .common import require_aware
-from .labels import label
 
 
 @dataclass(frozen=True)
@@ -35,7 +34,6 @@ class FeedHealthRow:
     enabled: bool
     interval_s: int
     status: str
-    status_label: str
     stale: bool
     last_poll_at: datetime | None
     last_success_at: datetime | None
@@ -92,7 +90,6 @@ def feed_health(
                 enabled=feed.enabled,
                 interval_s=feed.interval_s,
                 status=status,
-                status_label=label("feed_status", status),
                 stale=status == "stale",
                 last_poll_at=health.last_poll_at if health else None,
                 last_success_at=health.last_success_at if health else None,

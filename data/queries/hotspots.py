@@ -27,7 +27,6 @@ from ..models import AdminUnit, Case
 from ..names import place_name
 from ..scope import AreaScope
 from .common import category_index, require_aware, unit_names
-from .labels import label
 
 M_PER_DEG_LAT = 110_574.0
 M_PER_DEG_LON_EQUATOR = 111_320.0
@@ -44,7 +43,6 @@ class Hotspot:
     recent: int  # in the newer half of the window
     previous: int  # in the older half
     trend: str  # up | down | flat
-    trend_label: str
     lon: float | None
     lat: float | None
     case_ids: tuple[int, ...]
@@ -219,7 +217,6 @@ def _items(session: Session, groups: list[tuple[str, list[_Pt]]], half: datetime
                 recent=recent,
                 previous=previous,
                 trend=trend,
-                trend_label=label("trend", trend),
                 lon=lon,
                 lat=lat,
                 case_ids=tuple(sorted(p.id for p in pts)),

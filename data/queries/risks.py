@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 from ..models import Risk
 from ..scope import AreaScope
 from .common import require_aware, unit_names
-from .labels import label
 
 LEVEL_ORDER = {"high": 0, "medium": 1, "low": 2}
 
@@ -20,9 +19,7 @@ LEVEL_ORDER = {"high": 0, "medium": 1, "low": 2}
 class RiskRow:
     id: int
     kind: str
-    kind_label: str
     level: str
-    level_label: str
     title: str
     description: str
     owner: str
@@ -59,9 +56,7 @@ def risks(session: Session, scope: AreaScope, now: datetime, include_closed: boo
             RiskRow(
                 id=r.id,
                 kind=r.kind,
-                kind_label=label("risk_kind", r.kind),
                 level=r.level,
-                level_label=label("risk_level", r.level),
                 title=r.title,
                 description=r.description,
                 owner=r.owner,

@@ -84,7 +84,7 @@ def test_street_officer_gets_its_street_and_nothing_of_the_other(client, session
     assert sign_in(client, "street1").status_code == 302
     rows = table(client.get("/export/cases.csv"))
     header, body = rows[0], rows[1:]
-    assert header[:6] == ["编号", "标题", "类别", "镇街", "村社区", "网格"]
+    assert header[:6] == ["编号", "标题", "类别", "镇街", "社区", "网格"]
     assert len(body) == 1 + len(HOSTILE)
     assert all(r[3] == "巴川街道" for r in body), {r[3] for r in body}
     text = "\n".join(",".join(r) for r in rows)

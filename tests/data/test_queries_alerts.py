@@ -20,6 +20,7 @@ from data.queries import (
     risks,
     ticker,
 )
+from data.text import label
 from tests.data.helpers import Units, build_units
 
 NOW = datetime(2025, 6, 15, 2, 0, tzinfo=UTC)
@@ -102,11 +103,16 @@ def test_active_alerts_in_scope_with_their_grids_and_workers(
     rain = rows[0]
     assert [(g.code, g.name) for g in rain.grids] == [(u.grids[3], u.names[u.grids[3]])]
     assert [(w.name, w.phone) for w in rain.grids[0].workers] == [("网格员4", "138****0004")]
-    assert (rain.colour_label, rain.kind_label, rain.state_label, rain.unacknowledged) == (
+    # the query gives codes; the screens label them
+    assert (rain.colour, rain.kind, rain.state, rain.unacknowledged) == ("orange", "weather", "new", True)
+    assert (
+        label("colour", rain.colour),
+        label("alert_kind", rain.kind),
+        label("alert_state", rain.state),
+    ) == (
         "橙色",
         "气象预警",
         "未确认",
-        True,
     )
     district = active_alerts(session, AreaScope.district(u.district), NOW)
     assert [r.id for r in district] == [ids["rain"], ids["smoke"], ids["b_only"]]  # unacknowledged first
@@ -189,7 +195,7 @@ def test_feed_health_statuses(session_factory) -> None:  # type: ignore[no-untyp
         )
         session.commit()
         rows = feed_health(session, AreaScope.district("500151"), NOW, stale_after_polls=3)
-        assert [(r.name, r.status, r.status_label, r.stale) for r in rows] == [
+        assert [(r.name, r.status, label("feed_status", r.status), r.stale) for r in rows] == [
             ("stale", "stale", "数据过期", True),
             ("failing", "failing", "异常", False),
             ("never", "never", "从未轮询", False),
@@ -230,7 +236,7 @@ def test_risks_in_scope_overdue_first(world: tuple[Session, Units, dict[str, int
         session.add(risk)
     session.commit()
     rows = risks(session, AreaScope.of(u.streets[0]), NOW)
-    assert [(r.title, r.overdue, r.kind_label, r.level_label) for r in rows] == [
+    assert [(r.title, r.overdue, label("risk_kind", r.kind), label("risk_level", r.level)) for r in rows] == [
         ("夜市治安", True, "公共安全", "低"),
         ("燃气管道老化", False, "公共安全", "高"),
     ]

@@ -20,6 +20,7 @@ from data.queries import (
     status_options,
     street_options,
 )
+from data.text import label
 from tests.data.helpers import Units, add_case, build_units
 
 NOW = datetime(2025, 6, 15, 2, 0, tzinfo=UTC)
@@ -107,11 +108,11 @@ def test_case_detail_scope_masking_and_timeline(world: tuple[Session, Units, dic
         ("community", u.names[u.communities[0]]),
         ("grid", u.names[u.grids[0]]),
     ]
-    assert [(s.role_label, s.name, s.phone) for s in d.staff] == [
+    assert [(label("staff_role", s.role), s.name, s.phone) for s in d.staff] == [
         ("网格员", "网格员1", "138****0001"),
         ("网格长", "网格长1", "139****0001"),
     ]
-    assert [(e.kind, e.to_label, e.feed_name) for e in d.events] == [
+    assert [(e.kind, label("status", e.to_status), e.feed_name) for e in d.events] == [
         ("created", "待受理", "hotline"),
         ("status", "已受理", None),
     ]

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from data.queries import AreaScope, overdue_by_unit, overdue_cases
+from data.text import label
 from tests.data.helpers import Units, add_case, build_units
 
 NOW = datetime(2025, 6, 15, 2, 0, tzinfo=UTC)
@@ -95,11 +96,15 @@ def test_overdue_cases_sorted_by_lateness_with_who_and_where(world: tuple[Sessio
     assert [round(r.hours_late or 0, 3) for r in rows] == [40.0, 20.0, 5.0, 2.0, 1.0]
     first_a = rows[1]
     assert first_a.grid_name == u.names[u.grids[0]]
-    assert (first_a.escalation_label, first_a.supervision_label) == ("区县", "红牌督办")
-    assert rows[3].supervision_label == "黄牌督办"
+    assert (first_a.escalation_level, first_a.supervision) == (
+        "district",
+        "red",
+    )  # codes: the screens label them
+    assert (label("escalation", "district"), label("supervision", "red")) == ("区县", "红牌督办")
+    assert rows[3].supervision == "yellow"
     assert rows[4].department_name == "区公安分局"
     assert first_a.department_name == "区生态环境局"
-    assert first_a.status_label == "已受理" and first_a.overdue and not first_a.due_soon
+    assert first_a.status == "accepted" and first_a.overdue and not first_a.due_soon
     assert [
         r.hours_late for r in overdue_cases(session, AreaScope.district(u.district), u.district, NOW, 2)
     ] == [

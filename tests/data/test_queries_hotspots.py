@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from data.queries import AreaScope, hotspots
+from data.text import label
 from tests.data.helpers import Units, add_case, build_units
 
 NOW = datetime(2025, 6, 15, 2, 0, tzinfo=UTC)
@@ -38,7 +39,7 @@ def test_three_in_one_grid_within_30_days_is_one_hotspot(units: tuple[Session, U
     assert (h.kind, h.category_code, h.category_name, h.count) == ("grid", "environment.noise", "噪声扰民", 3)
     assert (h.place_code, h.place_name) == (grid, u.names[grid])
     assert h.case_ids == tuple(sorted(ids))
-    assert (h.recent, h.previous, h.trend, h.trend_label) == (2, 1, "up", "上升")
+    assert (h.recent, h.previous, h.trend, label("trend", h.trend)) == (2, 1, "up", "上升")
     assert h.lon == pytest.approx(x) and h.lat == pytest.approx(y)
     # out of scope: nothing
     assert hotspots(session, AreaScope.of(u.streets[1]), NOW) == []
