@@ -85,4 +85,5 @@ def js_strings(lang: str = DEFAULT) -> dict[str, object]:
     lang = normalise(lang)
     strings: dict[str, object] = {key: t(key, lang) for key in JS_KEYS}
     strings["states"] = labels("status", lang)
+    strings["intl_locale"] = t("time_clock_intl_locale", lang)  # the browser's Intl locale for times
     return strings

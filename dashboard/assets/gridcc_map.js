@@ -26,7 +26,7 @@
 
     function fmtTime(epoch, hideout) {
         if (epoch === undefined || epoch === null) return "";
-        const lang = hideout && hideout.strings && hideout.strings.open === "Open" ? "en-GB" : "zh-CN";
+        const lang = (hideout && hideout.strings && hideout.strings.intl_locale) || "zh-CN";
         try {
             return new Date(epoch * 1000).toLocaleString(lang, {
                 timeZone: (hideout && hideout.tz) || "Asia/Shanghai",

@@ -51,16 +51,17 @@
         });
     }
 
-    function localClock(lang, tz) {
+    // clock: {locale, weekday} from the text catalogue (time_clock_intl_*), so that the browser's clock
+    // says what the server's first render said (data.text.local_time(..., "clock")).
+    function localClock(clock, tz) {
         const now = new Date();
-        const en = lang === "en";
         try {
             const parts = {};
-            new Intl.DateTimeFormat(en ? "en-GB" : "zh-CN", {
+            new Intl.DateTimeFormat((clock && clock.locale) || "zh-CN", {
                 timeZone: tz || "Asia/Shanghai",
                 year: "numeric", month: "2-digit", day: "2-digit",
                 hour: "2-digit", minute: "2-digit", second: "2-digit",
-                weekday: en ? "short" : "long", hour12: false,
+                weekday: (clock && clock.weekday) || "long", hour12: false,
             }).formatToParts(now).forEach(function (p) { parts[p.type] = p.value; });
             const hour = parts.hour === "24" ? "00" : parts.hour;
             return parts.year + "-" + parts.month + "-" + parts.day + " " + parts.weekday + " " +
@@ -139,7 +140,7 @@
             },
 
             clock: function (n, config, asOf, currentCls) {
-                const text = localClock(config && config.lang, config && config.tz);
+                const text = localClock(config && config.clock, config && config.tz);
                 let cls = "wall-asof";
                 if (typeof asOf === "number" && Date.now() / 1000 - asOf > STALE_S) cls += " stale";
                 return [text, cls === currentCls ? noUpdate() : cls];

@@ -7,37 +7,22 @@ from urllib.parse import urlencode
 
 from markupsafe import Markup
 
-STRINGS = {
-    "zh-CN": {
-        "title": "登录 · 网格化指挥中心",
-        "heading": "网格化指挥中心",
-        "sub": "Sign in",
-        "username": "用户名",
-        "password": "密码",
-        "submit": "登录",
-        "failed": "用户名或密码错误，或尝试次数过多，请稍后再试。",
-        "link_failed": "此大屏登录链接无效或已撤销，请联系管理员。",
-        "csrf": "页面已过期，请重新登录。",
-        "setup": "尚未创建任何账号，还不能登录。请在服务器上运行以下命令添加第一个管理员（会提示输入密码）：",
-        "other": "English",
-        "other_lang": "en",
-    },
-    "en": {
-        "title": "Sign in · gridcc command centre",
-        "heading": "gridcc command centre",
-        "sub": "登录",
-        "username": "User name",
-        "password": "Password",
-        "submit": "Sign in",
-        "failed": "Wrong user name or password, or too many attempts: try again in a few minutes.",
-        "link_failed": "This wall sign-in link is not valid or was revoked: ask an administrator.",
-        "csrf": "The page had expired: please sign in again.",
-        "setup": "No account exists yet, so nobody can sign in. Add the first admin on the server "
-        "(it asks for the password):",
-        "other": "中文",
-        "other_lang": "zh-CN",
-    },
-}
+from data.text import LANGUAGES, other, t
+
+# The page's words: ``signin_<key>`` in the text catalogue.
+KEYS = (
+    "title",
+    "heading",
+    "sub",
+    "username",
+    "password",
+    "submit",
+    "failed",
+    "link_failed",
+    "csrf",
+    "setup",
+    "other",
+)
 
 STYLE = """
 body{margin:0;min-height:100vh;display:flex;align-items:center;justify-content:center;
@@ -68,21 +53,21 @@ HEADERS = {
 
 
 def lang_of(value: str | None, default: str) -> str:
-    return value if value in STRINGS else default
+    return value if value in LANGUAGES else default
 
 
 def signin_page(
     *, lang: str, csrf: str, next_path: str, username: str = "", error: str = "", first_admin: str = ""
 ) -> str:
-    """The page; ``error`` is a key of :data:`STRINGS` (``failed``, ``link_failed``, ``csrf``) or empty;
+    """The page; ``error`` is a key of :data:`KEYS` (``failed``, ``link_failed``, ``csrf``) or empty;
     ``first_admin``, when no account exists yet, the console command that adds the first admin."""
-    s = STRINGS[lang]
+    s = {key: t(f"signin_{key}", lang) for key in KEYS}
     message = Markup('<p class="error" role="alert">{}</p>').format(s[error]) if error else Markup("")
     if first_admin:
         message += Markup('<p class="setup" role="note">{}<code>{}</code></p>').format(
             s["setup"], first_admin
         )
-    query = "?" + urlencode({"lang": s["other_lang"], "next": next_path})
+    query = "?" + urlencode({"lang": other(lang), "next": next_path})
     return str(
         Markup(
             '<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'

@@ -8,15 +8,15 @@ from urllib.parse import urlencode
 
 from dash import html
 
+from data.text import lang_params
+
 from ..i18n import t
 from .user_menu import user_menu
 
 
 def lang_href(base_path: str, path: str, query: Mapping[str, str], lang: str) -> str:
     """The same page in ``lang`` (other query parameters kept)."""
-    params = {k: v for k, v in query.items() if k != "lang"}
-    if lang == "en":
-        params["lang"] = "en"
+    params = {k: v for k, v in query.items() if k != "lang"} | lang_params(lang)
     qs = urlencode(params)
     return base_path.rstrip("/") + path + (f"?{qs}" if qs else "")
 

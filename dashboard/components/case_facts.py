@@ -10,9 +10,10 @@ from typing import Any
 from dash import html
 
 from data.queries import CaseDetail, label
+from data.text import duration, lang_params, local_time
 
 from ..i18n import state_label, t
-from .case_format import EMPTY, duration_hours, level_label, local_time, priority_label
+from .case_format import EMPTY, level_label, priority_label
 
 
 @dataclass(frozen=True)
@@ -28,9 +29,7 @@ class Names:
 
 def link(base_path: str, path: str, lang: str, **params: str) -> str:
     """A local URL keeping the language: ``/overdue?unit=500151&lang=en``."""
-    query = dict(params)
-    if lang == "en":
-        query["lang"] = "en"
+    query = dict(params) | lang_params(lang)
     qs = "&".join(f"{k}={v}" for k, v in query.items())
     return base_path.rstrip("/") + path + (f"?{qs}" if qs else "")
 
@@ -48,9 +47,9 @@ def clock(detail: CaseDetail, now: datetime, lang: str) -> tuple[str, str]:
         ), "clock-late" if late else "clock-ok"
     hours = (now - row.deadline_at).total_seconds() / 3600
     if hours > 0:
-        return t("case_hours_late", lang, h=duration_hours(hours, lang)), "clock-late"
+        return t("case_hours_late", lang, h=duration(hours * 3600, lang, "hours")), "clock-late"
     return t(
-        "case_hours_left", lang, h=duration_hours(hours, lang)
+        "case_hours_left", lang, h=duration(hours * 3600, lang, "hours")
     ), "clock-soon" if row.due_soon else "clock-ok"
 
 
@@ -101,10 +100,15 @@ def facts(detail: CaseDetail, names: Names, now: datetime, lang: str, tz: str) -
                     _fact("case_department", names.department, lang),
                     _fact("case_level", level_label(row.escalation_level, lang), lang),
                     _fact("case_supervision", supervision, lang, f"card-{row.supervision}"),
-                    _fact("case_reported_at", local_time(row.requested_at, tz), lang),
-                    _fact("case_accepted_at", local_time(row.accepted_at, tz), lang),
-                    _fact("case_deadline_at", local_time(row.deadline_at, tz), lang, "deadline"),
-                    _fact("case_resolved_at", local_time(detail.resolved_at, tz), lang),
+                    _fact("case_reported_at", local_time(row.requested_at, tz, lang, none=EMPTY), lang),
+                    _fact("case_accepted_at", local_time(row.accepted_at, tz, lang, none=EMPTY), lang),
+                    _fact(
+                        "case_deadline_at",
+                        local_time(row.deadline_at, tz, lang, none=EMPTY),
+                        lang,
+                        "deadline",
+                    ),
+                    _fact("case_resolved_at", local_time(detail.resolved_at, tz, lang, none=EMPTY), lang),
                     _fact("case_satisfaction", satisfaction, lang),
                     _fact("case_source", names.sources.get(row.source, row.source), lang),
                 ],

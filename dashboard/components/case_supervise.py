@@ -12,35 +12,23 @@ from dash import dcc, html
 from flask import has_request_context
 
 from data.auth import Permission, may
+from data.text import t
 
 from ..auth import auth_required, current_user
 
-STRINGS = {
-    "zh-CN": {
-        "title": "督办",
-        "yellow": "发黄牌督办",
-        "red": "发红牌督办",
-        "cancel": "撤销督办",
-        "done_yellow": "已发黄牌督办。",
-        "done_red": "已发红牌督办。",
-        "done_cancel": "已撤销督办。",
-        "refused": "无法执行：",
-        "not_found": "在您的管辖范围内找不到此案件。",
-        "not_permitted": "您的角色不能督办。",
-    },
-    "en": {
-        "title": "Supervision",
-        "yellow": "Issue a yellow card",
-        "red": "Issue a red card",
-        "cancel": "Cancel the card",
-        "done_yellow": "Yellow card issued.",
-        "done_red": "Red card issued.",
-        "done_cancel": "Card cancelled.",
-        "refused": "Not done: ",
-        "not_found": "No such case in your area.",
-        "not_permitted": "Your role may not supervise.",
-    },
-}
+# The panel's words: ``supervise_<key>`` in the text catalogue.
+KEYS = (
+    "title",
+    "yellow",
+    "red",
+    "cancel",
+    "done_yellow",
+    "done_red",
+    "done_cancel",
+    "refused",
+    "not_found",
+    "not_permitted",
+)
 BUTTONS = ("yellow", "red", "cancel")
 PANEL_ID = "case-supervise"
 BUTTONS_ID = "case-supervise-buttons"
@@ -50,7 +38,7 @@ TIMELINE_ID = "case-timeline-box"
 
 
 def strings(lang: str) -> dict[str, str]:
-    return STRINGS.get(lang, STRINGS["zh-CN"])
+    return {key: t(f"supervise_{key}", lang) for key in KEYS}
 
 
 def may_supervise() -> bool:

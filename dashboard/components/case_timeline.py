@@ -8,9 +8,10 @@ from typing import Any
 from dash import html
 
 from data.queries import EventRow
+from data.text import local_time
 
 from ..i18n import state_label, t
-from .case_format import actor_label, data_attrs, event_detail, event_label, local_time
+from .case_format import EMPTY, actor_label, data_attrs, event_detail, event_label
 
 # the CSS class of an event row (colour of its marker)
 EVENT_CLASS = {
@@ -62,7 +63,7 @@ def timeline(
     rows = [
         html.Tr(
             [
-                html.Td(local_time(e.at, tz, seconds=True), className="time"),
+                html.Td(local_time(e.at, tz, lang, "second", none=EMPTY), className="time"),
                 html.Td(
                     html.Span(event_label(e.kind, e.detail, lang), className="kind"), className="kind-cell"
                 ),

@@ -7,11 +7,11 @@ Every text (headline, area, grid names, worker names) is a plain string child: D
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from dash import html
 
 from data.queries import AlertRow, label
+from data.text import local_time
 
 from ..i18n import t
 from .map import SIGNAL_COLOURS
@@ -22,10 +22,6 @@ def ack_id(alert_id: int) -> dict[str, Any]:
     return {"type": "duty-ack", "alert": alert_id}
 
 
-def _time(value: Any, tz: str) -> str:
-    return value.astimezone(ZoneInfo(tz)).strftime("%m-%d %H:%M") if value is not None else ""
-
-
 def alert_card(alert: AlertRow, lang: str, tz: str) -> html.Div:
     colour = SIGNAL_COLOURS.get(alert.colour, "#c9d1e0")
     head = alert.headline or alert.event or label("alert_kind", alert.kind, lang)
@@ -33,18 +29,21 @@ def alert_card(alert: AlertRow, lang: str, tz: str) -> html.Div:
     covered = "、".join(grids[:4]) + (t("duty_more_grids", lang, n=len(grids)) if len(grids) > 4 else "")
     meta = [
         html.Span(label("alert_kind", alert.kind, lang), className="duty-alert-kind"),
-        html.Span(_time(alert.sent_at or alert.onset, tz), className="duty-alert-time"),
+        html.Span(
+            local_time(alert.sent_at or alert.onset, tz, lang, "day_minute"), className="duty-alert-time"
+        ),
     ]
     if alert.unacknowledged:
         action: Any = html.Button(
             t("duty_ack", lang), id=ack_id(alert.id), n_clicks=0, className="duty-ack", type="button"
         )
     else:
+        acked_at = local_time(alert.acknowledged_at, tz, lang, "day_minute")
         action = html.Div(
             [
                 html.Span(t("duty_acked", lang), className="duty-acked-label"),
                 html.Span(
-                    f"{alert.acknowledged_by or ''} {_time(alert.acknowledged_at, tz)}".strip(),
+                    f"{alert.acknowledged_by or ''} {acked_at}".strip(),
                     className="duty-acked-by",
                 ),
             ],

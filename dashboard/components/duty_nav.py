@@ -6,6 +6,8 @@ from urllib.parse import urlencode
 
 from dash import dcc, get_relative_path, html
 
+from data.text import lang_params, lang_suffix, other
+
 from ..i18n import t
 from ..pages import PageContext
 from .user_menu import user_menu
@@ -14,7 +16,7 @@ LINKS = (("/", "nav_wall", "wall"), ("/duty", "nav_duty", "duty"), ("/overdue", 
 
 
 def lang_query(lang: str) -> str:
-    return "?lang=en" if lang == "en" else ""
+    return lang_suffix(lang)
 
 
 def header_nav(ctx: PageContext, here: str) -> html.Nav:
@@ -29,10 +31,7 @@ def header_nav(ctx: PageContext, here: str) -> html.Nav:
         )
         for path, key, name in LINKS
     ]
-    other = "zh-CN" if ctx.lang == "en" else "en"
-    query = {k: v for k, v in ctx.query.items() if k != "lang"}
-    if other == "en":
-        query["lang"] = "en"
+    query = {k: v for k, v in ctx.query.items() if k != "lang"} | lang_params(other(ctx.lang))
     path = get_relative_path("/" + here) if here != "wall" else get_relative_path("/")
     switch = html.A(
         t("switch_language", ctx.lang),

@@ -9,6 +9,7 @@ from dash import html
 
 from data.case_filter import PERIODS, CaseFilter
 from data.queries import category_options, department_options, status_options, street_options
+from data.text import pick
 
 from ..i18n import t
 from ..pages import PageContext
@@ -39,7 +40,7 @@ def selectors(ctx: PageContext, view: CaseFilter) -> html.Div:
         departments = department_options(session, ctx.scope)
 
     def name(o: Any) -> str:
-        return (o.label_en or o.label) if lang == "en" else o.label
+        return pick(lang, o.label, o.label_en)
 
     by_code = {c.value: name(c) for c in categories}
     category_data = [

@@ -8,38 +8,24 @@ default text renderer, never through an HTML cell renderer. Overdue rows carry a
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import dash_ag_grid as dag
 
 from data.queries import CaseRow, label
+from data.text import duration, labels, local_time
 
 from ..i18n import t
 
 GRID_ID = "duty-grid"
 
 
-def local_time(value: datetime | None, tz: str) -> str:
-    """``2025-05-01 14:30`` in the display time zone (sorts as text); "" for None."""
-    if value is None:
-        return ""
-    return value.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
-
-
 def late_text(hours: float | None, lang: str) -> str:
     """``超期 2天3小时`` / ``剩 5小时`` from hours past the deadline (negative: hours left)."""
     if hours is None:
         return ""
-    late = hours > 0
-    total = int(abs(hours))
-    days, rest = divmod(total, 24)
-    if lang == "en":
-        span = f"{days}d {rest}h" if days else f"{rest}h"
-        return f"{span} late" if late else f"{span} left"
-    span = f"{days}天{rest}小时" if days else f"{rest}小时"
-    return f"超期 {span}" if late else f"剩 {span}"
+    span = duration(hours * 3600, lang, "compact")
+    return t("duty_late" if hours > 0 else "duty_left", lang, span=span)
 
 
 def case_row(row: CaseRow, lang: str, tz: str) -> dict[str, Any]:
@@ -140,31 +126,6 @@ def column_defs(lang: str) -> list[dict[str, Any]]:
     ]
 
 
-LOCALE_ZH = {
-    "noRowsToShow": "没有符合条件的在办案件",
-    "loadingOoo": "加载中…",
-    "filterOoo": "筛选…",
-    "contains": "包含",
-    "notContains": "不包含",
-    "equals": "等于",
-    "notEqual": "不等于",
-    "startsWith": "开头是",
-    "endsWith": "结尾是",
-    "blank": "为空",
-    "notBlank": "不为空",
-    "lessThan": "小于",
-    "greaterThan": "大于",
-    "lessThanOrEqual": "小于等于",
-    "greaterThanOrEqual": "大于等于",
-    "inRange": "介于",
-    "andCondition": "且",
-    "orCondition": "或",
-    "applyFilter": "应用",
-    "resetFilter": "重置",
-    "clearFilter": "清除",
-}
-
-
 def case_grid(rows: list[dict[str, Any]], lang: str) -> dag.AgGrid:
     options: dict[str, Any] = {
         "rowBuffer": 20,
@@ -176,8 +137,7 @@ def case_grid(rows: list[dict[str, Any]], lang: str) -> dag.AgGrid:
         "suppressCellFocus": True,
         "tooltipShowDelay": 300,  # the whole text of a cut cell (AG Grid's tooltip shows it as text)
     }
-    if lang != "en":
-        options["localeText"] = LOCALE_ZH
+    options["localeText"] = labels("grid_locale", lang)  # AG Grid's own words (filters, "no rows")
     return dag.AgGrid(
         id=GRID_ID,
         rowData=rows,

@@ -10,9 +10,10 @@ from typing import Any
 from dash import html
 
 from data.queries import FeedHealthRow, QuarantineRow
+from data.text import duration, local_time
 
 from ..i18n import t
-from .case_format import EMPTY, data_attrs, duration_seconds, local_time
+from .case_format import EMPTY, data_attrs
 
 STATUSES = ("ok", "stale", "failing", "never", "disabled", "paused")
 PREVIEW_CHARS = 160
@@ -40,7 +41,7 @@ def status_cell(r: FeedHealthRow, lang: str, tz: str) -> html.Td:
     badge = html.Span(status_label(r.status, lang), className=f"feed-status fs-{r.status}")
     if r.status != "paused" or r.paused_at is None:
         return html.Td(badge)
-    who = t("feed_paused_by", lang, who=r.paused_by or "?", at=local_time(r.paused_at, tz))
+    who = t("feed_paused_by", lang, who=r.paused_by or "?", at=local_time(r.paused_at, tz, lang, none=EMPTY))
     return html.Td([badge, html.Div(who, className="feed-paused-by")])
 
 
@@ -81,7 +82,7 @@ def health_table(rows: Sequence[FeedHealthRow], lang: str, tz: str, manage: bool
     for r in rows:
         error = r.last_error
         if error and r.last_error_at is not None:
-            error = f"{local_time(r.last_error_at, tz)}  {error}"
+            error = f"{local_time(r.last_error_at, tz, lang, none=EMPTY)}  {error}"
         body.append(
             html.Tr(
                 [
@@ -90,13 +91,13 @@ def health_table(rows: Sequence[FeedHealthRow], lang: str, tz: str, manage: bool
                     html.Td(r.protocol, className="protocol"),
                     status_cell(r, lang, tz),
                     html.Td(
-                        local_time(r.last_success_at, tz, seconds=True)
+                        local_time(r.last_success_at, tz, lang, "second", none=EMPTY)
                         if r.last_success_at
                         else t("never", lang),
                         className="time",
                     ),
-                    html.Td(duration_seconds(r.since_success_s, lang), className="num since-success"),
-                    html.Td(duration_seconds(r.record_age_s, lang), className="num record-age"),
+                    html.Td(duration(r.since_success_s, lang, none=EMPTY), className="num since-success"),
+                    html.Td(duration(r.record_age_s, lang, none=EMPTY), className="num record-age"),
                     html.Td(r.received, className="num"),
                     html.Td(r.new, className="num"),
                     html.Td(r.updated, className="num"),
@@ -143,7 +144,7 @@ def quarantine_list(rows: Sequence[QuarantineRow], lang: str, tz: str) -> Any:
     body = [
         html.Tr(
             [
-                html.Td(local_time(r.at, tz, seconds=True), className="time"),
+                html.Td(local_time(r.at, tz, lang, "second", none=EMPTY), className="time"),
                 html.Td(r.feed_name, className="name"),
                 html.Td(r.external_id or EMPTY, className="external-id"),
                 html.Td(r.reason, className="reason"),
@@ -168,7 +169,7 @@ def payload_panel(row: QuarantineRow, text: str, lang: str, tz: str, shown_chars
         lang,
         id=row.id,
         feed=row.feed_name,
-        at=local_time(row.at, tz, seconds=True),
+        at=local_time(row.at, tz, lang, "second", none=EMPTY),
     )
     parts: list[Any] = [
         html.H2(head),
@@ -181,4 +182,4 @@ def payload_panel(row: QuarantineRow, text: str, lang: str, tz: str, shown_chars
 
 
 def as_of(now: datetime, tz: str, lang: str) -> str:
-    return t("feeds_as_of", lang, t=local_time(now, tz, seconds=True))
+    return t("feeds_as_of", lang, t=local_time(now, tz, lang, "second", none=EMPTY))

@@ -13,6 +13,7 @@ from dash import dcc, get_relative_path, html
 
 from data.names import community_short_name
 from data.queries import CaseRow, label
+from data.text import lang_suffix
 
 from ..i18n import t
 from .overdue_units import _data
@@ -58,7 +59,7 @@ def case_table(rows: Sequence[CaseRow], level: str, lang: str, limit: int) -> ht
     )
     body: list[Any] = [head]
     for r in rows:
-        href = get_relative_path(f"/cases/{int(r.id)}") + ("?lang=en" if lang == "en" else "")
+        href = get_relative_path(f"/cases/{int(r.id)}") + lang_suffix(lang)
         body.append(
             html.Div(
                 [

@@ -9,6 +9,7 @@ from typing import Any
 from dash import dcc, get_relative_path, html
 
 from data.queries import UnitCount, label
+from data.text import lang_params
 
 from ..i18n import t
 
@@ -23,8 +24,7 @@ def unit_href(code: str | None, lang: str) -> str:
     params = []
     if code:
         params.append(f"unit={code}")
-    if lang == "en":
-        params.append("lang=en")
+    params += [f"{k}={v}" for k, v in lang_params(lang).items()]
     return get_relative_path("/overdue") + ("?" + "&".join(params) if params else "")
 
 

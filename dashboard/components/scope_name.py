@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from data.text import t
+
 SHOWN = 3
 
 
@@ -13,9 +15,7 @@ def scope_name(names: Sequence[str], lang: str, shown: int = SHOWN) -> str:
 
     A wall title must fit one line at five metres; a city scope names 38 districts."""
     names = [n for n in names if n]
+    sep = t("list_sep", lang)
     if len(names) <= shown + 1:
-        return "、".join(names) if lang == "zh-CN" else ", ".join(names)
-    head = names[:shown]
-    if lang == "zh-CN":
-        return f"{'、'.join(head)}等{len(names)}个区域"
-    return f"{', '.join(head)} and {len(names) - shown} more"
+        return sep.join(names)
+    return t("scope_more", lang, names=sep.join(names[:shown]), n=len(names), more=len(names) - shown)

@@ -11,14 +11,10 @@ from dash import dcc, html
 from flask import has_request_context
 
 from data.auth import Permission, may, role_label
+from data.text import lang_suffix, t
 
 from ..auth import auth_required, csrf_token, current_user
 from .case_format import data_attrs
-
-STRINGS = {
-    "zh-CN": {"signout": "退出登录", "audit": "审计日志", "who": "当前用户"},
-    "en": {"signout": "Sign out", "audit": "Audit log", "who": "Signed in as"},
-}
 
 
 def user_menu(lang: str, base_path: str = "/") -> html.Div | None:
@@ -28,21 +24,22 @@ def user_menu(lang: str, base_path: str = "/") -> html.Div | None:
     user = current_user()
     if user is None:
         return None
-    s = STRINGS.get(lang, STRINGS["zh-CN"])
     children: list[Any] = [
         html.Span(
-            user.display_name or user.username, className="user-name", title=f"{s['who']} {user.username}"
+            user.display_name or user.username,
+            className="user-name",
+            title=f"{t('menu_who', lang)} {user.username}",
         ),
         html.Span(role_label(user.role, lang), className=f"user-role role-{user.role}"),
     ]
     if may(user.role, Permission.VIEW_AUDIT):
-        href = base_path.rstrip("/") + "/audit" + ("?lang=en" if lang == "en" else "")
-        children.append(html.A(s["audit"], href=href, className="user-audit"))
+        href = base_path.rstrip("/") + "/audit" + lang_suffix(lang)
+        children.append(html.A(t("menu_audit", lang), href=href, className="user-audit"))
     children.append(
         html.Form(
             [
                 dcc.Input(type="hidden", name="csrf_token", value=csrf_token()),
-                html.Button(s["signout"], type="submit", className="user-signout"),
+                html.Button(t("menu_signout", lang), type="submit", className="user-signout"),
             ],
             method="post",
             action="/signout",

@@ -7,6 +7,7 @@ from typing import Any
 from dash import html
 
 from data.queries import label
+from data.text import EMPTY, local_time
 
 from ..i18n import t
 from . import wall_format as fmt
@@ -25,7 +26,7 @@ def banner(feeds: dict[str, Any] | None, lang: str, tz: str) -> tuple[list[Any],
     for feed in bad:
         when = feed.get("last_success")
         since = (
-            t("wall_feed_last_ok", lang, time=fmt.local_time(when, tz, with_date=True))
+            t("wall_feed_last_ok", lang, time=local_time(when, tz, lang, "day_minute", none=EMPTY))
             if when
             else t("wall_feed_never_ok", lang)
         )

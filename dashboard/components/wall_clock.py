@@ -4,29 +4,23 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from dash import dcc, html
 
-from ..i18n import t
-from . import wall_format as fmt
+from data.text import EMPTY, local_time
 
-WEEKDAYS_ZH = "一二三四五六日"
+from ..i18n import t
 
 
 def clock_text(now: datetime, tz: str, lang: str) -> str:
     """What the clock shows at ``now`` (the browser computes the same each second, see ``wall.js``)."""
-    local = now.astimezone(ZoneInfo(tz))
-    if lang == "en":
-        return local.strftime("%Y-%m-%d %a %H:%M:%S")
-    day = WEEKDAYS_ZH[local.weekday()]
-    return local.strftime("%Y-%m-%d") + f" 星期{day} " + local.strftime("%H:%M:%S")
+    return local_time(now, tz, lang, "clock")
 
 
 def as_of_text(feeds: dict[str, Any] | None, stats: dict[str, Any] | None, tz: str, lang: str) -> str:
     """``数据截至 14:03:18``: the last successful feed poll; before any, when the figures were built."""
     epoch = as_of_epoch(feeds, stats)
-    return f"{t('wall_as_of', lang)} {fmt.local_time(epoch, tz)}"
+    return f"{t('wall_as_of', lang)} {local_time(epoch, tz, lang, 'time', none=EMPTY)}"
 
 
 def as_of_epoch(feeds: dict[str, Any] | None, stats: dict[str, Any] | None) -> float | None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from data.queries import DASH, format_rate
 
@@ -30,11 +28,3 @@ def hours(value: float | None) -> str:
     if value is None:
         return DASH
     return f"{value:.1f}"
-
-
-def local_time(epoch: float | None, tz: str, with_date: bool = False) -> str:
-    """``14:03:18`` (or ``03-21 14:03``) in the display time zone; ``—`` for no time."""
-    if epoch is None:
-        return DASH
-    at = datetime.fromtimestamp(epoch, UTC).astimezone(ZoneInfo(tz))
-    return at.strftime("%m-%d %H:%M") if with_date else at.strftime("%H:%M:%S")

@@ -9,6 +9,8 @@ from typing import Any
 
 from dash import html
 
+from data.text import EMPTY, local_time
+
 from ..i18n import t
 from . import wall_format as fmt
 
@@ -33,7 +35,10 @@ def ticker_items(ticker: dict[str, Any] | None, lang: str, tz: str) -> list[Any]
             html.Div(
                 [
                     html.Span(className="ticker-signal"),
-                    html.Span(fmt.local_time(item.get("at"), tz, with_date=True), className="ticker-time"),
+                    html.Span(
+                        local_time(item.get("at"), tz, lang, "day_minute", none=EMPTY),
+                        className="ticker-time",
+                    ),
                     html.Span(str(item.get("text", "")), className="ticker-text"),
                 ],
                 className=f"ticker-item sig-{colour}" + (" flash" if item.get("new") else ""),

@@ -7,6 +7,7 @@ from typing import Any
 import redis
 from dash import html
 
+from data.text import other as other_language
 from layers import versions
 from layers.units import any_synthetic, scope_bounds, scope_units
 
@@ -30,7 +31,7 @@ def layout(ctx: PageContext) -> Any:
         current = {}
     names = scope_name([name for _, name, _ in units], ctx.lang) or t("app_title", ctx.lang)
     title = t("map_title", ctx.lang, name=names)
-    other = "en" if ctx.lang == "zh-CN" else "zh-CN"
+    other = other_language(ctx.lang)
     children: list[Any] = [
         map_view(
             MAP_NAME,

@@ -29,6 +29,7 @@ from plotly.utils import PlotlyJSONEncoder
 from sqlalchemy.orm import Session
 
 from data.scope import AreaScope
+from data.text import other as other_language
 from layers import versions as layer_versions
 from layers.units import any_synthetic, scope_bounds, scope_units
 
@@ -147,7 +148,7 @@ def layout(ctx: PageContext) -> Any:
     have = keys_for(current, int(now.timestamp() // 60), 1.0)
     names = scope_name([name for _, name, _ in units], lang) or t("app_title", lang)
     banner_children, banner_class = banner(feeds, lang, tz)
-    other = "en" if lang == "zh-CN" else "zh-CN"
+    other = other_language(lang)
 
     header = html.Header(
         [
@@ -218,7 +219,18 @@ def layout(ctx: PageContext) -> Any:
             html.Div([left, centre, right], className="wall-main"),
             ticker_band,
             dcc.Store(id="wall-have", data=have),
-            dcc.Store(id="wall-config", data={"lang": lang, "tz": tz, "base": ctx.base_path}),
+            dcc.Store(
+                id="wall-config",
+                data={
+                    "lang": lang,
+                    "tz": tz,
+                    "base": ctx.base_path,
+                    "clock": {
+                        "locale": t("time_clock_intl_locale", lang),
+                        "weekday": t("time_clock_intl_weekday", lang),
+                    },
+                },
+            ),
         ],
         id="wall-root",
         className="wall",

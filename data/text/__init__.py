@@ -181,13 +181,18 @@ def _locale(lang: str) -> str:
 
 
 def local_time(
-    value: datetime | float | None, tz: str | ZoneInfo, lang: str = DEFAULT, form: str = "minute"
+    value: datetime | float | None,
+    tz: str | ZoneInfo,
+    lang: str = DEFAULT,
+    form: str = "minute",
+    *,
+    none: str = "",
 ) -> str:
     """A moment as people read it in ``tz`` (Asia/Shanghai): ``form`` is one of :data:`TIME_FORMS` or
     ``clock`` (``2024-05-01 星期三 14:03:18``). ``value`` is an aware datetime (a naive one is taken as
-    UTC, as stored) or seconds since the epoch; "" for None."""
+    UTC, as stored) or seconds since the epoch; ``none`` (default "") for None."""
     if value is None:
-        return ""
+        return none
     if isinstance(value, int | float):
         value = datetime.fromtimestamp(value, UTC)
     elif value.tzinfo is None:
@@ -197,19 +202,24 @@ def local_time(
     return format_datetime(value, pattern, tzinfo=zone, locale=_locale(lang))
 
 
-def duration(seconds: float | None, lang: str = DEFAULT, *, compact: bool = False) -> str:
-    """A span of time, absolute, for people: ``42 秒``, ``7 分钟``, ``3 小时``, ``2 天 1 小时`` (below two
-    minutes in seconds, below two hours in minutes); ``compact``: days and hours only, ``2天3小时`` /
-    ``2d 3h``. "" for None."""
+def duration(seconds: float | None, lang: str = DEFAULT, form: str = "auto", *, none: str = "") -> str:
+    """A span of time, absolute, for people. ``form``:
+
+    - ``auto``: ``42 秒``, ``7 分钟``, ``3 小时``, ``2 天 1 小时`` (below two minutes in seconds, below
+      two hours in minutes, then rounded to the hour);
+    - ``hours``: ``5 小时``, ``2 天 1 小时``, rounded to the hour;
+    - ``compact``: ``2天3小时`` / ``2d 3h``, whole hours (cut, not rounded).
+
+    ``none`` (default "") for None."""
     if seconds is None:
-        return ""
+        return none
     s = abs(seconds)
-    if compact:
+    if form == "compact":
         days, hours = divmod(int(s // 3600), 24)
         return t("overdue_days", lang, d=days, h=hours) if days else t("overdue_hours", lang, h=hours)
-    if s < 120:
+    if form == "auto" and s < 120:
         return t("seconds", lang, n=round(s))
-    if s < 7200:
+    if form == "auto" and s < 7200:
         return t("minutes", lang, n=round(s / 60))
     days, hours = divmod(round(s / 3600), 24)
     return t("days_hours", lang, d=days, h=hours) if days else t("hours", lang, n=hours)

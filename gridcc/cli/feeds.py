@@ -74,8 +74,7 @@ def list_feeds(settings: Settings) -> None:
     finally:
         engine.dispose()
     now = utcnow()
-    zh = settings.language == "zh-CN"
-    table = Table(title=f"{'数据源' if zh else 'Feeds'} — {settings.effective_feeds_file}")
+    table = Table(title=text.t("cli_feeds_title", settings.language, file=settings.effective_feeds_file))
     for column in (
         "name", "department", "protocol", "interval", "enabled", "health", "last success", "since success",
         "newest record", "received", "new", "updated", "ignored", "quarantined", "last error / note",

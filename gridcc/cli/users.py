@@ -110,7 +110,7 @@ def list_(settings: Settings) -> None:
             (
                 u.username,
                 u.display_name,
-                f"{u.role} {role_label(u.role)}",
+                f"{u.role} {role_label(u.role, settings.language)}",
                 u.scope_codes,
                 "disabled" if u.disabled else "locked" if u.locked_until else "ok",
                 "yes" if u.link_nonce else "",

@@ -17,6 +17,7 @@ from dashboard.components.wall_hotspots import hotspot_list
 from dashboard.components.wall_kpis import kpi_band
 from dashboard.components.wall_rankings import department_figure, street_figure
 from dashboard.components.wall_ticker import ticker_items
+from data.text import local_time
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -74,9 +75,10 @@ def test_formatting() -> None:
     assert fmt.hours(None) == "—"
     assert fmt.hours(3.14159) == "3.1"
     noon_utc = datetime(2025, 3, 1, 4, 5, 6, tzinfo=UTC).timestamp()
-    assert fmt.local_time(noon_utc, "Asia/Shanghai") == "12:05:06"
-    assert fmt.local_time(noon_utc, "Asia/Shanghai", with_date=True) == "03-01 12:05"
-    assert fmt.local_time(None, "Asia/Shanghai") == "—"
+    # the wall's times: the one local-time function (data.text), in the wall's two forms
+    assert local_time(noon_utc, "Asia/Shanghai", form="time", none="—") == "12:05:06"
+    assert local_time(noon_utc, "Asia/Shanghai", form="day_minute", none="—") == "03-01 12:05"
+    assert local_time(None, "Asia/Shanghai", form="time", none="—") == "—"
 
 
 def test_kpi_band_numbers_and_chinese_labels() -> None:
