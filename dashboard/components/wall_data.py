@@ -125,7 +125,9 @@ def build_ticker(
             {
                 "id": i.id,
                 "at": _epoch(i.at),
-                "text": mask_personal_text(i.text, text_mode),
+                "kind": i.kind,
+                "event": mask_personal_text(i.event, text_mode),
+                "headline": mask_personal_text(i.headline, text_mode),
                 "colour": i.colour,
                 "severity": i.severity,
                 "new": i.unacknowledged,

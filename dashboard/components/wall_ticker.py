@@ -9,12 +9,26 @@ from typing import Any
 
 from dash import html
 
-from data.text import EMPTY, local_time
+from data.text import EMPTY, label, local_time
 
 from ..i18n import t
 from . import wall_format as fmt
 
 SIGNALS = ("blue", "yellow", "orange", "red")
+
+
+def ticker_text(item: dict[str, Any], lang: str) -> str:
+    """``【暴雨橙色预警】暴雨橙色预警`` (a weather warning: its event and signal colour) or ``【烟感火警】…``
+    (other alerts: their kind), then the feed's headline (or, without one, the kind)."""
+    kind = label("alert_kind", item.get("kind"), lang)
+    colour = item.get("colour")
+    if item.get("kind") == "weather" and colour:
+        prefix = t(
+            "ticker_weather", lang, event=item.get("event") or "", colour=label("colour", colour, lang)
+        )
+    else:
+        prefix = t("ticker_kind", lang, kind=kind)
+    return prefix + str(item.get("headline") or kind)
 
 
 def ticker_items(ticker: dict[str, Any] | None, lang: str, tz: str) -> list[Any]:
@@ -39,7 +53,7 @@ def ticker_items(ticker: dict[str, Any] | None, lang: str, tz: str) -> list[Any]
                         local_time(item.get("at"), tz, lang, "day_minute", none=EMPTY),
                         className="ticker-time",
                     ),
-                    html.Span(str(item.get("text", "")), className="ticker-text"),
+                    html.Span(ticker_text(item, lang), className="ticker-text"),
                 ],
                 className=f"ticker-item sig-{colour}" + (" flash" if item.get("new") else ""),
                 **fmt.data_attr("alert", int(item.get("id", 0))),

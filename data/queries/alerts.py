@@ -19,7 +19,6 @@ from ..models import AdminUnit, Alert, AlertEvent, AlertGrid, GridStaff
 from ..names import place_name
 from ..scope import AreaScope
 from .common import require_aware
-from .labels import label
 
 ACTIVE_STATES = ("new", "acknowledged")
 SEVERITY_ORDER = {"Extreme": 0, "Severe": 1, "Moderate": 2, "Minor": 3}
@@ -62,9 +61,14 @@ class AlertRow:
 
 @dataclass(frozen=True)
 class TickerItem:
+    """An active alert for the ticker: codes and the feed's own words (plain text: the UI shows them
+    as text, never as HTML); the wall puts them in a sentence (``【暴雨橙色预警】…``)."""
+
     id: int
     at: datetime
-    text: str  # plain text: the UI shows it as text, never as HTML
+    kind: str
+    event: str
+    headline: str  # the feed's headline, else its event; "" when it gave neither
     colour: str
     severity: str
     unacknowledged: bool
@@ -172,14 +176,16 @@ def ticker(session: Session, scope: AreaScope, now: datetime, limit: int = 20) -
     require_aware(now)
     alerts = list(session.execute(select(Alert).where(alert_scope_clause(scope), _active(now))).scalars())
     alerts.sort(key=lambda a: (-_time(a).timestamp(), -a.id))
-    items = []
-    for a in alerts[:limit]:
-        colour = label("colour", a.colour)
-        head = a.headline or a.event or label("alert_kind", a.kind)
-        prefix = (
-            f"【{a.event}{colour}预警】"
-            if a.kind == "weather" and a.colour
-            else f"【{label('alert_kind', a.kind)}】"
+    return [
+        TickerItem(
+            a.id,
+            _time(a),
+            a.kind,
+            a.event or "",
+            a.headline or a.event or "",
+            a.colour,
+            a.severity,
+            a.state == "new",
         )
-        items.append(TickerItem(a.id, _time(a), f"{prefix}{head}", a.colour, a.severity, a.state == "new"))
-    return items
+        for a in alerts[:limit]
+    ]

@@ -16,7 +16,7 @@ from dashboard.components.wall_clock import as_of_text, clock_text
 from dashboard.components.wall_hotspots import hotspot_list
 from dashboard.components.wall_kpis import kpi_band
 from dashboard.components.wall_rankings import department_figure, street_figure
-from dashboard.components.wall_ticker import ticker_items
+from dashboard.components.wall_ticker import ticker_items, ticker_text
 from data.text import local_time
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -182,11 +182,21 @@ def test_hotspots_count_trend_and_text() -> None:
 def test_ticker_newest_first_flashing_until_acknowledged() -> None:
     items = {
         "items": [
-            {"id": 2, "at": 1_741_000_000, "text": "【暴雨橙色预警】" + XSS, "colour": "orange", "new": True},
+            {
+                "id": 2,
+                "at": 1_741_000_000,
+                "kind": "weather",
+                "event": "暴雨",
+                "headline": XSS,
+                "colour": "orange",
+                "new": True,
+            },
             {
                 "id": 1,
                 "at": 1_740_990_000,
-                "text": "【电子围栏】入侵",
+                "kind": "fence",
+                "event": "",
+                "headline": "入侵",
                 "colour": 'evil" onload=x',
                 "new": False,
             },
@@ -197,6 +207,12 @@ def test_ticker_newest_first_flashing_until_acknowledged() -> None:
     first, second = chips[1], chips[2]
     assert "flash" in first.className and "sig-orange" in first.className
     assert texts(first)[-1] == "【暴雨橙色预警】" + XSS
+    assert texts(second)[-1] == "【电子围栏】入侵"
+    # the ticker's sentence from the query's codes and the feed's words (tests/data/test_queries_alerts.py)
+    smoke = {"kind": "smoke", "event": "", "headline": "<b>烟感</b>报警", "colour": "yellow"}
+    rain = {"kind": "weather", "event": "暴雨", "headline": "暴雨橙色预警", "colour": "orange"}
+    assert ticker_text(smoke, "zh-CN") == "【烟感火警】<b>烟感</b>报警"
+    assert ticker_text(rain, "zh-CN") == "【暴雨橙色预警】暴雨橙色预警"
     assert "flash" not in second.className and "sig-none" in second.className  # unknown colour: no class
     assert texts(ticker_items(None, "zh-CN", "Asia/Shanghai")) == ["暂无生效预警"]
 

@@ -146,8 +146,15 @@ def test_ticker_newest_first(world: tuple[Session, Units, dict[str, int]]) -> No
         (ids["b_only"], False, "yellow"),
         (ids["rain"], True, "orange"),
     ]
-    assert items[0].text == "【烟感火警】<b>烟感</b>报警"  # plain text, the UI escapes it
-    assert items[2].text == "【暴雨橙色预警】暴雨橙色预警"
+    # codes and the feed's words (plain text, the UI escapes it); the wall makes the sentence
+    # (tests/dashboard/test_wall_components.py: 【烟感火警】<b>烟感</b>报警, 【暴雨橙色预警】暴雨橙色预警)
+    assert (items[0].kind, items[0].headline) == ("smoke", "<b>烟感</b>报警")
+    assert (items[2].kind, items[2].event, items[2].colour, items[2].headline) == (
+        "weather",
+        "暴雨",
+        "orange",
+        "暴雨橙色预警",
+    )
 
 
 def test_feed_health_statuses(session_factory) -> None:  # type: ignore[no-untyped-def]
