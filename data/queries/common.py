@@ -288,12 +288,13 @@ CASE_ROW_COLUMNS = (
 
 
 def due_soon_at(accepted_at: datetime | None, deadline_at: datetime | None) -> datetime | None:
-    """When a case becomes due soon: at 80 % of its limit (``data.deadlines.DUE_SOON_FRACTION``)."""
-    from ..deadlines import DUE_SOON_FRACTION
+    """When a case becomes due soon: at 80 % of its limit (:func:`data.deadlines.moments`)."""
+    from ..deadlines import moments
 
     if accepted_at is None or deadline_at is None:
         return None
-    return accepted_at + (deadline_at - accepted_at) * DUE_SOON_FRACTION
+    due_soon: datetime = moments(accepted_at, deadline_at).due_soon
+    return due_soon
 
 
 def case_rows(session: Session, rows: Sequence[Any], now: datetime | None) -> list[CaseRow]:
