@@ -175,7 +175,16 @@ def unit_names(session: Session, codes: Iterable[str | None]) -> dict[str, str]:
 
 
 def department_names(session: Session) -> dict[str, str]:
+    """Every department's name by code: the one look-up of department names (rows name a department with
+    :func:`department_name`)."""
     return dict(session.execute(select(Department.code, Department.name)).all())
+
+
+def department_name(names: dict[str, str], code: str | None, unknown: str = "") -> str:
+    """The name of the department ``code`` (its code when it has none), ``unknown`` without a code."""
+    if not code:
+        return unknown
+    return names.get(code) or code
 
 
 @dataclass(frozen=True)
@@ -315,7 +324,7 @@ def case_rows(session: Session, rows: Sequence[Any], now: datetime | None) -> li
                 category_name=cat.name if cat else (r.category_name or "未分类"),
                 top_category_name=cat.top_name if cat else "未分类",
                 department_code=r.department_code,
-                department_name=deps.get(r.department_code or "", r.department_code or ""),
+                department_name=department_name(deps, r.department_code),
                 status=r.status,
                 status_label=label("status", r.status),
                 priority=r.priority,
