@@ -25,31 +25,12 @@ from dataclasses import dataclass
 
 from data.auth import Permission, may, may_see_personal
 from data.masking import mask_personal_text
-from data.redact import MASK, is_secret_name, redact_text
+from data.redact import redact_payload
 from data.scope import AreaScope
 
 from .auth import auth_required, current_user
 from .personal import text_mode
 from .scope import deployment_scope
-
-# secrets in a structured payload, which redact_text's name=value pairs do not see: a JSON member
-# ("api_key": "…") and an XML element (<api_key>…</api_key>)
-_NAME = r"(?P<name>[A-Za-z][A-Za-z0-9_\-.]{0,63})"
-_JSON_MEMBER = re.compile(r'"' + _NAME + r'"(?P<sep>\s*:\s*)"(?P<value>(?:[^"\\]|\\.)*)"')
-_XML_ELEMENT = re.compile(r"<" + _NAME + r">(?P<value>[^<]*)</(?P=name)>")
-
-
-def redact_payload(text: str | None) -> str:
-    """:func:`data.redact.redact_text`, and the values of secret-named JSON members and XML elements."""
-
-    def member(m: re.Match[str]) -> str:
-        return f'"{m["name"]}"{m["sep"]}"{MASK}"' if is_secret_name(m["name"]) else m[0]
-
-    def element(m: re.Match[str]) -> str:
-        return f"<{m['name']}>{MASK}</{m['name']}>" if is_secret_name(m["name"]) else m[0]
-
-    return _XML_ELEMENT.sub(element, _JSON_MEMBER.sub(member, redact_text(text)))
-
 
 _CUT_NUMBER = re.compile(r"[0-9Xx+\-()（） ]+…$")
 

@@ -10,19 +10,32 @@ off the map (too vague to point at); the tables still list it.
 Decided at query time by one outer join on ``coalesce(grid_code, community_code)`` (the unit's primary
 key), never written into ``Case.lon/lat``. :func:`with_map_place` adds the join and keeps the cases the
 map can draw; :data:`MAP_LON`, :data:`MAP_LAT` and :data:`APPROX` are then usable in its columns,
-filters and groupings (``layers.cases``, ``layers.case_clusters``).
+filters and groupings (``layers.cases``, ``layers.case_clusters``). The table rows' ``map_lon/map_lat``
+(:func:`data.queries.common.case_rows`) come from the same expressions (:func:`map_places`): the one
+rule, written once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, null, or_
-from sqlalchemy.orm import aliased
+from sqlalchemy import Select, and_, case, func, null, or_, select
+from sqlalchemy.orm import Session, aliased
 
-from data.models import AdminUnit, Case
+from ..models import AdminUnit, Case
 
-__all__ = ["APPROX", "APPROX_LEVELS", "HAS_POINT", "MAP_LAT", "MAP_LON", "PLACE_UNIT", "with_map_place"]
+__all__ = [
+    "APPROX",
+    "APPROX_LEVELS",
+    "HAS_POINT",
+    "MAP_LAT",
+    "MAP_LON",
+    "PLACE_UNIT",
+    "MapPlace",
+    "map_places",
+    "with_map_place",
+]
 
 # The levels an approximate case may be placed at, most specific first.
 APPROX_LEVELS = ("grid", "community")
@@ -44,3 +57,18 @@ def with_map_place(query: Select[Any]) -> Select[Any]:
     point. One join on the unit's primary key; only unpointed cases look a unit up."""
     drawable = or_(HAS_POINT, and_(PLACE_UNIT.label_lon.is_not(None), PLACE_UNIT.label_lat.is_not(None)))
     return query.outerjoin(PLACE_UNIT, PLACE_UNIT.code == _PLACE_KEY).where(drawable)
+
+
+MapPlace = tuple[float, float, str | None]  # lon, lat, approx (None: the case's own point)
+
+
+def map_places(session: Session, case_ids: Iterable[int]) -> dict[int, MapPlace]:
+    """Where the map draws each of these cases, by id; a case the map cannot draw is left out."""
+    wanted = sorted(set(case_ids))
+    places: dict[int, MapPlace] = {}
+    for i in range(0, len(wanted), 500):
+        chunk = wanted[i : i + 500]
+        query = with_map_place(select(Case.id, MAP_LON, MAP_LAT, APPROX).where(Case.id.in_(chunk)))
+        for case_id, lon, lat, approx in session.execute(query):
+            places[case_id] = (float(lon), float(lat), approx)
+    return places
