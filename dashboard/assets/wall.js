@@ -70,7 +70,7 @@
         }
     }
 
-    const OUTPUTS = 11; // dashboard/pages/wall.py OUTPUTS, without wall-have (the last)
+    const OUTPUTS = 11; // dashboard/wall/page.py OUTPUTS, without wall-have (the last)
     let inflight = false;
 
     function skipAll() {

@@ -13,7 +13,7 @@ from flask import has_request_context
 from data.auth import Permission, may, role_label
 
 from ..auth import auth_required, csrf_token, current_user
-from .case_format import data_attrs
+from .format import data_attrs
 
 STRINGS = {
     "zh-CN": {"signout": "退出登录", "audit": "审计日志", "who": "当前用户"},
