@@ -33,8 +33,9 @@ from .export_csv import HEADERS, Contacts, case_cells, csv_bytes
 from .i18n import lang_from_query
 from .scope import current_scope
 from .services import services
+from .urls import EXPORT_PATH
 
-PATH = "/export/cases.csv"
+PATH = EXPORT_PATH
 ROW_LIMIT = 50_000
 CHUNK = 500
 FILTER_KEYS = ("street", "category", "department", "status", "period")
@@ -175,8 +176,3 @@ def may_export() -> bool:
         return False
     user = current_user()
     return user is not None and user.role != "wall" and may(user.role, Permission.READ)
-
-
-def export_href(base_path: str, search: str) -> str:
-    """The export link of a duty view (its URL query, ``?street=…&lang=en`` or "")."""
-    return base_path.rstrip("/") + PATH + (search or "")

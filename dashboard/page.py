@@ -16,6 +16,7 @@ from data.scope import AreaScope
 from data.settings import Settings
 
 from .services import Services
+from .urls import Urls
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,11 @@ class PageContext:
     path_params: Mapping[str, str] = field(default_factory=dict)
     query: Mapping[str, str] = field(default_factory=dict)
     base_path: str = "/"
+
+    @property
+    def urls(self) -> Urls:
+        """Local links under this app's base path, in this request's language."""
+        return Urls(self.base_path, self.lang)
 
 
 Layout = Callable[[PageContext], Any]

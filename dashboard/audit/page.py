@@ -15,7 +15,6 @@ from data.models import AuditLog
 from ..auth import current_user
 from ..components.chrome import lang_switch, top_bar
 from ..page import Page, PageContext
-from ..urls import link
 
 DEFAULT_LIMIT = 200
 MAX_LIMIT = 2000
@@ -122,7 +121,7 @@ def layout(ctx: PageContext) -> Any:
     bar = top_bar(
         s["title"],
         lang,
-        link(ctx.base_path, "/", lang),
+        ctx.urls.wall(),
         "back_to_wall",
         lang_switch(ctx.base_path, "/audit", ctx.query, lang),
     )

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
-import redis
 from dash import Input, Output, State, callback_context, no_update
 from flask import request
 
@@ -22,6 +21,7 @@ from layers import versions
 
 from ..auth import current_user
 from ..i18n import lang_from_query
+from ..redis_or import redis_or
 from ..scope import current_scope
 from ..services import services
 from .sources import source_names
@@ -60,10 +60,7 @@ def act(case_id: int, action: str, now: datetime) -> str:
         return "not_permitted"
     except ValueError as exc:
         return str(exc)
-    try:
-        versions.bump(svc.redis, ["cases"])  # the wall's and the overdue list's cards
-    except (redis.ConnectionError, redis.TimeoutError):
-        pass
+    redis_or(None, lambda: versions.bump(svc.redis, ["cases"]))  # the wall's and the overdue list's cards
     return ""
 
 

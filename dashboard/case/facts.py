@@ -13,7 +13,7 @@ from data.queries import CaseDetail, label
 
 from ..components.format import EMPTY, duration_hours, level_label, local_time, priority_label
 from ..i18n import state_label, t
-from ..urls import link
+from ..urls import Urls
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,7 @@ def place_path(detail: CaseDetail, base_path: str, lang: str) -> html.Div:
         items.append(
             html.A(
                 [html.Span(level_label(unit.level, lang), className="unit-level"), unit.name],
-                href=link(base_path, "/overdue", lang, unit=unit.code),
+                href=Urls(base_path, lang).overdue(unit.code),
                 className=f"unit-link unit-{unit.level}",
             )
         )

@@ -32,7 +32,7 @@ from ..page import Page, PageContext
 from ..personal import CASE_TEXT, masked_fields, masked_rows
 from .actions import OPEN
 from .actions import register as register_actions
-from .facts import Names, badges, facts, link, place_path, staff, text_block
+from .facts import Names, badges, facts, place_path, staff, text_block
 from .map import case_map
 from .sources import source_names
 from .supervise import TIMELINE_ID, supervise_panel
@@ -118,7 +118,7 @@ def approx_note(detail: CaseDetail, lang: str) -> html.Div | None:
 def not_found(ctx: PageContext, raw_id: str) -> html.Div:
     path = f"/cases/{raw_id}"
     switch = lang_switch(ctx.base_path, path, ctx.query, ctx.lang)
-    back = link(ctx.base_path, "/", ctx.lang)
+    back = ctx.urls.wall()
     return html.Div(
         [
             top_bar(t("case_not_found", ctx.lang), ctx.lang, back, "back_to_wall", switch),
@@ -154,7 +154,7 @@ def layout(ctx: PageContext) -> Any:
         html.Span(names.category, className="case-category"),
         *badges(detail, ctx.lang),
     ]
-    back = link(ctx.base_path, "/", ctx.lang)
+    back = ctx.urls.wall()
     return html.Div(
         [
             top_bar(

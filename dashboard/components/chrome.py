@@ -4,21 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlencode
 
 from dash import html
 
 from ..i18n import t
+from ..urls import Urls
 from .user_menu import user_menu
 
 
 def lang_href(base_path: str, path: str, query: Mapping[str, str], lang: str) -> str:
     """The same page in ``lang`` (other query parameters kept)."""
-    params = {k: v for k, v in query.items() if k != "lang"}
-    if lang == "en":
-        params["lang"] = "en"
-    qs = urlencode(params)
-    return base_path.rstrip("/") + path + (f"?{qs}" if qs else "")
+    return Urls(base_path).switch(path, query, lang)
 
 
 def lang_switch(base_path: str, path: str, query: Mapping[str, str], lang: str) -> html.Div:

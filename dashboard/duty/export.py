@@ -11,7 +11,7 @@ from dash import html
 
 from data.case_filter import CaseFilter
 
-from ..export import export_href, may_export
+from ..export import may_export
 from ..i18n import t
 from ..page import PageContext
 
@@ -29,7 +29,7 @@ def export_link(ctx: PageContext, view: CaseFilter) -> html.A:
     return html.A(
         t("duty_export", ctx.lang),
         id="duty-export",
-        href=export_href(ctx.base_path, view.search(ctx.query)) if allowed else "",
+        href=ctx.urls.export(view.search(ctx.query)) if allowed else "",
         title=t("duty_export_title", ctx.lang),
         className="duty-export",
         hidden=not allowed,

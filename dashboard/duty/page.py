@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
-import redis
 from dash import ALL, Input, Output, State, callback_context, dcc, html, no_update
 from flask import request
 
@@ -37,6 +36,7 @@ from ..components.nav import header_nav
 from ..i18n import lang_from_query, t
 from ..page import Page, PageContext
 from ..personal import ALERT_TEXT, CASE_TEXT, masked_rows, text_mode
+from ..redis_or import redis_or
 from ..scope import current_scope
 from ..services import services
 from .alerts import alert_list
@@ -123,10 +123,7 @@ def layout(ctx: PageContext) -> Any:
     with ctx.services.sessions() as session:
         units = scope_units(session, ctx.scope)
         synthetic = any_synthetic(session, ctx.scope)
-    try:
-        current = versions.read(ctx.services.redis)
-    except (redis.ConnectionError, redis.TimeoutError):
-        current = {}
+    current: dict[str, int] = redis_or({}, lambda: versions.read(ctx.services.redis))
     area = "、".join(name for _, name, _ in units)
     the_map = duty_map(
         bounds=data.bounds,
@@ -250,10 +247,7 @@ def acknowledge(alert_id: int, actor: str, now: datetime | None = None) -> bool:
         if done:
             audit(session, actor, "alert_ack", f"alert:{alert_id}", "", request.remote_addr or "", at)
     if done:
-        try:
-            versions.bump(svc.redis, ["alerts"])
-        except (redis.ConnectionError, redis.TimeoutError):
-            pass  # the layer's short TTL catches up
+        redis_or(None, lambda: versions.bump(svc.redis, ["alerts"]))  # else the layer's short TTL catches up
     return done
 
 
@@ -296,9 +290,8 @@ def register(app: Any) -> None:
         keep = [no_update] * 10
         now_versions: Any
         if trigger == "duty-tick":
-            try:
-                now_versions = versions.read(services().redis)
-            except (redis.ConnectionError, redis.TimeoutError):
+            now_versions = redis_or(None, lambda: versions.read(services().redis))
+            if now_versions is None:
                 return keep
             watched = ("cases", "alerts")
             if seen and all(now_versions.get(k) == seen.get(k) for k in watched):

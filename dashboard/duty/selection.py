@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qsl
 
-from dash import dcc, get_relative_path, html, no_update
+from dash import dcc, html, no_update
 
 from ..i18n import lang_from_query, t
 from ..personal import shown
+from ..urls import Urls
 from .map import highlight
 
 CASE_ZOOM = 15  # a selected case: close enough to see its grid, far enough to see its street
@@ -35,9 +36,7 @@ def selected_case(selected: list[dict[str, Any]] | None, search: str | None) -> 
             html.Span(t("duty_selected", lang), className="duty-selected-label"),
             html.Span(shown(str(row.get("number") or case_id)), className="duty-selected-number"),
             html.Span(shown(str(row.get("address") or "")), className="duty-selected-address"),
-            dcc.Link(
-                t("open_case", lang), href=get_relative_path(f"/cases/{case_id}"), className="duty-open-case"
-            ),
+            dcc.Link(t("open_case", lang), href=Urls.current().case(case_id), className="duty-open-case"),
         ],
         className="duty-selected-row",
     )

@@ -20,7 +20,6 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-import redis
 from dash import ALL, ClientsideFunction, Input, Output, State, dcc, html, no_update
 from flask import has_request_context, request
 
@@ -36,9 +35,9 @@ from ..components.chrome import lang_switch, top_bar
 from ..components.click_request import register_click_request
 from ..i18n import normalise, t
 from ..page import Page, PageContext
+from ..redis_or import REDIS_DOWN, redis_or
 from ..scope import current_scope
 from ..services import Services, services
-from ..urls import link
 from .access import FeedsAccess, feeds_access
 from .queues import RqState, read_rq, rq_tables
 from .tables import as_of, health_table, payload_panel, quarantine_list, summary
@@ -120,7 +119,7 @@ def content(svc: Services, scope: AreaScope, lang: str, tz: str, stale_after_pol
     if access.rq:
         try:
             state = read_rq(svc.redis)
-        except (redis.ConnectionError, redis.TimeoutError) as exc:  # the client itself could not be made
+        except REDIS_DOWN as exc:  # the client itself could not be made
             state = RqState(error=str(exc))
         parts.append(rq_tables(state, lang))
     if access.quarantine:
@@ -137,10 +136,7 @@ def content(svc: Services, scope: AreaScope, lang: str, tz: str, stale_after_pol
 
 
 def _version(svc: Services) -> int:
-    try:
-        return versions.read(svc.redis)["feeds"]
-    except (redis.ConnectionError, redis.TimeoutError):
-        return -1
+    return redis_or(-1, lambda: versions.read(svc.redis)["feeds"])
 
 
 def layout(ctx: PageContext) -> Any:
@@ -151,7 +147,7 @@ def layout(ctx: PageContext) -> Any:
             top_bar(
                 t("feeds_title", ctx.lang),
                 ctx.lang,
-                link(ctx.base_path, "/", ctx.lang),
+                ctx.urls.wall(),
                 "back_to_wall",
                 switch,
             ),
@@ -220,10 +216,7 @@ def change_feed(name: str, action: str, lang: str) -> tuple[bool, str]:
             )
     except FeedNotFound:
         return True, t("feed_change_missing", lang, feed=name)
-    try:
-        versions.bump(svc.redis, ["feeds"])  # every /feeds and the wall's banner re-read
-    except (redis.ConnectionError, redis.TimeoutError):
-        pass
+    redis_or(None, lambda: versions.bump(svc.redis, ["feeds"]))  # every /feeds and the wall's banner re-read
     return True, t("feed_change_paused" if action == "pause" else "feed_change_resumed", lang, feed=name)
 
 

@@ -11,6 +11,7 @@ from rq import Queue, Worker
 from rq.worker import BaseWorker
 
 from ..i18n import t
+from ..redis_or import REDIS_DOWN
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ def read_rq(conn: redis.Redis) -> RqState:
             )
             for w in sorted(Worker.all(connection=conn), key=lambda w: w.name)
         ]
-    except (redis.ConnectionError, redis.TimeoutError) as exc:
+    except REDIS_DOWN as exc:
         return RqState(error=str(exc))
     return RqState(queues, workers)
 

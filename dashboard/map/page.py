@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import redis
 from dash import html
 
 from layers import versions
@@ -15,6 +14,7 @@ from ..components.scope_name import scope_name
 from ..components.user_menu import user_menu
 from ..i18n import t
 from ..page import Page, PageContext
+from ..redis_or import redis_or
 
 MAP_NAME = "wall"
 
@@ -24,10 +24,7 @@ def layout(ctx: PageContext) -> Any:
         bounds = scope_bounds(session, ctx.scope)
         units = scope_units(session, ctx.scope)
         synthetic = any_synthetic(session, ctx.scope)
-    try:
-        current = versions.read(ctx.services.redis)
-    except (redis.ConnectionError, redis.TimeoutError):
-        current = {}
+    current: dict[str, int] = redis_or({}, lambda: versions.read(ctx.services.redis))
     names = scope_name([name for _, name, _ in units], ctx.lang) or t("app_title", ctx.lang)
     title = t("map_title", ctx.lang, name=names)
     other = "en" if ctx.lang == "zh-CN" else "zh-CN"

@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from dash import dcc, get_relative_path, html
+from dash import dcc, html
 
 from data.names import community_short_name
 from data.queries import CaseRow, label
 
 from ..components.format import as_attrs as _data
 from ..i18n import t
+from ..urls import Urls
 
 LEVEL_DEPTH = {"district": 0, "street": 1, "community": 2, "grid": 3}
 
@@ -58,7 +59,7 @@ def case_table(rows: Sequence[CaseRow], level: str, lang: str, limit: int) -> ht
     )
     body: list[Any] = [head]
     for r in rows:
-        href = get_relative_path(f"/cases/{int(r.id)}") + ("?lang=en" if lang == "en" else "")
+        href = Urls.current(lang).case(int(r.id))
         body.append(
             html.Div(
                 [

@@ -6,22 +6,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from dash import dcc, get_relative_path, html
+from dash import dcc, html
 
 from data.queries import UnitCount, label
 
 from ..components.format import as_attrs as _data
 from ..i18n import t
+from ..urls import Urls
 
 
 def unit_href(code: str | None, lang: str) -> str:
     """``/overdue?unit=<code>`` (the district when ``code`` is None), keeping the language."""
-    params = []
-    if code:
-        params.append(f"unit={code}")
-    if lang == "en":
-        params.append("lang=en")
-    return get_relative_path("/overdue") + ("?" + "&".join(params) if params else "")
+    return Urls.current(lang).overdue(code)
 
 
 def breadcrumb(path: Sequence[tuple[str, str]], lang: str) -> html.Nav:

@@ -39,6 +39,7 @@ from ..components.user_menu import user_menu
 from ..i18n import normalise, t
 from ..page import Page, PageContext
 from ..personal import text_mode
+from ..redis_or import redis_or
 from ..scope import current_scope
 from ..services import services
 from .banner import banner
@@ -66,6 +67,8 @@ OUTPUTS = (
     ("wall-asof-epoch", "data"),
     ("wall-have", "data"),
 )
+# the refresh callback's outputs in order, for wall.js (in wall-config): "wall-kpis.children", …
+OUTPUT_NAMES = [f"{i}.{p}" for i, p in OUTPUTS]
 
 
 def _now() -> datetime:
@@ -75,17 +78,11 @@ def _now() -> datetime:
 def _read_versions(conn: redis.Redis | None) -> dict[str, int] | None:
     if conn is None:
         return None
-    try:
-        return layer_versions.read(conn)
-    except (redis.ConnectionError, redis.TimeoutError):
-        return None
+    return redis_or(None, lambda: layer_versions.read(conn))
 
 
 def _redis() -> redis.Redis | None:
-    try:
-        return services().redis
-    except (redis.ConnectionError, redis.TimeoutError, RuntimeError):
-        return None
+    return redis_or(None, lambda: services().redis, also=(RuntimeError,))
 
 
 def keys_for(current: dict[str, int], minute: int, scale: float) -> dict[str, Any]:
@@ -218,7 +215,10 @@ def layout(ctx: PageContext) -> Any:
             html.Div([left, centre, right], className="wall-main"),
             ticker_band,
             dcc.Store(id="wall-have", data=have),
-            dcc.Store(id="wall-config", data={"lang": lang, "tz": tz, "base": ctx.base_path}),
+            dcc.Store(
+                id="wall-config",
+                data={"lang": lang, "tz": tz, "base": ctx.base_path, "outputs": OUTPUT_NAMES},
+            ),
         ],
         id="wall-root",
         className="wall",

@@ -240,3 +240,16 @@ def test_api_wall_answers_the_browser(
     assert kpis[0]["type"] == "Div" and kpis[0]["props"]["children"][0]["props"]["children"] == "Received"
     assert moved["outputs"][-1]["stats"] != have["stats"]
     assert client.post("/api/wall", json={"have": have}).status_code == 400
+
+
+def test_wall_js_gets_the_refresh_outputs_from_the_layout(wall_app) -> None:
+    """wall.js counts and orders the refresh callback's outputs from wall-config, not from a constant."""
+    from dashboard.wall.page import OUTPUTS
+
+    page = _layout(wall_app)
+    names = by_id(page, "wall-config").data["outputs"]
+    assert names == [f"{i}.{p}" for i, p in OUTPUTS]
+    registered = [key for key in wall_app.callback_map if "wall-kpis.children" in key]
+    assert len(registered) == 1 and registered[0].strip(".").split("...") == names
+    script = (Path(__file__).resolve().parents[2] / "dashboard" / "assets" / "wall.js").read_text()
+    assert "config.outputs" in script and "OUTPUTS =" not in script
