@@ -19,9 +19,10 @@ from .components.map import register_map_callbacks
 from .export import register_export
 from .headers import install_security_headers
 from .i18n import lang_from_query, t
-from .pages import PageContext, PageRegistry, default_pages
+from .page import PageContext, PageRegistry
 from .routes import register_routes
 from .scope import current_scope
+from .screens import default_pages
 from .services import install, services
 
 ASSETS = Path(__file__).parent / "assets"
