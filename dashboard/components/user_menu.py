@@ -11,10 +11,11 @@ from dash import dcc, html
 from flask import has_request_context
 
 from data.auth import Permission, may, role_label
-from data.text import lang_suffix, t
+from data.text import t
 
 from ..auth import auth_required, csrf_token, current_user
-from .case_format import data_attrs
+from ..urls import Urls
+from .format import data_attrs
 
 
 def user_menu(lang: str, base_path: str = "/") -> html.Div | None:
@@ -33,7 +34,7 @@ def user_menu(lang: str, base_path: str = "/") -> html.Div | None:
         html.Span(role_label(user.role, lang), className=f"user-role role-{user.role}"),
     ]
     if may(user.role, Permission.VIEW_AUDIT):
-        href = base_path.rstrip("/") + "/audit" + lang_suffix(lang)
+        href = Urls(base_path, lang).audit()
         children.append(html.A(t("menu_audit", lang), href=href, className="user-audit"))
     children.append(
         html.Form(

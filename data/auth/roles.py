@@ -32,11 +32,14 @@ class Permission(StrEnum):
     MANAGE_FEEDS = "manage_feeds"
     MANAGE_GEODATA = "manage_geodata"
     VIEW_AUDIT = "view_audit"
+    # a display account (the wall): no personal data at all, not even masked; no export; its long
+    # session slides (renewed while it is on screen). A role is a display by this, never by its name.
+    DISPLAY = "display"
 
 
 P = Permission
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.WALL: frozenset({P.READ}),
+    Role.WALL: frozenset({P.READ, P.DISPLAY}),
     Role.DUTY: frozenset({P.READ, P.SEE_PERSONAL, P.ACK_ALERT, P.ANNOTATE_CASE}),
     Role.LEADER: frozenset({P.READ, P.SUPERVISE}),
     Role.ADMIN: frozenset({P.READ, P.MANAGE_USERS, P.MANAGE_FEEDS, P.MANAGE_GEODATA, P.VIEW_AUDIT}),
@@ -69,6 +72,16 @@ def may(role: Role | str, permission: Permission | str) -> bool:
 def may_see_personal(role: Role | str) -> bool:
     """Whether phones and ID numbers may be shown unmasked to this role (never to a wall)."""
     return may(role, Permission.SEE_PERSONAL)
+
+
+def is_display(role: Role | str) -> bool:
+    """Whether this role is a display account (:attr:`Permission.DISPLAY`)."""
+    return may(role, Permission.DISPLAY)
+
+
+def longest_session() -> timedelta:
+    """The longest session any role has (a display's): the cookie's lifetime and the sessions' sweep."""
+    return max(SESSION_LIFETIME.values())
 
 
 def session_lifetime(role: Role | str | None) -> timedelta:
