@@ -9,7 +9,7 @@ from dash import html
 
 from data.case_filter import PERIODS, CaseFilter
 from data.queries import category_options, department_options, status_options, street_options
-from data.text import pick
+from data.text import label, pick
 
 from ..i18n import t
 from ..page import PageContext
@@ -75,7 +75,7 @@ def selectors(ctx: PageContext, view: CaseFilter) -> html.Div:
                 "duty-status",
                 t("duty_status", lang),
                 t("duty_all_statuses", lang),
-                [{"value": s.value, "label": name(s)} for s in status_options(lang)],
+                [{"value": s, "label": label("status", s, lang)} for s in status_options()],
                 view.status,
             ),
             html.Div(

@@ -45,7 +45,7 @@ Duty table and case page (:mod:`.cases`)::
     street_options(session, scope) -> list[Option]
     category_options(session, scope) -> list[Option]
     department_options(session, scope) -> list[Option]
-    status_options(lang="zh-CN") -> list[Option]
+    status_options() -> list[str]  (codes)
 
 Alerts (:mod:`.alerts`)::
 

@@ -16,7 +16,6 @@ from ..models import AdminUnit, Case, CaseEvent, Category, Department, GridStaff
 from ..scope import AreaScope
 from ..states import OPEN_STATES
 from .common import CASE_ROW_COLUMNS, CaseRow, case_rows, require_aware
-from .labels import label
 from .rankings import streets_in_scope
 
 if TYPE_CHECKING:  # data.case_filter imports this package (periods): a run-time import would circle
@@ -220,7 +219,7 @@ def department_options(session: Session, scope: AreaScope) -> list[Option]:
     ]
 
 
-def status_options(lang: str = "zh-CN") -> list[Option]:
-    """The open states, in the order a case passes through them."""
+def status_options() -> list[str]:
+    """The open states' codes, in the order a case passes through them (the screens label them)."""
     order = ("reported", "accepted", "assigned", "in_progress", "returned")
-    return [Option(s, label("status", s, lang), label("status", s, "en")) for s in order if s in OPEN_STATES]
+    return [s for s in order if s in OPEN_STATES]
