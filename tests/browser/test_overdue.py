@@ -79,7 +79,8 @@ def test_district_to_one_overdue_case_in_four_clicks(stack, page_and_log) -> Non
     ]
     assert counts == sorted(counts, reverse=True) and counts[0] >= 1
     assert (
-        page.locator(f".overdue-case-row[data-case='{case_id}'] .overdue-card.is-red").inner_text() == "红牌"
+        page.locator(f".overdue-case-row[data-case='{case_id}'] .overdue-card.is-red").inner_text()
+        == "红牌督办"
     )
     page.wait_for_timeout(500)
     screenshot(page, "overdue")
@@ -92,7 +93,7 @@ def test_district_to_one_overdue_case_in_four_clicks(stack, page_and_log) -> Non
         assert page.evaluate("location.search") == f"?unit={code}"
         row = page.locator(f".overdue-case-row[data-case='{case_id}']")
         assert row.locator(".overdue-case-title").inner_text() == TITLE
-        assert row.locator(".overdue-level").inner_text() == "区"
+        assert row.locator(".overdue-level").inner_text() == "区县"
         assert row.locator(".overdue-late").inner_text().startswith("5天")
         assert row.locator(".overdue-case-dept").inner_text()  # the department holding it
         if level == "community":
