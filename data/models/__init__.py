@@ -1,6 +1,15 @@
 """The model (SQLAlchemy 2.x typed declarative). Import tables from here."""
 
-from .alerts import ALERT_STATES, RISK_KINDS, SEVERITY_COLOUR, Alert, AlertEvent, AlertGrid, Risk
+from .alerts import (
+    ALERT_STATES,
+    RISK_KINDS,
+    SEVERITY_COLOUR,
+    SEVERITY_RANK,
+    Alert,
+    AlertEvent,
+    AlertGrid,
+    Risk,
+)
 from .audit import AuditLog
 from .base import Base, PlaceMixin, UTCDateTime, utcnow
 from .cases import Case, CaseEvent
@@ -17,6 +26,7 @@ __all__ = [
     "PRIORITIES",
     "RISK_KINDS",
     "SEVERITY_COLOUR",
+    "SEVERITY_RANK",
     "AdminUnit",
     "Alert",
     "AlertEvent",

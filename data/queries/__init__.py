@@ -49,7 +49,9 @@ Duty table and case page (:mod:`.cases`)::
 
 Alerts (:mod:`.alerts`)::
 
-    active_alerts(session, scope, now) -> list[AlertRow]
+    active_alerts(session, scope, now) -> list[AlertRow]   # with escalated/escalated_at, raised_at
+    escalated_alerts(session, scope, now) -> list[AlertRow]  # escalated and still unacknowledged
+    alert_history(session, scope, start, end, page=1, page_size=50) -> HistoryPage
     acknowledge_alert(session, scope, alert_id, actor, now) -> bool
     ticker(session, scope, now, limit=20) -> list[TickerItem]
 
@@ -67,7 +69,20 @@ Risks (:mod:`.risks`)::
 """
 
 from ..scope import AreaScope
-from .alerts import AlertRow, CoveredGrid, GridWorker, TickerItem, acknowledge_alert, active_alerts, ticker
+from .alerts import (
+    AckRow,
+    AlertRow,
+    CoveredGrid,
+    GridWorker,
+    HistoryPage,
+    HistoryRow,
+    TickerItem,
+    acknowledge_alert,
+    active_alerts,
+    alert_history,
+    escalated_alerts,
+    ticker,
+)
 from .cases import (
     CaseDetail,
     EventRow,
@@ -94,6 +109,7 @@ from .risks import RiskRow, overdue_risks, risks
 __all__ = [
     "DASH",
     "NAMED_PERIODS",
+    "AckRow",
     "AlertRow",
     "AreaScope",
     "CaseDetail",
@@ -104,6 +120,8 @@ __all__ = [
     "EventRow",
     "FeedHealthRow",
     "GridWorker",
+    "HistoryPage",
+    "HistoryRow",
     "Hotspot",
     "Kpis",
     "Option",
@@ -118,6 +136,8 @@ __all__ = [
     "UnitRef",
     "acknowledge_alert",
     "active_alerts",
+    "alert_history",
+    "escalated_alerts",
     "case_detail",
     "cases_by_category",
     "category_options",
