@@ -62,6 +62,10 @@ Feeds (:mod:`.feeds`)::
     quarantine_record(session, record_id, raw_chars) -> QuarantineRow | None
     feeds_in_scope(session, scope) -> frozenset[str]  (the feeds with a record in the area)
 
+Grid force 网格力量 (:mod:`.staff`)::
+
+    grid_force(session, scope) -> GridForce   # per street: grids, workers, chiefs, branches, gaps
+
 Risks (:mod:`.risks`)::
 
     risks(session, scope, now, include_closed=False) -> list[RiskRow]
@@ -105,6 +109,7 @@ from .kpis import Kpis, kpis
 from .labels import DASH, format_rate, label
 from .rankings import DepartmentRank, StreetRank, department_ranking, street_ranking
 from .risks import RiskRow, overdue_risks, risks
+from .staff import GridForce, StreetForce, grid_force
 
 __all__ = [
     "DASH",
@@ -119,6 +124,7 @@ __all__ = [
     "DepartmentRank",
     "EventRow",
     "FeedHealthRow",
+    "GridForce",
     "GridWorker",
     "HistoryPage",
     "HistoryRow",
@@ -129,6 +135,7 @@ __all__ = [
     "QuarantineRow",
     "RiskRow",
     "StaffRow",
+    "StreetForce",
     "StreetRank",
     "TickerItem",
     "TrendPoint",
@@ -146,6 +153,7 @@ __all__ = [
     "department_ranking",
     "feed_health",
     "format_rate",
+    "grid_force",
     "hotspots",
     "kpis",
     "label",
