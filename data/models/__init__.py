@@ -3,6 +3,7 @@
 from .alerts import (
     ALERT_STATES,
     RISK_KINDS,
+    RISK_LEVELS,
     SEVERITY_COLOUR,
     SEVERITY_RANK,
     Alert,
@@ -25,6 +26,7 @@ __all__ = [
     "PARENT_LEVEL",
     "PRIORITIES",
     "RISK_KINDS",
+    "RISK_LEVELS",
     "SEVERITY_COLOUR",
     "SEVERITY_RANK",
     "AdminUnit",

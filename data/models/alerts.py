@@ -85,14 +85,22 @@ class AlertEvent(Base):
 
 
 RISK_KINDS = ("political", "public_order", "social_conflict", "public_safety", "cyber")
+RISK_LEVELS = ("high", "medium", "low")
 
 
 class Risk(PlaceMixin, Base):
-    """One entry of the risk ledger (风险台账): to be closed (销号) by ``due_at``."""
+    """One entry of the risk ledger (风险台账): to be closed (销号) by ``due_at``.
+
+    ``owner`` is the responsible unit (责任单位), ``owner_person`` and ``owner_phone`` the responsible
+    person (责任人; the phone is personal data, masked on screens); ``ref`` the ledger's own number
+    (台账编号, unique when given: an import with a known number updates that risk). Closing records
+    the measures taken, the evidence, who closed it and when.
+    """
 
     __tablename__ = "risk"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ref: Mapped[str | None] = mapped_column(String(40), unique=True)
     kind: Mapped[str] = mapped_column(String(20))
     level: Mapped[str] = mapped_column(String(10))  # high | medium | low
     title: Mapped[str] = mapped_column(String(200))
@@ -100,7 +108,13 @@ class Risk(PlaceMixin, Base):
     lon: Mapped[float | None] = mapped_column(Float)
     lat: Mapped[float | None] = mapped_column(Float)
     owner: Mapped[str] = mapped_column(String(100), default="")
+    owner_person: Mapped[str] = mapped_column(String(100), default="")
+    owner_phone: Mapped[str | None] = mapped_column(String(30))
     measures: Mapped[str] = mapped_column(Text, default="")
+    evidence: Mapped[str] = mapped_column(Text, default="")
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by: Mapped[str | None] = mapped_column(String(100))
+    created_by: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    modified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -68,8 +68,11 @@ Grid force 网格力量 (:mod:`.staff`)::
 
 Risks (:mod:`.risks`)::
 
-    risks(session, scope, now, include_closed=False) -> list[RiskRow]
-    overdue_risks(session, scope, now) -> list[RiskRow]
+    risks(session, scope, now, include_closed=False, full_phones=False) -> list[RiskRow]
+    overdue_risks(session, scope, now, full_phones=False) -> list[RiskRow]   # for /overdue and the wall
+    risk_counts(session, scope, now) -> list[RiskKindCount]   # open / overdue / high per kind
+
+The ledger is written through :mod:`data.ledger` (create, edit, reassign, close 销号; import, export).
 """
 
 from ..scope import AreaScope
@@ -108,7 +111,7 @@ from .hotspots import Hotspot, hotspots
 from .kpis import Kpis, kpis
 from .labels import DASH, format_rate, label
 from .rankings import DepartmentRank, StreetRank, department_ranking, street_ranking
-from .risks import RiskRow, overdue_risks, risks
+from .risks import RiskKindCount, RiskRow, overdue_risks, risk_counts, risks
 from .staff import GridForce, StreetForce, grid_force
 
 __all__ = [
@@ -133,6 +136,7 @@ __all__ = [
     "Option",
     "Period",
     "QuarantineRow",
+    "RiskKindCount",
     "RiskRow",
     "StaffRow",
     "StreetForce",
@@ -167,6 +171,7 @@ __all__ = [
     "quarantined",
     "quarantine_record",
     "feeds_in_scope",
+    "risk_counts",
     "risks",
     "status_options",
     "street_options",
