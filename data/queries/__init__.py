@@ -78,6 +78,7 @@ The ledger is written through :mod:`data.ledger` (create, edit, reassign, close 
 from ..scope import AreaScope
 from .alerts import (
     AckRow,
+    AlertEventRow,
     AlertRow,
     CoveredGrid,
     GridWorker,
@@ -118,6 +119,7 @@ __all__ = [
     "DASH",
     "NAMED_PERIODS",
     "AckRow",
+    "AlertEventRow",
     "AlertRow",
     "AreaScope",
     "CaseDetail",

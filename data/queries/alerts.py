@@ -69,7 +69,7 @@ class AlertRow:
     grids: list[CoveredGrid] = field(default_factory=list)
     escalated: bool = False  # left unacknowledged at Severe/Extreme past the limit: 已升级
     escalated_at: datetime | None = None
-    escalation_detail: str = ""  # the last ``escalated`` event's detail
+    escalation_detail: str = ""  # the last ``escalated`` event's raw detail (label: "alert_event")
     raised_at: datetime | None = None  # an update last raised the severity then
     raised_detail: str = ""  # "yellow→orange": the last ``raised`` event's detail
 
@@ -77,6 +77,15 @@ class AlertRow:
 @dataclass(frozen=True)
 class AckRow:
     at: datetime
+    actor: str
+
+
+@dataclass(frozen=True)
+class AlertEventRow:
+    at: datetime
+    kind: str  # created | updated | raised | acknowledged | escalated | expired | cancelled
+    kind_label: str
+    detail: str  # raw: a message id, "yellow→orange", the escalation's reason
     actor: str
 
 
@@ -104,6 +113,7 @@ class HistoryRow:
     case_id: int | None
     case_number: str | None  # the linked case's number (its feed's identifier)
     case_title: str | None
+    timeline: list[AlertEventRow] = field(default_factory=list)  # every event, oldest first
 
 
 @dataclass(frozen=True)
@@ -256,13 +266,18 @@ def alert_history(
     )
     ids = [a.id for a in alerts]
     acks: dict[int, list[AckRow]] = {}
+    timelines: dict[int, list[AlertEventRow]] = {}
     if ids:
-        for alert_id, at, actor in session.execute(
-            select(AlertEvent.alert_id, AlertEvent.at, AlertEvent.actor)
-            .where(AlertEvent.alert_id.in_(ids), AlertEvent.kind == "acknowledged")
+        for alert_id, at, kind, detail, actor in session.execute(
+            select(AlertEvent.alert_id, AlertEvent.at, AlertEvent.kind, AlertEvent.detail, AlertEvent.actor)
+            .where(AlertEvent.alert_id.in_(ids))
             .order_by(AlertEvent.id)
         ):
-            acks.setdefault(alert_id, []).append(AckRow(at, actor))
+            timelines.setdefault(alert_id, []).append(
+                AlertEventRow(at, kind, label("alert_event", kind), detail, actor)
+            )
+            if kind == "acknowledged":
+                acks.setdefault(alert_id, []).append(AckRow(at, actor))
     case_ids = sorted({a.case_id for a in alerts if a.case_id is not None})
     cases = (
         {
@@ -295,6 +310,7 @@ def alert_history(
             case_id=a.case_id,
             case_number=cases[a.case_id].external_id if a.case_id in cases else None,
             case_title=cases[a.case_id].title if a.case_id in cases else None,
+            timeline=timelines.get(a.id, []),
         )
         for a in alerts
     ]

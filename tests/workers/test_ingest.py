@@ -346,6 +346,13 @@ def test_cap_update_raising_the_level_makes_an_acknowledged_alert_new_again(runt
         )
         assert page.total == 1
         assert [a.actor for a in page.rows[0].acknowledgements] == ["duty1", "duty2"]
+        timeline = [(e.kind_label, e.detail) for e in page.rows[0].timeline if e.kind != "updated"]
+        assert timeline == [
+            ("发布", "暴雨黄色预警"),
+            ("已确认", "duty1 确认"),
+            ("级别升高", "yellow→orange"),
+            ("已确认", "duty2 确认"),
+        ]
 
 
 def test_escalation_restarts_from_a_raise_and_is_readable(runtime: Runtime, server) -> None:
