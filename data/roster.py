@@ -67,9 +67,9 @@ def normalise_phone(text: str) -> str | None:
         value = value[4:]
     elif value.startswith("86") and len(value) == 13:
         value = value[2:]
-    if MOBILE.fullmatch(value) or LANDLINE.fullmatch(value):
-        return value
-    return None
+    if MOBILE.fullmatch(value.replace("-", "")):
+        return value.replace("-", "")  # 138-1234-5678
+    return value if LANDLINE.fullmatch(value) else None
 
 
 @dataclass(frozen=True)
