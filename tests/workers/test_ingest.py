@@ -355,6 +355,33 @@ def test_cap_update_raising_the_level_makes_an_acknowledged_alert_new_again(runt
         ]
 
 
+def test_a_sensor_alarm_resent_at_a_higher_level_is_new_again(runtime: Runtime) -> None:
+    """A sensor alarm re-sent under its own id with a higher level (the Alert path, not an Update) is
+    loud again too; re-sent lower, it keeps its acknowledgement."""
+    from workers.feeds.records import AlertRecord
+    from workers.ingest.alerts import AlertIngest
+    from workers.ingest.placement import cached_placer
+
+    point = {"type": "Point", "coordinates": list(POINT_B)}
+
+    def send(severity: str, colour: str) -> None:
+        now = datetime.now(UTC)
+        record = AlertRecord(
+            "S1", "Alert", "landslide", "地灾监测位移超限", severity, colour, sent=now, geometry=point
+        )
+        with runtime.session_factory() as session, session.begin():
+            placer = cached_placer(runtime.cache, session, runtime.redis)
+            AlertIngest(session, "sensors", placer, now).run([record])
+
+    send("Moderate", "yellow")
+    _ack(runtime, "duty1")
+    send("Severe", "orange")
+    assert _wall(runtime)[:3] == ("new", "orange", True)
+    _ack(runtime, "duty1")
+    send("Minor", "blue")
+    assert _wall(runtime)[:3] == ("acknowledged", "blue", False)
+
+
 def test_escalation_restarts_from_a_raise_and_is_readable(runtime: Runtime, server) -> None:
     """An unacknowledged severe alert escalates after the limit; a raise restarts that clock and the
     escalation shows on the alert rows the screens read."""
