@@ -54,6 +54,44 @@ _TABLES: dict[str, dict[str, dict[str, str]]] = {
             "cancelled": "Cancelled",
         },
     },
+    "alert_event": {
+        "zh-CN": {
+            "created": "发布",
+            "updated": "更新",
+            "raised": "级别升高",
+            "acknowledged": "已确认",
+            "escalated": "超时未确认，已升级",
+            "expired": "已过期",
+            "cancelled": "已撤销",
+        },
+        "en": {
+            "created": "Issued",
+            "updated": "Updated",
+            "raised": "Level raised",
+            "acknowledged": "Acknowledged",
+            "escalated": "Escalated: not acknowledged in time",
+            "expired": "Expired",
+            "cancelled": "Cancelled",
+        },
+    },
+    "audit_action": {  # the actions added with the roster and the risk ledger (the others: /audit)
+        "zh-CN": {
+            "staff_load": "导入网格力量名册",
+            "risks_load": "导入风险台账",
+            "risk_add": "新增风险",
+            "risk_edit": "修改风险",
+            "risk_assign": "变更风险责任人",
+            "risk_close": "风险销号",
+        },
+        "en": {
+            "staff_load": "Roster loaded",
+            "risks_load": "Risk ledger loaded",
+            "risk_add": "Risk added",
+            "risk_edit": "Risk edited",
+            "risk_assign": "Risk reassigned",
+            "risk_close": "Risk closed",
+        },
+    },
     "alert_kind": {
         "zh-CN": {
             "weather": "气象预警",
