@@ -223,7 +223,13 @@ def layout(ctx: PageContext) -> Any:
             dcc.Store(id="wall-have", data=have),
             dcc.Store(
                 id="wall-config",
-                data={"lang": lang, "tz": tz, "base": ctx.base_path, "outputs": OUTPUT_NAMES},
+                data={
+                    "lang": lang,
+                    "tz": tz,
+                    "base": ctx.base_path,
+                    "api": ctx.urls.api("wall"),
+                    "outputs": OUTPUT_NAMES,
+                },
             ),
         ],
         id="wall-root",
