@@ -8,6 +8,8 @@ Actions written by gridcc (``action`` column):
 - cases and alerts: ``supervise``, ``supervise_cancel``, ``alert_ack``, ``personal_view``;
 - exports: ``export`` (the filters and the row count), ``export_refused`` (a wall, a street outside the
   scope);
+- imports: ``staff_load`` (a roster replaced the staff of its grids), ``risks_load``;
+- the risk ledger: ``risk_add``, ``risk_edit``, ``risk_assign``, ``risk_close``;
 - feeds: ``feed_change`` (paused or resumed by an admin or on the console, or changed by the feeds file:
   actor ``catalogue``).
 """
@@ -41,6 +43,12 @@ ACTIONS = (
     "export",
     "export_refused",
     "feed_change",
+    "staff_load",
+    "risks_load",
+    "risk_add",
+    "risk_edit",
+    "risk_assign",
+    "risk_close",
 )
 
 

@@ -14,11 +14,13 @@ KINDS = (
     "staff_role",
     "colour",
     "alert_state",
+    "alert_event",
     "alert_kind",
     "risk_kind",
     "risk_level",
     "feed_status",
     "trend",
+    "audit_action",
 )
 
 __all__ = ["DASH", "KINDS", "format_rate", "label"]

@@ -35,6 +35,7 @@ CODES: dict[str, tuple[str, ...]] = {
     "level": LEVELS,
     "escalation": ("community", "street", "district"),
     "alert_state": ALERT_STATES,
+    "alert_event": ("created", "updated", "raised", "acknowledged", "escalated", "expired", "cancelled"),
     "alert_kind": ("weather", "fence", "noise", "landslide", "smoke", "thermal"),
     "colour": tuple(SEVERITY_COLOUR.values()),
     "risk_kind": RISK_KINDS,

@@ -4,7 +4,8 @@ Set-based: the database picks the open cases whose facts must change at this mom
 ``accepted_at``/``deadline_at`` arithmetic, so 100,000 open cases cost one scan, not 100,000 ORM
 objects); only those rows are read, updated (``executemany``) and given their events (see
 :mod:`workers.ingest.clock` for the kinds). Then: unacknowledged Severe/Extreme alerts older than
-``settings.alert_escalate_minutes`` get one ``escalated`` event; alerts past ``expires`` become
+``settings.alert_escalate_minutes`` (counted from the last raise of their severity, else from their
+creation) get one ``escalated`` event; alerts past ``expires`` become
 ``expired``. The versions of the layers that changed are bumped.
 """
 
@@ -157,7 +158,7 @@ def _escalate_alerts(conn: Connection, now: datetime, minutes: int) -> int:
                 Alert.state == "new",
                 Alert.severity.in_(ESCALATE_SEVERITIES),
                 Alert.escalated_at.is_(None),
-                Alert.created_at <= cutoff,
+                func.coalesce(Alert.raised_at, Alert.created_at) <= cutoff,
             )
         )
     )
