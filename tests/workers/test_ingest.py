@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from data.models import Alert, AlertEvent, AlertGrid, Case, CaseEvent, Feed, FeedHealth, Quarantine
 from data.queries import AreaScope, acknowledge_alert, active_alerts, alert_history, escalated_alerts, ticker
+from data.text import label
 from layers import versions
 from workers.jobs.deadlines import run_deadlines
 from workers.jobs.poll import run_poll
@@ -346,7 +347,10 @@ def test_cap_update_raising_the_level_makes_an_acknowledged_alert_new_again(runt
         )
         assert page.total == 1
         assert [a.actor for a in page.rows[0].acknowledgements] == ["duty1", "duty2"]
-        timeline = [(e.kind_label, e.detail) for e in page.rows[0].timeline if e.kind != "updated"]
+        # the query gives the event's code; the screens label it (data.text: alert_event.<kind>)
+        timeline = [
+            (label("alert_event", e.kind), e.detail) for e in page.rows[0].timeline if e.kind != "updated"
+        ]
         assert timeline == [
             ("发布", "暴雨黄色预警"),
             ("已确认", "duty1 确认"),
