@@ -159,7 +159,13 @@ def layout(ctx: PageContext) -> Any:
             dcc.Store(id="feeds-lang", data=ctx.lang),
             dcc.Store(
                 id="feeds-versions",
-                data={"map": "feeds-page", "base": ctx.base_path, "versions": {}},
+                # the 1 s tick (gridcc_map.js) asks this URL for the versions: without it, nothing moved
+                data={
+                    "map": "feeds-page",
+                    "base": ctx.base_path,
+                    "url": ctx.urls.api("versions"),
+                    "versions": {},
+                },
             ),
             dcc.Store(id="feeds-seen", data=_version(ctx.services)),
             html.Div(id="feeds-payload", className="case-card feeds-payload-panel"),
