@@ -144,6 +144,8 @@ def test_topology_survives_losing_a_web_server_and_a_worker(topology: Topology) 
         kill_wall = datetime.now(UTC)
         topo.kill_node(victim_web)
         topo.kill_node(victim_worker)
+        survivors = [w for w in workers if w is not victim_worker]
+        cpu_at_kill = (topo.cpu_seconds(webs[1]), sum(topo.cpu_seconds(w) for w in [*survivors, cron]))
         print(
             f"killed {victim_web.name} (pid {victim_web.pid}) and {victim_worker.name} "
             f"(pid {victim_worker.pid}, polling {in_flight or 'nothing'})"
@@ -167,6 +169,9 @@ def test_topology_survives_losing_a_web_server_and_a_worker(topology: Topology) 
 
         wait_for("walls on the surviving server see new versions", lambda: len(survivor_versions()) >= 3, 60)
         time.sleep(max(0.0, WINDOW_S - (time.monotonic() - kill_at)))
+        cpu_window = time.monotonic() - kill_at
+        web_cpu = topo.cpu_seconds(webs[1]) - cpu_at_kill[0]
+        feed_cpu = sum(topo.cpu_seconds(w) for w in [*survivors, cron]) - cpu_at_kill[1]
         stop.set()
         for wall in walls:
             wall.join(15)
@@ -214,6 +219,14 @@ def test_topology_survives_losing_a_web_server_and_a_worker(topology: Topology) 
     print(
         f"records: {sum(len(v) for v in served.values())} served by {len(served)} Open311 simulators; "
         f"lost {sum(lost.values())}, doubled {sum(doubled.values())}, not served {sum(unknown.values())}"
+    )
+    n_feeds = len(again_after)
+    print(
+        f"CPU from the kill on ({cpu_window:.0f} s): the surviving web server "
+        f"{web_cpu / cpu_window:.3f} cores "
+        f"for {WALLS} walls ({web_cpu / cpu_window / WALLS * 100:.1f} % of a core per wall); two workers and "
+        f"cron {feed_cpu / cpu_window:.3f} cores for {n_feeds} feeds "
+        f"({feed_cpu / cpu_window / n_feeds * 100:.2f} % of a core per feed at the demo's 5-20 s intervals)"
     )
     assert topo.nodes and all(
         n.alive() for n in (webs[1], cron, *[w for w in workers if w is not victim_worker])

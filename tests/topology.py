@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import httpx
+import psutil
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import make_url
 
@@ -186,6 +187,22 @@ class Topology:
                 node.proc.wait(10)
         if self.redis is not None:
             self.redis.stop()
+
+    @staticmethod
+    def cpu_seconds(node: Node) -> float:
+        """CPU time of the node so far: its process, its live descendants (gunicorn workers) and the
+        children it has reaped (an RQ worker's work-horses)."""
+        try:
+            root = psutil.Process(node.pid)
+            total = sum(root.cpu_times()[:4])  # user, system, children_user, children_system
+            for child in root.children(recursive=True):
+                try:
+                    total += sum(child.cpu_times()[:2])
+                except psutil.NoSuchProcess:
+                    continue
+            return total
+        except psutil.NoSuchProcess:
+            return 0.0
 
     def tail(self, node: Node, lines: int = 30) -> str:
         return "\n".join(node.log.read_text(errors="replace").splitlines()[-lines:])
