@@ -6,7 +6,8 @@ the machine's shared 6379) and a database: a PostgreSQL database made for the ru
 ``GRIDCC_TEST_DATABASE_URL`` (dropped afterwards), else a SQLite file in WAL mode.
 
 Every process runs in a session of its own, so a kill (``kill_node``) takes a whole node down at once: a
-``gridcc web`` with its gunicorn workers, a ``gridcc worker`` with the work-horse of the job it runs.
+``gridcc web`` with its gunicorn workers, a ``gridcc worker`` (the job it runs is in its own process)
+with its RQ scheduler.
 Only the processes started here are ever signalled, by the ids recorded at their start.
 """
 
@@ -190,8 +191,8 @@ class Topology:
 
     @staticmethod
     def cpu_seconds(node: Node) -> float:
-        """CPU time of the node so far: its process, its live descendants (gunicorn workers) and the
-        children it has reaped (an RQ worker's work-horses)."""
+        """CPU time of the node so far: its process, its live descendants (gunicorn workers, the RQ
+        scheduler) and the children it has reaped."""
         try:
             root = psutil.Process(node.pid)
             total = sum(root.cpu_times()[:4])  # user, system, children_user, children_system
@@ -203,6 +204,21 @@ class Topology:
             return total
         except psutil.NoSuchProcess:
             return 0.0
+
+    @staticmethod
+    def rss_mb(node: Node) -> float:
+        """Resident memory of the node's process tree, in MB."""
+        try:
+            procs = [psutil.Process(node.pid), *psutil.Process(node.pid).children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return 0.0
+        total = 0
+        for proc in procs:
+            try:
+                total += proc.memory_info().rss
+            except psutil.NoSuchProcess:
+                continue
+        return total / 1e6
 
     def tail(self, node: Node, lines: int = 30) -> str:
         return "\n".join(node.log.read_text(errors="replace").splitlines()[-lines:])
