@@ -229,7 +229,7 @@ def test_topology_survives_losing_a_web_server_and_a_worker(topology: Topology) 
         f"{web_cpu / cpu_window:.3f} cores "
         f"for {WALLS} walls ({web_cpu / cpu_window / WALLS * 100:.1f} % of a core per wall); two workers and "
         f"cron {feed_cpu / cpu_window:.3f} cores for {n_feeds} feeds "
-        f"({feed_cpu / cpu_window / n_feeds * 100:.2f} % of a core per feed at the demo's 5-20 s intervals)"
+        f"({feed_cpu / cpu_window / n_feeds * 100:.2f} % of a core per feed at the demo's 5-30 s intervals)"
     )
     print(f"memory: a web server (1 gunicorn process) {memory[0]:.0f} MB, a worker {memory[1]:.0f} MB")
     assert topo.nodes and all(
