@@ -8,6 +8,10 @@ Actions written by gridcc (``action`` column):
 - cases and alerts: ``supervise``, ``supervise_cancel``, ``alert_ack``, ``personal_view``;
 - exports: ``export`` (the filters and the row count), ``export_refused`` (a wall, a street outside the
   scope);
+- the loop: ``loop_dispatch``, ``loop_redispatch``, ``loop_whistle``, ``loop_report_up``,
+  ``loop_send_down``, ``loop_supervise`` (an account's action), ``loop_answer`` (a department's answer
+  accepted), ``loop_answer_refused`` (refused, with the reason), ``loop_resend`` (an admin sent an
+  undelivered instruction again);
 - feeds: ``feed_change`` (paused or resumed by an admin or on the console, or changed by the feeds file:
   actor ``catalogue``).
 """
@@ -41,6 +45,15 @@ ACTIONS = (
     "export",
     "export_refused",
     "feed_change",
+    "loop_dispatch",
+    "loop_redispatch",
+    "loop_whistle",
+    "loop_report_up",
+    "loop_send_down",
+    "loop_supervise",
+    "loop_answer",
+    "loop_answer_refused",
+    "loop_resend",
 )
 
 
