@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 from . import feedsfile
-from .apps import CapApp, FeedApp, Open311App, Request, SensorApp
+from .apps import CapApp, FeedApp, Open311App, Request, Response, SensorApp
 from .engine import Config, Simulation
 from .places import District
 from .specs import SPECS, Catalogue, SimSpec
@@ -25,6 +25,15 @@ from .store import Store
 log = logging.getLogger(__name__)
 MAX_BODY = 1 << 20
 _HOST_OK = re.compile(r"[A-Za-z0-9.\-]+(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,5})?")
+
+
+class App(Protocol):
+    """What a server answers with: a feed simulator (:class:`FeedApp`) or a department desk alone."""
+
+    @property
+    def name(self) -> str: ...
+
+    def handle(self, req: Request) -> Response: ...
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -66,6 +75,9 @@ class _Handler(BaseHTTPRequestHandler):
             log.exception("%s: error answering %s %s", self.server.app.name, self.command, self.path)
             self.send_error(500)
             return
+        if res.status == 0:  # a fault: drop the connection without an answer
+            self.close_connection = True
+            return
         self.send_response(res.status)
         self.send_header("Content-Type", res.content_type)
         self.send_header("Content-Length", str(len(res.body)))
@@ -83,9 +95,30 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], app: FeedApp) -> None:
+    def __init__(self, address: tuple[str, int], app: App) -> None:
         self.app = app
         super().__init__(address, _Handler)
+
+
+class Serving:
+    """One app on its own server and thread (a desk alone, for tests and benchmarks):
+    ``with Serving(desk) as url: …``."""
+
+    def __init__(self, app: App, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.server = _Server((host, port), app)
+        self.url = f"http://{host}:{self.server.server_address[1]}"
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, name=f"serve-{app.name}", daemon=True
+        )
+
+    def __enter__(self) -> str:
+        self._thread.start()
+        return self.url
+
+    def __exit__(self, *_exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join(timeout=5)
 
 
 class SimulatorSet:
