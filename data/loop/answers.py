@@ -64,7 +64,7 @@ class Refused(Exception):
 
 
 def _header(headers: Mapping[str, str], name: str) -> str:
-    return (headers.get(name) or "").strip()
+    return (headers.get(name.lower()) or "").strip()
 
 
 def authenticate(
@@ -74,14 +74,15 @@ def authenticate(
     now: datetime,
     max_age: int,
 ) -> str:
-    """The department the request is signed by; :class:`Refused` otherwise."""
+    """The department the request is signed by (``headers`` with lower-case names); :class:`Refused`
+    otherwise."""
     department = _header(headers, signing.DEPARTMENT)
     endpoint = endpoints.get(department)
     secret = endpoint.secret() if endpoint is not None else ""
     if not secret:
         raise Refused(401, "unknown_department", f"no department {department[:40]!r} may answer here")
     stamp = _header(headers, signing.TIMESTAMP)
-    if not signing.valid(secret, stamp, body, headers.get(signing.SIGNATURE)):
+    if not signing.valid(secret, stamp, body, _header(headers, signing.SIGNATURE)):
         raise Refused(401, "bad_signature", "the signature is not the department's over timestamp.body")
     try:
         sent = int(stamp)
@@ -171,8 +172,10 @@ def receive(
     remote_addr: str = "",
     now: datetime | None = None,
 ) -> Outcome:
-    """Check and apply one answer; see the module's table for the refusals."""
+    """Check and apply one answer; see the module's table for the refusals. Header names are
+    compared without regard to case."""
     now = now or datetime.now(UTC)
+    headers = {str(k).lower(): str(v) for k, v in headers.items()}
     department = ""
     try:
         department = authenticate(endpoints, headers, body, now, max_age)

@@ -76,7 +76,7 @@ def claim_due(session: Session, now: datetime, lease_seconds: float, limit: int 
 
 
 def _recipient_case(session: Session, recipient_id: int) -> tuple[Recipient, int]:
-    recipient = session.get(Recipient, recipient_id)
+    recipient = session.get(Recipient, recipient_id, with_for_update=True)  # as an answer locks it
     assert recipient is not None
     return recipient, recipient.case_id
 

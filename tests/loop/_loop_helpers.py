@@ -54,3 +54,38 @@ def desks(
             urls[code] = stack.enter_context(Serving(desk))
             stack.callback(desk.gate.set)  # never leave a server thread held
         yield found, urls
+
+
+def signed_answer(
+    department: str,
+    in_reply_to: str,
+    kind: str = "accepted",
+    secret: str | None = None,
+    message_id: str | None = None,
+    stamp: int | None = None,
+    fields: Mapping[str, str] | None = None,
+) -> tuple[bytes, dict[str, str]]:
+    """An answer's body and headers, signed as ``department`` (with its secret unless another is given)."""
+    import json
+    import time
+    import uuid
+
+    from data.loop import signing
+
+    doc = {
+        "message_id": message_id or f"{department}-{uuid.uuid4().hex}",
+        "in_reply_to": in_reply_to,
+        "kind": kind,
+        "handler": "王建国" if kind == "accepted" else "",
+        "text": "",
+        **(fields or {}),
+    }
+    body = json.dumps(doc, ensure_ascii=False).encode()
+    ts = str(int(time.time()) if stamp is None else stamp)
+    key = SECRETS.get(department, "no-secret") if secret is None else secret
+    headers = {
+        "Content-Type": "application/json",
+        signing.DEPARTMENT: department,
+        **signing.signed_headers(key, ts, body),
+    }
+    return body, headers

@@ -164,7 +164,8 @@ def test_recipients_not_answered_in_time_are_marked_overdue_once(world: World) -
             session, world.settings, duty, world.mine, "police", ["ecology"], "x", NOW, urgency="urgent"
         )
     later = NOW + timedelta(minutes=31)
-    with world.factory().bind.begin() as conn:  # type: ignore[union-attr]
+    with world.factory() as session, session.begin():
+        conn = session.connection()
         assert mark_overdue(conn, NOW + timedelta(minutes=29)) == 0
         assert mark_overdue(conn, later) == 2
         assert mark_overdue(conn, later) == 0

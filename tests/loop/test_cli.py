@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -59,14 +60,14 @@ def test_an_admin_lists_and_resends_undelivered_instructions(
         assert row.actor.startswith("console") and row.target == f"message:{message_id}"
 
 
-def test_the_delivery_job_is_scheduled_beside_the_polls_and_deadlines(tmp_path: object) -> None:
+def test_the_delivery_job_is_scheduled_beside_the_polls_and_deadlines(tmp_path: Path) -> None:
     from rq import cron
 
     from workers import cron_config
     from workers.jobs.deliver import deliver_outbox
 
     cron._job_data_registry.clear()
-    cron_config.register_all(cron_config.Settings(data_dir=tmp_path))  # type: ignore[arg-type]
+    cron_config.register_all(cron_config.Settings(data_dir=tmp_path))
     jobs = {entry["func"]: entry for entry in cron._job_data_registry}
     cron._job_data_registry.clear()
     assert jobs[deliver_outbox]["interval"] == cron_config.DELIVER_INTERVAL == 5
