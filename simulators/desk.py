@@ -199,30 +199,38 @@ class Desk:
 
     # -- answers --------------------------------------------------------------------------------------
 
-    def _plan(self, key: str, doc: dict[str, Any]) -> None:
-        if not self.answer_url:
-            return
+    def plan(self, doc: dict[str, Any], now: datetime | None = None) -> list[tuple[float, str, str, str]]:
+        """How the desk will answer this instruction: ``(delay seconds, kind, text, handler)`` for each
+        answer, none for an instruction it never answers (drawn from :class:`Behaviour`)."""
         b = self.behaviour
         try:
-            window = (datetime.fromisoformat(doc["report_by"]) - datetime.now(UTC)).total_seconds()
+            window = (datetime.fromisoformat(doc["report_by"]) - (now or datetime.now(UTC))).total_seconds()
         except (KeyError, TypeError, ValueError):
             window = 1800.0
         window = max(1.0, window)
         draw = self.rng.random()
         if draw < b.p_never:
-            return
+            return []
         if draw < b.p_never + b.p_refuse:
             delay = min(b.max_delay, window * self.rng.uniform(*b.on_time) * b.scale)
-            self._schedule(delay, key, "refused", text=self.rng.choice(REFUSALS))
-            return
+            return [(delay, "refused", self.rng.choice(REFUSALS), "")]
         if draw < b.p_never + b.p_refuse + b.p_late:
             delay = window * self.rng.uniform(*b.late)  # late whatever the scale
         else:
             delay = min(b.max_delay, window * self.rng.uniform(*b.on_time) * b.scale)
-        self._schedule(delay, key, "accepted", handler=self.rng.choice(HANDLERS))
+        answers = [(delay, "accepted", "", self.rng.choice(HANDLERS))]
         if b.then_done:
-            self._schedule(delay * 1.5 + 0.05, key, "progress", text="已到现场处置")
-            self._schedule(delay * 2 + 0.1, key, "done", text="已处置完毕")
+            answers += [
+                (delay * 1.5 + 0.05, "progress", "已到现场处置", ""),
+                (delay * 2 + 0.1, "done", "已处置完毕", ""),
+            ]
+        return answers
+
+    def _plan(self, key: str, doc: dict[str, Any]) -> None:
+        if not self.answer_url:
+            return
+        for delay, kind, text, handler in self.plan(doc):
+            self._schedule(delay, key, kind, text=text, handler=handler)
 
     def _schedule(self, delay: float, key: str, kind: str, text: str = "", handler: str = "") -> None:
         answer = {

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import random
 import re
 import threading
 import urllib.parse
@@ -16,6 +17,7 @@ from typing import Any, Protocol
 
 from . import feedsfile
 from .apps import CapApp, FeedApp, Open311App, Request, Response, SensorApp
+from .desk import Behaviour, Desk
 from .engine import Config, Simulation
 from .places import District
 from .specs import SPECS, Catalogue, SimSpec
@@ -180,11 +182,25 @@ class SimulatorSet:
             "fault_mode": self.config.faults.get(spec.name, "none"),
             "slow_seconds": self.config.slow_seconds,
         }
+        app: FeedApp
         if spec.protocol == "open311":
-            return Open311App(spec, sim.book, self.catalogue, **kw)
-        if spec.protocol == "cap":
-            return CapApp(spec, sim.office, **kw)
-        return SensorApp(spec, sim.board, **kw)
+            app = Open311App(spec, sim.book, self.catalogue, **kw)
+        elif spec.protocol == "cap":
+            app = CapApp(spec, sim.office, **kw)
+        else:
+            app = SensorApp(spec, sim.board, **kw)
+        secret = self.config.loop_secrets.get(spec.department)
+        if secret:
+            seed = None if self.config.seed is None else self.config.seed + len(self.apps)
+            app.desk = Desk(
+                spec.department,
+                secret,
+                self.config.answer_url,
+                Behaviour(scale=self.config.answer_scale),
+                rng=random.Random(seed),
+                slow_seconds=self.config.slow_seconds,
+            ).start()
+        return app
 
     def _spawn(self, target: Callable[[], None], name: str) -> None:
         t = threading.Thread(target=target, name=name, daemon=True)
@@ -209,12 +225,15 @@ class SimulatorSet:
 
     def write_feeds_file(self, path: Path) -> None:
         """The feeds file for the servers as they actually listen (ephemeral ports included)."""
-        feedsfile.write_text_atomically(Path(path), feedsfile.feeds_toml(self.urls))
+        desks = {spec.name for spec in self.specs if self.apps[spec.name].desk is not None}
+        feedsfile.write_text_atomically(Path(path), feedsfile.feeds_toml(self.urls, desks))
 
     def stop(self) -> None:
         self._stop.set()
         for app in self.apps.values():
             app.stopping.set()
+            if app.desk is not None:
+                app.desk.stop()
         stoppers = [threading.Thread(target=server.shutdown) for server in self._servers]
         for t in stoppers:  # each shutdown waits for its server's poll interval: wait for all at once
             t.start()
