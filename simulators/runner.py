@@ -41,6 +41,9 @@ class App(Protocol):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "gridcc-simulator/1"
+    # headers and body are written apart: without TCP_NODELAY a kept-alive client waits ~40 ms per
+    # answer for the delayed ACK (Nagle)
+    disable_nagle_algorithm = True
     timeout = 30
     server: _Server
 
