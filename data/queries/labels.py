@@ -114,6 +114,69 @@ _TABLES: dict[str, dict[str, dict[str, str]]] = {
         "zh-CN": {"up": "上升", "down": "下降", "flat": "持平"},
         "en": {"up": "Rising", "down": "Falling", "flat": "Steady"},
     },
+    # the loop (data.loop): instructions, their recipients' states and roles, the timeline's lines
+    "instruction_kind": {
+        "zh-CN": {
+            "dispatch": "交办",
+            "redispatch": "转办",
+            "whistle": "吹哨",
+            "report_up": "上报",
+            "send_down": "下派",
+            "supervise": "督办",
+        },
+        "en": {
+            "dispatch": "Dispatch",
+            "redispatch": "Re-dispatch",
+            "whistle": "Whistle",
+            "report_up": "Report up",
+            "send_down": "Send down",
+            "supervise": "Supervise",
+        },
+    },
+    "recipient_state": {
+        "zh-CN": {
+            "pending": "待送达",
+            "delivered": "已送达",
+            "accepted": "已报到",
+            "refused": "已退回",
+            "progress": "办理中",
+            "done": "已办结",
+            "undelivered": "未送达",
+            "overdue": "超时未报到",
+        },
+        "en": {
+            "pending": "Sending",
+            "delivered": "Delivered",
+            "accepted": "Reported (accepted)",
+            "refused": "Refused",
+            "progress": "In progress",
+            "done": "Done",
+            "undelivered": "Undelivered",
+            "overdue": "Not reported in time",
+        },
+    },
+    "recipient_role": {
+        "zh-CN": {"sole": "承办", "lead": "牵头", "helper": "协办"},
+        "en": {"sole": "Handling", "lead": "Lead", "helper": "Helping"},
+    },
+    "loop_event": {
+        "zh-CN": {
+            "instruction": "指令",
+            "delivered": "已送达",
+            "undelivered": "未送达",
+            "resend": "重新发送",
+            "answer": "部门回复",
+            "report_overdue": "超时未报到",
+        },
+        "en": {
+            "instruction": "Instruction",
+            "delivered": "Delivered",
+            "undelivered": "Undelivered",
+            "resend": "Sent again",
+            "answer": "Department's answer",
+            "report_overdue": "Not reported in time",
+        },
+    },
 }
 
 KINDS = tuple(_TABLES)

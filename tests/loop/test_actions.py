@@ -173,3 +173,20 @@ def test_recipients_not_answered_in_time_are_marked_overdue_once(world: World) -
         assert set(session.scalars(select(Recipient.state))) == {"overdue"}
         events = session.scalars(select(CaseEvent.detail).where(CaseEvent.kind == "report_overdue")).all()
         assert sorted(e.split(":")[0] for e in events) == ["ecology", "police"]
+
+
+def test_every_loop_code_has_a_label_in_both_languages() -> None:
+    from data.models.loop import INSTRUCTION_KINDS, RECIPIENT_ROLES, RECIPIENT_STATES
+    from data.queries.labels import label
+
+    for kind, codes in (
+        ("instruction_kind", INSTRUCTION_KINDS),
+        ("recipient_state", RECIPIENT_STATES),
+        ("recipient_role", RECIPIENT_ROLES),
+        ("loop_event", ("instruction", "delivered", "undelivered", "resend", "answer", "report_overdue")),
+    ):
+        for code in codes:
+            assert label(kind, code) != code and label(kind, code, "en") != code, (kind, code)
+    assert (
+        label("recipient_state", "overdue") == "超时未报到" and label("instruction_kind", "whistle") == "吹哨"
+    )
