@@ -48,9 +48,11 @@ def feeds_toml(base_urls: dict[str, str], desks: Collection[str] = ()) -> str:
         if spec.protocol == "open311":
             lines.append("page_size = 200")
         lines.append("")
+    seen: set[str] = set()
     for spec in SPECS:
-        if spec.name not in base_urls or spec.name not in desks:
+        if spec.name not in base_urls or spec.name not in desks or spec.department in seen:
             continue
+        seen.add(spec.department)
         lines += [
             "[[endpoint]]",
             f"department = {json.dumps(spec.department)}",

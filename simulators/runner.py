@@ -193,7 +193,8 @@ class SimulatorSet:
         else:
             app = SensorApp(spec, sim.board, **kw)
         secret = self.config.loop_secrets.get(spec.department)
-        if secret:
+        taken = {a.desk.department for a in self.apps.values() if a.desk is not None}
+        if secret and spec.department not in taken:  # one desk per department, on its first simulator
             seed = None if self.config.seed is None else self.config.seed + len(self.apps)
             app.desk = Desk(
                 spec.department,

@@ -88,6 +88,14 @@ def demo_loop_secrets(data_dir: Path) -> dict[str, str]:
     "http://GRIDCC_HOST:GRIDCC_PORT/api/loop/answers). A department has a desk when "
     "GRIDCC_LOOP_SECRET_<DEPARTMENT> is set.",
 )
+@click.option(
+    "--answer-scale",
+    type=click.FloatRange(min=0.0001, max=1.0),
+    default=0.05,
+    show_default=True,
+    help="Factor on the desks' on-time answer delays (1: anywhere up to 60 % of the 报到 time limit; the "
+    "demo's 0.05 brings most 报到 within a minute). Late answers still come after the limit.",
+)
 @click.pass_obj
 def simulators(
     settings: Settings,
@@ -98,6 +106,7 @@ def simulators(
     speed: float,
     seed: int | None,
     answer_url: str | None,
+    answer_scale: float,
 ) -> None:
     """Serve the department feed simulators on 127.0.0.1 until SIGTERM or Ctrl-C.
 
@@ -128,6 +137,7 @@ def simulators(
         timezone=settings.timezone,
         loop_secrets=loop_secrets_from_env(),
         answer_url=answer_url or f"http://{settings.host}:{settings.port}/api/loop/answers",
+        answer_scale=answer_scale,
     )
     stop = threading.Event()
 
