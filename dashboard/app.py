@@ -12,6 +12,7 @@ from dash import Input, Output, State, dcc, html
 
 from data.settings import Settings
 
+from .asset_cache import install_asset_cache
 from .auth import install_auth
 from .callback_checks import install_callback_checks
 from .components.map import register_map_callbacks
@@ -19,9 +20,10 @@ from .export import register_export
 from .headers import install_security_headers
 from .i18n import lang_from_query, t
 from .inbound import make_inbound_blueprint
-from .pages import PageContext, PageRegistry, default_pages
+from .page import PageContext, PageRegistry
 from .routes import register_routes
 from .scope import current_scope
+from .screens import default_pages
 from .services import install, services
 
 ASSETS = Path(__file__).parent / "assets"
@@ -67,6 +69,7 @@ def create_app(settings: Settings, pages: PageRegistry | None = None) -> dash.Da
     register_export(server)  # GET /export/cases.csv, through the viewer's scope like the layer routes
     install_auth(server, settings)  # sign-in pages; enforced only with settings.auth_required
     server.register_blueprint(make_inbound_blueprint(settings))  # departments' answers, signed (no sign-in)
+    install_asset_cache(server)  # fingerprinted assets and bundles kept for good
     install_security_headers(server, settings)  # after Compress: runs first, sees pages uncompressed
     install_callback_checks(app)  # after the sign-in and CSRF checks: 400 for a malformed callback body
     registry = pages or PageRegistry(default_pages())

@@ -21,7 +21,7 @@ from flask import Blueprint, Flask, Response, has_request_context, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.auth import Permission, audit, may
+from data.auth import Permission, audit, is_display, may
 from data.case_filter import CaseFilter
 from data.db import transaction
 from data.models import Case, GridStaff
@@ -33,8 +33,9 @@ from .export_csv import HEADERS, Contacts, case_cells, csv_bytes
 from .i18n import lang_from_query
 from .scope import current_scope
 from .services import services
+from .urls import EXPORT_PATH
 
-PATH = "/export/cases.csv"
+PATH = EXPORT_PATH
 ROW_LIMIT = 50_000
 CHUNK = 500
 FILTER_KEYS = ("street", "category", "department", "status", "period")
@@ -120,7 +121,7 @@ def export_cases() -> Response:
     user = current_user()
     if user is None:  # the sign-in guard answers first; this is the belt to its braces
         return _text(403, "auth_off", lang)
-    if user.role == "wall":
+    if is_display(user.role):
         return _refuse("wall", lang, args, now)
     if not may(user.role, Permission.READ):
         return _refuse("role", lang, args, now)
@@ -174,9 +175,4 @@ def may_export() -> bool:
     if not has_request_context() or not auth_required():
         return False
     user = current_user()
-    return user is not None and user.role != "wall" and may(user.role, Permission.READ)
-
-
-def export_href(base_path: str, search: str) -> str:
-    """The export link of a duty view (its URL query, ``?street=…&lang=en`` or "")."""
-    return base_path.rstrip("/") + PATH + (search or "")
+    return user is not None and not is_display(user.role) and may(user.role, Permission.READ)

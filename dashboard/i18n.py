@@ -296,7 +296,7 @@ STRINGS.update(
 )
 
 
-# ---------------------------------------------------------------- the wall (/) — dashboard/pages/wall.py
+# ---------------------------------------------------------------- the wall (/) — dashboard/wall/
 # Kept out of STRINGS' literal (and so out of the map's JS_KEYS): the wall's text is rendered server-side.
 STRINGS.update(
     {
@@ -333,7 +333,7 @@ STRINGS.update(
 )
 
 # ---------------------------------------------------------------- duty (/duty) and overdue (/overdue)
-# dashboard/pages/duty.py, dashboard/pages/overdue.py: rendered server-side, so not in the map's JS_KEYS.
+# dashboard/duty/, dashboard/overdue/: rendered server-side, so not in the map's JS_KEYS.
 STRINGS.update(
     {
         "duty_title": ("值班台", "Duty desk"),

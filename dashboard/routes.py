@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import redis
 from flask import Blueprint, Flask, Response, jsonify, request
@@ -38,6 +38,7 @@ from layers.units import STATIC_LEVELS, BBox, build_units, grids_in_bbox, lod_pl
 from .alert_audit import audit_full_phones
 from .auth import phone_view
 from .personal import text_mode
+from .redis_or import REDIS_DOWN, redis_or
 from .scope import current_scope
 from .services import services
 
@@ -48,19 +49,31 @@ VERSIONED = "private, max-age=3600"
 SHORT = "private, max-age=60"
 REVALIDATE = "no-cache"
 
+T = TypeVar("T")
 
-def _bad(message: str) -> Response:
-    response = jsonify({"error": message})
+
+class BadArgument(Exception):
+    """A layer request's argument that does not parse: answered 400 with the message, by the one
+    handler the blueprint registers (:func:`_bad`)."""
+
+
+def _bad(exc: BadArgument) -> Response:
+    response = jsonify({"error": str(exc)})
     response.status_code = 400
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
-def _version(layer: str) -> int:
+def _arg(parse: Callable[[], T]) -> T:
+    """``parse()``, its ValueError (a malformed ``bbox=``, ``zoom=``, filter) raised as a 400."""
     try:
-        return versions.read(services().redis)[layer]
-    except (redis.ConnectionError, redis.TimeoutError):
-        return 0
+        return parse()
+    except ValueError as exc:
+        raise BadArgument(str(exc)) from exc
+
+
+def _version(layer: str) -> int:
+    return redis_or(0, lambda: versions.read(services().redis)[layer])
 
 
 def _tz() -> str:
@@ -119,9 +132,8 @@ def _payload(
         with svc.sessions() as session:
             return build(session, scope)
 
-    try:
-        conn = svc.redis
-    except (redis.ConnectionError, redis.TimeoutError, RuntimeError):
+    conn = redis_or(None, lambda: svc.redis, also=(RuntimeError,))
+    if conn is None:
         body = run()
     else:
         body = cached(conn, layer, scope, version, params, run, ttl=ttl)
@@ -135,17 +147,15 @@ def _payload(
 
 def make_blueprint() -> Blueprint:
     bp = Blueprint("gridcc_layers", __name__)
+    bp.register_error_handler(BadArgument, _bad)
 
     @bp.get("/layers/units/<level>.pbf")
     def units(level: str) -> Response:
         if level not in STATIC_LEVELS:
             hint = " (grids: /layers/grids.pbf?bbox=west,south,east,north)" if level == "grid" else ""
-            return _bad(f"unknown level {level!r}: one of {', '.join(STATIC_LEVELS)}{hint}")
+            raise BadArgument(f"unknown level {level!r}: one of {', '.join(STATIC_LEVELS)}{hint}")
         if "bbox" in request.args:  # a city-sized scope: the level by viewport, like the grids
-            try:
-                bbox = BBox.parse(request.args.get("bbox"))
-            except ValueError as exc:
-                return _bad(str(exc))
+            bbox = _arg(lambda: BBox.parse(request.args.get("bbox")))
             return _payload(
                 "units",
                 f"{level}:{bbox.key}",
@@ -184,10 +194,7 @@ def make_blueprint() -> Blueprint:
 
     @bp.get("/layers/grids.pbf")
     def grids() -> Response:
-        try:
-            bbox = BBox.parse(request.args.get("bbox"))
-        except ValueError as exc:
-            return _bad(str(exc))
+        bbox = _arg(lambda: BBox.parse(request.args.get("bbox")))
         response = _payload(
             "units",
             "grids:" + bbox.key,
@@ -201,11 +208,8 @@ def make_blueprint() -> Blueprint:
     @bp.get("/layers/cases.pbf")
     def cases() -> Response:
         """The open cases: all of the scope's, or (``bbox=``, a city-sized scope) those of the view."""
-        try:
-            filters = CaseFilter.from_args(request.args)
-            bbox = BBox.parse(request.args.get("bbox")) if "bbox" in request.args else None
-        except ValueError as exc:
-            return _bad(str(exc))
+        filters = _arg(lambda: CaseFilter.from_args(request.args))
+        bbox = _arg(lambda: BBox.parse(request.args.get("bbox"))) if "bbox" in request.args else None
         mode = text_mode()  # free text (titles, addresses) masked for this viewer: a part of the key
         params = filters.key if bbox is None else f"{filters.key}:bbox={bbox.key}"
         return _payload(
@@ -220,12 +224,9 @@ def make_blueprint() -> Blueprint:
     @bp.get("/layers/cases/clusters.json")
     def case_cluster_cells() -> Response:
         """The view's open cases clustered on the server (a city-sized scope below the grid zooms)."""
-        try:
-            filters = CaseFilter.from_args(request.args)
-            bbox = BBox.parse(request.args.get("bbox"))
-            zoom = _zoom(request.args.get("zoom"))
-        except ValueError as exc:
-            return _bad(str(exc))
+        filters = _arg(lambda: CaseFilter.from_args(request.args))
+        bbox = _arg(lambda: BBox.parse(request.args.get("bbox")))
+        zoom = _arg(lambda: _zoom(request.args.get("zoom")))
         return _payload(
             "cases",
             f"clusters:{zoom}:{bbox.key}:{filters.key}",
@@ -267,12 +268,9 @@ def make_blueprint() -> Blueprint:
     @bp.get("/layers/counts/<level>.json")
     def counts(level: str) -> Response:
         if level not in LEVELS:
-            return _bad(f"unknown level {level!r}: one of {', '.join(LEVELS)}")
+            raise BadArgument(f"unknown level {level!r}: one of {', '.join(LEVELS)}")
         if "bbox" in request.args:  # only the units a viewport-loaded layer can hold
-            try:
-                bbox = BBox.parse(request.args.get("bbox"))
-            except ValueError as exc:
-                return _bad(str(exc))
+            bbox = _arg(lambda: BBox.parse(request.args.get("bbox")))
             return _payload(
                 "cases",
                 f"counts:{level}:{bbox.key}",
@@ -294,7 +292,7 @@ def make_blueprint() -> Blueprint:
         current_scope()  # access is decided per request, even for the versions
         try:
             body = versions.read(services().redis)
-        except (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError):
+        except REDIS_DOWN + (redis.BusyLoadingError,):
             # nothing new reaches any screen while Redis is away (the versions, the queues): an open
             # wall reads this and says so (assets/gridcc_map.js tick, wall.js down)
             response = jsonify({"redis": "down"})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple
 
 DUE_SOON_FRACTION = 0.8
 ESCALATE_TO_STREET_FRACTION = 0.5
@@ -21,6 +22,28 @@ class Clock:
     overdue: bool
     supervision: str  # none | yellow | red
     escalation_level: str  # community | street | district
+
+
+class Moments(NamedTuple):
+    """When the facts of a case accepted at ``accepted`` with deadline ``deadline`` move up: held at the
+    street from ``street``, due soon from ``due_soon``, overdue (yellow card, district) after ``overdue``,
+    red card after ``red``. In whatever arithmetic the two are given in: datetimes, or epoch seconds as
+    SQL expressions (the deadline job's filter), so the fractions live here only."""
+
+    street: Any
+    due_soon: Any
+    overdue: Any
+    red: Any
+
+
+def moments(accepted: Any, deadline: Any) -> Moments:
+    limit = deadline - accepted
+    return Moments(
+        street=accepted + limit * ESCALATE_TO_STREET_FRACTION,
+        due_soon=accepted + limit * DUE_SOON_FRACTION,
+        overdue=deadline,
+        red=deadline + limit * RED_CARD_EXTRA_FRACTION,
+    )
 
 
 def deadline(accepted_at: datetime, limit_hours: float) -> datetime:

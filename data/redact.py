@@ -5,7 +5,9 @@ texts built from them — a fetch error naming the URL it failed on, an unreadab
 stored in ``feed_health.last_error`` and the quarantine, printed by ``gridcc feeds list`` and shown on
 ``/feeds``. Everything that builds such a text passes the URL (:func:`redact_url`) or the whole text
 (:func:`redact_text`) through here first; the screens pass stored texts through :func:`redact_text`
-again, so a row written before this existed is safe too.
+again, so a row written before this existed is safe too. A structured payload shown on ``/feeds`` (a
+quarantined record's JSON or XML) also has its secret-named members and elements masked
+(:func:`redact_payload`).
 
 What counts as a secret: the password of ``user:password@host`` (the user name is kept, it says which
 account), and the value of every query parameter or ``name=value`` pair whose name says key, token,
@@ -27,6 +29,11 @@ _SECRET_NAME = re.compile(
 )
 # ``name=value`` anywhere in a text (a query string quoted in an error, a form body, a header echo)
 _PAIR = re.compile(r"(?P<name>[A-Za-z][A-Za-z0-9_\-.]{0,63})(?P<sep>\s*[=:]\s*)(?P<value>[^\s&;,'\"<>)\]}]+)")
+# secrets in a structured payload, which the name=value pairs do not see: a JSON member
+# ("api_key": "…") and an XML element (<api_key>…</api_key>)
+_NAME = r"(?P<name>[A-Za-z][A-Za-z0-9_\-.]{0,63})"
+_JSON_MEMBER = re.compile(r'"' + _NAME + r'"(?P<sep>\s*:\s*)"(?P<value>(?:[^"\\]|\\.)*)"')
+_XML_ELEMENT = re.compile(r"<" + _NAME + r">(?P<value>[^<]*)</(?P=name)>")
 # (a URL does not end in the punctuation of the sentence around it: "…&page=1: server said")
 _URL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s'\"<>]+(?<![.,:;!?)\]])")
 
@@ -76,3 +83,15 @@ def redact_text(text: str | None) -> str:
     if not text:
         return ""
     return redact_pairs(_URL.sub(lambda m: redact_url(m[0]), text))
+
+
+def redact_payload(text: str | None) -> str:
+    """:func:`redact_text`, and the values of secret-named JSON members and XML elements."""
+
+    def member(m: re.Match[str]) -> str:
+        return f'"{m["name"]}"{m["sep"]}"{MASK}"' if is_secret_name(m["name"]) else m[0]
+
+    def element(m: re.Match[str]) -> str:
+        return f"<{m['name']}>{MASK}</{m['name']}>" if is_secret_name(m["name"]) else m[0]
+
+    return _XML_ELEMENT.sub(element, _JSON_MEMBER.sub(member, redact_text(text)))

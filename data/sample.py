@@ -448,3 +448,108 @@ def _risks(session: Session, rng: random.Random, grids: list[_Grid], now: dateti
     if rows:
         session.execute(insert(_table(Risk)), rows)
     return n
+
+
+# --- the demo's risk ledger (风险台账) -------------------------------------------------------------
+
+LEDGER = {
+    "political": (
+        ("{c}重点人员稳控", "街道政法委员"),
+        ("{c}涉稳群体动态研判", "街道综治中心"),
+        ("{c}敏感节点重点场所防控", "街道综治中心"),
+    ),
+    "public_order": (
+        ("{c}夜市治安隐患", "派出所"),
+        ("{c}出租屋流动人口管理", "派出所"),
+        ("{c}校园周边治安秩序", "派出所"),
+        ("{c}电信网络诈骗易发人群宣防", "派出所"),
+    ),
+    "social_conflict": (
+        ("{c}征地拆迁补偿矛盾", "街道信访办"),
+        ("{c}农民工工资拖欠", "街道劳动保障所"),
+        ("{c}物业服务纠纷", "社区居委会"),
+        ("{c}邻里宅基地纠纷", "司法所"),
+    ),
+    "public_safety": (
+        ("{c}老旧小区燃气管道老化", "街道应急办"),
+        ("{c}地质灾害隐患点", "街道规建办"),
+        ("{c}电动自行车违规充电", "街道应急办"),
+        ("{c}危旧房屋安全隐患", "街道规建办"),
+        ("{c}山坪塘汛期安全", "街道农服中心"),
+    ),
+    "cyber": (
+        ("{c}网络舆情风险", "街道党政办"),
+        ("{c}网格群组信息安全", "街道党政办"),
+    ),
+}
+LEDGER_MEASURES = {
+    "political": "落实“一人一档一专班”，每周走访研判，敏感节点专人盯守",
+    "public_order": "增加巡逻频次，联合网格员开展清查，落实技防设施",
+    "social_conflict": "建立矛盾化解专班，逐户走访，依法依规推动化解",
+    "public_safety": "设置警示标识，落实专人巡查，制定整改方案限期整改",
+    "cyber": "落实网络信息员值守，建立舆情监测与快速处置机制",
+}
+LEDGER_EVIDENCE = (
+    "现场整改照片及验收记录",
+    "化解协议书及回访记录",
+    "整改前后对比照片、巡查台账",
+    "会议纪要及处置报告",
+)
+
+
+def demo_ledger(session: Session, district_code: str, now: datetime, seed: int = 0, n: int = 36) -> int:
+    """A realistic risk ledger for the demo: ``n`` risks over the five kinds in the district's grids,
+    numbered ``FX-<year>-<n>``, with owner units and people, measures and 销号 deadlines; about one in
+    four closed with evidence, about one in six open past its deadline (挂图作战, 限期销号)."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    rng = random.Random(seed)
+    grids = _grids(session, district_code)
+    rows = []
+    kinds = [k for k in RISK_KINDS for _ in range(len(LEDGER[k]) * 2)]
+    for i in range(n):
+        kind = kinds[i % len(kinds)] if i < len(kinds) else rng.choice(RISK_KINDS)
+        title, unit = rng.choice(LEDGER[kind])
+        grid = rng.choice(grids)
+        created = now - timedelta(days=rng.uniform(5, 150))
+        fate = rng.random()
+        if fate < 0.25:  # closed (销号) before its deadline, with evidence
+            due = created + timedelta(days=rng.choice((30, 60, 90)))
+            closed: datetime | None = created + (min(due, now) - created) * rng.uniform(0.4, 0.95)
+        elif fate < 0.42:  # open past its deadline
+            due = now - timedelta(days=rng.uniform(1, 40))
+            closed = None
+        else:
+            due = now + timedelta(days=rng.uniform(3, 90))
+            closed = None
+        lon, lat = _point_in(rng, grid)
+        person = f"{rng.choice(SURNAMES)}{rng.choice('伟芳敏静强磊军洋勇杰涛明超平刚华建国')}"
+        unit_name = unit if unit != "社区居委会" else f"{community_short_name(grid.community_name)}社区居委会"
+        rows.append(
+            {
+                "ref": f"FX-{now.year}-{seed:02d}{i + 1:03d}",
+                "kind": kind,
+                "level": rng.choices(("high", "medium", "low"), (2, 5, 3))[0],
+                "title": title.format(c=community_short_name(grid.community_name)),
+                "description": f"{grid.street_name}{grid.community_name}{grid.name}排查发现，纳入台账管理。",
+                "lon": lon,
+                "lat": lat,
+                "owner": f"{grid.street_name}{unit_name}"
+                if not unit_name.startswith(grid.street_name)
+                else unit_name,
+                "owner_person": person,
+                "owner_phone": _phone(rng),
+                "measures": LEDGER_MEASURES[kind],
+                "evidence": rng.choice(LEDGER_EVIDENCE) if closed else "",
+                "due_at": due,
+                "closed_at": closed,
+                "closed_by": "demo" if closed else None,
+                "created_by": "demo",
+                "created_at": created,
+                "modified_at": closed or created,
+                **_place(grid.code),
+            }
+        )
+    if rows:
+        session.execute(insert(_table(Risk)), rows)
+    return len(rows)

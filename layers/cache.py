@@ -11,10 +11,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-import uuid
 from collections.abc import Callable
 
 import redis
+from redis.exceptions import LockError
+from redis.lock import Lock
 
 from data.scope import AreaScope
 
@@ -23,7 +24,6 @@ log = logging.getLogger(__name__)
 PREFIX = "gridcc:layer:"
 DEFAULT_TTL = 3600
 LOCK_TTL = 30
-_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
 
 
 def _as_bytes(value: bytes | str) -> bytes:
@@ -60,9 +60,9 @@ def cached(
         hit = conn.get(key)
         if hit is not None:
             return _as_bytes(hit)
-        token = uuid.uuid4().hex
-        lock = key + ":building"
-        if conn.set(lock, token, nx=True, ex=LOCK_TTL):
+        # redis-py's lock, as the poll job's: a token only its holder can release, expiring on its own
+        lock = conn.lock(key + ":building", timeout=LOCK_TTL, blocking=False, thread_local=False)
+        if lock.acquire(blocking=False):
             try:
                 hit = conn.get(key)  # built by another process between our GET and our lock?
                 if hit is not None:
@@ -70,7 +70,7 @@ def cached(
                 body = build()
                 conn.set(key, body, ex=ttl)
             finally:
-                conn.eval(_RELEASE, 1, lock, token)
+                _release(lock)
             return body
         deadline = time.monotonic() + wait_s
         while time.monotonic() < deadline:
@@ -78,13 +78,21 @@ def cached(
             hit = conn.get(key)
             if hit is not None:
                 return _as_bytes(hit)
-            if not conn.exists(lock):
+            if not lock.locked():
                 break  # the builder failed: build it ourselves
     except (redis.ConnectionError, redis.TimeoutError) as exc:
         log.warning("layer cache unavailable (%s): building %s without it", exc, layer)
         if body is not None:
             return body
     return build()
+
+
+def _release(lock: Lock) -> None:
+    """Release the builder's lock; one that outlived :data:`LOCK_TTL` is someone else's now: left alone."""
+    try:
+        lock.release()
+    except LockError:
+        log.warning("layer build lock %s expired before the build ended", lock.name)
 
 
 def invalidate(conn: redis.Redis, layer: str | None = None) -> int:

@@ -5,7 +5,7 @@ scope whose cases come by view (:func:`layers.units.lod_plan` says ``cases_by_vi
 the grid zooms, for the view's open cases grouped into square cells of about the browser clusterer's
 radius at that zoom (:data:`RADIUS_PX` pixels), as supercluster would group them: one bubble per cell
 with its count, its overdue count and the mean of its points. A case without a point of its own counts
-where the map draws it: at its grid's or community's label point (:mod:`layers.case_place`), so the
+where the map draws it: at its grid's or community's label point (:mod:`data.queries.case_place`), so the
 bubbles hold what the bbox layer and the whole layer hold. Cells are fixed on the globe (anchored at
 -180°, -90°), so a pan never regroups what stays in view, and the bbox is widened to whole cells, so a
 bubble never counts only part of its cell. The payload grows with the view, never with the city.
@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 
 from data.case_filter import NO_FILTER, CaseFilter
 from data.models import Case
+from data.queries.case_place import MAP_LAT, MAP_LON
 from data.scope import AreaScope
 
-from .case_place import MAP_LAT, MAP_LON
 from .cases import open_cases_query
 from .units import BBox
 

@@ -1,7 +1,7 @@
 """Open cases as points (geobuf) with what the map shows of each: state, deadline flags, category, title.
 
 A case without a point of its own is drawn at its grid's (else its community's) label point and marked
-``approx`` with that level; one known only to its street stays off the map (:mod:`layers.case_place`).
+``approx`` with that level; one known only to its street stays off the map (:mod:`data.queries.case_place`).
 Feed text (titles, addresses) goes out as plain strings; the browser inserts it as text, never as HTML.
 """
 
@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 from data.case_filter import NO_FILTER, CaseFilter
 from data.masking import mask_personal_text
 from data.models import Case, Category
+from data.queries.case_place import APPROX, MAP_LAT, MAP_LON, with_map_place
 from data.scope import AreaScope
 from data.states import OPEN_STATES
 
-from .case_place import APPROX, MAP_LAT, MAP_LON, with_map_place
 from .encoding import geobuf_bytes
 from .units import BBox
 
@@ -45,11 +45,11 @@ def open_cases_query(
     now: datetime | None = None,
 ) -> Select[Any]:
     """The ``WHERE`` of the case layers: open cases in the scope that the map can draw (at their own
-    point, or approximately at their grid's or community's label point: :mod:`layers.case_place`),
+    point, or approximately at their grid's or community's label point: :mod:`data.queries.case_place`),
     matching the filters (:meth:`data.case_filter.CaseFilter.clause`, the duty table's own) and the bbox
     (on the point drawn); a named period as of ``now`` in ``tz``.
     Callers add their columns with ``with_only_columns``; ``MAP_LON``, ``MAP_LAT`` and ``APPROX`` of
-    :mod:`layers.case_place` are the drawn point and its approximation."""
+    :mod:`data.queries.case_place` are the drawn point and its approximation."""
     query = with_map_place(
         select(Case.id)
         .outerjoin(Category, Category.code == Case.category_code)

@@ -13,6 +13,12 @@ from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
 PRECISION = 6  # decimal places: ~0.1 m, far below what a screen shows
+# geobuf's ``Data.feature_collection`` (field 4, length-delimited) with no features. Python's geobuf leaves
+# an empty collection out of the message (protobuf does not mark an empty sub-message as set), and the
+# browser's decoder then returns ``{}``, on which dash-leaflet's GeoJSON throws "Cannot read properties of
+# undefined (reading 'map')". Written explicitly, both decoders read ``{"type": "FeatureCollection",
+# "features": []}``.
+_EMPTY_COLLECTION = b"\x22\x00"
 
 
 def feature_collection(features: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -20,8 +26,10 @@ def feature_collection(features: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 
 def geobuf_bytes(features: Sequence[dict[str, Any]]) -> bytes:
-    """A FeatureCollection as geobuf, coordinates quantised to :data:`PRECISION` decimals."""
-    return bytes(geobuf.encode(feature_collection(features), PRECISION, 2))
+    """A FeatureCollection as geobuf, coordinates quantised to :data:`PRECISION` decimals; an empty one
+    is still a FeatureCollection (see :data:`_EMPTY_COLLECTION`)."""
+    encoded = bytes(geobuf.encode(feature_collection(features), PRECISION, 2))
+    return encoded if features else encoded + _EMPTY_COLLECTION
 
 
 def json_bytes(obj: Any) -> bytes:

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -132,15 +133,23 @@ class Demo:
         """The base URL of the n-th simulator (0 is the 12345 hotline)."""
         return f"http://127.0.0.1:{self.sim_port + index}"
 
-    def child(self, name: str) -> psutil.Process | None:
-        """The supervised process whose command line contains ``name`` (e.g. "web")."""
+    def find_child(self, match: Callable[[psutil.Process], bool]) -> psutil.Process | None:
+        """The first process the demo started that ``match`` accepts (one gone meanwhile is passed over)."""
         for proc in self.descendants():
             try:
-                if name in " ".join(proc.cmdline()):
+                if match(proc):
                     return proc
             except psutil.NoSuchProcess:
                 continue
         return None
+
+    def child(self, name: str) -> psutil.Process | None:
+        """The supervised process whose command line contains ``name`` (e.g. "web")."""
+        return self.find_child(lambda proc: name in " ".join(proc.cmdline()))
+
+    def redis_server(self) -> psutil.Process | None:
+        """The demo's ``redis-server``."""
+        return self.find_child(lambda proc: "redis-server" in proc.name())
 
     def kill_all(self) -> None:
         if self.proc and self.proc.poll() is None:

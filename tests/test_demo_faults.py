@@ -63,16 +63,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         d.kill_all()
 
 
-def redis_server(demo: Demo) -> psutil.Process | None:
-    for proc in demo.descendants():
-        try:
-            if "redis-server" in proc.name():
-                return proc
-        except psutil.NoSuchProcess:
-            continue
-    return None
-
-
 def dead(proc: psutil.Process) -> bool:
     """Gone, or a zombie its parent has not reaped yet (psutil's wait() is for one's own children)."""
     try:
@@ -104,14 +94,14 @@ def test_redis_killed_is_restarted_and_keeps_queues_and_versions(demo: Demo) -> 
     aof = demo.data_dir / "appendonly.aof"
     wait_for("job in the append-only file", lambda: aof.exists() and job.id.encode() in aof.read_bytes(), 30)
 
-    old = redis_server(demo)
+    old = demo.redis_server()
     assert old is not None
     old.send_signal(signal.SIGKILL)
     wait_for("redis-server dead", lambda: dead(old), 30)
     killed_at = datetime.now(UTC)
 
     def new_server() -> bool:
-        server = redis_server(demo)
+        server = demo.redis_server()
         return bool(server and server.pid != old.pid and conn.ping())
 
     _, took = wait_for("a new redis-server answering", new_server, 60)

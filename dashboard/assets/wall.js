@@ -70,12 +70,14 @@
         }
     }
 
-    const OUTPUTS = 11; // dashboard/pages/wall.py OUTPUTS, without wall-have (the last)
     let inflight = false;
 
-    function skipAll() {
+    // The refresh callback's outputs, "id.property" in order, as the server wrote them into wall-config
+    // (dashboard/wall/page.py OUTPUTS): the callback and /api/wall's answer both follow that list.
+    function skipAll(config) {
+        const n = (config && config.outputs || []).length;
         const out = [];
-        for (let i = 0; i <= OUTPUTS; i++) out.push(noUpdate());
+        for (let i = 0; i < n; i++) out.push(noUpdate());
         return out;
     }
 
@@ -114,15 +116,18 @@
             // network down) changes nothing on the screen and is retried after RETRY_MS.
             refresh: async function (n, store, have, config) {
                 const want = wanted(store);
-                if (same(want, have) || inflight) return skipAll();
+                if (same(want, have) || inflight) return skipAll(config);
                 const key = JSON.stringify(want);
                 const now = Date.now();
-                if (key === lastAsk.key && now - lastAsk.at < RETRY_MS) return skipAll();
+                if (key === lastAsk.key && now - lastAsk.at < RETRY_MS) return skipAll(config);
                 lastAsk = {key: key, at: now};
                 inflight = true;
                 try {
                     const answer = await ask(config, want, have);
-                    if (!answer || !Array.isArray(answer.outputs)) return skipAll();
+                    const expected = (config && config.outputs || []).length;
+                    if (!answer || !Array.isArray(answer.outputs) || answer.outputs.length !== expected) {
+                        return skipAll(config);
+                    }
                     return answer.outputs.map(function (value, i) {
                         return answer.skip[i] ? noUpdate() : value;
                     });

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from flask import Flask, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 
-from data.auth import close_session, open_session, session_lifetime
+from data.auth import close_session, longest_session, open_session, session_lifetime
 from data.db import transaction
 from data.models import UserAccount
 from data.settings import Settings
@@ -47,7 +47,7 @@ def configure_sessions(server: Flask, settings: Settings) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.secure_cookies,
-        PERMANENT_SESSION_LIFETIME=session_lifetime("wall"),  # the longest; each role's is checked too
+        PERMANENT_SESSION_LIFETIME=longest_session(),  # each role's is checked too
     )
     server.session_interface = RoleSessionInterface()
 

@@ -18,6 +18,7 @@ from flask import g, session
 
 from data.auth import (
     Permission,
+    is_display,
     may,
     may_see_personal,
     renew_session,
@@ -55,7 +56,7 @@ def _load() -> UserAccount | None:
     age = time.time() - since
     if age > session_lifetime(user.role).total_seconds() or age < -60:
         return None
-    if user.role == "wall" and age > WALL_RENEW_S:
+    if is_display(user.role) and age > WALL_RENEW_S:
         session[SINCE] = time.time()
         with transaction(services().sessions) as db:
             renew_session(db, session.get(KEY), datetime.now(UTC))
@@ -113,6 +114,6 @@ def phone_view() -> str:
     if viewer_sees_personal():
         return "full"
     user = current_user() if auth_required() else None
-    if user is not None and user.role == "wall":
+    if user is not None and is_display(user.role):
         return "none"
     return "masked"

@@ -13,7 +13,8 @@ from flask import has_request_context
 from data.auth import Permission, may, role_label
 
 from ..auth import auth_required, csrf_token, current_user
-from .case_format import data_attrs
+from ..urls import Urls
+from .format import data_attrs
 
 STRINGS = {
     "zh-CN": {"signout": "退出登录", "audit": "审计日志", "who": "当前用户"},
@@ -36,7 +37,7 @@ def user_menu(lang: str, base_path: str = "/") -> html.Div | None:
         html.Span(role_label(user.role, lang), className=f"user-role role-{user.role}"),
     ]
     if may(user.role, Permission.VIEW_AUDIT):
-        href = base_path.rstrip("/") + "/audit" + ("?lang=en" if lang == "en" else "")
+        href = Urls(base_path, lang).audit()
         children.append(html.A(s["audit"], href=href, className="user-audit"))
     children.append(
         html.Form(

@@ -8,6 +8,8 @@ Actions written by gridcc (``action`` column):
 - cases and alerts: ``supervise``, ``supervise_cancel``, ``alert_ack``, ``personal_view``;
 - exports: ``export`` (the filters and the row count), ``export_refused`` (a wall, a street outside the
   scope);
+- imports: ``staff_load`` (a roster replaced the staff of its grids), ``risks_load``;
+- the risk ledger: ``risk_add``, ``risk_edit``, ``risk_assign``, ``risk_close``;
 - the loop: ``loop_dispatch``, ``loop_redispatch``, ``loop_whistle``, ``loop_report_up``,
   ``loop_send_down``, ``loop_supervise`` (an account's action), ``loop_answer`` (a department's answer
   accepted), ``loop_answer_refused`` (refused, with the reason), ``loop_resend`` (an admin sent an
@@ -45,6 +47,12 @@ ACTIONS = (
     "export",
     "export_refused",
     "feed_change",
+    "staff_load",
+    "risks_load",
+    "risk_add",
+    "risk_edit",
+    "risk_assign",
+    "risk_close",
     "loop_dispatch",
     "loop_redispatch",
     "loop_whistle",

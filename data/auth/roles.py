@@ -2,10 +2,11 @@
 
 - ``wall``: a display account — reads, never personal data, long-lived session;
 - ``duty``: the duty officer (值班员) — reads, acknowledges alerts, annotates cases, sees personal
-  data (they call the grid worker and the reporter back);
+  data (they call the grid worker and the reporter back), keeps the risk ledger;
 - ``duty``/``leader`` also act on cases in their scope (``act_on_case``): 交办, 转办, 吹哨, 上报, 下派
   (:mod:`data.loop.actions`);
-- ``leader``: 领导 — reads, issues and cancels 督办 supervision cards, sends 督办 instructions;
+- ``leader``: 领导 — reads, issues and cancels 督办 supervision cards, sends 督办 instructions, keeps the
+  risk ledger;
 - ``admin``: users, feeds, geodata, the audit log.
 """
 
@@ -29,17 +30,23 @@ class Permission(StrEnum):
     ANNOTATE_CASE = "annotate_case"
     SUPERVISE = "supervise"
     ACT_ON_CASE = "act_on_case"  # 交办 / 转办 / 吹哨 / 上报 / 下派
+    MANAGE_RISKS = "manage_risks"  # the risk ledger: add, edit, reassign, close (销号)
     MANAGE_USERS = "manage_users"
     MANAGE_FEEDS = "manage_feeds"
     MANAGE_GEODATA = "manage_geodata"
     VIEW_AUDIT = "view_audit"
+    # a display account (the wall): no personal data at all, not even masked; no export; its long
+    # session slides (renewed while it is on screen). A role is a display by this, never by its name.
+    DISPLAY = "display"
 
 
 P = Permission
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.WALL: frozenset({P.READ}),
-    Role.DUTY: frozenset({P.READ, P.SEE_PERSONAL, P.ACK_ALERT, P.ANNOTATE_CASE, P.ACT_ON_CASE}),
-    Role.LEADER: frozenset({P.READ, P.SUPERVISE, P.ACT_ON_CASE}),
+    Role.WALL: frozenset({P.READ, P.DISPLAY}),
+    Role.DUTY: frozenset(
+        {P.READ, P.SEE_PERSONAL, P.ACK_ALERT, P.ANNOTATE_CASE, P.MANAGE_RISKS, P.ACT_ON_CASE}
+    ),
+    Role.LEADER: frozenset({P.READ, P.SUPERVISE, P.MANAGE_RISKS, P.ACT_ON_CASE}),
     Role.ADMIN: frozenset({P.READ, P.MANAGE_USERS, P.MANAGE_FEEDS, P.MANAGE_GEODATA, P.VIEW_AUDIT}),
 }
 
@@ -75,6 +82,16 @@ def may(role: Role | str, permission: Permission | str) -> bool:
 def may_see_personal(role: Role | str) -> bool:
     """Whether phones and ID numbers may be shown unmasked to this role (never to a wall)."""
     return may(role, Permission.SEE_PERSONAL)
+
+
+def is_display(role: Role | str) -> bool:
+    """Whether this role is a display account (:attr:`Permission.DISPLAY`)."""
+    return may(role, Permission.DISPLAY)
+
+
+def longest_session() -> timedelta:
+    """The longest session any role has (a display's): the cookie's lifetime and the sessions' sweep."""
+    return max(SESSION_LIFETIME.values())
 
 
 def session_lifetime(role: Role | str | None) -> timedelta:

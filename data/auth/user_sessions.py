@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from data.models import UserAccount, UserSession
 
-from .roles import session_lifetime
+from .roles import longest_session
 
 KEY_BYTES = 32
 
@@ -30,7 +30,7 @@ def open_session(session: Session, user: UserAccount, via: str, now: datetime) -
     """A new server-side session for ``user``; returns the key the browser's cookie keeps."""
     session.execute(
         delete(UserSession)
-        .where(UserSession.renewed_at < now - session_lifetime("wall"))
+        .where(UserSession.renewed_at < now - longest_session())
         .execution_options(synchronize_session=False)
     )
     key = secrets.token_urlsafe(KEY_BYTES)

@@ -1,6 +1,16 @@
 """The model (SQLAlchemy 2.x typed declarative). Import tables from here."""
 
-from .alerts import ALERT_STATES, RISK_KINDS, SEVERITY_COLOUR, Alert, AlertEvent, AlertGrid, Risk
+from .alerts import (
+    ALERT_STATES,
+    RISK_KINDS,
+    RISK_LEVELS,
+    SEVERITY_COLOUR,
+    SEVERITY_RANK,
+    Alert,
+    AlertEvent,
+    AlertGrid,
+    Risk,
+)
 from .audit import AuditLog
 from .base import Base, PlaceMixin, UTCDateTime, utcnow
 from .cases import Case, CaseEvent
@@ -30,7 +40,9 @@ __all__ = [
     "PARENT_LEVEL",
     "PRIORITIES",
     "RISK_KINDS",
+    "RISK_LEVELS",
     "SEVERITY_COLOUR",
+    "SEVERITY_RANK",
     "AdminUnit",
     "Alert",
     "AlertEvent",

@@ -11,6 +11,7 @@ from .base import Base, PlaceMixin, UTCDateTime, utcnow
 
 ALERT_STATES = ("new", "acknowledged", "linked", "dismissed", "expired", "cancelled")
 SEVERITY_COLOUR = {"Minor": "blue", "Moderate": "yellow", "Severe": "orange", "Extreme": "red"}
+SEVERITY_RANK = {"Unknown": 0, "Minor": 1, "Moderate": 2, "Severe": 3, "Extreme": 4}
 
 
 class Alert(PlaceMixin, Base):
@@ -42,6 +43,8 @@ class Alert(PlaceMixin, Base):
     acknowledged_by: Mapped[str | None] = mapped_column(String(100))
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # when an update last raised the severity: the escalation clock runs from here (else created_at)
+    raised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     modified_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -73,7 +76,7 @@ class AlertEvent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     alert_id: Mapped[int] = mapped_column(ForeignKey("alert.id", ondelete="CASCADE"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # created | updated | cancelled | acknowledged | escalated ...
+    # created | updated | raised | cancelled | acknowledged | escalated ...
     kind: Mapped[str] = mapped_column(String(30))
     detail: Mapped[str] = mapped_column(Text, default="")
     actor: Mapped[str] = mapped_column(String(100), default="system")
@@ -82,14 +85,22 @@ class AlertEvent(Base):
 
 
 RISK_KINDS = ("political", "public_order", "social_conflict", "public_safety", "cyber")
+RISK_LEVELS = ("high", "medium", "low")
 
 
 class Risk(PlaceMixin, Base):
-    """One entry of the risk ledger (风险台账): to be closed (销号) by ``due_at``."""
+    """One entry of the risk ledger (风险台账): to be closed (销号) by ``due_at``.
+
+    ``owner`` is the responsible unit (责任单位), ``owner_person`` and ``owner_phone`` the responsible
+    person (责任人; the phone is personal data, masked on screens); ``ref`` the ledger's own number
+    (台账编号, unique when given: an import with a known number updates that risk). Closing records
+    the measures taken, the evidence, who closed it and when.
+    """
 
     __tablename__ = "risk"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ref: Mapped[str | None] = mapped_column(String(40), unique=True)
     kind: Mapped[str] = mapped_column(String(20))
     level: Mapped[str] = mapped_column(String(10))  # high | medium | low
     title: Mapped[str] = mapped_column(String(200))
@@ -97,7 +108,13 @@ class Risk(PlaceMixin, Base):
     lon: Mapped[float | None] = mapped_column(Float)
     lat: Mapped[float | None] = mapped_column(Float)
     owner: Mapped[str] = mapped_column(String(100), default="")
+    owner_person: Mapped[str] = mapped_column(String(100), default="")
+    owner_phone: Mapped[str | None] = mapped_column(String(30))
     measures: Mapped[str] = mapped_column(Text, default="")
+    evidence: Mapped[str] = mapped_column(Text, default="")
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by: Mapped[str | None] = mapped_column(String(100))
+    created_by: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    modified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -49,7 +49,9 @@ Duty table and case page (:mod:`.cases`)::
 
 Alerts (:mod:`.alerts`)::
 
-    active_alerts(session, scope, now) -> list[AlertRow]
+    active_alerts(session, scope, now) -> list[AlertRow]   # with escalated/escalated_at, raised_at
+    escalated_alerts(session, scope, now) -> list[AlertRow]  # escalated and still unacknowledged
+    alert_history(session, scope, start, end, page=1, page_size=50) -> HistoryPage
     acknowledge_alert(session, scope, alert_id, actor, now) -> bool
     ticker(session, scope, now, limit=20) -> list[TickerItem]
 
@@ -60,14 +62,35 @@ Feeds (:mod:`.feeds`)::
     quarantine_record(session, record_id, raw_chars) -> QuarantineRow | None
     feeds_in_scope(session, scope) -> frozenset[str]  (the feeds with a record in the area)
 
+Grid force 网格力量 (:mod:`.staff`)::
+
+    grid_force(session, scope) -> GridForce   # per street: grids, workers, chiefs, branches, gaps
+
 Risks (:mod:`.risks`)::
 
-    risks(session, scope, now, include_closed=False) -> list[RiskRow]
-    overdue_risks(session, scope, now) -> list[RiskRow]
+    risks(session, scope, now, include_closed=False, full_phones=False) -> list[RiskRow]
+    overdue_risks(session, scope, now, full_phones=False) -> list[RiskRow]   # for /overdue and the wall
+    risk_counts(session, scope, now) -> list[RiskKindCount]   # open / overdue / high per kind
+
+The ledger is written through :mod:`data.ledger` (create, edit, reassign, close 销号; import, export).
 """
 
 from ..scope import AreaScope
-from .alerts import AlertRow, CoveredGrid, GridWorker, TickerItem, acknowledge_alert, active_alerts, ticker
+from .alerts import (
+    AckRow,
+    AlertEventRow,
+    AlertRow,
+    CoveredGrid,
+    GridWorker,
+    HistoryPage,
+    HistoryRow,
+    TickerItem,
+    acknowledge_alert,
+    active_alerts,
+    alert_history,
+    escalated_alerts,
+    ticker,
+)
 from .cases import (
     CaseDetail,
     EventRow,
@@ -89,11 +112,14 @@ from .hotspots import Hotspot, hotspots
 from .kpis import Kpis, kpis
 from .labels import DASH, format_rate, label
 from .rankings import DepartmentRank, StreetRank, department_ranking, street_ranking
-from .risks import RiskRow, overdue_risks, risks
+from .risks import RiskKindCount, RiskRow, overdue_risks, risk_counts, risks
+from .staff import GridForce, StreetForce, grid_force
 
 __all__ = [
     "DASH",
     "NAMED_PERIODS",
+    "AckRow",
+    "AlertEventRow",
     "AlertRow",
     "AreaScope",
     "CaseDetail",
@@ -103,14 +129,19 @@ __all__ = [
     "DepartmentRank",
     "EventRow",
     "FeedHealthRow",
+    "GridForce",
     "GridWorker",
+    "HistoryPage",
+    "HistoryRow",
     "Hotspot",
     "Kpis",
     "Option",
     "Period",
     "QuarantineRow",
+    "RiskKindCount",
     "RiskRow",
     "StaffRow",
+    "StreetForce",
     "StreetRank",
     "TickerItem",
     "TrendPoint",
@@ -118,6 +149,8 @@ __all__ = [
     "UnitRef",
     "acknowledge_alert",
     "active_alerts",
+    "alert_history",
+    "escalated_alerts",
     "case_detail",
     "cases_by_category",
     "category_options",
@@ -126,6 +159,7 @@ __all__ = [
     "department_ranking",
     "feed_health",
     "format_rate",
+    "grid_force",
     "hotspots",
     "kpis",
     "label",
@@ -139,6 +173,7 @@ __all__ = [
     "quarantined",
     "quarantine_record",
     "feeds_in_scope",
+    "risk_counts",
     "risks",
     "status_options",
     "street_options",

@@ -3,6 +3,12 @@
 An alert is in scope when its own place (the grid of its centre) is, or when it covers a grid that is
 (``alert_grid``): a district-wide rain warning centred elsewhere still shows in every street it covers.
 Only the covered grids inside the scope are listed with it.
+
+An unacknowledged Severe/Extreme alert left alone is escalated by the deadline job (``escalated_at`` and
+an ``escalated`` event, :mod:`workers.jobs.deadlines`); an update that raised its severity leaves a
+``raised`` event and makes an acknowledged alert new again. Both are on each :class:`AlertRow`, and
+:func:`escalated_alerts` lists the escalated ones; :func:`alert_history` pages through past alerts with
+their acknowledgements and linked cases.
 """
 
 from __future__ import annotations
@@ -11,11 +17,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, exists, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..masking import mask_phone
-from ..models import AdminUnit, Alert, AlertEvent, AlertGrid, GridStaff
+from ..models import AdminUnit, Alert, AlertEvent, AlertGrid, Case, GridStaff
 from ..names import place_name
 from ..scope import AreaScope
 from .common import require_aware
@@ -61,6 +67,61 @@ class AlertRow:
     lat: float | None
     grid_code: str | None
     grids: list[CoveredGrid] = field(default_factory=list)
+    escalated: bool = False  # left unacknowledged at Severe/Extreme past the limit: 已升级
+    escalated_at: datetime | None = None
+    escalation_detail: str = ""  # the last ``escalated`` event's raw detail (label: "alert_event")
+    raised_at: datetime | None = None  # an update last raised the severity then
+    raised_detail: str = ""  # "yellow→orange": the last ``raised`` event's detail
+
+
+@dataclass(frozen=True)
+class AckRow:
+    at: datetime
+    actor: str
+
+
+@dataclass(frozen=True)
+class AlertEventRow:
+    at: datetime
+    kind: str  # created | updated | raised | acknowledged | escalated | expired | cancelled
+    kind_label: str
+    detail: str  # raw: a message id, "yellow→orange", the escalation's reason
+    actor: str
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One past (or present) alert for the history list: what it was, how it ended, who acknowledged it
+    (every acknowledgement, the level it was at is in the events), and the case it was linked to."""
+
+    id: int
+    kind: str
+    kind_label: str
+    event: str
+    headline: str
+    area_desc: str
+    severity: str
+    colour: str
+    colour_label: str
+    state: str
+    state_label: str
+    sent_at: datetime | None
+    expires: datetime | None
+    escalated_at: datetime | None
+    raised_at: datetime | None
+    acknowledgements: list[AckRow]
+    case_id: int | None
+    case_number: str | None  # the linked case's number (its feed's identifier)
+    case_title: str | None
+    timeline: list[AlertEventRow] = field(default_factory=list)  # every event, oldest first
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    rows: list[HistoryRow]
+    total: int
+    page: int
+    page_size: int
 
 
 @dataclass(frozen=True)
@@ -108,6 +169,7 @@ def active_alerts(session: Session, scope: AreaScope, now: datetime) -> list[Ale
     ):
         if scope.contains(grid):
             covered.setdefault(alert_id, []).append(grid)
+    last = _last_events(session, ids, ("escalated", "raised"))
     grids = sorted({g for gs in covered.values() for g in gs})
     names: dict[str, str] = {}
     workers: dict[str, list[GridWorker]] = {}
@@ -146,6 +208,11 @@ def active_alerts(session: Session, scope: AreaScope, now: datetime) -> list[Ale
             lat=a.lat,
             grid_code=a.grid_code,
             grids=[CoveredGrid(g, place_name(g, names), workers.get(g, [])) for g in covered.get(a.id, [])],
+            escalated=a.escalated_at is not None and a.state == "new",
+            escalated_at=a.escalated_at,
+            escalation_detail=last.get((a.id, "escalated"), ""),
+            raised_at=a.raised_at,
+            raised_detail=last.get((a.id, "raised"), ""),
         )
         for a in sorted(
             alerts, key=lambda a: (a.state != "new", SEVERITY_ORDER.get(a.severity, 9), -_time(a).timestamp())
@@ -154,15 +221,117 @@ def active_alerts(session: Session, scope: AreaScope, now: datetime) -> list[Ale
     return rows
 
 
+def _last_events(session: Session, ids: list[int], kinds: tuple[str, ...]) -> dict[tuple[int, str], str]:
+    """The detail of the latest event of each kind per alert."""
+    found: dict[tuple[int, str], str] = {}
+    for i in range(0, len(ids), 500):
+        for alert_id, kind, detail in session.execute(
+            select(AlertEvent.alert_id, AlertEvent.kind, AlertEvent.detail)
+            .where(AlertEvent.alert_id.in_(ids[i : i + 500]), AlertEvent.kind.in_(kinds))
+            .order_by(AlertEvent.id)
+        ):
+            found[(alert_id, kind)] = detail
+    return found
+
+
+def escalated_alerts(session: Session, scope: AreaScope, now: datetime) -> list[AlertRow]:
+    """Active alerts in scope escalated and still unacknowledged (for the wall and /duty), as in
+    :func:`active_alerts` order."""
+    return [a for a in active_alerts(session, scope, now) if a.escalated]
+
+
+def alert_history(
+    session: Session,
+    scope: AreaScope,
+    start: datetime,
+    end: datetime,
+    page: int = 1,
+    page_size: int = 50,
+) -> HistoryPage:
+    """Alerts in scope sent (or, without a sent time, created) in ``[start, end)``, every state, newest
+    first, one page (``page`` from 1) with the total, each with its acknowledgements and linked case."""
+    require_aware(start, end)
+    page, page_size = max(1, page), max(1, min(page_size, 500))
+    when = func.coalesce(Alert.sent_at, Alert.created_at)
+    where = and_(alert_scope_clause(scope), when >= start, when < end)
+    total = session.scalar(select(func.count()).select_from(Alert).where(where)) or 0
+    alerts = list(
+        session.execute(
+            select(Alert)
+            .where(where)
+            .order_by(when.desc(), Alert.id.desc())
+            .offset((page - 1) * page_size)
+            .limit(page_size)
+        ).scalars()
+    )
+    ids = [a.id for a in alerts]
+    acks: dict[int, list[AckRow]] = {}
+    timelines: dict[int, list[AlertEventRow]] = {}
+    if ids:
+        for alert_id, at, kind, detail, actor in session.execute(
+            select(AlertEvent.alert_id, AlertEvent.at, AlertEvent.kind, AlertEvent.detail, AlertEvent.actor)
+            .where(AlertEvent.alert_id.in_(ids))
+            .order_by(AlertEvent.id)
+        ):
+            timelines.setdefault(alert_id, []).append(
+                AlertEventRow(at, kind, label("alert_event", kind), detail, actor)
+            )
+            if kind == "acknowledged":
+                acks.setdefault(alert_id, []).append(AckRow(at, actor))
+    case_ids = sorted({a.case_id for a in alerts if a.case_id is not None})
+    cases = (
+        {
+            r.id: r
+            for r in session.execute(
+                select(Case.id, Case.external_id, Case.title).where(Case.id.in_(case_ids))
+            )
+        }
+        if case_ids
+        else {}
+    )
+    rows = [
+        HistoryRow(
+            id=a.id,
+            kind=a.kind,
+            kind_label=label("alert_kind", a.kind),
+            event=a.event,
+            headline=a.headline,
+            area_desc=a.area_desc,
+            severity=a.severity,
+            colour=a.colour,
+            colour_label=label("colour", a.colour),
+            state=a.state,
+            state_label=label("alert_state", a.state),
+            sent_at=a.sent_at,
+            expires=a.expires,
+            escalated_at=a.escalated_at,
+            raised_at=a.raised_at,
+            acknowledgements=acks.get(a.id, []),
+            case_id=a.case_id,
+            case_number=cases[a.case_id].external_id if a.case_id in cases else None,
+            case_title=cases[a.case_id].title if a.case_id in cases else None,
+            timeline=timelines.get(a.id, []),
+        )
+        for a in alerts
+    ]
+    return HistoryPage(rows, total, page, page_size)
+
+
 def acknowledge_alert(session: Session, scope: AreaScope, alert_id: int, actor: str, now: datetime) -> bool:
-    """Acknowledge a new alert in scope: set its state and write an ``acknowledged`` event with who and
-    when. False (and nothing written) when the alert is missing, out of scope or not new — also when two
-    people press at once: the conditional UPDATE lets only one through. The caller commits."""
+    """Acknowledge a new alert in scope: set its state (``linked`` again when it is linked to a case,
+    as after a raise of its severity) and write an ``acknowledged`` event with who and when. False (and
+    nothing written) when the alert is missing, out of scope or not new — also when two people press at
+    once: the conditional UPDATE lets only one through. The caller commits."""
     require_aware(now)
     result = session.execute(
         update(Alert)
         .where(Alert.id == alert_id, Alert.state == "new", alert_scope_clause(scope))
-        .values(state="acknowledged", acknowledged_by=actor, acknowledged_at=now, modified_at=now)
+        .values(
+            state=case((Alert.case_id.is_not(None), "linked"), else_="acknowledged"),
+            acknowledged_by=actor,
+            acknowledged_at=now,
+            modified_at=now,
+        )
         .execution_options(synchronize_session=False)
     )
     if getattr(result, "rowcount", 0) != 1:

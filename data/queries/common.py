@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from ..models import AdminUnit, Case, Category, Department
 from ..models.places import CODE_LENGTH
 from ..scope import AreaScope
+from .case_place import map_places
 from .labels import label
 
 _COLUMN_BY_LENGTH = {6: "district_code", 9: "street_code", 12: "community_code", 15: "grid_code"}
@@ -173,24 +174,17 @@ def unit_names(session: Session, codes: Iterable[str | None]) -> dict[str, str]:
     return names
 
 
-def unit_label_points(session: Session, codes: Iterable[str | None]) -> dict[str, tuple[float, float]]:
-    """Label points (lon, lat) of the given units that have one."""
-    wanted = sorted({c for c in codes if c})
-    points: dict[str, tuple[float, float]] = {}
-    for i in range(0, len(wanted), 500):
-        query = select(AdminUnit.code, AdminUnit.label_lon, AdminUnit.label_lat).where(
-            AdminUnit.code.in_(wanted[i : i + 500]),
-            AdminUnit.label_lon.is_not(None),
-            AdminUnit.label_lat.is_not(None),
-        )
-        for code, lon, lat in session.execute(query):
-            if lon is not None and lat is not None:
-                points[code] = (float(lon), float(lat))
-    return points
-
-
 def department_names(session: Session) -> dict[str, str]:
+    """Every department's name by code: the one look-up of department names (rows name a department with
+    :func:`department_name`)."""
     return dict(session.execute(select(Department.code, Department.name)).all())
+
+
+def department_name(names: dict[str, str], code: str | None, unknown: str = "") -> str:
+    """The name of the department ``code`` (its code when it has none), ``unknown`` without a code."""
+    if not code:
+        return unknown
+    return names.get(code) or code
 
 
 @dataclass(frozen=True)
@@ -254,7 +248,7 @@ class CaseRow:
     lon: float | None
     lat: float | None
     # where a map draws the case: its own point, else its grid's (else community's) label point, with
-    # ``approx`` the level of that unit (as ``layers.case_place`` decides for the map layers)
+    # ``approx`` the level of that unit (:mod:`data.queries.case_place`, the map layers' rule)
     map_lon: float | None = None
     map_lat: float | None = None
     approx: str | None = None
@@ -288,12 +282,13 @@ CASE_ROW_COLUMNS = (
 
 
 def due_soon_at(accepted_at: datetime | None, deadline_at: datetime | None) -> datetime | None:
-    """When a case becomes due soon: at 80 % of its limit (``data.deadlines.DUE_SOON_FRACTION``)."""
-    from ..deadlines import DUE_SOON_FRACTION
+    """When a case becomes due soon: at 80 % of its limit (:func:`data.deadlines.moments`)."""
+    from ..deadlines import moments
 
     if accepted_at is None or deadline_at is None:
         return None
-    return accepted_at + (deadline_at - accepted_at) * DUE_SOON_FRACTION
+    due_soon: datetime = moments(accepted_at, deadline_at).due_soon
+    return due_soon
 
 
 def case_rows(session: Session, rows: Sequence[Any], now: datetime | None) -> list[CaseRow]:
@@ -305,17 +300,10 @@ def case_rows(session: Session, rows: Sequence[Any], now: datetime | None) -> li
     cats = category_index(session)
     deps = department_names(session)
     names = unit_names(session, [c for r in rows for c in (r.street_code, r.community_code, r.grid_code)])
-    unpointed = [r for r in rows if r.lon is None or r.lat is None]
-    labels = unit_label_points(session, [r.grid_code or r.community_code for r in unpointed])
+    places = map_places(session, [r.id for r in rows])
     out: list[CaseRow] = []
     for r in rows:
-        place = r.grid_code or r.community_code or ""
-        if r.lon is not None and r.lat is not None:
-            map_lon, map_lat, approx = r.lon, r.lat, None
-        elif place in labels:
-            (map_lon, map_lat), approx = labels[place], "grid" if r.grid_code else "community"
-        else:
-            map_lon = map_lat = approx = None
+        map_lon, map_lat, approx = places.get(r.id, (None, None, None))
         cat = cats.get(r.category_code or "")
         if now is not None and r.deadline_at is not None:
             hours_late: float | None = (now - r.deadline_at).total_seconds() / 3600.0
@@ -336,7 +324,7 @@ def case_rows(session: Session, rows: Sequence[Any], now: datetime | None) -> li
                 category_name=cat.name if cat else (r.category_name or "未分类"),
                 top_category_name=cat.top_name if cat else "未分类",
                 department_code=r.department_code,
-                department_name=deps.get(r.department_code or "", r.department_code or ""),
+                department_name=department_name(deps, r.department_code),
                 status=r.status,
                 status_label=label("status", r.status),
                 priority=r.priority,

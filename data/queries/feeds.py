@@ -18,10 +18,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..feed_status import feed_ages, feed_status
-from ..models import Alert, Case, Department, Feed, FeedHealth, Quarantine
+from ..models import Alert, Case, Feed, FeedHealth, Quarantine
 from ..scope import AreaScope
 from .alerts import alert_scope_clause
-from .common import require_aware
+from .common import department_name, department_names, require_aware
 from .labels import label
 
 
@@ -74,19 +74,18 @@ def feed_health(
     """Every feed with its health at ``now``: stale and failing first, then by name."""
     require_aware(now)
     rows = session.execute(
-        select(Feed, FeedHealth, Department.name)
-        .outerjoin(FeedHealth, FeedHealth.feed_name == Feed.name)
-        .outerjoin(Department, Department.code == Feed.department_code)
+        select(Feed, FeedHealth).outerjoin(FeedHealth, FeedHealth.feed_name == Feed.name)
     ).all()
+    deps = department_names(session)
     out = []
-    for feed, health, dep_name in rows:
+    for feed, health in rows:
         status = feed_status(health, feed, now, stale_after_polls, feed.enabled, feed.paused_at is not None)
         ages = feed_ages(health, now)
         out.append(
             FeedHealthRow(
                 name=feed.name,
                 department_code=feed.department_code,
-                department_name=dep_name or (feed.department_code or ""),
+                department_name=department_name(deps, feed.department_code),
                 protocol=feed.protocol,
                 url=feed.url,
                 enabled=feed.enabled,

@@ -15,10 +15,19 @@ from typing import Any
 from sqlalchemy import and_, case, func, select, true
 from sqlalchemy.orm import Session
 
-from ..models import AdminUnit, Case, CaseEvent, Department
+from ..models import AdminUnit, Case, CaseEvent
 from ..scope import AreaScope
 from ..states import DONE_STATES
-from .common import count_if, hours_between, in_period, period_group, rate, require_aware
+from .common import (
+    count_if,
+    department_name,
+    department_names,
+    hours_between,
+    in_period,
+    period_group,
+    rate,
+    require_aware,
+)
 
 RESPONSE_STATES = ("assigned", "in_progress")
 
@@ -130,7 +139,7 @@ def department_ranking(
         .group_by(key)
     )
     period_rows = session.execute(statement).all()
-    names = dict(session.execute(select(Department.code, Department.name)).all())
+    names = department_names(session)
     by_period = {r[0]: r[1:] for r in period_rows}
     by_now = _open_now(session, scope, now, Case.department_code)
     rows = []
@@ -140,7 +149,7 @@ def department_ranking(
         rows.append(
             (
                 code or "",
-                names.get(code or "", "未指定部门" if not code else code),
+                department_name(names, code, unknown="未指定部门"),
                 received,
                 closed,
                 rate(closed, received),

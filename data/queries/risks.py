@@ -1,4 +1,5 @@
-"""The risk ledger (风险台账): risks in scope, and the overdue ones (not closed by their date)."""
+"""The risk ledger (风险台账): risks in scope, the overdue ones (not closed by their date) for ``/overdue``
+and the wall, and the counts per kind. The owner's phone is masked unless the caller may see it."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from datetime import datetime
 from sqlalchemy import nulls_last, select
 from sqlalchemy.orm import Session
 
-from ..models import Risk
+from ..masking import mask_phone
+from ..models import RISK_KINDS, Risk
 from ..scope import AreaScope
 from .common import require_aware, unit_names
 from .labels import label
@@ -38,9 +40,29 @@ class RiskRow:
     grid_name: str
     lon: float | None
     lat: float | None
+    ref: str = ""  # 台账编号
+    owner_person: str = ""  # 责任人 (``owner`` is the unit, 责任单位)
+    owner_phone: str = ""  # masked unless asked for in full
+    evidence: str = ""  # 销号佐证
+    closed_by: str = ""
 
 
-def risks(session: Session, scope: AreaScope, now: datetime, include_closed: bool = False) -> list[RiskRow]:
+@dataclass(frozen=True)
+class RiskKindCount:
+    kind: str
+    kind_label: str
+    open: int
+    overdue: int
+    high: int  # open and high level
+
+
+def risks(
+    session: Session,
+    scope: AreaScope,
+    now: datetime,
+    include_closed: bool = False,
+    full_phones: bool = False,
+) -> list[RiskRow]:
     """Risks of the scope: overdue first, then by level (high first), then by due date."""
     require_aware(now)
     query = select(Risk).where(scope.clause(Risk))
@@ -77,6 +99,11 @@ def risks(session: Session, scope: AreaScope, now: datetime, include_closed: boo
                 grid_name=names.get(r.grid_code or "", ""),
                 lon=r.lon,
                 lat=r.lat,
+                ref=r.ref or "",
+                owner_person=r.owner_person,
+                owner_phone=(r.owner_phone or "") if full_phones else mask_phone(r.owner_phone),
+                evidence=r.evidence,
+                closed_by=r.closed_by or "",
             )
         )
     rows.sort(
@@ -85,6 +112,32 @@ def risks(session: Session, scope: AreaScope, now: datetime, include_closed: boo
     return rows
 
 
-def overdue_risks(session: Session, scope: AreaScope, now: datetime) -> list[RiskRow]:
-    """Open risks past their closing date, most overdue first within each level."""
-    return [r for r in risks(session, scope, now) if r.overdue]
+def overdue_risks(
+    session: Session, scope: AreaScope, now: datetime, full_phones: bool = False
+) -> list[RiskRow]:
+    """Open risks past their closing date (销号 deadline), by level (high first), most overdue first
+    within each level."""
+    require_aware(now)
+    query = (
+        select(Risk.id)
+        .where(scope.clause(Risk), Risk.closed_at.is_(None), Risk.due_at.is_not(None), Risk.due_at < now)
+        .limit(1)
+    )
+    if session.execute(query).first() is None:
+        return []
+    return [r for r in risks(session, scope, now, full_phones=full_phones) if r.overdue]
+
+
+def risk_counts(session: Session, scope: AreaScope, now: datetime) -> list[RiskKindCount]:
+    """Open, overdue and open high-level risks per kind (the five kinds, always all five, in order)."""
+    require_aware(now)
+    rows = session.execute(
+        select(Risk.kind, Risk.level, Risk.due_at).where(scope.clause(Risk), Risk.closed_at.is_(None))
+    ).all()
+    counts = {k: [0, 0, 0] for k in RISK_KINDS}
+    for kind, level, due_at in rows:
+        c = counts.setdefault(kind, [0, 0, 0])
+        c[0] += 1
+        c[1] += due_at is not None and due_at < now
+        c[2] += level == "high"
+    return [RiskKindCount(k, label("risk_kind", k), *v) for k, v in counts.items()]

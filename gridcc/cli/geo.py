@@ -21,8 +21,9 @@ from data.settings import Settings
 from layers import versions
 
 
-def announce_units_changed(settings: Settings) -> None:
-    """Bump the ``units`` layer version if a Redis is running, so workers' locators and the maps reload.
+def announce_units_changed(settings: Settings, layers: tuple[str, ...] = ("units",)) -> None:
+    """Bump the ``units`` (or the given) layer versions if a Redis is running, so workers' locators and
+    the maps reload.
 
     Best effort: with no Redis configured and no embedded server answering there is nothing to tell.
     """
@@ -35,7 +36,7 @@ def announce_units_changed(settings: Settings) -> None:
     try:
         conn = connect(url, socket_timeout=2)
         try:
-            versions.bump(conn, ["units"])
+            versions.bump(conn, list(layers))
         finally:
             conn.close()
     except redis.RedisError as exc:

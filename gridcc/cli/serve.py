@@ -198,8 +198,13 @@ def _wait_http(url: str, timeout: float, alive: Child) -> bool:
 
 
 def prepare_database(settings: Settings, echo: bool = True) -> None:
-    """Migrate, seed the catalogue and generate the default district when the database has no units."""
+    """Migrate, seed the catalogue, generate the default district when the database has no units and
+    seed a synthetic risk ledger when it has no risks."""
+    from sqlalchemy import func, select
+
     from data.geo.generate import ensure_default
+    from data.models import Risk, utcnow
+    from data.sample import demo_ledger
     from data.seed import seed_catalogue
 
     engine = make_engine(settings)
@@ -210,6 +215,12 @@ def prepare_database(settings: Settings, echo: bool = True) -> None:
     with transaction(factory) as session:
         if ensure_default(session, settings.default_district) and echo:
             click.echo(f"  generated district {settings.default_district} (synthetic boundaries)")
+    # a ledger to show (挂图作战, 限期销号): synthetic, on the first start only
+    with transaction(factory) as session:
+        if session.scalar(select(func.count()).select_from(Risk)) == 0:
+            n = demo_ledger(session, settings.default_district, utcnow())
+            if echo:
+                click.echo(f"  seeded a risk ledger of {n} synthetic risks")
     engine.dispose()
 
 

@@ -64,9 +64,6 @@ KEEP_MAPS = """
 """
 
 
-KNOWN_RENDERER_ERROR = "Cannot read properties of undefined (reading 'map')"
-
-
 @dataclass
 class PageLog:
     console_errors: list[str] = field(default_factory=list)
@@ -76,13 +73,7 @@ class PageLog:
     bytes_received: int = 0
 
     def assert_clean(self) -> None:
-        # An OPEN DEFECT, tolerated here so that it does not hide everything else: since 2026-12-06 an
-        # uncaught "Cannot read properties of undefined (reading 'map')" is thrown now and then, once,
-        # on /duty (after 确认) and on the wall (while Redis is away), with every visible effect right;
-        # its origin (Dash's renderer or our clientside code) is not found yet. Any other page error fails.
-        errors = [e for e in self.page_errors if e != KNOWN_RENDERER_ERROR]
-        assert len(self.page_errors) - len(errors) <= 1, self.page_errors
-        assert not errors, self.page_errors
+        assert not self.page_errors, self.page_errors
         assert not self.console_errors, self.console_errors
         assert not self.offsite, self.offsite
 

@@ -233,3 +233,34 @@ def test_acknowledge_alert_writes_the_event(stack, page_and_log) -> None:
     assert state == ("acknowledged", "duty")
     assert audited == [("duty", "127.0.0.1")]
     log.assert_clean()
+
+
+def test_an_empty_cases_layer_draws_nothing_and_throws_nothing(stack, page_and_log) -> None:
+    """The server's answer for a cases layer that matches no case (an empty geobuf FeatureCollection) is
+    drawn by the real dash-leaflet as nothing, with no page error. Python's geobuf wrote an empty
+    collection as a bare header, which the browser's decoder read as ``{}``: dash-leaflet then threw
+    "Cannot read properties of undefined (reading 'map')", the page error seen now and then on /duty and
+    on the wall (an empty grid or case layer for the view); layers/encoding.py now writes the collection."""
+    page, log = page_and_log
+    sign_in_as(page, stack, "duty")
+    empty = page.request.get(f"{stack.url}layers/cases.pbf?department=nosuchdept")
+    assert empty.ok, empty.status
+    body = empty.body()
+    served: list[str] = []
+
+    def answer_empty(route: Any) -> None:
+        served.append(route.request.url)
+        route.fulfill(status=200, body=body, headers={"Content-Type": "application/x-protobuf"})
+
+    page.route("**/layers/cases.pbf*", answer_empty)
+    page.goto(f"{stack.url}duty")
+    page.wait_for_selector("#duty-case-count", timeout=60000)
+    page.wait_for_function(
+        "() => performance.getEntriesByType('resource')"
+        ".filter(e => e.name.includes('cases.pbf')).length >= 2",
+        timeout=30000,
+    )  # the prefetch, then the layer's own fetch
+    page.wait_for_timeout(1500)  # the layer decodes and draws after its fetch
+    assert served
+    assert page.locator(".duty-map .leaflet-gridcc-cases-pane path").count() == 0
+    log.assert_clean()

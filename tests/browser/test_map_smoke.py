@@ -137,8 +137,8 @@ def serve_map_page(  # type: ignore[no-untyped-def]
     with sign-in off (the map's drawing, not access: test_access.py signs in on the demo) and any other
     ``settings``."""
     from dashboard.app import create_app
-    from dashboard.pages import PageRegistry
-    from dashboard.pages.map_page import PAGE as MAP_PAGE
+    from dashboard.map.page import PAGE as MAP_PAGE
+    from dashboard.page import PageRegistry
     from dashboard.services import services
 
     with transaction(session_factory) as session:

@@ -263,14 +263,13 @@ def test_markup_in_a_case_is_text(stack: Demo, page_and_log: tuple[Any, PageLog]
 def _web_child(stack: Demo) -> Any:
     """The supervised web server: ``gridcc web``, which hands itself over to gunicorn (its master)."""
     assert stack.proc is not None
-    for proc in stack.descendants():
-        try:
-            line = " ".join(proc.cmdline())
-            if proc.ppid() == stack.proc.pid and ("gunicorn" in line or "gridcc web" in line):
-                return proc
-        except psutil.NoSuchProcess:
-            continue
-    return stack.child("web")
+    parent = stack.proc.pid
+
+    def web(proc: psutil.Process) -> bool:
+        line = " ".join(proc.cmdline())
+        return proc.ppid() == parent and ("gunicorn" in line or "gridcc web" in line)
+
+    return stack.find_child(web) or stack.child("web")
 
 
 def test_wall_recovers_after_the_web_server_restarts(stack: Demo, page_and_log: tuple[Any, PageLog]) -> None:

@@ -13,7 +13,6 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import psutil
 import pytest
 import redis
 
@@ -38,16 +37,6 @@ def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         demo.kill_all()
 
 
-def _redis_server(stack: Demo) -> psutil.Process | None:
-    for proc in stack.descendants():
-        try:
-            if "redis-server" in proc.name():
-                return proc
-        except psutil.NoSuchProcess:
-            continue
-    return None
-
-
 def test_wall_says_data_stopped_while_redis_is_down(
     own_stack: Demo, page_and_log: tuple[Any, PageLog]
 ) -> None:
@@ -66,7 +55,7 @@ def test_wall_says_data_stopped_while_redis_is_down(
     page.evaluate("window.__notReloaded = true")
 
     assert stack.proc is not None
-    server = _redis_server(stack)
+    server = stack.redis_server()
     assert server is not None
     stack.proc.send_signal(signal.SIGSTOP)  # the supervisor waits: Redis stays away until SIGCONT
     try:

@@ -21,8 +21,8 @@ def grids(session_factory) -> list[str]:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def app(engine, database_url: str, redis_url: str, redis_conn, tmp_path: Path, grids) -> Iterator:  # type: ignore[no-untyped-def]
     from dashboard.app import create_app
-    from dashboard.pages import PageRegistry
-    from dashboard.pages.map_page import PAGE as MAP_PAGE
+    from dashboard.map.page import PAGE as MAP_PAGE
+    from dashboard.page import PageRegistry
     from dashboard.services import services
 
     # not about access: sign-in off explicitly (it is on by default; tests/dashboard/test_access_scope.py

@@ -120,7 +120,7 @@ def callback_body(client: Any, output_has: str, values: dict[str, Any], changed:
 
 def features(response: Any) -> list[dict[str, Any]]:
     assert response.status_code == 200, response.status_code
-    return list((geobuf.decode(response.data) or {}).get("features", []))  # empty: decodes to None
+    return list((geobuf.decode(response.data) or {}).get("features", []))
 
 
 def test_street_session_layer_urls_hold_only_its_street(web, client) -> None:  # type: ignore[no-untyped-def]

@@ -24,10 +24,10 @@ ADDR = "203.0.113.44"
 
 def make_app(settings: Settings, redis_url: str, **update: Any) -> Any:
     from dashboard.app import create_app
+    from dashboard.audit.page import PAGE as AUDIT_PAGE
     from dashboard.auth import current_user, scope_for_request
-    from dashboard.pages import PageRegistry
-    from dashboard.pages.audit import PAGE as AUDIT_PAGE
-    from dashboard.pages.map_page import PAGE as MAP_PAGE
+    from dashboard.map.page import PAGE as MAP_PAGE
+    from dashboard.page import PageRegistry
 
     app = create_app(
         settings.model_copy(update={"redis_url": redis_url, **update}),

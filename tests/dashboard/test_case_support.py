@@ -26,7 +26,7 @@ def render(
 ) -> Any:
     """The layout of the page at ``path``, built as ``create_app``'s router builds it (viewer's scope
     from ``current_scope()`` unless ``scope`` is given)."""
-    from dashboard.pages import PageContext
+    from dashboard.page import PageContext
     from dashboard.scope import current_scope
     from dashboard.services import services
 

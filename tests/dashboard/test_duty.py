@@ -11,8 +11,9 @@ import shapely
 from shapely.geometry import box
 from sqlalchemy import func, select
 
-from dashboard.components.duty_selection import CASE_ZOOM
-from dashboard.pages import PageContext, duty
+from dashboard.duty import page as duty
+from dashboard.duty.selection import CASE_ZOOM
+from dashboard.page import PageContext
 from dashboard.scope import current_scope
 from dashboard.services import services
 from data.case_filter import CaseFilter

@@ -172,7 +172,7 @@ def test_an_admin_sees_workers_and_the_quarantine_masked(web, feeds, session_fac
 
 
 def test_a_number_cut_by_the_preview_shows_none_of_its_digits() -> None:
-    from dashboard.feeds_access import FeedsAccess, without_cut_number
+    from dashboard.feeds.access import FeedsAccess, without_cut_number
 
     assert without_cut_number("居民电话1391234…") == "居民电话…"
     assert without_cut_number("身份证5001011990…") == "身份证…"

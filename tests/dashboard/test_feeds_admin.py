@@ -161,8 +161,8 @@ def test_pause_without_the_csrf_token_is_refused(web, session_factory) -> None: 
 
 
 def test_the_walls_banner_leaves_a_paused_feed_out(web, session_factory) -> None:  # type: ignore[no-untyped-def]
-    from dashboard.components.wall_data import build_feeds
     from data.scope import AreaScope
+    from layers.wall_payload import build_feeds
 
     def banner() -> dict[str, Any]:
         with session_factory() as session:

@@ -131,7 +131,7 @@ def test_feed_health_rows(app, feeds) -> None:
 def test_quarantine_newest_first_as_text(app, feeds) -> None:
     """With sign-in off (a closed kiosk network) the quarantine is listed, its payloads viewable masked
     (nobody may see personal data in full without signing in); payloads are text, never markup."""
-    from dashboard.pages.feeds import show_payload
+    from dashboard.feeds.page import show_payload
 
     layout = render(app, "/feeds")
     rows = by_class(layout, "quarantine-row")

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dashboard.pages import PageContext, overdue
+from dashboard.overdue import page as overdue
+from dashboard.page import PageContext
 from dashboard.scope import current_scope
 from dashboard.services import services
 from data.db import transaction

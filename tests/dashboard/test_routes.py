@@ -142,8 +142,8 @@ def test_api_versions_says_redis_is_down(engine, database_url: str, tmp_path, gr
     """With Redis unreachable, the 1 s tick hears it (503 ``{"redis": "down"}``: the wall says data has
     stopped), and nothing about the server (its socket path, the error) is in the answer."""
     from dashboard.app import create_app
-    from dashboard.pages import PageRegistry
-    from dashboard.pages.map_page import PAGE as MAP_PAGE
+    from dashboard.map.page import PAGE as MAP_PAGE
+    from dashboard.page import PageRegistry
     from dashboard.services import services
     from data.settings import Settings
 

@@ -142,8 +142,8 @@ def test_lod_plan_says_how_cases_come(
     client, redis_conn, session_factory, grids, database_url, redis_url, tmp_path
 ) -> None:
     from dashboard.app import create_app
-    from dashboard.pages import PageRegistry
-    from dashboard.pages.map_page import PAGE as MAP_PAGE
+    from dashboard.map.page import PAGE as MAP_PAGE
+    from dashboard.page import PageRegistry
     from dashboard.services import services
     from data.settings import Settings
 

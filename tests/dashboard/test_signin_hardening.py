@@ -36,8 +36,8 @@ def web(settings, redis_url, redis_conn, engine, session_factory, grids) -> Iter
         create_user(session, "wall1", PASSWORD, "wall", "500151")
     from dashboard.app import create_app
     from dashboard.auth import current_user
-    from dashboard.pages import PageRegistry
-    from dashboard.pages.wall import PAGE as WALL_PAGE
+    from dashboard.page import PageRegistry
+    from dashboard.wall.page import PAGE as WALL_PAGE
 
     app = create_app(
         settings.model_copy(update={"redis_url": redis_url, "auth_required": True}),

@@ -9,14 +9,14 @@ from typing import Any
 
 from dash import html
 
-from dashboard.components import wall_format as fmt
-from dashboard.components.wall_banner import banner
-from dashboard.components.wall_charts import GRAPH_CONFIG, category_figure, chart_panel, trend_figure
-from dashboard.components.wall_clock import as_of_text, clock_text
-from dashboard.components.wall_hotspots import hotspot_list
-from dashboard.components.wall_kpis import kpi_band
-from dashboard.components.wall_rankings import department_figure, street_figure
-from dashboard.components.wall_ticker import ticker_items
+from dashboard.wall import format as fmt
+from dashboard.wall.banner import banner
+from dashboard.wall.charts import GRAPH_CONFIG, category_figure, chart_panel, trend_figure
+from dashboard.wall.clock import as_of_text, clock_text
+from dashboard.wall.hotspots import hotspot_list
+from dashboard.wall.kpis import kpi_band
+from dashboard.wall.rankings import department_figure, street_figure
+from dashboard.wall.ticker import ticker_items
 
 XSS = "<img src=x onerror=alert(1)>"
 

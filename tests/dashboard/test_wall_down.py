@@ -38,10 +38,10 @@ def wall_app(
     [("zh-CN", "数据中断 · 画面已停止更新"), ("en", "Data stopped · this screen is not updating")],
 )
 def test_the_data_stopped_line_is_in_the_wall_header(wall_app: Any, lang: str, text: str) -> None:
-    from dashboard.pages import PageContext
-    from dashboard.pages.wall import layout
+    from dashboard.page import PageContext
     from dashboard.scope import current_scope
     from dashboard.services import services
+    from dashboard.wall.page import layout
 
     with wall_app.server.test_request_context("/"):
         svc = services(wall_app.server)

@@ -44,7 +44,7 @@ def wall_app(
 
 
 def _ctx(app: Any, lang: str = "zh-CN") -> Any:
-    from dashboard.pages import PageContext
+    from dashboard.page import PageContext
     from dashboard.scope import current_scope
     from dashboard.services import services
 
@@ -57,14 +57,14 @@ def _ctx(app: Any, lang: str = "zh-CN") -> Any:
 
 
 def _layout(app: Any, lang: str = "zh-CN") -> Any:
-    from dashboard.pages.wall import layout
+    from dashboard.wall.page import layout
 
     with app.server.test_request_context("/"):
         return layout(_ctx(app, lang))
 
 
 def _refresh(app: Any, want: dict[str, Any], have: dict[str, Any], lang: str = "zh-CN") -> list[Any]:
-    from dashboard.pages.wall import refresh
+    from dashboard.wall.page import refresh
 
     with app.server.test_request_context("/_dash-update-component", method="POST"):
         return refresh(want, have, {"lang": lang})
@@ -88,7 +88,8 @@ def _cases(session_factory: Any, units: Any, now: datetime) -> None:
 
 
 def test_default_pages_put_the_wall_at_root_and_the_map_at_map() -> None:
-    from dashboard.pages import PageRegistry, default_pages
+    from dashboard.page import PageRegistry
+    from dashboard.screens import default_pages
 
     registry = PageRegistry(default_pages())
     found = registry.resolve("/")
@@ -141,7 +142,7 @@ def test_refresh_is_no_update_when_versions_did_not_change(wall_app, session_fac
 
 
 def test_refresh_reloads_only_what_moved(wall_app, session_factory, units, redis_conn) -> None:
-    from dashboard.pages.wall import OUTPUTS
+    from dashboard.wall.page import OUTPUTS
 
     page = _layout(wall_app)
     have = by_id(page, "wall-have").data
@@ -186,7 +187,7 @@ def test_refresh_reloads_only_what_moved(wall_app, session_factory, units, redis
 
 def test_a_part_is_built_once_per_version(wall_app, session_factory, units, redis_conn) -> None:
     """A hundred walls cost one build: the second ask of the same version reads Redis, not the database."""
-    from dashboard.components import wall_data
+    from layers import wall_payload
 
     now = datetime.now(UTC)
     scope = AreaScope.district(units.district)
@@ -198,7 +199,7 @@ def test_a_part_is_built_once_per_version(wall_app, session_factory, units, redi
         return session_factory()
 
     def load() -> dict[str, Any]:
-        return wall_data.load(
+        return wall_payload.load(
             "stats",
             sessions=sessions,
             conn=redis_conn,
@@ -222,7 +223,7 @@ def test_api_wall_answers_the_browser(
     wall_app: Any, session_factory: Any, units: Any, redis_conn: Any
 ) -> None:
     """``POST /api/wall``: what ``wall.js`` asks; skipped outputs are marked, the rest is plain JSON."""
-    from dashboard.pages.wall import OUTPUTS
+    from dashboard.wall.page import OUTPUTS
 
     client = wall_app.server.test_client()
     page = _layout(wall_app)
@@ -239,3 +240,16 @@ def test_api_wall_answers_the_browser(
     assert kpis[0]["type"] == "Div" and kpis[0]["props"]["children"][0]["props"]["children"] == "Received"
     assert moved["outputs"][-1]["stats"] != have["stats"]
     assert client.post("/api/wall", json={"have": have}).status_code == 400
+
+
+def test_wall_js_gets_the_refresh_outputs_from_the_layout(wall_app) -> None:
+    """wall.js counts and orders the refresh callback's outputs from wall-config, not from a constant."""
+    from dashboard.wall.page import OUTPUTS
+
+    page = _layout(wall_app)
+    names = by_id(page, "wall-config").data["outputs"]
+    assert names == [f"{i}.{p}" for i, p in OUTPUTS]
+    registered = [key for key in wall_app.callback_map if "wall-kpis.children" in key]
+    assert len(registered) == 1 and registered[0].strip(".").split("...") == names
+    script = (Path(__file__).resolve().parents[2] / "dashboard" / "assets" / "wall.js").read_text()
+    assert "config.outputs" in script and "OUTPUTS =" not in script

@@ -9,11 +9,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.models import Alert, AlertEvent, AlertGrid, Feed, FeedHealth, Quarantine, Risk
+from data.models import Alert, AlertEvent, AlertGrid, Case, Feed, FeedHealth, Quarantine, Risk
 from data.queries import (
     AreaScope,
     acknowledge_alert,
     active_alerts,
+    alert_history,
     feed_health,
     overdue_risks,
     quarantined,
@@ -130,6 +131,44 @@ def test_acknowledge_writes_who_and_when_once(world: tuple[Session, Units, dict[
     assert (alert.state, alert.acknowledged_by, alert.acknowledged_at) == ("acknowledged", "值班员李", NOW)
     events = session.execute(select(AlertEvent.kind, AlertEvent.actor, AlertEvent.at)).all()
     assert [tuple(e) for e in events] == [("acknowledged", "值班员李", NOW)]
+
+
+def test_alert_history_paged_in_scope_with_acknowledgements_and_case(
+    world: tuple[Session, Units, dict[str, int]],
+) -> None:
+    session, u, ids = world
+    case = Case(feed_name="f", external_id="12345-0001", title="烟感报警核查", requested_at=NOW - 5 * M)
+    session.add(case)
+    session.flush()
+    smoke = session.get(Alert, ids["smoke"])
+    assert smoke is not None
+    smoke.case_id = case.id
+    session.flush()
+    assert acknowledge_alert(session, AreaScope.of(u.streets[0]), ids["smoke"], "值班员李", NOW)
+    session.commit()
+    session.refresh(smoke)
+    assert smoke.state == "linked"  # a linked alert acknowledged (after a raise) is linked again
+    district = AreaScope.district(u.district)
+    whole = alert_history(session, district, NOW - 600 * M, NOW + M)
+    assert whole.total == 4
+    assert [r.id for r in whole.rows] == [
+        ids["smoke"],
+        ids["b_only"],
+        ids["rain"],
+        ids["old"],
+    ]  # newest first
+    first = whole.rows[0]
+    assert (first.case_number, first.case_title, first.state_label) == (
+        "12345-0001",
+        "烟感报警核查",
+        "已关联案件",
+    )
+    assert [(a.actor, a.at) for a in first.acknowledgements] == [("值班员李", NOW)]
+    page2 = alert_history(session, district, NOW - 600 * M, NOW + M, page=2, page_size=3)
+    assert (page2.total, [r.id for r in page2.rows]) == (4, [ids["old"]])
+    street_b = alert_history(session, AreaScope.of(u.streets[1]), NOW - 600 * M, NOW + M)
+    assert [r.id for r in street_b.rows] == [ids["b_only"], ids["rain"]]
+    assert alert_history(session, district, NOW - 20 * M, NOW).total == 2  # the period bounds it
 
 
 def test_ticker_newest_first(world: tuple[Session, Units, dict[str, int]]) -> None:

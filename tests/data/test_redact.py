@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from data.redact import is_secret_name, redact_text, redact_url
+from data.redact import is_secret_name, redact_payload, redact_text, redact_url
 
 KEY = "s3cr3t-KEY-9f8e7d"
 
@@ -41,3 +41,23 @@ def test_error_text_quoting_a_url_and_pairs() -> None:
     assert "&page=1: server said" in out  # the sentence's colon is not taken into the URL
     assert redact_text(None) == ""
     assert redact_text("timed out after 10 s") == "timed out after 10 s"
+
+
+def test_payload_members_and_elements_named_as_secrets() -> None:
+    """A quarantined payload shown on /feeds: secret-named JSON members and XML elements are masked as
+    well as the pairs and URLs :func:`redact_text` sees; other members and elements are kept."""
+    json_payload = (
+        f'{{"service_request_id": "e9", "api_key" : "{KEY}", "apiKey": "{KEY}", '
+        f'"keyword": "井盖", "note": "see http://x/r?token={KEY}"}}'
+    )
+    out = redact_payload(json_payload)
+    assert KEY not in out
+    assert '"api_key" : "***"' in out and '"apiKey": "***"' in out
+    assert '"service_request_id": "e9"' in out and '"keyword": "井盖"' in out
+    xml_payload = (
+        f"<request><id>e9</id><access_token>{KEY}</access_token><Password>{KEY}</Password></request>"
+    )
+    assert redact_payload(xml_payload) == (
+        "<request><id>e9</id><access_token>***</access_token><Password>***</Password></request>"
+    )
+    assert redact_payload(None) == ""

@@ -190,3 +190,12 @@ def test_every_loop_code_has_a_label_in_both_languages() -> None:
     assert (
         label("recipient_state", "overdue") == "超时未报到" and label("instruction_kind", "whistle") == "吹哨"
     )
+
+
+def test_every_loop_audit_action_has_a_label() -> None:
+    from data.auth import ACTIONS
+    from data.queries.labels import label
+
+    loop_actions = [a for a in ACTIONS if a.startswith("loop_")]
+    assert len(loop_actions) == 9
+    assert all(label("audit_action", a) != a and label("audit_action", a, "en") != a for a in loop_actions)

@@ -36,8 +36,8 @@ def setup(
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[tuple[Any, World, dict[str, str]]]:
     from dashboard.app import create_app
-    from dashboard.pages import PageRegistry
-    from dashboard.pages.map_page import PAGE as MAP_PAGE
+    from dashboard.map.page import PAGE as MAP_PAGE
+    from dashboard.page import PageRegistry
     from dashboard.services import services
 
     for name, value in ENV.items():

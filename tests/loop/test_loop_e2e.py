@@ -32,8 +32,8 @@ pytestmark = pytest.mark.slow
 def web(rq_world: RqWorld, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The real app (sign-in on) served on 127.0.0.1: its inbound endpoint's URL."""
     from dashboard.app import create_app
-    from dashboard.pages import PageRegistry
-    from dashboard.pages.map_page import PAGE as MAP_PAGE
+    from dashboard.map.page import PAGE as MAP_PAGE
+    from dashboard.page import PageRegistry
     from dashboard.services import services
 
     for name, value in ENV.items():

@@ -11,7 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from data.models import Alert, AlertEvent, AlertGrid, Case, CaseEvent, Feed, FeedHealth, Quarantine
+from data.queries import AreaScope, acknowledge_alert, active_alerts, alert_history, escalated_alerts, ticker
 from layers import versions
+from workers.jobs.deadlines import run_deadlines
 from workers.jobs.poll import run_poll
 from workers.runtime import Runtime, set_runtime
 
@@ -279,7 +281,132 @@ def test_cap_alert_update_cancel_and_grids(runtime: Runtime, server) -> None:
         alert = session.scalars(select(Alert)).one()
         assert alert.state == "cancelled"
         kinds = list(session.scalars(select(AlertEvent.kind).order_by(AlertEvent.id)))
-        assert kinds == ["created", "updated", "cancelled"]
+        assert kinds == ["created", "updated", "raised", "cancelled"]  # Severe→Extreme is a raise
+
+
+def _ack(runtime: Runtime, actor: str) -> None:
+    with runtime.session_factory() as session, session.begin():
+        alert_id = session.scalars(select(Alert.id)).one()
+        assert acknowledge_alert(session, AreaScope.district(STREET[:6]), alert_id, actor, datetime.now(UTC))
+
+
+def _wall(runtime: Runtime) -> tuple[str, str, bool, bool]:
+    """What the wall shows of the one alert: state, colour, flashing in the list and in the ticker."""
+    scope, now = AreaScope.district(STREET[:6]), datetime.now(UTC)
+    with runtime.session_factory() as session:
+        (row,) = active_alerts(session, scope, now)
+        (item,) = ticker(session, scope, now)
+    return row.state, row.colour, row.unacknowledged, item.unacknowledged
+
+
+def test_cap_update_raising_the_level_makes_an_acknowledged_alert_new_again(runtime: Runtime, server) -> None:
+    """An acknowledged 黄色 warning updated to 橙色 flashes again until acknowledged at 橙色; an update
+    back down to 黄色 keeps that acknowledgement."""
+    _base, state = server
+    sent = datetime.now(UTC) - timedelta(minutes=10)
+    state.put_cap("Y1", sent, cap_alert("Y1", sent, severity="Moderate", headline="暴雨黄色预警"))
+    run_poll(runtime, "weather")
+    assert _wall(runtime) == ("new", "yellow", True, True)
+    _ack(runtime, "duty1")
+    assert _wall(runtime) == ("acknowledged", "yellow", False, False)
+
+    up = sent + timedelta(minutes=1)
+    state.put_cap("Y2", up, cap_alert("Y2", up, "Update", ("Y1",), "Severe", headline="暴雨橙色预警"))
+    assert run_poll(runtime, "weather")["updated"] == 1
+    assert _wall(runtime) == ("new", "orange", True, True)
+    with runtime.session_factory() as session:
+        alert = session.scalars(select(Alert)).one()
+        assert (alert.acknowledged_by, alert.raised_at is not None) == (None, True)
+        events = session.execute(select(AlertEvent.kind, AlertEvent.detail).order_by(AlertEvent.id)).all()
+        assert [tuple(e) for e in events][1:] == [
+            ("acknowledged", "duty1 确认"),
+            ("updated", "Y2"),
+            ("raised", "yellow→orange"),
+        ]
+        (row,) = active_alerts(session, AreaScope.district(STREET[:6]), datetime.now(UTC))
+        assert row.raised_detail == "yellow→orange"
+
+    _ack(runtime, "duty2")  # acknowledged at the new level
+    assert _wall(runtime) == ("acknowledged", "orange", False, False)
+    down = sent + timedelta(minutes=2)
+    state.put_cap("Y3", down, cap_alert("Y3", down, "Update", ("Y1",), "Moderate", headline="暴雨黄色预警"))
+    assert run_poll(runtime, "weather")["updated"] == 1
+    assert _wall(runtime) == ("acknowledged", "yellow", False, False)
+    same = sent + timedelta(minutes=3)
+    state.put_cap(
+        "Y4", same, cap_alert("Y4", same, "Update", ("Y1",), "Moderate", headline="暴雨黄色预警更新")
+    )
+    assert run_poll(runtime, "weather")["updated"] == 1
+    assert _wall(runtime) == ("acknowledged", "yellow", False, False)
+    with runtime.session_factory() as session:
+        kinds = list(session.scalars(select(AlertEvent.kind).order_by(AlertEvent.id)))
+        assert kinds.count("raised") == 1
+        page = alert_history(
+            session, AreaScope.district(STREET[:6]), sent - timedelta(hours=1), sent + timedelta(hours=1)
+        )
+        assert page.total == 1
+        assert [a.actor for a in page.rows[0].acknowledgements] == ["duty1", "duty2"]
+        timeline = [(e.kind_label, e.detail) for e in page.rows[0].timeline if e.kind != "updated"]
+        assert timeline == [
+            ("发布", "暴雨黄色预警"),
+            ("已确认", "duty1 确认"),
+            ("级别升高", "yellow→orange"),
+            ("已确认", "duty2 确认"),
+        ]
+
+
+def test_a_sensor_alarm_resent_at_a_higher_level_is_new_again(runtime: Runtime) -> None:
+    """A sensor alarm re-sent under its own id with a higher level (the Alert path, not an Update) is
+    loud again too; re-sent lower, it keeps its acknowledgement."""
+    from workers.feeds.records import AlertRecord
+    from workers.ingest.alerts import AlertIngest
+    from workers.ingest.placement import cached_placer
+
+    point = {"type": "Point", "coordinates": list(POINT_B)}
+
+    def send(severity: str, colour: str) -> None:
+        now = datetime.now(UTC)
+        record = AlertRecord(
+            "S1", "Alert", "landslide", "地灾监测位移超限", severity, colour, sent=now, geometry=point
+        )
+        with runtime.session_factory() as session, session.begin():
+            placer = cached_placer(runtime.cache, session, runtime.redis)
+            AlertIngest(session, "sensors", placer, now).run([record])
+
+    send("Moderate", "yellow")
+    _ack(runtime, "duty1")
+    send("Severe", "orange")
+    assert _wall(runtime)[:3] == ("new", "orange", True)
+    _ack(runtime, "duty1")
+    send("Minor", "blue")
+    assert _wall(runtime)[:3] == ("acknowledged", "blue", False)
+
+
+def test_escalation_restarts_from_a_raise_and_is_readable(runtime: Runtime, server) -> None:
+    """An unacknowledged severe alert escalates after the limit; a raise restarts that clock and the
+    escalation shows on the alert rows the screens read."""
+    _base, state = server
+    minutes = runtime.settings.alert_escalate_minutes
+    sent = datetime.now(UTC) - timedelta(minutes=5)
+    state.put_cap("E1", sent, cap_alert("E1", sent, severity="Severe"))
+    run_poll(runtime, "weather")
+    scope = AreaScope.district(STREET[:6])
+    later = datetime.now(UTC) + timedelta(minutes=minutes + 1)
+    assert run_deadlines(runtime, later)["alerts_escalated"] == 1
+    with runtime.session_factory() as session:
+        (row,) = escalated_alerts(session, scope, later)
+        assert row.escalated and row.escalated_at == later and row.escalation_detail
+
+    up = sent + timedelta(minutes=1)
+    state.put_cap("E2", up, cap_alert("E2", up, "Update", ("E1",), "Extreme"))
+    run_poll(runtime, "weather")  # raised now: escalated again only a full limit after the raise
+    with runtime.session_factory() as session:
+        assert escalated_alerts(session, scope, later) == []
+    assert run_deadlines(runtime, datetime.now(UTC) + timedelta(minutes=minutes - 1))["alerts_escalated"] == 0
+    assert run_deadlines(runtime, later + timedelta(minutes=2))["alerts_escalated"] == 1
+    with runtime.session_factory() as session:
+        (row,) = escalated_alerts(session, scope, later + timedelta(minutes=2))
+        assert row.colour == "red"
 
 
 def test_resolved_time_is_the_feeds_not_when_the_poll_saw_it(runtime: Runtime, server) -> None:

@@ -3,7 +3,10 @@
 - ``Alert``: inserted once per ``(feed_name, external_id)``; the same message again with the same
   content is ignored; a sensor alarm re-sent with new content (a level change, say) updates the row.
 - ``Update``: replaces the content of each alert named in ``references``, keeping its state unless
-  it had expired (then it is ``new`` again); ``Cancel`` sets it ``cancelled``, and so does an
+  it had expired (then it is ``new`` again) or it raises the severity (黄→橙, any raise): then a
+  ``raised`` event says so and an acknowledged (or linked) alert is ``new`` again, to be acknowledged
+  at the new level; its escalation clock restarts (``raised_at``). A lowering or same-level Update
+  keeps the acknowledgement; ``Cancel`` sets it ``cancelled``, and so does an
   all-clear ``Update`` (urgency ``Past``, :attr:`AlertRecord.ends`) after replacing its content. The
   identifiers of the Update/Cancel messages applied to an alert are appended to its ``references``
   column, so a message is applied once and a CAP index never fetches it twice. An Update or Cancel
@@ -23,7 +26,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from data.models import Alert, AlertEvent, AlertGrid
+from data.models import SEVERITY_RANK, Alert, AlertEvent, AlertGrid
 
 from ..feeds.records import AlertRecord
 from .cases import Counts
@@ -123,6 +126,21 @@ class AlertIngest:
             codes = [alert.grid_code]
         self.session.add_all(AlertGrid(alert_id=alert.id, grid_code=code) for code in codes)
 
+    def _replace(self, alert: Alert, record: AlertRecord) -> None:
+        """New content over an existing alert; a raise of the severity makes it loud again."""
+        before, before_colour = alert.severity, alert.colour
+        self._set_content(alert, record)
+        self._event(alert, "updated", record.external_id)
+        if SEVERITY_RANK.get(alert.severity, 0) <= SEVERITY_RANK.get(before, 0):
+            return
+        alert.raised_at = self.now
+        alert.escalated_at = None  # escalates again if left unacknowledged at the new level
+        if alert.state in ("acknowledged", "linked"):
+            alert.state = "new"
+            alert.acknowledged_by = None
+            alert.acknowledged_at = None
+        self._event(alert, "raised", f"{before_colour or before}→{alert.colour or alert.severity}")
+
     def _same(self, alert: Alert, record: AlertRecord) -> bool:
         geom = _geometry(record)
         wkb = shapely.to_wkb(geom) if geom is not None else None
@@ -140,8 +158,7 @@ class AlertIngest:
             if self._same(alert, record):
                 self.counts.ignored += 1
                 return
-            self._set_content(alert, record)
-            self._event(alert, "updated", record.external_id)
+            self._replace(alert, record)
             self.counts.updated += 1
             return
         alert = Alert(
@@ -174,10 +191,9 @@ class AlertIngest:
                     alert.state = "cancelled"
                 self._event(alert, "cancelled", record.external_id)
             else:
-                self._set_content(alert, record)
+                self._replace(alert, record)
                 if alert.state == "expired" and (alert.expires is None or alert.expires > self.now):
                     alert.state = "new"
-                self._event(alert, "updated", record.external_id)
         self.counts.updated += 1
 
     def _orphan(self, record: AlertRecord) -> None:

@@ -4,9 +4,10 @@ Set-based: the database picks the open cases whose facts must change at this mom
 ``accepted_at``/``deadline_at`` arithmetic, so 100,000 open cases cost one scan, not 100,000 ORM
 objects); only those rows are read, updated (``executemany``) and given their events (see
 :mod:`workers.ingest.clock` for the kinds). Then: unacknowledged Severe/Extreme alerts older than
-``settings.alert_escalate_minutes`` get one ``escalated`` event; alerts past ``expires`` become
-``expired``; loop recipients not answered by their 报到 deadline become 超时未报到
-(:func:`data.loop.clock.mark_overdue`). The versions of the layers that changed are bumped.
+``settings.alert_escalate_minutes`` (counted from the last raise of their severity, else from their
+creation) get one ``escalated`` event; alerts past ``expires`` become ``expired``; loop recipients not
+answered by their 报到 deadline become 超时未报到 (:func:`data.loop.clock.mark_overdue`). The versions
+of the layers that changed are bumped.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from sqlalchemy import (
     update,
 )
 
-from data.deadlines import evaluate
+from data.deadlines import evaluate, moments
 from data.loop.clock import mark_overdue
 from data.models import Alert, AlertEvent, Case, CaseEvent, utcnow
 from layers import versions
@@ -70,27 +71,30 @@ def run_deadlines(rt: Runtime, now: datetime | None = None) -> dict[str, int]:
 
 
 def _epoch(conn: Connection, column: Any) -> ColumnElement[float]:
-    """Seconds since 1970 of a UTC datetime column, on SQLite and PostgreSQL."""
+    """Seconds since 1970 of a UTC datetime column, on SQLite and PostgreSQL. SQLite's ``julianday`` is
+    a fraction of a day, whole milliseconds inside but not exact as a float: rounded back to them, so a
+    case exactly at a boundary is picked in the same run the Python rule moves it."""
     if conn.dialect.name == "sqlite":
-        return (func.julianday(column) - 2440587.5) * 86400.0
+        return func.round((func.julianday(column) - 2440587.5) * 86400.0, 3)
     return cast(func.extract("epoch", column), Float)
 
 
 def due_for_change(conn: Connection, now: datetime) -> ColumnElement[bool]:
-    """Open cases whose due-soon / overdue / card / escalation facts must move up at ``now``."""
-    acc, dl = _epoch(conn, Case.accepted_at), _epoch(conn, Case.deadline_at)
+    """Open cases whose due-soon / overdue / card / escalation facts must move up at ``now`` (the moments
+    of :func:`data.deadlines.moments`, the fractions :func:`data.deadlines.evaluate` uses)."""
+    at = moments(_epoch(conn, Case.accepted_at), _epoch(conn, Case.deadline_at))
     t = now.timestamp()
     return and_(
         Case.is_open.is_(True),
         Case.deadline_at.is_not(None),
         Case.accepted_at.is_not(None),
         or_(
-            and_(Case.due_soon.is_(False), Case.overdue.is_(False), 0.2 * acc + 0.8 * dl <= t, dl >= t),
-            and_(Case.overdue.is_(False), dl < t),
-            and_(Case.supervision == "none", dl < t),
-            and_(Case.supervision != "red", 1.5 * dl - 0.5 * acc < t),
-            and_(Case.escalation_level == "community", 0.5 * acc + 0.5 * dl <= t),
-            and_(Case.escalation_level != "district", dl < t),
+            and_(Case.due_soon.is_(False), Case.overdue.is_(False), at.due_soon <= t, at.overdue >= t),
+            and_(Case.overdue.is_(False), at.overdue < t),
+            and_(Case.supervision == "none", at.overdue < t),
+            and_(Case.supervision != "red", at.red < t),
+            and_(Case.escalation_level == "community", at.street <= t),
+            and_(Case.escalation_level != "district", at.overdue < t),
         ),
     )
 
@@ -163,7 +167,7 @@ def _escalate_alerts(conn: Connection, now: datetime, minutes: int) -> int:
                 Alert.state == "new",
                 Alert.severity.in_(ESCALATE_SEVERITIES),
                 Alert.escalated_at.is_(None),
-                Alert.created_at <= cutoff,
+                func.coalesce(Alert.raised_at, Alert.created_at) <= cutoff,
             )
         )
     )

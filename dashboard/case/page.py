@@ -1,0 +1,200 @@
+"""``/cases/<id>``: one case — its facts, its place on a small map, its grid's people, its timeline,
+and for a leader the 督办 controls.
+
+The case is read through :func:`data.queries.case_detail` with the viewer's scope: a case outside it
+(or unknown) shows "not found" and nothing of its data. Phones: unmasked only to a role that needs
+them (each such view is audited as ``personal_view``), masked for others, and left out altogether —
+with the reporter — for a wall account.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from dash import html
+from flask import request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from data.auth import audit
+from data.db import transaction
+from data.masking import has_personal
+from data.models import Category
+from data.queries import CaseDetail, case_detail
+
+from ..auth import phone_view, viewer_name
+from ..components.chrome import lang_switch, top_bar
+from ..components.format import data_attrs
+from ..i18n import t
+from ..page import Page, PageContext
+from ..personal import CASE_TEXT, masked_fields, masked_rows
+from .actions import OPEN
+from .actions import register as register_actions
+from .facts import Names, badges, facts, place_path, staff, text_block
+from .map import case_map
+from .sources import source_names
+from .supervise import TIMELINE_ID, supervise_panel
+from .timeline import timeline
+
+
+def _case_id(raw: str | None) -> int | None:
+    if raw is None or not raw.isdigit() or len(raw) > 12:
+        return None
+    return int(raw)
+
+
+def _names(session: Session, detail: CaseDetail, lang: str) -> Names:
+    row = detail.row
+    sources = source_names(session, lang)
+    if lang != "en":
+        return Names(row.category_name, row.top_category_name, row.department_name, sources)
+    category_en = dict(session.execute(select(Category.code, Category.name_en)).tuples().all())
+    parent = session.scalar(select(Category.parent_code).where(Category.code == row.category_code))
+    category = category_en.get(row.category_code or "") or row.category_name
+    top = category_en.get(parent or row.category_code or "") or row.top_category_name
+    department = sources.get(row.department_code or "") or row.department_name
+    return Names(category, top, department, sources)
+
+
+def free_text(detail: CaseDetail, policy: str) -> CaseDetail:
+    """The detail's free texts (title, description, address, the feed's category and status, the
+    reporter's name, timeline notes) with their phones and ID numbers as ``policy`` says
+    (:func:`data.masking.mask_personal_text`; invisible controls out in every mode)."""
+    return replace(
+        masked_fields(
+            detail, ("description", "category_name_from_feed", "source_status", "reporter_name"), policy
+        ),
+        row=masked_fields(detail.row, CASE_TEXT, policy),
+        events=masked_rows(detail.events, ("detail", "actor"), policy),
+    )
+
+
+def personal(ctx: PageContext, detail: CaseDetail, policy: str) -> CaseDetail:
+    """The detail as this viewer may get it: with ``"none"`` (a wall) no phone and no reporter at all;
+    with ``"full"`` an audit row says who saw whose phones, when, from where. Free text as
+    :func:`free_text` makes it."""
+    detail = free_text(detail, policy)
+    if policy == "none":
+        staff = [replace(s, phone="") for s in detail.staff]
+        return replace(detail, staff=staff, reporter_name="", reporter_phone="")
+    in_text = has_personal(" ".join((detail.description, detail.row.title, detail.row.address)))
+    if policy == "full" and (detail.reporter_phone or in_text or any(s.phone for s in detail.staff)):
+        what = ", ".join(
+            w
+            for w, shown in (
+                ("grid staff phones", any(s.phone for s in detail.staff)),
+                ("reporter", bool(detail.reporter_phone)),
+                ("phones or ID numbers in the case text", in_text),
+            )
+            if shown
+        )
+        with transaction(ctx.services.sessions) as session:
+            audit(
+                session,
+                viewer_name(),
+                "personal_view",
+                f"case:{detail.row.id}",
+                what,
+                request.remote_addr or "",
+                datetime.now(UTC),
+            )
+    return detail
+
+
+def approx_note(detail: CaseDetail, lang: str) -> html.Div | None:
+    """Under the small map, for a case without a point of its own that the map shows by its unit's
+    outline: which unit that is (grid, community, street), so nobody takes the outline for the spot."""
+    row = detail.row
+    if (row.lon is not None and row.lat is not None) or detail.grid_geometry is None or not detail.units:
+        return None
+    level = detail.units[-1].level  # the most specific unit known: the one whose outline is drawn
+    unit = t(f"level_{level}", lang)
+    unit = unit.lower() if lang == "en" else unit
+    return html.Div(t("case_map_approx", lang, unit=unit), className=f"case-map-approx approx-{level}")
+
+
+def not_found(ctx: PageContext, raw_id: str) -> html.Div:
+    path = f"/cases/{raw_id}"
+    switch = lang_switch(ctx.base_path, path, ctx.query, ctx.lang)
+    back = ctx.urls.wall()
+    return html.Div(
+        [
+            top_bar(t("case_not_found", ctx.lang), ctx.lang, back, "back_to_wall", switch),
+            html.Div(
+                html.P(t("case_not_found_hint", ctx.lang, id=raw_id[:20]), className="case-not-found-text"),
+                className="case-not-found",
+            ),
+        ],
+        className="gridcc-page case-page",
+    )
+
+
+def layout(ctx: PageContext) -> Any:
+    raw_id = ctx.path_params.get("id", "")
+    case_id = _case_id(raw_id)
+    if case_id is None:
+        return not_found(ctx, raw_id)
+    now = datetime.now(UTC)
+    tz = ctx.settings.timezone
+    policy = phone_view()
+    with ctx.services.sessions() as session:
+        found = case_detail(session, ctx.scope, case_id, viewer_may_see_personal=policy == "full", now=now)
+        if found is None:
+            return not_found(ctx, raw_id)
+        names = _names(session, found, ctx.lang)
+    detail = personal(ctx, found, policy)
+    events = timeline(detail.events, ctx.lang, tz, names.sources)
+    row = detail.row
+    panel = supervise_panel(case_id, row.supervision, row.status in OPEN, ctx.lang)
+    path = f"/cases/{case_id}"
+    title = [
+        html.Span(t("case_title", ctx.lang, id=case_id), className="case-no"),
+        html.Span(names.category, className="case-category"),
+        *badges(detail, ctx.lang),
+    ]
+    back = ctx.urls.wall()
+    return html.Div(
+        [
+            top_bar(
+                title, ctx.lang, back, "back_to_wall", lang_switch(ctx.base_path, path, ctx.query, ctx.lang)
+            ),
+            html.Div(
+                [
+                    html.Div(
+                        [
+                            facts(detail, names, now, ctx.lang, tz),
+                            text_block(detail, ctx.lang),
+                            html.Div(
+                                [
+                                    html.H2(t("case_timeline", ctx.lang)),
+                                    html.Div(events, id=TIMELINE_ID),
+                                ],
+                                className="case-card",
+                            ),
+                            *([panel] if panel is not None else []),
+                        ],
+                        className="case-main",
+                    ),
+                    html.Div(
+                        [
+                            case_map(detail, ctx.lang, ctx.settings.tile_url),
+                            *([note] if (note := approx_note(detail, ctx.lang)) is not None else []),
+                            html.Div(
+                                [place_path(detail, ctx.base_path, ctx.lang), staff(detail, ctx.lang)],
+                                className="case-card case-where",
+                            ),
+                        ],
+                        className="case-side",
+                    ),
+                ],
+                className="case-body",
+                **data_attrs(case_id=str(row.id)),
+            ),
+        ],
+        className="gridcc-page case-page",
+    )
+
+
+PAGE = Page(path="/cases/<id>", name="case", title_key="case_no", layout=layout, register=register_actions)

@@ -1,0 +1,114 @@
+"""Formatting shared by the case and feeds pages: local times, durations, event and priority labels."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ..i18n import t
+
+EMPTY = "—"
+EVENT_KINDS = (
+    "created",
+    "status",
+    "illegal_transition",
+    "due_soon",
+    "overdue",
+    "escalation",
+    "update",
+    "note",
+)
+LEVELS = ("community", "street", "district", "grid")
+
+
+def local_time(value: datetime | None, tz: str, *, seconds: bool = False) -> str:
+    """``2024-05-01 14:03`` in ``tz`` (stored times are UTC; a naive one is taken as UTC)."""
+    if value is None:
+        return EMPTY
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+def duration_hours(hours: float, lang: str) -> str:
+    """``3 天 4 小时`` / ``5 小时`` (absolute value, rounded to the hour)."""
+    total = round(abs(hours))
+    days, rest = divmod(total, 24)
+    if days:
+        return t("days_hours", lang, d=days, h=rest)
+    return t("hours", lang, n=rest)
+
+
+def duration_seconds(seconds: float | None, lang: str) -> str:
+    """A feed lag: ``42 秒``, ``7 分钟``, ``3 小时``, ``2 天 1 小时``."""
+    if seconds is None:
+        return EMPTY
+    s = abs(seconds)
+    if s < 120:
+        return t("seconds", lang, n=round(s))
+    if s < 7200:
+        return t("minutes", lang, n=round(s / 60))
+    return duration_hours(s / 3600, lang)
+
+
+def priority_label(priority: str, lang: str) -> str:
+    key = f"priority_{priority}"
+    return t(key, lang) if priority in ("urgent", "normal", "complex") else priority
+
+
+def level_label(level: str | None, lang: str) -> str:
+    return t(f"level_{level}", lang) if level in LEVELS else (level or EMPTY)
+
+
+CANCELLED = ("撤销督办", "Card cancelled")  # a ``cancel:<card>`` supervision event (data.auth.supervision)
+
+
+def event_label(kind: str, detail: str, lang: str) -> str:
+    """The Chinese (or English) name of a timeline event; supervision cards by their colour."""
+    if kind == "supervision":
+        colour = detail.strip().lower()
+        if colour.startswith("cancel:"):
+            return CANCELLED[0] if lang != "en" else CANCELLED[1]
+        return (
+            t(f"event_supervision_{colour}", lang)
+            if colour in ("yellow", "red")
+            else t("case_supervision", lang)
+        )
+    if kind in EVENT_KINDS:
+        return t(f"event_{kind}", lang)
+    return kind
+
+
+def event_detail(kind: str, detail: str, lang: str, to_status: str | None = None) -> str:
+    """The detail of an event, readable: ``社区 → 镇街`` for an escalation; feed text stays as it came,
+    but for the feed's status word when it is the very state the change column shows."""
+    if to_status and detail.strip() == to_status:
+        return ""
+    if kind == "escalation" and "→" in detail:
+        a, b = detail.split("→", 1)
+        return f"{level_label(a.strip(), lang)} → {level_label(b.strip(), lang)}"
+    if kind == "supervision":
+        return ""
+    if kind in ("due_soon", "overdue") and detail.startswith("deadline "):
+        return ""  # the deadline is shown in the case's facts
+    return detail
+
+
+def actor_label(actor: str, lang: str, sources: Mapping[str, str] | None = None) -> str:
+    """Who acted: the system, a user, or a feed by its department's name (``sources``: feed → name)."""
+    if not actor or actor == "system":
+        return t("actor_system", lang)
+    name = actor.removeprefix("feed:")
+    return (sources or {}).get(name, name)
+
+
+def data_attrs(**values: str) -> dict[str, Any]:
+    """``data-*`` attributes for a Dash component (``case_id=`` → ``data-case-id``), for tests and CSS."""
+    return {"data-" + key.replace("_", "-"): value for key, value in values.items()}
+
+
+def as_attrs(attrs: dict[str, str]) -> dict[str, Any]:
+    """``data-*`` attributes already named (typed loosely: Dash takes them as keyword arguments)."""
+    return dict(attrs)

@@ -1,0 +1,33 @@
+"""The small navigation of the duty and overdue screens: wall / duty / overdue, and the language switch."""
+
+from __future__ import annotations
+
+from dash import dcc, html
+
+from ..i18n import t
+from ..page import PageContext
+from .user_menu import user_menu
+
+LINKS = (("/", "nav_wall", "wall"), ("/duty", "nav_duty", "duty"), ("/overdue", "nav_overdue", "overdue"))
+
+
+def header_nav(ctx: PageContext, here: str) -> html.Nav:
+    """Links to the other screens (keeping the language) and a switch to the other language that keeps
+    this screen's query (a full load: the page is rebuilt in the other language)."""
+    links = [
+        dcc.Link(
+            t(key, ctx.lang),
+            href=ctx.urls.path(path),
+            className="duty-nav-link" + (" is-here" if name == here else ""),
+        )
+        for path, key, name in LINKS
+    ]
+    other = "zh-CN" if ctx.lang == "en" else "en"
+    path = "/" + here if here != "wall" else "/"
+    switch = html.A(
+        t("switch_language", ctx.lang),
+        href=ctx.urls.switch(path, ctx.query, other),
+        className="duty-nav-lang",
+    )
+    who = user_menu(ctx.lang, ctx.base_path)
+    return html.Nav([*links, switch, *([who] if who is not None else [])], className="duty-nav")

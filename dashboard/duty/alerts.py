@@ -1,0 +1,72 @@
+"""The duty view's alerts: one card per active alert in the chosen street, new ones flashing in their
+signal colour until someone presses 确认 (acknowledge).
+
+Every text (headline, area, grid names, worker names) is a plain string child: Dash escapes it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from dash import html
+
+from data.queries import AlertRow, label
+
+from ..components.format import as_attrs as _data
+from ..components.map import SIGNAL_COLOURS
+from ..i18n import t
+
+
+def ack_id(alert_id: int) -> dict[str, Any]:
+    return {"type": "duty-ack", "alert": alert_id}
+
+
+def _time(value: Any, tz: str) -> str:
+    return value.astimezone(ZoneInfo(tz)).strftime("%m-%d %H:%M") if value is not None else ""
+
+
+def alert_card(alert: AlertRow, lang: str, tz: str) -> html.Div:
+    colour = SIGNAL_COLOURS.get(alert.colour, "#c9d1e0")
+    head = alert.headline or alert.event or label("alert_kind", alert.kind, lang)
+    grids = [g.name or g.code for g in alert.grids]
+    covered = "、".join(grids[:4]) + (t("duty_more_grids", lang, n=len(grids)) if len(grids) > 4 else "")
+    meta = [
+        html.Span(label("alert_kind", alert.kind, lang), className="duty-alert-kind"),
+        html.Span(_time(alert.sent_at or alert.onset, tz), className="duty-alert-time"),
+    ]
+    if alert.unacknowledged:
+        action: Any = html.Button(
+            t("duty_ack", lang), id=ack_id(alert.id), n_clicks=0, className="duty-ack", type="button"
+        )
+    else:
+        action = html.Div(
+            [
+                html.Span(t("duty_acked", lang), className="duty-acked-label"),
+                html.Span(
+                    f"{alert.acknowledged_by or ''} {_time(alert.acknowledged_at, tz)}".strip(),
+                    className="duty-acked-by",
+                ),
+            ],
+            className="duty-acked",
+        )
+    if alert.area_desc:
+        meta.append(html.Span(alert.area_desc, className="duty-alert-area"))
+    if covered:
+        meta.append(html.Span(f"{t('covered_grids', lang)}：{covered}", className="duty-alert-grids"))
+    body = [
+        html.Div(head, className="duty-alert-head"),
+        html.Div(meta, className="duty-alert-meta"),
+    ]
+    return html.Div(
+        [html.Div(body, className="duty-alert-body"), action],
+        className="duty-alert" + (" duty-alert-new" if alert.unacknowledged else ""),
+        style={"borderLeftColor": colour, "--signal": colour},
+        **_data({"data-alert": str(alert.id), "data-state": alert.state}),
+    )
+
+
+def alert_list(alerts: list[AlertRow], lang: str, tz: str) -> list[Any]:
+    if not alerts:
+        return [html.Div(t("duty_no_alerts", lang), className="duty-empty")]
+    return [alert_card(a, lang, tz) for a in alerts]

@@ -1,0 +1,95 @@
+"""The duty view's selectors: street (the scope's real street names), category, department, status, period."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_mantine_components as dmc
+from dash import html
+
+from data.case_filter import PERIODS, CaseFilter
+from data.queries import category_options, department_options, status_options, street_options
+
+from ..i18n import t
+from ..page import PageContext
+
+
+def _select(id_: str, label: str, placeholder: str, data: list[dict[str, str]], value: str | None) -> Any:
+    return dmc.Select(
+        id=id_,
+        label=label,
+        placeholder=placeholder,
+        data=data,
+        value=value if value in {d["value"] for d in data} else None,
+        clearable=True,
+        searchable=True,
+        allowDeselect=True,
+        nothingFoundMessage="—",
+        className="duty-select",
+        comboboxProps={"zIndex": 2000},
+        size="lg",
+    )
+
+
+def selectors(ctx: PageContext, view: CaseFilter) -> html.Div:
+    lang = ctx.lang
+    with ctx.services.sessions() as session:
+        streets = street_options(session, ctx.scope)
+        categories = category_options(session, ctx.scope)
+        departments = department_options(session, ctx.scope)
+
+    def name(o: Any) -> str:
+        return (o.label_en or o.label) if lang == "en" else o.label
+
+    by_code = {c.value: name(c) for c in categories}
+    category_data = [
+        {"value": c.value, "label": f"{by_code.get(c.parent, '')} · {name(c)}" if c.parent else name(c)}
+        for c in categories
+    ]
+    periods = [{"value": p, "label": t(f"duty_period_{p}", lang)} for p in PERIODS]
+    return html.Div(
+        [
+            _select(
+                "duty-street",
+                t("duty_street", lang),
+                t("duty_all_streets", lang),
+                [{"value": s.value, "label": s.label} for s in streets],
+                view.street,
+            ),
+            _select(
+                "duty-category",
+                t("duty_category", lang),
+                t("duty_all_categories", lang),
+                category_data,
+                view.category,
+            ),
+            _select(
+                "duty-department",
+                t("duty_department", lang),
+                t("duty_all_departments", lang),
+                [{"value": d.value, "label": name(d)} for d in departments],
+                view.department,
+            ),
+            _select(
+                "duty-status",
+                t("duty_status", lang),
+                t("duty_all_statuses", lang),
+                [{"value": s.value, "label": name(s)} for s in status_options(lang)],
+                view.status,
+            ),
+            html.Div(
+                [
+                    html.Label(t("duty_period", lang), className="duty-period-label"),
+                    dmc.SegmentedControl(
+                        id="duty-period",
+                        data=periods,
+                        value=view.period_name,
+                        size="lg",
+                        className="duty-period",
+                    ),
+                ],
+                className="duty-period-box",
+            ),
+        ],
+        className="duty-filters",
+    )
