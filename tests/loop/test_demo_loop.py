@@ -79,7 +79,7 @@ def test_the_demo_delivers_a_whistle_to_the_simulators_desks(demo: Demo) -> None
                     r.delivered_at is not None for r in session.scalars(select(Recipient))
                 )
 
-        wait_until(delivered, timeout=60, what="the whistle delivered by the demo's workers")
+        wait_until(delivered, timeout=180, what="the whistle delivered by the demo's workers")
     finally:
         engine.dispose()
     for code, key in keys.items():
