@@ -60,7 +60,7 @@ def test_the_demo_delivers_a_whistle_to_the_simulators_desks(demo: Demo) -> None
                 )
 
         wait_until(
-            a_case, timeout=120, what="an open case in the duty officer's street, polled from the feeds"
+            a_case, timeout=240, what="an open case in the duty officer's street, polled from the feeds"
         )
         case_id = a_case()
         assert case_id is not None
