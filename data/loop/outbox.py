@@ -30,6 +30,7 @@ class Claimed:
     department_code: str
     body: str
     attempts: int
+    leased_until: datetime
 
 
 def backoff(base: float, attempts: int) -> float:
@@ -71,7 +72,7 @@ def claim_due(session: Session, now: datetime, lease_seconds: float, limit: int 
                     OutboxMessage.attempts,
                 ).where(OutboxMessage.id == row_id)
             ).one()  # fmt: skip
-        claimed.append(Claimed(row_id, row.message_id, row.department_code, row.body, row.attempts))
+        claimed.append(Claimed(row_id, row.message_id, row.department_code, row.body, row.attempts, until))
     return claimed
 
 
@@ -123,6 +124,17 @@ def mark_failed(
         return "undelivered"
     row.next_attempt_at = now + timedelta(seconds=backoff(base_seconds, row.attempts))
     return "pending"
+
+
+def release(session: Session, row_id: int, not_before: datetime) -> None:
+    """Give back a claimed row unsent (its department just failed on another message of this run): the
+    attempt is not counted, and it is due again at ``not_before``. The caller commits."""
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id, OutboxMessage.state == "pending")
+        .values(leased_until=None, attempts=OutboxMessage.attempts - 1, next_attempt_at=not_before)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def resend(

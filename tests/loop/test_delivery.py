@@ -131,3 +131,19 @@ def test_a_claimed_row_is_not_claimed_again_until_its_lease_runs_out(world: Worl
         assert outbox.claim_due(session, now + timedelta(seconds=29), lease_seconds=30) == []
         [again] = outbox.claim_due(session, now + timedelta(seconds=31), lease_seconds=30)
         assert again.message_id == message_id and again.attempts == 2
+
+
+def test_a_failing_department_costs_one_attempt_per_run(world: World) -> None:
+    feeds = world.settings.effective_feeds_file
+    with desks() as (found, urls):
+        write_endpoints(feeds, urls, timeout=2)
+        found["police"].set_fault("error500")
+        police = [_dispatch(world, "police") for _ in range(3)]
+        cm = _dispatch(world, "city_management")
+        counts = run_delivery(world.factory, world.settings, load_endpoints(feeds))
+        assert (counts.delivered, counts.retrying) == (1, 1)
+        assert found["city_management"].counts.as_dict()["keys"] == {cm: 1}
+    rows = [_row(world, m) for m in police]
+    assert sorted(r.attempts for r in rows) == [0, 0, 1]  # the two given back were not attempted
+    assert all(r.state == "pending" and r.leased_until is None for r in rows)
+    assert len({r.next_attempt_at for r in rows}) == 1  # all due again with the failed one

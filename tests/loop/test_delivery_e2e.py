@@ -78,7 +78,7 @@ def test_endpoint_down_then_back_every_message_received_once_per_key(rq_world: R
 def test_worker_killed_mid_delivery_message_resent_and_deduplicated(rq_world: RqWorld) -> None:
     rw = rq_world
     with desks() as (found, urls):
-        write_endpoints(rw.runtime.settings.effective_feeds_file, urls, timeout=20)
+        write_endpoints(rw.runtime.settings.effective_feeds_file, urls, timeout=3)
         police = found["police"]
         police.gate.clear()  # hold the first instruction the police desk receives
         sent = _send_many(rw, 2)

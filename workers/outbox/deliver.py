@@ -13,10 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from data.loop import outbox
 from data.loop.endpoints import EndpointConfig
+from data.models import OutboxMessage
 from data.settings import Settings
 
 from . import registry
@@ -67,15 +69,32 @@ def run_delivery(
     endpoints: Mapping[str, EndpointConfig],
     budget_seconds: float = 50.0,
 ) -> RunCounts:
-    """Deliver due rows until none is due or the time budget is spent."""
+    """Deliver due rows until none is due or the time budget is spent.
+
+    A department that fails once in a run is not tried again in it: its other claimed rows are given
+    back unsent (:func:`data.loop.outbox.release`, not counted as attempts), due when the failed one is
+    retried — so a department that times out costs one time-out per run, not one per message. Rows are
+    leased for ``loop_lease_seconds`` or the longest endpoint time-out + 5 s, whichever is longer; a row
+    whose lease would run out before its request could time out (it waited behind slow ones) is left for
+    the next claim."""
     counts = RunCounts()
     started = time.monotonic()
+    failed: dict[str, datetime] = {}  # department → when its failed message is due again
+    # a lease outlives the longest request it covers
+    lease = max([settings.loop_lease_seconds, *(e.timeout + 5 for e in endpoints.values())])
     while time.monotonic() - started < budget_seconds:
         with factory() as session:
-            claimed = outbox.claim_due(session, _now(), settings.loop_lease_seconds, BATCH)
+            claimed = outbox.claim_due(session, _now(), lease, BATCH)
         if not claimed:
             break
         for row in claimed:
+            if row.department_code in failed:
+                with factory() as session, session.begin():
+                    outbox.release(session, row.id, failed[row.department_code])
+                continue
+            endpoint = endpoints.get(row.department_code)
+            if endpoint is not None and _now().timestamp() + endpoint.timeout > row.leased_until.timestamp():
+                continue  # too late to send under this lease: the next claim takes it
             failure = deliver_one(endpoints, row)
             with factory() as session, session.begin():
                 if failure is None:
@@ -87,6 +106,11 @@ def run_delivery(
                     session, row.id, _now(), error, settings.loop_retry_max, settings.loop_retry_base_seconds,
                     final=permanent,
                 )  # fmt: skip
+                if not permanent:
+                    due = session.scalar(
+                        select(OutboxMessage.next_attempt_at).where(OutboxMessage.id == row.id)
+                    )
+                    failed[row.department_code] = due or _now()
             log.warning(
                 "delivery of %s to %s failed (%s): %s", row.message_id, row.department_code, state, error
             )
