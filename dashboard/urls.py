@@ -11,6 +11,7 @@
     urls.feeds(), urls.audit(), urls.duty("?street=500151001")
     urls.switch("/feeds", query, "en")   # this page in the other language, its other parameters kept
     urls.static("wall.js")               # /assets/wall.js
+    urls.api("versions"), urls.layers()  # JSON endpoints and the map's layer URLs, for the browser
 
 Query values are written as given (screen codes and ids, never free text), as the hand-built links were.
 """
@@ -72,6 +73,25 @@ class Urls:
     def static(self, name: str) -> str:
         """A file of ``dashboard/assets/``."""
         return self.base_path.rstrip("/") + ASSETS_PATH + name
+
+    def api(self, name: str) -> str:
+        """A JSON endpoint of the app: ``/api/versions``, ``/api/wall``."""
+        return self.base_path.rstrip("/") + "/api/" + name
+
+    def layers(self) -> dict[str, str]:
+        """The map's data URLs, for the browser (``assets/gridcc_map.js`` fills in ``{level}`` and adds
+        the query: version, bbox, zoom, filters). The routes are :mod:`dashboard.routes`."""
+        root = self.base_path.rstrip("/") + "/layers/"
+        return {
+            "lod": root + "units/lod.json",
+            "units": root + "units/{level}.pbf",
+            "grids": root + "grids.pbf",
+            "counts": root + "counts/{level}.json",
+            "cases": root + "cases.pbf",
+            "clusters": root + "cases/clusters.json",
+            "alerts": root + "alerts.json",
+            "risks": root + "risks.json",
+        }
 
     def switch(self, path: str, query: Mapping[str, str], lang: str) -> str:
         """``path`` in ``lang``, with the page's other query parameters kept."""

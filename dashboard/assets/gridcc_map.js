@@ -461,9 +461,10 @@
         return true;
     }
 
-    function base(config) {
-        const b = (config && config.base) || "/";
-        return b.endsWith("/") ? b : b + "/";
+    // The map's data URLs as the server wrote them into the map's config (dashboard/urls.py
+    // Urls.layers): ``{level}`` filled in here, the query added by the caller.
+    function layerUrl(config, name, level) {
+        return config.urls[name].replace("{level}", level || "");
     }
 
     function query(params) {
@@ -508,10 +509,11 @@
 
     // The scope's level-of-detail plan ({sizes, bbox: [levels by viewport]}), fetched once per units
     // version; null when it could not be read (the caller keeps what it has and retries).
-    async function lodPlan(name, root, v) {
+    async function lodPlan(config, v) {
+        const name = config.map;
         let entry = plans[name];
         if (!entry || entry.v !== v) {
-            entry = plans[name] = {v: v, promise: fetchJSON(root + "units/lod.json?v=" + v)};
+            entry = plans[name] = {v: v, promise: fetchJSON(layerUrl(config, "lod") + "?v=" + v)};
         }
         try {
             const plan = await entry.promise;
@@ -558,7 +560,7 @@
                 if (inflight[name]) return noUpdate();
                 inflight[name] = true;
                 try {
-                    const r = await fetchTimeout(base(store) + "api/versions", 4000, {cache: "no-store"});
+                    const r = await fetchTimeout(store.url, 4000, {cache: "no-store"});
                     failures[name] = 0;
                     // the session ended (expired, signed out elsewhere, account disabled): reload, so the
                     // server sends this screen to the sign-in page (a wall link signs a wall in again)
@@ -575,7 +577,7 @@
                     const back = !!(store && store.down);
                     if (store && !back && sameVersions(store.versions, versions) && !pending[name]) return noUpdate();
                     pending[name] = false;
-                    return {map: name, base: store && store.base, versions: versions, at: Date.now(), down: false};
+                    return {map: name, base: store && store.base, url: store && store.url, versions: versions, at: Date.now(), down: false};
                 } catch (e) {
                     // no answer at all (the web server gone, or hung on a Redis that does not answer):
                     // after UNREACHABLE_TICKS in a row, nothing is flowing either; say so the same way
@@ -597,8 +599,7 @@
                 const v = ((store && store.versions) || {}).units || 0;
                 const level = levelAt(zoom, config.lod);
                 const depth = LEVELS.indexOf(level);
-                const root = base(config) + "layers/";
-                const plan = depth >= 1 ? await lodPlan(name, root, v) : {bbox: ["grid"]};
+                const plan = depth >= 1 ? await lodPlan(config, v) : {bbox: ["grid"]};
                 if (!plan) {
                     pending[name] = true; // retried on the next tick
                     return keep;
@@ -607,10 +608,10 @@
                 const current = [du, su, cu, gu];
                 const wanted = LEVELS.map(function (lv, i) {
                     if (i > depth) return null;
-                    if (plan.bbox.indexOf(lv) < 0) return root + "units/" + lv + ".pbf?v=" + v;
+                    if (plan.bbox.indexOf(lv) < 0) return layerUrl(config, "units", lv) + "?v=" + v;
                     if (!box) return current[i] || null;
-                    const path = lv === "grid" ? "grids.pbf?" : "units/" + lv + ".pbf?";
-                    return root + path + query({bbox: snapped(box, (config.snap || 0.02) * (SNAP_FACTOR[lv] || 1)), v: v});
+                    const path = lv === "grid" ? layerUrl(config, "grids") : layerUrl(config, "units", lv);
+                    return path + "?" + query({bbox: snapped(box, (config.snap || 0.02) * (SNAP_FACTOR[lv] || 1)), v: v});
                 });
                 const urls = await swap(name, wanted, current);
                 let cls = "gridcc-map-wrap lod-" + level;
@@ -629,16 +630,15 @@
                 const keep = [noUpdate(), noUpdate(), noUpdate(), noUpdate()];
                 if (!store || !store.versions || !config) return keep;
                 const v = store.versions.cases || 0;
-                const plan = await lodPlan(config.map, base(config) + "layers/", store.versions.units || 0);
+                const plan = await lodPlan(config, store.versions.units || 0);
                 if (!plan) {
                     pending[config.map] = true;
                     return keep;
                 }
-                const root = base(config) + "layers/counts/";
                 const wanted = LEVELS.map(function (lv, i) {
-                    if (plan.bbox.indexOf(lv) < 0) return root + lv + ".json?v=" + v;
+                    if (plan.bbox.indexOf(lv) < 0) return layerUrl(config, "counts", lv) + "?v=" + v;
                     const bbox = bboxOf(urls[i]);
-                    return bbox ? root + lv + ".json?" + query({bbox: bbox, v: v}) : null;
+                    return bbox ? layerUrl(config, "counts", lv) + "?" + query({bbox: bbox, v: v}) : null;
                 });
                 if (wanted.every(function (url, i) { return url === null || (hideouts[i] && hideouts[i].src === url); })) return keep;
                 try {
@@ -671,13 +671,12 @@
                 const keep = [noUpdate(), noUpdate(), noUpdate(), noUpdate()];
                 if (!store || !store.versions || !config) return keep;
                 const v = store.versions;
-                const root = base(config) + "layers/";
                 const on = config.layers || {};
                 const filters = config.filters || {};
                 let cases = null;
                 let aggregates = null;
                 if (on.cases) {
-                    const plan = await lodPlan(config.map, root, v.units || 0);
+                    const plan = await lodPlan(config, v.units || 0);
                     const box = viewBox(bounds);
                     if (!plan) {
                         pending[config.map] = true; // retried on the next tick
@@ -685,25 +684,25 @@
                         aggregates = gu || null;
                     } else if (!plan.cases_by_view) {
                         const q = query(filters);
-                        cases = root + "cases.pbf?v=" + (v.cases || 0) + (q ? "&" + q : "");
+                        cases = layerUrl(config, "cases") + "?v=" + (v.cases || 0) + (q ? "&" + q : "");
                     } else if (!box || zoom === undefined || zoom === null) {
                         cases = cu || null;
                         aggregates = gu || null;
                     } else if (zoom >= config.lod.grid) {
                         const bbox = snapped(box, (config.snap || 0.02) * CASE_SNAP_FACTOR.grid);
-                        cases = root + "cases.pbf?" + query(Object.assign({}, filters, {bbox: bbox, v: v.cases || 0}));
+                        cases = layerUrl(config, "cases") + "?" + query(Object.assign({}, filters, {bbox: bbox, v: v.cases || 0}));
                     } else {
                         const level = levelAt(zoom, config.lod);
                         const bbox = snapped(box, (config.snap || 0.02) * CASE_SNAP_FACTOR[level]);
                         const z = Math.floor(zoom);
-                        aggregates = root + "cases/clusters.json?" + query(Object.assign({}, filters, {bbox: bbox, v: v.cases || 0, zoom: z}));
+                        aggregates = layerUrl(config, "clusters") + "?" + query(Object.assign({}, filters, {bbox: bbox, v: v.cases || 0, zoom: z}));
                     }
                 }
                 const wanted = [
                     cases,
                     aggregates,
-                    on.alerts ? root + "alerts.json?v=" + (v.alerts || 0) : null,
-                    on.risks ? root + "risks.json?v=" + (v.risks || 0) : null,
+                    on.alerts ? layerUrl(config, "alerts") + "?v=" + (v.alerts || 0) : null,
+                    on.risks ? layerUrl(config, "risks") + "?v=" + (v.risks || 0) : null,
                 ];
                 return swap(config.map, wanted, [cu, gu, au, ru]);
             },

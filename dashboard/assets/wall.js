@@ -28,11 +28,6 @@
         return Math.max(0.5, Math.round((h / 1080) * 4) / 4);
     }
 
-    function base(config) {
-        const b = (config && config.base) || "/";
-        return b.endsWith("/") ? b : b + "/";
-    }
-
     function wanted(store) {
         const v = (store && store.versions) || {};
         return {
@@ -92,7 +87,7 @@
         const ctrl = new AbortController();
         const timer = setTimeout(function () { ctrl.abort(); }, 20000);
         try {
-            const r = await fetch(base(config) + "api/wall", {
+            const r = await fetch(config.api, {
                 method: "POST",
                 cache: "no-store",
                 credentials: "same-origin",

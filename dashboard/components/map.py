@@ -31,6 +31,7 @@ from data.case_filter import NO_FILTER, CaseFilter
 from layers.case_clusters import RADIUS_PX
 
 from ..i18n import js_strings, t
+from ..urls import Urls
 
 JS = Namespace("gridcc", "map")
 UNIT_LEVELS = ("district", "street", "community", "grid")
@@ -288,6 +289,7 @@ def map_view(
     config = {
         "map": name,
         "base": base_path,
+        "urls": Urls(base_path).layers(),  # what gridcc_map.js fetches: no path is written in the JS
         "lod": LOD,
         "snap": GRID_SNAP,
         "layers": {"cases": options.cases, "alerts": options.alerts, "risks": options.risks},
@@ -302,7 +304,13 @@ def map_view(
         overlays.append(html.Div(t("synthetic_note", lang), className="gridcc-synthetic-note"))
     live: list[Any] = [
         dcc.Store(
-            id=map_id(name, "versions"), data={"map": name, "base": base_path, "versions": versions or {}}
+            id=map_id(name, "versions"),
+            data={
+                "map": name,
+                "base": base_path,
+                "url": Urls(base_path).api("versions"),
+                "versions": versions or {},
+            },
         ),
         dcc.Store(id=map_id(name, "config"), data=config),
     ]

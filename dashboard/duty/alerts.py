@@ -13,7 +13,7 @@ from dash import html
 
 from data.queries import AlertRow, label
 
-from ..components.format import as_attrs as _data
+from ..components.format import as_attrs
 from ..components.map import SIGNAL_COLOURS
 from ..i18n import t
 
@@ -62,7 +62,7 @@ def alert_card(alert: AlertRow, lang: str, tz: str) -> html.Div:
         [html.Div(body, className="duty-alert-body"), action],
         className="duty-alert" + (" duty-alert-new" if alert.unacknowledged else ""),
         style={"borderLeftColor": colour, "--signal": colour},
-        **_data({"data-alert": str(alert.id), "data-state": alert.state}),
+        **as_attrs({"data-alert": str(alert.id), "data-state": alert.state}),
     )
 
 

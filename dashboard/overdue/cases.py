@@ -14,7 +14,7 @@ from dash import dcc, html
 from data.names import community_short_name
 from data.queries import CaseRow, label
 
-from ..components.format import as_attrs as _data
+from ..components.format import as_attrs
 from ..i18n import t
 from ..urls import Urls
 
@@ -81,7 +81,7 @@ def case_table(rows: Sequence[CaseRow], level: str, lang: str, limit: int) -> ht
                     dcc.Link(t("overdue_open", lang), href=href, className="overdue-open"),
                 ],
                 className="overdue-case-row",
-                **_data({"data-case": str(r.id)}),
+                **as_attrs({"data-case": str(r.id)}),
             )
         )
     if len(rows) >= limit:

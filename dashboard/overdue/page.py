@@ -20,7 +20,7 @@ from data.queries import CaseRow, UnitCount, overdue_by_unit, overdue_cases
 from data.queries.common import CHILD_LEVEL, level_of, unit_names
 from data.scope import AreaScope
 
-from ..components.format import as_attrs as _data
+from ..components.format import as_attrs
 from ..components.nav import header_nav
 from ..i18n import lang_from_query, t
 from ..page import Page, PageContext
@@ -134,7 +134,7 @@ def body(scope: AreaScope, unit: str | None, lang: str, now: datetime | None = N
         html.Div(
             [breadcrumb(found.path, lang), totals_band(found.overdue, found.due_soon, found.open, lang)],
             className="overdue-top",
-            **_data({"data-unit": found.code, "data-level": found.level}),
+            **as_attrs({"data-unit": found.code, "data-level": found.level}),
         ),
         html.Div(
             [units_panel, cases_panel] if found.children else [cases_panel],

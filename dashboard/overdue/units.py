@@ -10,7 +10,7 @@ from dash import dcc, html
 
 from data.queries import UnitCount, label
 
-from ..components.format import as_attrs as _data
+from ..components.format import as_attrs
 from ..i18n import t
 from ..urls import Urls
 
@@ -93,7 +93,7 @@ def unit_table(children: Sequence[UnitCount], lang: str) -> html.Div:
                     html.Span(str(c.open), className="num"),
                 ],
                 className="overdue-unit-row" + (" has-late" if c.overdue else ""),
-                **_data({"data-code": c.code}),
+                **as_attrs({"data-code": c.code}),
             )
         )
     return html.Div(rows, className="overdue-unit-table")

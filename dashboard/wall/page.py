@@ -47,7 +47,7 @@ from .charts import category_figure, chart_panel, trend_figure
 from .clock import as_of_epoch, as_of_text, clock_block
 from .format import data_attr
 from .hotspots import hotspot_list
-from .kpis import kpi_band
+from .kpis import NOW_KPIS, PERIOD_KPIS, kpi_band
 from .rankings import department_figure, street_figure
 from .ticker import ticker_items
 
@@ -211,13 +211,25 @@ def layout(ctx: PageContext) -> Any:
     return html.Div(
         [
             header,
-            html.Div(kpi_band(stats, lang), id="wall-kpis", className="wall-kpis"),
+            html.Div(
+                kpi_band(stats, lang),
+                id="wall-kpis",
+                className="wall-kpis",
+                # the band's columns follow the tiles of kpis.py (wall.css): a new tile is one line there
+                style={"--period-kpis": str(len(PERIOD_KPIS)), "--now-kpis": str(len(NOW_KPIS))},
+            ),
             html.Div([left, centre, right], className="wall-main"),
             ticker_band,
             dcc.Store(id="wall-have", data=have),
             dcc.Store(
                 id="wall-config",
-                data={"lang": lang, "tz": tz, "base": ctx.base_path, "outputs": OUTPUT_NAMES},
+                data={
+                    "lang": lang,
+                    "tz": tz,
+                    "base": ctx.base_path,
+                    "api": ctx.urls.api("wall"),
+                    "outputs": OUTPUT_NAMES,
+                },
             ),
         ],
         id="wall-root",

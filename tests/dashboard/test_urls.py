@@ -28,3 +28,20 @@ def test_switch_keeps_the_other_parameters() -> None:
 def test_a_page_context_hands_its_urls() -> None:
     ctx = PageContext(settings=None, services=None, scope=None, lang="en", base_path="/x/")  # type: ignore[arg-type]
     assert ctx.urls == Urls("/x/", "en") and ctx.urls.in_lang("zh-CN").case(1) == "/x/cases/1"
+
+
+def test_the_maps_layer_urls_are_the_servers_routes(app) -> None:
+    """gridcc_map.js fetches what the server wrote into the map's config (Urls.layers), each a route the
+    server has; the JS writes no layer path of its own."""
+    from pathlib import Path
+
+    adapter = app.server.url_map.bind("localhost")
+    for name, template in Urls("/").layers().items():
+        path = template.replace("{level}", "street")
+        endpoint, _ = adapter.match(path)
+        assert endpoint.startswith("gridcc_layers."), (name, path, endpoint)
+    assert adapter.match(Urls("/").api("versions"))[0] == "gridcc_layers.api_versions"
+    root = Path(__file__).resolve().parents[2] / "dashboard" / "assets"
+    for script in ("gridcc_map.js", "wall.js"):
+        text = (root / script).read_text(encoding="utf-8")
+        assert '"layers/' not in text and '"api/' not in text and "base(" not in text, script
