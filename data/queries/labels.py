@@ -74,7 +74,7 @@ _TABLES: dict[str, dict[str, dict[str, str]]] = {
             "cancelled": "Cancelled",
         },
     },
-    "audit_action": {  # the actions added with the roster and the risk ledger (the others: /audit)
+    "audit_action": {  # the actions added with the roster, the risk ledger and the loop (others: /audit)
         "zh-CN": {
             "staff_load": "导入网格力量名册",
             "risks_load": "导入风险台账",
@@ -82,6 +82,15 @@ _TABLES: dict[str, dict[str, dict[str, str]]] = {
             "risk_edit": "修改风险",
             "risk_assign": "变更风险责任人",
             "risk_close": "风险销号",
+            "loop_dispatch": "交办",
+            "loop_redispatch": "转办",
+            "loop_whistle": "吹哨",
+            "loop_report_up": "上报",
+            "loop_send_down": "下派",
+            "loop_supervise": "督办指令",
+            "loop_answer": "部门回复",
+            "loop_answer_refused": "拒收部门回复",
+            "loop_resend": "重新发送指令",
         },
         "en": {
             "staff_load": "Roster loaded",
@@ -90,6 +99,15 @@ _TABLES: dict[str, dict[str, dict[str, str]]] = {
             "risk_edit": "Risk edited",
             "risk_assign": "Risk reassigned",
             "risk_close": "Risk closed",
+            "loop_dispatch": "Dispatched",
+            "loop_redispatch": "Re-dispatched",
+            "loop_whistle": "Whistle",
+            "loop_report_up": "Reported up",
+            "loop_send_down": "Sent down",
+            "loop_supervise": "Supervision instruction",
+            "loop_answer": "Department's answer",
+            "loop_answer_refused": "Department's answer refused",
+            "loop_resend": "Instruction sent again",
         },
     },
     "alert_kind": {
@@ -151,6 +169,69 @@ _TABLES: dict[str, dict[str, dict[str, str]]] = {
     "trend": {
         "zh-CN": {"up": "上升", "down": "下降", "flat": "持平"},
         "en": {"up": "Rising", "down": "Falling", "flat": "Steady"},
+    },
+    # the loop (data.loop): instructions, their recipients' states and roles, the timeline's lines
+    "instruction_kind": {
+        "zh-CN": {
+            "dispatch": "交办",
+            "redispatch": "转办",
+            "whistle": "吹哨",
+            "report_up": "上报",
+            "send_down": "下派",
+            "supervise": "督办",
+        },
+        "en": {
+            "dispatch": "Dispatch",
+            "redispatch": "Re-dispatch",
+            "whistle": "Whistle",
+            "report_up": "Report up",
+            "send_down": "Send down",
+            "supervise": "Supervise",
+        },
+    },
+    "recipient_state": {
+        "zh-CN": {
+            "pending": "待送达",
+            "delivered": "已送达",
+            "accepted": "已报到",
+            "refused": "已退回",
+            "progress": "办理中",
+            "done": "已办结",
+            "undelivered": "未送达",
+            "overdue": "超时未报到",
+        },
+        "en": {
+            "pending": "Sending",
+            "delivered": "Delivered",
+            "accepted": "Reported (accepted)",
+            "refused": "Refused",
+            "progress": "In progress",
+            "done": "Done",
+            "undelivered": "Undelivered",
+            "overdue": "Not reported in time",
+        },
+    },
+    "recipient_role": {
+        "zh-CN": {"sole": "承办", "lead": "牵头", "helper": "协办"},
+        "en": {"sole": "Handling", "lead": "Lead", "helper": "Helping"},
+    },
+    "loop_event": {
+        "zh-CN": {
+            "instruction": "指令",
+            "delivered": "已送达",
+            "undelivered": "未送达",
+            "resend": "重新发送",
+            "answer": "部门回复",
+            "report_overdue": "超时未报到",
+        },
+        "en": {
+            "instruction": "Instruction",
+            "delivered": "Delivered",
+            "undelivered": "Undelivered",
+            "resend": "Sent again",
+            "answer": "Department's answer",
+            "report_overdue": "Not reported in time",
+        },
     },
 }
 
