@@ -19,6 +19,7 @@ from .components.map import register_map_callbacks
 from .export import register_export
 from .headers import install_security_headers
 from .i18n import lang_from_query, t
+from .inbound import make_inbound_blueprint
 from .page import PageContext, PageRegistry
 from .routes import register_routes
 from .scope import current_scope
@@ -67,6 +68,7 @@ def create_app(settings: Settings, pages: PageRegistry | None = None) -> dash.Da
     register_routes(server)
     register_export(server)  # GET /export/cases.csv, through the viewer's scope like the layer routes
     install_auth(server, settings)  # sign-in pages; enforced only with settings.auth_required
+    server.register_blueprint(make_inbound_blueprint(settings))  # departments' answers, signed (no sign-in)
     install_asset_cache(server)  # fingerprinted assets and bundles kept for good
     install_security_headers(server, settings)  # after Compress: runs first, sees pages uncompressed
     install_callback_checks(app)  # after the sign-in and CSRF checks: 400 for a malformed callback body

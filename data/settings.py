@@ -109,6 +109,42 @@ class Settings(BaseSettings):
         "a TLS-terminating proxy; requests that arrive over HTTPS get it anyway).",
     )
 
+    loop_report_urgent_minutes: int = Field(
+        30, ge=1, description="报到 deadline of an urgent (紧急) instruction, in minutes after it is sent."
+    )
+    loop_report_normal_minutes: int = Field(
+        120, ge=1, description="报到 deadline of a normal (一般) instruction, in minutes after it is sent."
+    )
+    loop_report_complex_working_days: int = Field(
+        1,
+        ge=1,
+        description="报到 deadline of a complex (复杂) instruction, in working days (Monday to Friday, in "
+        "`GRIDCC_TIMEZONE`) after it is sent.",
+    )
+    loop_retry_max: int = Field(
+        8,
+        ge=1,
+        description="Delivery attempts of one instruction to a department before it is marked 未送达 "
+        "(undelivered) with the last error.",
+    )
+    loop_retry_base_seconds: float = Field(
+        5.0,
+        gt=0,
+        description="Wait after a failed delivery, doubled after each further failure (at most one hour).",
+    )
+    loop_lease_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="How long a delivery worker holds a message it is sending; a worker that dies holding "
+        "one leaves it to be sent again after this (the department deduplicates on its idempotency key).",
+    )
+    loop_answer_max_age_seconds: int = Field(
+        300,
+        ge=1,
+        description="A department's answer whose signed timestamp is older (or further in the future) "
+        "than this is refused as a possible replay.",
+    )
+
     @field_validator("language")
     @classmethod
     def _known_language(cls, value: str) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from . import capxml, faults, open311
@@ -21,6 +21,9 @@ from .cases import CaseBook
 from .sensors import SensorBoard
 from .specs import Catalogue, SimSpec
 from .weather import WeatherOffice
+
+if TYPE_CHECKING:
+    from .desk import Desk
 
 XML = "application/xml; charset=utf-8"
 JSON = "application/json; charset=utf-8"
@@ -67,6 +70,7 @@ class FeedApp:
         self.slow_seconds = slow_seconds
         self.stopping = threading.Event()
         self._rng = rng or random.Random()
+        self.desk: Desk | None = None  # the department's instruction desk (/loop/…), when it has one
 
     @property
     def name(self) -> str:
@@ -77,9 +81,14 @@ class FeedApp:
             return json_response(200, {"ok": True, "feed": self.name})
         if req.path == "/_control/faults":
             return self._control(req)
+        if req.path.startswith("/loop/") and self.desk is not None:
+            drawn = self.faults.draw()
+            return self.desk.handle(req, drawn if drawn in ("refuse", "slow", "error500") else "none")
         mode = self.faults.draw() if req.method in ("GET", "HEAD") else "none"
         if mode == "slow" and self.stopping.wait(self.slow_seconds):
             return Response(503, b"shutting down")
+        if mode == "refuse":
+            return Response(0)  # the server drops the connection without an answer
         if mode == "error500":
             return Response(500, b"<html><body><h1>500 Internal Server Error</h1></body></html>", "text/html")
         try:

@@ -39,6 +39,11 @@ class Config:
     live: bool = True  # run the clock thread (tests may drive ``step`` themselves)
     first_event_after: float = 3.0  # the first weather warning / alarm after start
     timezone: str = "Asia/Shanghai"
+    # the loop: department → shared secret (each such department gets an instruction desk at /loop/…),
+    # gridcc's inbound endpoint the desks answer to, and a factor on their on-time answers' delays
+    loop_secrets: dict[str, str] = field(default_factory=dict)
+    answer_url: str | None = None
+    answer_scale: float = 1.0
 
 
 class Simulation:

@@ -5,16 +5,22 @@
 - ``malformed``: a truncated document (broken XML / JSON) with status 200;
 - ``repeat``: every record twice in the same answer;
 - ``out_of_order``: records shuffled, and stale versions of some records after their newer ones;
+- ``refuse``: the connection is dropped without an answer (never drawn by ``random``);
 - ``random``: each answer draws one of the above now and then (about one answer in three).
+
+A mode may last a while only: ``mode:SECONDS`` (``police=refuse:120``) switches back to ``none``
+after that many seconds. The modes apply to a department's instruction desk too
+(``simulators.desk``: ``refuse``, ``slow`` — a time-out — and ``error500``).
 """
 
 from __future__ import annotations
 
 import random
 import threading
+import time
 
-MODES = ("none", "slow", "error500", "malformed", "repeat", "out_of_order")
-FAULTS = MODES[1:]
+MODES = ("none", "slow", "error500", "malformed", "repeat", "out_of_order", "refuse")
+FAULTS = ("slow", "error500", "malformed", "repeat", "out_of_order")  # what ``random`` draws
 RANDOM = "random"
 P_RANDOM_FAULT = 0.35
 
@@ -33,8 +39,7 @@ def parse_faults(text: str | None, names: list[str]) -> dict[str, str]:
         name, mode = name.strip(), mode.strip()
         if not sep or not name:
             raise ValueError(f"expected name=mode, got {part.strip()!r}")
-        if mode not in (*MODES, RANDOM):
-            raise ValueError(f"{name}: unknown fault mode {mode!r} (one of {', '.join((*MODES, RANDOM))})")
+        split_mode(mode, name)
         if name in ("all", "*"):
             modes.update(dict.fromkeys(names, mode))
         elif name in names:
@@ -44,31 +49,52 @@ def parse_faults(text: str | None, names: list[str]) -> dict[str, str]:
     return modes
 
 
+def split_mode(text: str, name: str = "") -> tuple[str, float | None]:
+    """``mode`` or ``mode:SECONDS`` → (mode, seconds or None); ValueError naming what is wrong."""
+    mode, sep, seconds = text.partition(":")
+    mode = mode.strip()
+    where = f"{name}: " if name else ""
+    if mode not in (*MODES, RANDOM):
+        raise ValueError(f"{where}unknown fault mode {mode!r} (one of {', '.join((*MODES, RANDOM))})")
+    if not sep:
+        return mode, None
+    try:
+        value = float(seconds)
+    except ValueError:
+        value = -1.0
+    if value <= 0:
+        raise ValueError(f"{where}{text!r}: the seconds after ':' must be a positive number")
+    return mode, value
+
+
 class FaultSwitch:
     """One simulator's mode, switched at run time from any thread."""
 
     def __init__(self, mode: str = "none", rng: random.Random | None = None) -> None:
         self._lock = threading.Lock()
         self._mode = "none"
+        self._until = float("inf")
         self._rng = rng or random.Random()
         self.set(mode)
 
     @property
     def mode(self) -> str:
         with self._lock:
-            return self._mode
+            return self._mode if time.monotonic() < self._until else "none"
 
     def set(self, mode: str) -> None:
-        if mode not in (*MODES, RANDOM):
-            raise ValueError(f"unknown fault mode {mode!r}")
+        """Switch to ``mode`` (or ``mode:SECONDS``, for that long)."""
+        name, seconds = split_mode(mode)
         with self._lock:
-            self._mode = mode
+            self._mode = name
+            self._until = float("inf") if seconds is None else time.monotonic() + seconds
 
     def draw(self) -> str:
         """The mode of the answer being made now."""
+        mode = self.mode
         with self._lock:
-            if self._mode != RANDOM:
-                return self._mode
+            if mode != RANDOM:
+                return mode
             return self._rng.choice(FAULTS) if self._rng.random() < P_RANDOM_FAULT else "none"
 
 

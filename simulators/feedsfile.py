@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Collection
 from pathlib import Path
 
 from .specs import SPECS, SimSpec
@@ -18,8 +19,14 @@ def feed_url(spec: SimSpec, base_url: str) -> str:
     return f"{base_url}/alarms.json"
 
 
-def feeds_toml(base_urls: dict[str, str]) -> str:
-    """One ``[[feed]]`` table per simulator, in the order of :data:`SPECS`."""
+def secret_env(department: str) -> str:
+    """The environment variable holding a department's loop secret (the demo's convention)."""
+    return "GRIDCC_LOOP_SECRET_" + department.upper()
+
+
+def feeds_toml(base_urls: dict[str, str], desks: Collection[str] = ()) -> str:
+    """One ``[[feed]]`` table per simulator, in the order of :data:`SPECS`; one ``[[endpoint]]`` table
+    per simulator named in ``desks`` (its department's instruction desk, ``simulators.desk``)."""
     lines = [
         "# Department feeds of the gridcc demo: written by `gridcc simulators`, pointing at its",
         "# simulators on localhost. Edit freely for real feeds (see the README).",
@@ -41,6 +48,20 @@ def feeds_toml(base_urls: dict[str, str]) -> str:
         if spec.protocol == "open311":
             lines.append("page_size = 200")
         lines.append("")
+    seen: set[str] = set()
+    for spec in SPECS:
+        if spec.name not in base_urls or spec.name not in desks or spec.department in seen:
+            continue
+        seen.add(spec.department)
+        lines += [
+            "[[endpoint]]",
+            f"department = {json.dumps(spec.department)}",
+            f"url = {json.dumps(base_urls[spec.name] + '/loop/instructions')}",
+            'signing = "signed-json"',
+            f"secret_env = {json.dumps(secret_env(spec.department))}",
+            "timeout = 10",
+            "",
+        ]
     return "\n".join(lines)
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import random
 import re
 import threading
 import urllib.parse
@@ -12,10 +13,11 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 from . import feedsfile
-from .apps import CapApp, FeedApp, Open311App, Request, SensorApp
+from .apps import CapApp, FeedApp, Open311App, Request, Response, SensorApp
+from .desk import Behaviour, Desk
 from .engine import Config, Simulation
 from .places import District
 from .specs import SPECS, Catalogue, SimSpec
@@ -27,9 +29,21 @@ MAX_BODY = 1 << 20
 _HOST_OK = re.compile(r"[A-Za-z0-9.\-]+(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,5})?")
 
 
+class App(Protocol):
+    """What a server answers with: a feed simulator (:class:`FeedApp`) or a department desk alone."""
+
+    @property
+    def name(self) -> str: ...
+
+    def handle(self, req: Request) -> Response: ...
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "gridcc-simulator/1"
+    # headers and body are written apart: without TCP_NODELAY a kept-alive client waits ~40 ms per
+    # answer for the delayed ACK (Nagle)
+    disable_nagle_algorithm = True
     timeout = 30
     server: _Server
 
@@ -66,6 +80,9 @@ class _Handler(BaseHTTPRequestHandler):
             log.exception("%s: error answering %s %s", self.server.app.name, self.command, self.path)
             self.send_error(500)
             return
+        if res.status == 0:  # a fault: drop the connection without an answer
+            self.close_connection = True
+            return
         self.send_response(res.status)
         self.send_header("Content-Type", res.content_type)
         self.send_header("Content-Length", str(len(res.body)))
@@ -83,9 +100,30 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], app: FeedApp) -> None:
+    def __init__(self, address: tuple[str, int], app: App) -> None:
         self.app = app
         super().__init__(address, _Handler)
+
+
+class Serving:
+    """One app on its own server and thread (a desk alone, for tests and benchmarks):
+    ``with Serving(desk) as url: …``."""
+
+    def __init__(self, app: App, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.server = _Server((host, port), app)
+        self.url = f"http://{host}:{self.server.server_address[1]}"
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, name=f"serve-{app.name}", daemon=True
+        )
+
+    def __enter__(self) -> str:
+        self._thread.start()
+        return self.url
+
+    def __exit__(self, *_exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join(timeout=5)
 
 
 class SimulatorSet:
@@ -147,11 +185,26 @@ class SimulatorSet:
             "fault_mode": self.config.faults.get(spec.name, "none"),
             "slow_seconds": self.config.slow_seconds,
         }
+        app: FeedApp
         if spec.protocol == "open311":
-            return Open311App(spec, sim.book, self.catalogue, **kw)
-        if spec.protocol == "cap":
-            return CapApp(spec, sim.office, **kw)
-        return SensorApp(spec, sim.board, **kw)
+            app = Open311App(spec, sim.book, self.catalogue, **kw)
+        elif spec.protocol == "cap":
+            app = CapApp(spec, sim.office, **kw)
+        else:
+            app = SensorApp(spec, sim.board, **kw)
+        secret = self.config.loop_secrets.get(spec.department)
+        taken = {a.desk.department for a in self.apps.values() if a.desk is not None}
+        if secret and spec.department not in taken:  # one desk per department, on its first simulator
+            seed = None if self.config.seed is None else self.config.seed + len(self.apps)
+            app.desk = Desk(
+                spec.department,
+                secret,
+                self.config.answer_url,
+                Behaviour(scale=self.config.answer_scale),
+                rng=random.Random(seed),
+                slow_seconds=self.config.slow_seconds,
+            ).start()
+        return app
 
     def _spawn(self, target: Callable[[], None], name: str) -> None:
         t = threading.Thread(target=target, name=name, daemon=True)
@@ -176,12 +229,15 @@ class SimulatorSet:
 
     def write_feeds_file(self, path: Path) -> None:
         """The feeds file for the servers as they actually listen (ephemeral ports included)."""
-        feedsfile.write_text_atomically(Path(path), feedsfile.feeds_toml(self.urls))
+        desks = {spec.name for spec in self.specs if self.apps[spec.name].desk is not None}
+        feedsfile.write_text_atomically(Path(path), feedsfile.feeds_toml(self.urls, desks))
 
     def stop(self) -> None:
         self._stop.set()
         for app in self.apps.values():
             app.stopping.set()
+            if app.desk is not None:
+                app.desk.stop()
         stoppers = [threading.Thread(target=server.shutdown) for server in self._servers]
         for t in stoppers:  # each shutdown waits for its server's poll interval: wait for all at once
             t.start()

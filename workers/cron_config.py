@@ -1,7 +1,8 @@
 """The module given to ``rq cron`` (``rq cron --url $GRIDCC_REDIS_URL workers.cron_config``).
 
 Builds ``Settings()`` from the environment, reads the feeds file and registers one ``poll_feed`` per
-enabled feed at its interval, plus ``check_deadlines`` every 60 s. ``rq cron`` cannot attach a retry
+enabled feed at its interval, plus ``check_deadlines`` every 60 s and ``deliver_outbox`` (the loop's
+instructions to the departments) every 5 s. ``rq cron`` cannot attach a retry
 policy to what it enqueues, so a poll that fails on the network gives itself the policy of
 :func:`workers.queues.poll_retry` before it raises (see ``workers.jobs.poll``).
 """
@@ -16,10 +17,12 @@ from data.settings import Settings
 
 from .feeds.config import FeedConfig, FeedConfigError, load_feeds
 from .jobs.deadlines import check_deadlines
+from .jobs.deliver import deliver_outbox
 from .jobs.poll import poll_feed
-from .queues import DEFAULT_QUEUE, FEEDS_QUEUE, POLL_JOB_TIMEOUT
+from .queues import DEFAULT_QUEUE, DELIVER_JOB_TIMEOUT, FEEDS_QUEUE, POLL_JOB_TIMEOUT
 
 DEADLINES_INTERVAL = 60
+DELIVER_INTERVAL = 5
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +51,15 @@ def register_all(settings: Settings) -> list[FeedConfig]:
         )
     cron.register(
         check_deadlines, DEFAULT_QUEUE, interval=DEADLINES_INTERVAL, job_timeout=600, result_ttl=600
+    )
+    cron.register(
+        deliver_outbox,
+        DEFAULT_QUEUE,
+        interval=DELIVER_INTERVAL,
+        job_timeout=DELIVER_JOB_TIMEOUT,
+        result_ttl=60,
+        failure_ttl=86_400,
+        name="deliver_outbox",
     )
     return feeds
 

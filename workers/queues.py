@@ -7,7 +7,7 @@ from rq import Queue, Retry
 from rq.job import Job
 
 FEEDS_QUEUE = "gridcc-feeds"  # poll_feed jobs
-DEFAULT_QUEUE = "gridcc-default"  # check_deadlines and other housekeeping
+DEFAULT_QUEUE = "gridcc-default"  # check_deadlines, deliver_outbox and other housekeeping
 QUEUES = (FEEDS_QUEUE, DEFAULT_QUEUE)
 
 # Workers run jobs in their own process (no fork per job), so the per-process runtime (engine,
@@ -18,6 +18,7 @@ WORKER_CLASS = "workers.worker.GridccWorker"
 POLL_RETRY_MAX = 3
 POLL_RETRY_INTERVALS = (5, 15, 45)
 POLL_JOB_TIMEOUT = 600  # seconds; a poll's HTTP requests have their own, much shorter, timeouts
+DELIVER_JOB_TIMEOUT = 300  # a run stops claiming after ~50 s; each request has its endpoint's timeout
 
 
 def poll_retry() -> Retry:
@@ -38,3 +39,10 @@ def enqueue_poll(conn: redis.Redis, name: str) -> Job:
 
 def enqueue_deadlines(conn: redis.Redis) -> Job:
     return Queue(DEFAULT_QUEUE, connection=conn).enqueue("workers.jobs.deadlines.check_deadlines")
+
+
+def enqueue_delivery(conn: redis.Redis) -> Job:
+    """Deliver the loop's due outbox rows now (``rq cron`` also runs it every few seconds)."""
+    return Queue(DEFAULT_QUEUE, connection=conn).enqueue(
+        "workers.jobs.deliver.deliver_outbox", job_timeout=DELIVER_JOB_TIMEOUT, description="deliver_outbox()"
+    )

@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from data.db import make_engine, make_sessionmaker
+from data.loop.endpoints import EndpointCache, EndpointConfig
 from data.redis_server import connect
 from data.settings import Settings
 
@@ -32,6 +33,7 @@ class Runtime:
     pid: int = field(default_factory=os.getpid)
     cache: dict[str, Any] = field(default_factory=dict)  # per-process caches (grid locator ...)
     _feeds: tuple[Path, float, list[FeedConfig]] | None = None
+    _endpoints: EndpointCache | None = None
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
@@ -47,6 +49,13 @@ class Runtime:
         if self._feeds is None or self._feeds[0] != path or self._feeds[1] != mtime:
             self._feeds = (path, mtime, load_feeds(path))
         return self._feeds[2]
+
+    def endpoints(self) -> dict[str, EndpointConfig]:
+        """The departments' endpoints (``[[endpoint]]`` in the feeds file), re-read when it changes."""
+        path = self.settings.effective_feeds_file
+        if self._endpoints is None or self._endpoints.path != path:
+            self._endpoints = EndpointCache(path)
+        return self._endpoints.get()
 
     def close(self) -> None:
         self.engine.dispose()

@@ -10,6 +10,10 @@ Actions written by gridcc (``action`` column):
   scope);
 - imports: ``staff_load`` (a roster replaced the staff of its grids), ``risks_load``;
 - the risk ledger: ``risk_add``, ``risk_edit``, ``risk_assign``, ``risk_close``;
+- the loop: ``loop_dispatch``, ``loop_redispatch``, ``loop_whistle``, ``loop_report_up``,
+  ``loop_send_down``, ``loop_supervise`` (an account's action), ``loop_answer`` (a department's answer
+  accepted), ``loop_answer_refused`` (refused, with the reason), ``loop_resend`` (an admin sent an
+  undelivered instruction again);
 - feeds: ``feed_change`` (paused or resumed by an admin or on the console, or changed by the feeds file:
   actor ``catalogue``).
 """
@@ -49,6 +53,15 @@ ACTIONS = (
     "risk_edit",
     "risk_assign",
     "risk_close",
+    "loop_dispatch",
+    "loop_redispatch",
+    "loop_whistle",
+    "loop_report_up",
+    "loop_send_down",
+    "loop_supervise",
+    "loop_answer",
+    "loop_answer_refused",
+    "loop_resend",
 )
 
 

@@ -3,7 +3,10 @@
 - ``wall``: a display account — reads, never personal data, long-lived session;
 - ``duty``: the duty officer (值班员) — reads, acknowledges alerts, annotates cases, sees personal
   data (they call the grid worker and the reporter back), keeps the risk ledger;
-- ``leader``: 领导 — reads, issues and cancels 督办 supervision cards, keeps the risk ledger;
+- ``duty``/``leader`` also act on cases in their scope (``act_on_case``): 交办, 转办, 吹哨, 上报, 下派
+  (:mod:`data.loop.actions`);
+- ``leader``: 领导 — reads, issues and cancels 督办 supervision cards, sends 督办 instructions, keeps the
+  risk ledger;
 - ``admin``: users, feeds, geodata, the audit log.
 """
 
@@ -28,6 +31,7 @@ class Permission(StrEnum):
     ACK_ALERT = "ack_alert"
     ANNOTATE_CASE = "annotate_case"
     SUPERVISE = "supervise"
+    ACT_ON_CASE = "act_on_case"  # 交办 / 转办 / 吹哨 / 上报 / 下派
     MANAGE_RISKS = "manage_risks"  # the risk ledger: add, edit, reassign, close (销号)
     MANAGE_USERS = "manage_users"
     MANAGE_FEEDS = "manage_feeds"
@@ -41,8 +45,10 @@ class Permission(StrEnum):
 P = Permission
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.WALL: frozenset({P.READ, P.DISPLAY}),
-    Role.DUTY: frozenset({P.READ, P.SEE_PERSONAL, P.ACK_ALERT, P.ANNOTATE_CASE, P.MANAGE_RISKS}),
-    Role.LEADER: frozenset({P.READ, P.SUPERVISE, P.MANAGE_RISKS}),
+    Role.DUTY: frozenset(
+        {P.READ, P.SEE_PERSONAL, P.ACK_ALERT, P.ANNOTATE_CASE, P.MANAGE_RISKS, P.ACT_ON_CASE}
+    ),
+    Role.LEADER: frozenset({P.READ, P.SUPERVISE, P.MANAGE_RISKS, P.ACT_ON_CASE}),
     Role.ADMIN: frozenset({P.READ, P.MANAGE_USERS, P.MANAGE_FEEDS, P.MANAGE_GEODATA, P.VIEW_AUDIT}),
 }
 

@@ -16,11 +16,25 @@ from .base import Base, PlaceMixin, UTCDateTime, utcnow
 from .cases import Case, CaseEvent
 from .catalogue import PRIORITIES, Category, Department
 from .feeds import Feed, FeedHealth, Quarantine
+from .loop import (
+    ANSWER_KINDS,
+    INSTRUCTION_KINDS,
+    OUTBOUND_KINDS,
+    RECIPIENT_STATES,
+    Answer,
+    Instruction,
+    OutboxMessage,
+    Recipient,
+)
 from .places import CODE_LENGTH, LEVELS, PARENT_LEVEL, AdminUnit, GridStaff, level_of_code
 from .users import UserAccount, UserSession
 
 __all__ = [
     "ALERT_STATES",
+    "ANSWER_KINDS",
+    "INSTRUCTION_KINDS",
+    "OUTBOUND_KINDS",
+    "RECIPIENT_STATES",
     "CODE_LENGTH",
     "LEVELS",
     "PARENT_LEVEL",
@@ -33,6 +47,7 @@ __all__ = [
     "Alert",
     "AlertEvent",
     "AlertGrid",
+    "Answer",
     "AuditLog",
     "Base",
     "Case",
@@ -42,8 +57,11 @@ __all__ = [
     "Feed",
     "FeedHealth",
     "GridStaff",
+    "Instruction",
+    "OutboxMessage",
     "PlaceMixin",
     "Quarantine",
+    "Recipient",
     "Risk",
     "UTCDateTime",
     "UserAccount",

@@ -21,6 +21,10 @@ KINDS = (
     "feed_status",
     "trend",
     "audit_action",
+    "instruction_kind",
+    "recipient_state",
+    "recipient_role",
+    "loop_event",
 )
 
 __all__ = ["DASH", "KINDS", "format_rate", "label"]

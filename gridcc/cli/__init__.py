@@ -13,6 +13,7 @@ from .feeds import feeds
 from .feeds_admin import disable as feeds_disable
 from .feeds_admin import enable as feeds_enable
 from .geo import geo
+from .loop import loop
 from .risks import risks
 from .serve import cron, demo, web, worker
 from .simulate import simulators
@@ -31,7 +32,22 @@ def main(ctx: click.Context) -> None:
     ctx.obj = Settings()
 
 
-for command in (migrate, seed, geo, staff, risks, feeds, simulators, web, worker, cron, demo, users, audit):
+for command in (
+    migrate,
+    seed,
+    geo,
+    staff,
+    risks,
+    feeds,
+    simulators,
+    web,
+    worker,
+    cron,
+    demo,
+    users,
+    audit,
+    loop,
+):
     main.add_command(command)
 feeds.add_command(feeds_enable)  # gridcc feeds enable|disable NAME: pause and resume, audited
 feeds.add_command(feeds_disable)

@@ -21,6 +21,7 @@ from data.settings import Settings
 
 from ..supervisor import Child, Supervisor, die_with_parent
 from .demo_accounts import ensure_demo_accounts
+from .simulate import demo_loop_secrets
 
 
 def _bin(name: str) -> str:
@@ -263,6 +264,7 @@ def demo(settings: Settings, faults: str) -> None:
             GRIDCC_FEEDS_FILE=str(settings.effective_feeds_file.resolve()),
             PYTHONUNBUFFERED="1",
         )
+        env.update(demo_loop_secrets(data_dir))  # the departments' desks, the workers and the web share them
         feeds_file = settings.effective_feeds_file.resolve()
         feeds_file.unlink(missing_ok=True)
         sim_argv = [*gridcc_cmd, "simulators"] + (["--faults", faults] if faults else [])

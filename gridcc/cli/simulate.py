@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import secrets
 import signal
 import sys
 import threading
@@ -15,6 +18,31 @@ from data.db import make_engine
 from data.settings import Settings
 from simulators import SPECS, Config, District, NoDistrict, SimulatorSet
 from simulators.faults import parse_faults
+from simulators.feedsfile import secret_env
+
+
+def loop_secrets_from_env() -> dict[str, str]:
+    """Each simulated department's loop secret, from ``GRIDCC_LOOP_SECRET_<DEPARTMENT>`` when set: those
+    departments get an instruction desk that answers gridcc's instructions."""
+    found = {spec.department: os.environ.get(secret_env(spec.department), "") for spec in SPECS}
+    return {code: secret for code, secret in found.items() if secret}
+
+
+def demo_loop_secrets(data_dir: Path) -> dict[str, str]:
+    """The demo's loop secrets as environment variables (made once, kept in ``<data_dir>/loop-secrets.json``
+    readable only by you), so that the simulators' desks, the workers and the web server share them."""
+    path = data_dir / "loop-secrets.json"
+    known: dict[str, str] = {}
+    if path.exists():
+        known = json.loads(path.read_text(encoding="utf-8"))
+    wanted = {secret_env(spec.department) for spec in SPECS}
+    if not wanted <= set(known):
+        known = {name: known.get(name) or secrets.token_urlsafe(32) for name in sorted(wanted)}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(known, fh, indent=1)
+    return known
 
 
 @click.command()
@@ -28,8 +56,9 @@ from simulators.faults import parse_faults
     flag_value="random",
     default=None,
     metavar="[NAME=MODE,...]",
-    help="Make feeds misbehave: alone, at random; or NAME=MODE pairs (all=MODE for every feed). "
-    "Modes: none, slow, error500, malformed, repeat, out_of_order, random.",
+    help="Make feeds misbehave: alone, at random; or NAME=MODE pairs (all=MODE for every feed), MODE:SECONDS "
+    "for a while only. Modes: none, slow, error500, malformed, repeat, out_of_order, refuse (drop the "
+    "connection), random. slow, error500 and refuse apply to the department's instruction desk too.",
 )
 @click.option(
     "--feeds-file",
@@ -52,6 +81,21 @@ from simulators.faults import parse_faults
     help="How much faster than real time live cases are handled (deadlines stay real).",
 )
 @click.option("--seed", type=int, default=None, help="Random seed (for a reproducible run).")
+@click.option(
+    "--answer-url",
+    default=None,
+    help="gridcc's inbound endpoint the departments' desks answer to (default: "
+    "http://GRIDCC_HOST:GRIDCC_PORT/api/loop/answers). A department has a desk when "
+    "GRIDCC_LOOP_SECRET_<DEPARTMENT> is set.",
+)
+@click.option(
+    "--answer-scale",
+    type=click.FloatRange(min=0.0001, max=1.0),
+    default=0.05,
+    show_default=True,
+    help="Factor on the desks' on-time answer delays (1: anywhere up to 60 % of the 报到 time limit; the "
+    "demo's 0.05 brings most 报到 within a minute). Late answers still come after the limit.",
+)
 @click.pass_obj
 def simulators(
     settings: Settings,
@@ -61,6 +105,8 @@ def simulators(
     case_every: float,
     speed: float,
     seed: int | None,
+    answer_url: str | None,
+    answer_scale: float,
 ) -> None:
     """Serve the department feed simulators on 127.0.0.1 until SIGTERM or Ctrl-C.
 
@@ -89,6 +135,9 @@ def simulators(
         speed=speed,
         seed=seed,
         timezone=settings.timezone,
+        loop_secrets=loop_secrets_from_env(),
+        answer_url=answer_url or f"http://{settings.host}:{settings.port}/api/loop/answers",
+        answer_scale=answer_scale,
     )
     stop = threading.Event()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import time
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 
@@ -12,6 +13,7 @@ from rq.registry import ScheduledJobRegistry
 from sqlalchemy import func, select
 
 from data.models import Case, Feed, FeedHealth, Quarantine
+from workers.jobs.poll import HEARTBEAT_S, LOCK_PREFIX, LOCK_TTL
 from workers.queues import FEEDS_QUEUE, enqueue_poll
 from workers.runtime import Runtime
 
@@ -69,7 +71,7 @@ def test_sigkill_mid_poll_leaves_no_partial_batch(rq_runtime: Runtime, rq_stack:
         state.mode = "ok"
         state.release.set()
         rq_stack.worker("survivor")
-        # The dead poll's lock expires on its own (no heartbeat); polls until then return "locked".
+        # The dead poll's lock expires on its own (no heartbeat any more); polls until then return "locked".
         results: list[dict[str, object]] = []
 
         def one_poll_done() -> bool:
@@ -86,6 +88,45 @@ def test_sigkill_mid_poll_leaves_no_partial_batch(rq_runtime: Runtime, rq_stack:
         assert health is not None and (health.received, health.new, health.updated) == (12, 12, 0)
         ids = list(session.scalars(select(Case.external_id)))
         assert sorted(ids) == [f"K{i:02d}" for i in range(12)]
+
+
+def test_a_long_poll_keeps_its_lock_and_a_killed_one_frees_it_soon(
+    rq_runtime: Runtime, rq_stack: Stack
+) -> None:
+    """The poll's lock lives LOCK_TTL seconds past its last heartbeat: a poll waiting on a slow page longer
+    than that still holds it (no second poll of the same feed starts), and the lock of a poll whose worker
+    was SIGKILLed goes within LOCK_TTL (it used to live 3 × the feed's timeout + 10 s: 40 s by default, 100 s
+    here), so the feed is polled again soon."""
+    key = LOCK_PREFIX + "hotline"
+    with feed_server() as (base, state):
+        write_feeds(rq_runtime.settings.effective_feeds_file, [open311_feed(base, page_size=5, timeout=30)])
+        state.put(*(request(f"L{i:02d}", T0 + timedelta(seconds=i)) for i in range(12)))
+        state.mode, state.stall_page = "stall", 2
+        victim = rq_stack.worker("victim")
+        enqueue_poll(rq_runtime.redis, "hotline")
+        assert state.stalled.wait(60), "the poll never reached the stalled page"
+        # longer than the lock's time to live, shorter than the feed's timeout: alive only by its heartbeat
+        deadline = datetime.now(UTC) + timedelta(seconds=LOCK_TTL + 2 * HEARTBEAT_S)
+        while datetime.now(UTC) < deadline:
+            ttl = rq_runtime.redis.pttl(key)
+            assert 0 < ttl <= LOCK_TTL * 1000, ttl
+            time.sleep(1.0)
+        second = rq_stack.worker("second")
+        job = enqueue_poll(rq_runtime.redis, "hotline")
+        wait_until(lambda: finished(job), what="a second poll while the first holds the lock")
+        assert (job.return_value() or {}).get("status") == "locked"
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(10)
+        wait_until(
+            lambda: not rq_runtime.redis.exists(key), timeout=LOCK_TTL + 10, what="the dead poll's lock to go"
+        )
+        state.mode = "ok"
+        state.release.set()
+        job = enqueue_poll(rq_runtime.redis, "hotline")
+        wait_until(lambda: finished(job), what="the poll after the lock went")
+        assert (job.return_value() or {}).get("status") == "ok", (rq_stack.logs / "second.log").read_text()
+        assert second.poll() is None
+    assert count_cases(rq_runtime) == 12
 
 
 def test_failing_feeds_do_not_hold_up_the_others_under_rq_cron(rq_runtime: Runtime, rq_stack: Stack) -> None:

@@ -124,7 +124,7 @@ def _department_codes() -> frozenset[str]:
 def parse_feeds(doc: dict[str, object], source: str = "feeds file") -> list[FeedConfig]:
     """Validate an already-parsed TOML document."""
     entries = doc.get("feed", [])
-    unknown = set(doc) - {"feed"}
+    unknown = set(doc) - {"feed", "endpoint"}  # [[endpoint]]: the departments' (data.loop.endpoints)
     if unknown:
         raise FeedConfigError(
             f"{source}: unknown top-level key(s) {', '.join(sorted(unknown))}; use [[feed]]"

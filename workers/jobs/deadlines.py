@@ -5,8 +5,9 @@ Set-based: the database picks the open cases whose facts must change at this mom
 objects); only those rows are read, updated (``executemany``) and given their events (see
 :mod:`workers.ingest.clock` for the kinds). Then: unacknowledged Severe/Extreme alerts older than
 ``settings.alert_escalate_minutes`` (counted from the last raise of their severity, else from their
-creation) get one ``escalated`` event; alerts past ``expires`` become
-``expired``. The versions of the layers that changed are bumped.
+creation) get one ``escalated`` event; alerts past ``expires`` become ``expired``; loop recipients not
+answered by their 报到 deadline become 超时未报到 (:func:`data.loop.clock.mark_overdue`). The versions
+of the layers that changed are bumped.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from sqlalchemy import (
 )
 
 from data.deadlines import evaluate, moments
+from data.loop.clock import mark_overdue
 from data.models import Alert, AlertEvent, Case, CaseEvent, utcnow
 from layers import versions
 
@@ -49,16 +51,23 @@ def run_deadlines(rt: Runtime, now: datetime | None = None) -> dict[str, int]:
     with rt.engine.begin() as conn:
         cases = _cases(conn, now)
     with rt.engine.begin() as conn:
+        unanswered = mark_overdue(conn, now)  # 超时未报到: instructions not answered in time
+    with rt.engine.begin() as conn:
         escalated = _escalate_alerts(conn, now, rt.settings.alert_escalate_minutes)
         expired = _expire_alerts(conn, now)
     layers = set()
-    if cases:
+    if cases or unanswered:
         layers |= {"cases", "kpis"}
     if escalated or expired:
         layers |= {"alerts", "kpis"}
     if layers:
         versions.bump(rt.redis, layers)
-    return {"cases": cases, "alerts_escalated": escalated, "alerts_expired": expired}
+    return {
+        "cases": cases,
+        "alerts_escalated": escalated,
+        "alerts_expired": expired,
+        "loop_report_overdue": unanswered,
+    }
 
 
 def _epoch(conn: Connection, column: Any) -> ColumnElement[float]:

@@ -19,7 +19,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from redis.exceptions import LockError
-from redis.lock import Lock
 from rq import get_current_job
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -32,6 +31,7 @@ from ..feeds._times import CLOCK_SKEW
 from ..feeds.config import FeedConfig, find_feed, sync_feeds
 from ..feeds.fetch import Budget, Cursor, FetchError, FetchResult, KnownDocument, Page, fetch
 from ..feeds.records import Rejection
+from ..heartbeat import heartbeat
 from ..ingest import isolate
 from ..ingest.alerts import AlertIngest
 from ..ingest.batch import Batch, cursor_text, parse_cursor
@@ -55,9 +55,11 @@ SKIPPED_KEY = "gridcc:poll:skipped"  # hash: feed name → polls that found the 
 CURSOR_OVERLAP = timedelta(seconds=5)
 
 
-def lock_ttl(config: FeedConfig) -> int:
-    """Seconds the lock lives without a heartbeat (each HTTP request renews it)."""
-    return int(3 * config.timeout + 10)
+# A poll's lock lives LOCK_TTL seconds past its last heartbeat; a thread renews it every HEARTBEAT_S
+# while the poll runs (through a long HTTP request or commit too). A worker killed in the middle of a
+# poll frees its feed within LOCK_TTL, not after the whole poll's worst case.
+LOCK_TTL = 15
+HEARTBEAT_S = 5.0
 
 
 def poll_feed(name: str) -> dict[str, Any]:
@@ -72,12 +74,14 @@ def run_poll(rt: Runtime, name: str) -> dict[str, Any]:
     with rt.session_factory() as session:  # an admin's pause (/feeds, `gridcc feeds disable`): no fetch
         if session.scalar(select(Feed.paused_at).where(Feed.name == name)) is not None:
             return {"feed": name, "status": "paused"}
-    lock = rt.redis.lock(LOCK_PREFIX + name, timeout=lock_ttl(config), blocking=False)
+    # not thread-local: the heartbeat thread renews the token this thread took
+    lock = rt.redis.lock(LOCK_PREFIX + name, timeout=LOCK_TTL, blocking=False, thread_local=False)
     if not lock.acquire(blocking=False):
         rt.redis.hincrby(SKIPPED_KEY, name, 1)
         return {"feed": name, "status": "locked"}
     try:
-        return _poll(rt, config, lock)
+        with heartbeat(lock, HEARTBEAT_S, name):
+            return _poll(rt, config)
     finally:
         try:
             lock.release()
@@ -123,7 +127,7 @@ def _unstick(
         health.newest_record_at = stored
 
 
-def _poll(rt: Runtime, config: FeedConfig, lock: Lock) -> dict[str, Any]:
+def _poll(rt: Runtime, config: FeedConfig) -> dict[str, Any]:
     started = time.monotonic()
     clock = utcnow()  # the poll's own clock: no record time or cursor may pass it (plus CLOCK_SKEW)
     adapter = adapter_for(config.protocol)
@@ -132,7 +136,6 @@ def _poll(rt: Runtime, config: FeedConfig, lock: Lock) -> dict[str, Any]:
     previous = parse_cursor(cursor.cursor)
 
     def count(page: Page) -> int:
-        lock.reacquire()  # heartbeat: this poll is alive
         return adapter.read_page(batch, page, config, previous, hold.due)
 
     asked = (
@@ -156,7 +159,6 @@ def _poll(rt: Runtime, config: FeedConfig, lock: Lock) -> dict[str, Any]:
     adapter.read_pages(batch, fetched)  # those not read while paging
     # A link the outbound rules refused was not fetched: quarantined with the reason, no body.
     batch.rejections.extend(Rejection(f"not fetched: {why}", "", key) for key, why in fetched.refused)
-    lock.extend(60 + batch.records // 200, replace_ttl=True)
     try:
         counts, changed, bad_pages = _commit(rt, config, adapter, fetched, batch, time.monotonic() - started)
     except Exception as exc:  # a commit that still fails: said on the feed's health, retried with backoff
