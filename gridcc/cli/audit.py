@@ -24,14 +24,14 @@ def audit(settings: Settings, actor: str | None, action: str | None, limit: int)
     engine = make_engine(settings)
     try:
         if not inspect(engine).has_table("audit_log"):
-            raise click.ClickException("no database yet: run `gridcc migrate`")
+            raise click.ClickException(text.t("cli_no_database", settings.language))
         with make_sessionmaker(engine)() as session:
             rows = audit_rows(session, actor=actor, action=action, limit=limit)
     finally:
         engine.dispose()
-    table = Table(title="gridcc audit / 审计日志")
-    for column in ("time", "actor", "action", "target", "detail", "from"):
-        table.add_column(column, overflow="fold")
+    table = Table(title=text.t("cli_audit_title", settings.language))
+    for key in ("time", "actor", "action", "target", "detail", "from"):
+        table.add_column(text.t(f"cli_col_{key}", settings.language), overflow="fold")
     for row in rows:
         table.add_row(
             text.local_time(row.at, settings.tz, settings.language, "second"),
@@ -43,4 +43,4 @@ def audit(settings: Settings, actor: str | None, action: str | None, limit: int)
         )
     Console(width=200, soft_wrap=False).print(table)
     if not rows:
-        click.echo("no audit rows match")
+        click.echo(text.t("cli_audit_none", settings.language))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from data import migrate as migrations
+from data import text
 from data.db import make_engine, make_sessionmaker, transaction
 from data.seed import seed_catalogue
 from data.settings import Settings
@@ -21,7 +22,8 @@ def migrate(settings: Settings, revision: str, down: bool) -> None:
         migrations.downgrade(engine, "base" if revision == "head" else revision)
     else:
         migrations.upgrade(engine, revision)
-    click.echo(f"database at revision {migrations.current_revision(engine) or 'base'}")
+    revision = migrations.current_revision(engine) or "base"
+    click.echo(text.t("cli_migrated", settings.language, revision=revision))
 
 
 @click.command()
@@ -31,4 +33,4 @@ def seed(settings: Settings) -> None:
     engine = make_engine(settings)
     with transaction(make_sessionmaker(engine)) as session:
         departments, categories = seed_catalogue(session)
-    click.echo(f"{departments} departments, {categories} categories")
+    click.echo(text.t("cli_seeded", settings.language, departments=departments, categories=categories))

@@ -21,6 +21,13 @@ from workers.feeds.config import FeedConfigError, load_feeds
 
 from .feeds_parse import parse
 
+# The columns of ``gridcc feeds list`` (``cli_col_<key>`` in the catalogue); those in LEFT are left-aligned.
+COLUMNS = (
+    "name", "department", "protocol", "interval", "enabled", "health", "last_success", "since_success",
+    "newest_record", "received", "new", "updated", "ignored", "quarantined", "error_note",
+)  # fmt: skip
+LEFT = frozenset({"name", "department", "protocol", "enabled", "health", "last_success", "error_note"})
+
 STATUS_STYLE = {
     "ok": "green",
     "stale": "bold red",
@@ -39,14 +46,8 @@ def _local(value: datetime | None, settings: Settings) -> str:
     return text.local_time(value, settings.tz, settings.language, "second") or text.EMPTY
 
 
-def _age(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
+def _age(seconds: float | None, lang: str) -> str:
+    return text.duration(seconds, lang, none=text.EMPTY)
 
 
 @click.group()
@@ -75,20 +76,10 @@ def list_feeds(settings: Settings) -> None:
         engine.dispose()
     now = utcnow()
     table = Table(title=text.t("cli_feeds_title", settings.language, file=settings.effective_feeds_file))
-    for column in (
-        "name", "department", "protocol", "interval", "enabled", "health", "last success", "since success",
-        "newest record", "received", "new", "updated", "ignored", "quarantined", "last error / note",
-    ):  # fmt: skip
-        right = column not in (
-            "name",
-            "department",
-            "protocol",
-            "enabled",
-            "health",
-            "last success",
-            "last error / note",
-        )
-        table.add_column(column, justify="right" if right else "left", overflow="fold")
+    lang = settings.language
+    for key in COLUMNS:
+        word = text.t(f"cli_col_{key}", lang)
+        table.add_column(word, justify="left" if key in LEFT else "right", overflow="fold")
     for config in configs:
         h = health.get(config.name)
         state = feed_status(
@@ -106,28 +97,28 @@ def list_feeds(settings: Settings) -> None:
             config.name,
             config.department,
             config.protocol,
-            f"{config.interval} s",
-            "yes" if config.enabled else "no",
+            _age(config.interval, lang),
+            text.t("yes" if config.enabled else "no", lang),
             f"[{STATUS_STYLE[state]}]{escape(word)}[/]",
             _local(h.last_success_at if h else None, settings),
-            _age(ages.since_success_s),
-            _age(ages.record_age_s),
+            _age(ages.since_success_s, lang),
+            _age(ages.record_age_s, lang),
             *counts,
             str(h.quarantined or 0) if h else "0",
             # stored texts are redacted when written; again here for rows written before that
-            escape(_error_or_note(h)),
+            escape(_error_or_note(h, lang)),
         )
     _console().print(table)
 
 
-def _error_or_note(h: FeedHealth | None) -> str:
+def _error_or_note(h: FeedHealth | None, lang: str) -> str:
     """The last error of a failing feed, else the note of its last (short) poll; stored texts are
     redacted when written, and again here for rows written before that."""
     if h is None:
         return ""
     if h.consecutive_failures:
         return redact_text(h.last_error)[:120]
-    return f"note: {redact_text(h.note)[:120]}" if h.note else ""
+    return text.t("cli_feeds_note", lang, note=redact_text(h.note)[:120]) if h.note else ""
 
 
 class _Interval:
@@ -152,10 +143,10 @@ def quarantine(settings: Settings, feed_name: str | None, limit: int) -> None:
     finally:
         engine.dispose()
     if feed_name and feed_name not in known and not rows:
-        raise click.ClickException(f"no feed named {feed_name!r} has been polled")
-    table = Table(title=f"quarantine ({len(rows)})")
-    for column in ("at", "feed", "external id", "reason", "raw"):
-        table.add_column(column, overflow="fold")
+        raise click.ClickException(text.t("cli_feed_never_polled", settings.language, name=repr(feed_name)))
+    table = Table(title=text.t("cli_quarantine_title", settings.language, n=len(rows)))
+    for key in ("at", "feed", "external_id", "reason", "raw"):
+        table.add_column(text.t(f"cli_col_{key}", settings.language), overflow="fold")
     for row in rows:
         raw = " ".join(row.raw.split())[:80]
         table.add_row(

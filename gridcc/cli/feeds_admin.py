@@ -9,6 +9,7 @@ import socket
 import click
 from sqlalchemy.orm import Session
 
+from data import text
 from data.auth.feed_admin import FeedNotFound, set_feed_paused
 from data.db import make_engine, make_sessionmaker, transaction
 from data.models import Feed
@@ -45,7 +46,7 @@ def _set(settings: Settings, name: str, paused: bool) -> bool:
             _ensure_row(session, settings, name)
             return set_feed_paused(session, name, paused, actor=console_actor(), remote_addr=_where())
     except FeedNotFound as exc:
-        raise click.ClickException(f"{exc} (gridcc feeds list shows the feeds)") from None
+        raise click.ClickException(text.t("cli_feed_unknown", settings.language, error=exc)) from None
     finally:
         engine.dispose()
 
@@ -56,9 +57,9 @@ def _set(settings: Settings, name: str, paused: bool) -> bool:
 def disable(settings: Settings, name: str) -> None:
     """Pause a feed: its polls are skipped (shown as paused, never stale) until `gridcc feeds enable`."""
     if _set(settings, name, True):
-        click.echo(f"paused {name}: not polled until `gridcc feeds enable {name}`")
+        click.echo(text.t("cli_feed_paused", settings.language, name=name))
     else:
-        click.echo(f"{name} was already paused")
+        click.echo(text.t("cli_feed_already_paused", settings.language, name=name))
 
 
 @click.command("enable")
@@ -67,6 +68,6 @@ def disable(settings: Settings, name: str) -> None:
 def enable(settings: Settings, name: str) -> None:
     """Resume a paused feed: polled again from its next turn."""
     if _set(settings, name, False):
-        click.echo(f"resumed {name}: polled again from its next turn")
+        click.echo(text.t("cli_feed_resumed", settings.language, name=name))
     else:
-        click.echo(f"{name} was not paused")
+        click.echo(text.t("cli_feed_not_paused", settings.language, name=name))

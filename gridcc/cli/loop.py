@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import click
 
+from data import text
 from data.db import make_engine, make_sessionmaker, transaction
 from data.loop import outbox
 from data.loop.endpoints import EndpointConfigError, load_endpoints
@@ -44,7 +45,7 @@ def undelivered(settings: Settings) -> None:
             for row in rows:
                 click.echo(f"{row.message_id}\t{row.department_code}\t{row.attempts}\t{row.last_error}")
             if not rows:
-                click.echo("no undelivered instruction")
+                click.echo(text.t("cli_loop_none", settings.language))
     finally:
         engine.dispose()
 
@@ -56,7 +57,7 @@ def undelivered(settings: Settings) -> None:
 def resend(settings: Settings, message_ids: tuple[str, ...], every: bool) -> None:
     """Send undelivered instructions again (by message id, or --all)."""
     if not message_ids and not every:
-        raise click.UsageError("name the message ids to send again, or --all")
+        raise click.UsageError(text.t("cli_loop_name_ids", settings.language))
     engine = make_engine(settings)
     try:
         with transaction(make_sessionmaker(engine)) as session:
@@ -67,7 +68,7 @@ def resend(settings: Settings, message_ids: tuple[str, ...], every: bool) -> Non
                     outbox.resend(session, message_id, console_actor(), now, _where())
                 except (LookupError, ValueError) as exc:
                     raise click.ClickException(str(exc)) from None
-        click.echo(f"{len(ids)} instruction(s) queued to be sent again")
+        click.echo(text.t("cli_loop_queued", settings.language, n=len(ids)))
     finally:
         engine.dispose()
 
@@ -85,6 +86,14 @@ def deliver(settings: Settings) -> None:
         counts = run_delivery(make_sessionmaker(engine), settings, endpoints)
     finally:
         engine.dispose()
-    click.echo(f"delivered {counts.delivered}, retrying {counts.retrying}, undelivered {counts.undelivered}")
+    click.echo(
+        text.t(
+            "cli_loop_delivered",
+            settings.language,
+            delivered=counts.delivered,
+            retrying=counts.retrying,
+            undelivered=counts.undelivered,
+        )
+    )
     for error in counts.errors[:5]:
         click.echo(f"  {error}")

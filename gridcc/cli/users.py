@@ -31,6 +31,7 @@ from data.auth import (
     set_scope,
 )
 from data.db import make_engine, make_sessionmaker, transaction
+from data.models import UserAccount
 from data.settings import Settings
 
 T = TypeVar("T")
@@ -97,13 +98,15 @@ def add(
             s, username, password, role, codes, display_name=display_name, actor=console_actor()
         ),
     )
-    click.echo(f"added {username} ({role}, scope {codes})")
+    click.echo(text.t("cli_user_added", settings.language, username=username, role=role, scope=codes))
 
 
 @users.command("list")
 @click.pass_obj
 def list_(settings: Settings) -> None:
     """Every account with its role, scope and state."""
+
+    lang = settings.language
 
     def rows(session: Session) -> list[tuple[str, ...]]:
         return [
@@ -112,20 +115,24 @@ def list_(settings: Settings) -> None:
                 u.display_name,
                 f"{u.role} {role_label(u.role, settings.language)}",
                 u.scope_codes,
-                "disabled" if u.disabled else "locked" if u.locked_until else "ok",
-                "yes" if u.link_nonce else "",
+                text.t(f"cli_user_state_{_state(u)}", lang),
+                text.t("yes", lang) if u.link_nonce else "",
                 _local(u.last_sign_in_at, settings),
                 _local(u.created_at, settings),
             )
             for u in list_users(session)
         ]
 
-    table = Table(title="gridcc users / 账号")
-    for column in ("user", "name", "role", "scope", "state", "wall link", "last sign-in", "created"):
-        table.add_column(column, overflow="fold")
+    table = Table(title=text.t("cli_users_title", lang))
+    for key in ("user", "display_name", "role", "scope", "state", "wall_link", "last_sign_in", "created"):
+        table.add_column(text.t(f"cli_col_{key}", lang), overflow="fold")
     for row in _run(settings, rows):
         table.add_row(*(escape(v) for v in row))
     Console(width=160, soft_wrap=False).print(table)
+
+
+def _state(user: UserAccount) -> str:
+    return "disabled" if user.disabled else "locked" if user.locked_until else "ok"
 
 
 @users.command("disable")
@@ -135,7 +142,8 @@ def list_(settings: Settings) -> None:
 def disable(settings: Settings, username: str, enable: bool) -> None:
     """Disable an account (its open sessions end at once)."""
     _run(settings, lambda s: disable_user(s, username, actor=console_actor(), enable=enable))
-    click.echo(f"{'enabled' if enable else 'disabled'} {username}")
+    key = "cli_user_enabled" if enable else "cli_user_disabled"
+    click.echo(text.t(key, settings.language, username=username))
 
 
 @users.command("set-scope")
@@ -145,7 +153,7 @@ def disable(settings: Settings, username: str, enable: bool) -> None:
 def set_scope_(settings: Settings, username: str, codes: str) -> None:
     """Give an account a new area scope (comma-separated district/street/community/grid codes)."""
     user = _run(settings, lambda s: set_scope(s, username, codes, actor=console_actor()))
-    click.echo(f"{username}: scope {user.scope_codes}")
+    click.echo(text.t("cli_user_scope", settings.language, username=username, scope=user.scope_codes))
 
 
 @users.command("set-role")
@@ -155,7 +163,7 @@ def set_scope_(settings: Settings, username: str, codes: str) -> None:
 def set_role_(settings: Settings, username: str, role: str) -> None:
     """Give an account a new role."""
     _run(settings, lambda s: set_role(s, username, role, actor=console_actor()))
-    click.echo(f"{username}: role {role}")
+    click.echo(text.t("cli_user_role", settings.language, username=username, role=role))
 
 
 @users.command("set-password")
@@ -166,7 +174,7 @@ def set_password_(settings: Settings, username: str, password_stdin: bool) -> No
     """Set a new password (ends the account's sessions and lifts a lock-out)."""
     password = _read_password(password_stdin)
     _run(settings, lambda s: set_password(s, username, password, actor=console_actor()))
-    click.echo(f"{username}: password set")
+    click.echo(text.t("cli_user_password_set", settings.language, username=username))
 
 
 @users.command("wall-link")
@@ -179,7 +187,7 @@ def wall_link(settings: Settings, username: str, base_url: str, revoke: bool) ->
     opened with it: open the new link on each screen), or revoke it."""
     if revoke:
         _run(settings, lambda s: revoke_wall_link(s, username, actor=console_actor()))
-        click.echo(f"{username}: wall link revoked")
+        click.echo(text.t("cli_user_link_revoked", settings.language, username=username))
         return
     secret = settings.effective_secret_key()
     token = _run(settings, lambda s: make_wall_link(s, username, secret, actor=console_actor()))

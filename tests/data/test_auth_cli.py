@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from data import migrate
+from data import migrate, text
 from data.auth import audit_rows, get_user, scope_of, user_for_link, verify_password
 from data.db import make_engine, make_sessionmaker
 from data.scope import AreaScope
@@ -49,7 +49,7 @@ def user(env: dict[str, str], username: str):  # type: ignore[no-untyped-def]
 def test_users_lifecycle(env: dict[str, str]) -> None:
     out = run(env, "users", "add", "admin", "--role", "admin", "--scope", "500151", "--password-stdin",
               stdin=PASSWORD + "\n")  # fmt: skip
-    assert "added admin" in out and PASSWORD not in out
+    assert "已添加 admin" in out and PASSWORD not in out
     # prompted twice without echo when not given on stdin
     out = run(env, "users", "add", "jiedao1", "--role", "duty", "--scope", "500151001", "--name", "李值班",
               stdin=f"{PASSWORD}\n{PASSWORD}\n")  # fmt: skip
@@ -70,7 +70,8 @@ def test_users_lifecycle(env: dict[str, str]) -> None:
     assert scope_of(account) == AreaScope.of("500151001,500151002")
     assert account.role == "leader" and account.disabled
     assert verify_password(account.password_hash, "a new pass 77")[0]
-    assert "disabled" in run(env, "users", "list")
+    assert "已停用" in run(env, "users", "list")
+    assert "disabled" in run({**env, "GRIDCC_LANGUAGE": "en"}, "users", "list")
 
     out = run(env, "audit", "--limit", "20")
     for action in ("user_add", "user_scope", "user_role", "user_password", "user_disable"):
@@ -78,7 +79,8 @@ def test_users_lifecycle(env: dict[str, str]) -> None:
     assert "console:" in out
     out = run(env, "audit", "--action", "user_role")
     assert "user_role" in out and "user_scope" not in out
-    assert "no audit rows match" in run(env, "audit", "--actor", "somebody-else")
+    assert "没有符合条件的审计记录" in run(env, "audit", "--actor", "somebody-else")
+    assert "no audit rows match" in run({**env, "GRIDCC_LANGUAGE": "en"}, "audit", "--actor", "somebody-else")
 
 
 def test_users_errors_are_clear(env: dict[str, str]) -> None:
@@ -117,9 +119,30 @@ def test_wall_link(env: dict[str, str]) -> None:
             assert audit_rows(session, action="wall_link")[0].target == "user:wall1"
     finally:
         engine.dispose()
-    assert "wall link revoked" in run(env, "users", "wall-link", "wall1", "--revoke")
+    english = {**env, "GRIDCC_LANGUAGE": "en"}
+    assert "wall link revoked" in run(english, "users", "wall-link", "wall1", "--revoke")
     account = user(env, "wall1")
     assert account is not None and account.link_nonce is None
     run(env, "users", "add", "duty1", "--role", "duty", "--scope", "500151", "--password-stdin",
         stdin=PASSWORD + "\n")  # fmt: skip
     assert "only wall accounts" in fails(env, "users", "wall-link", "duty1")
+
+
+@pytest.mark.parametrize("lang", text.LANGUAGES)
+def test_cli_tables_and_messages_speak_the_configured_language(env: dict[str, str], lang: str) -> None:
+    """Issue #10: the CLI's headers, states and messages come from the catalogue, in GRIDCC_LANGUAGE."""
+    env = {**env, "GRIDCC_LANGUAGE": lang}
+    other = text.other(lang)
+    out = run(env, "users", "add", "admin", "--role", "admin", "--scope", "500151", "--password-stdin",
+              stdin=PASSWORD + "\n")  # fmt: skip
+    assert out.strip() == text.t("cli_user_added", lang, username="admin", role="admin", scope="500151")
+    listed = run(env, "users", "list")
+    keys = ("user", "display_name", "role", "scope", "state", "wall_link", "last_sign_in", "created")
+    header = next(line for line in listed.splitlines() if text.t("cli_col_last_sign_in", lang) in line)
+    words = [text.t(f"cli_col_{key}", lang) for key in keys]
+    assert [w for w in words if w in header] == words, header
+    assert text.t("cli_users_title", lang) in listed and text.t("cli_user_state_ok", lang) in listed
+    assert text.t("cli_col_last_sign_in", other) not in listed
+    audit = run(env, "audit", "--actor", "somebody-else")
+    assert text.t("cli_audit_none", lang) in audit and text.t("cli_col_actor", lang) in audit
+    assert text.t("cli_audit_none", other) not in audit

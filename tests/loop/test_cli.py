@@ -34,6 +34,7 @@ def test_an_admin_lists_and_resends_undelivered_instructions(
         "GRIDCC_DATA_DIR": str(s.data_dir),
         "GRIDCC_FEEDS_FILE": str(s.effective_feeds_file),
         "GRIDCC_LOOP_RETRY_MAX": "1",
+        "GRIDCC_LANGUAGE": "en",  # the English words asserted below
         **ENV,
     }
     for name, value in ENV.items():

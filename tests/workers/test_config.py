@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from data import text
 from data.feed_status import feed_status
 from data.models import Feed, FeedHealth, Quarantine
 from data.settings import Settings
@@ -150,15 +151,15 @@ def test_feeds_list_and_quarantine_commands(tmp_path: Path, settings: Settings, 
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     hotline = next(line for line in lines if "hotline12345" in line)
-    for part in ("open311", "5 s", "ok", "1234", "1000", "200", "30", "4"):
+    for part in ("open311", "5 s", text.label("feed_status", "ok", "en"), "1234", "1000", "200", "30", "4"):
         assert part in hotline
     # the time since the last success (1 s, or 2 s on a slow run), then the newest record's age
     assert " 1 s │" in hotline or " 2 s │" in hotline
-    assert " 3.0 h │" in hotline
+    assert " 3 h │" in hotline
     header = next(line for line in lines if "since success" in line)
     assert header.index("since success") < header.index("newest record") < header.index("received")
     weather = next(line for line in lines if line.startswith("│ weather"))
-    assert "disabled" in weather and "no" in weather
+    assert text.label("feed_status", "disabled", "en") in weather and "no" in weather
 
     result = runner.invoke(main, ["feeds", "quarantine", "--feed", "hotline12345"])
     assert result.exit_code == 0, result.output
