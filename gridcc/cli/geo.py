@@ -10,6 +10,7 @@ import redis
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from data import migrate as migrations
+from data import text
 from data.db import make_engine, make_sessionmaker, transaction
 from data.geo.export import export_level
 from data.geo.generate import generate as generate_units
@@ -40,7 +41,7 @@ def announce_units_changed(settings: Settings, layers: tuple[str, ...] = ("units
         finally:
             conn.close()
     except redis.RedisError as exc:
-        click.echo(f"note: could not tell Redis that the units changed ({exc})", err=True)
+        click.echo(text.t("cli_geo_redis_note", settings.language, error=exc), err=True)
 
 
 @click.group()
@@ -88,14 +89,11 @@ def generate(
                 stats = generate_units(session, codes, grids_per_community, seed, progress)
         except ValueError as exc:
             raise click.ClickException(str(exc)) from exc
-    click.echo(
-        f"{stats.districts} districts, {stats.streets} streets, {stats.communities} communities, "
-        f"{stats.grids} grids, {stats.staff} grid staff in {stats.seconds:.1f} s "
-        "(street, community and grid boundaries are synthetic)"
-    )
+    counts = {k: getattr(stats, k) for k in ("districts", "streets", "communities", "grids", "staff")}
+    click.echo(text.t("cli_geo_generated", settings.language, seconds=f"{stats.seconds:.1f}", **counts))
     announce_units_changed(settings)
     if stats.skipped_communities:
-        click.echo(f"skipped {stats.skipped_communities} communities whose street is not listed", err=True)
+        click.echo(text.t("cli_geo_skipped", settings.language, n=stats.skipped_communities), err=True)
 
 
 @geo.command("load")
@@ -129,9 +127,10 @@ def export(settings: Settings, level: str, district: str | None, output: str) ->
     migrations.upgrade(engine)
     with make_sessionmaker(engine)() as session:
         collection = export_level(session, level, district)
-    text = json.dumps(collection, ensure_ascii=False)
+    body = json.dumps(collection, ensure_ascii=False)
     if output == "-":
-        click.echo(text)
+        click.echo(body)
     else:
-        Path(output).write_text(text, encoding="utf-8")
-        click.echo(f"{len(collection['features'])} {level} features written to {output}", err=True)
+        Path(output).write_text(body, encoding="utf-8")
+        n, word = len(collection["features"]), text.label("level", level, settings.language)
+        click.echo(text.t("cli_geo_written", settings.language, n=n, level=word, output=output), err=True)

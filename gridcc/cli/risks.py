@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from data import migrate as migrations
+from data import text
 from data.db import make_engine, make_sessionmaker, transaction
 from data.ledger import EXPORT_HEADER, ledger_rows, load_ledger
 from data.settings import Settings
@@ -59,8 +60,8 @@ def export(settings: Settings, area: str | None, open_only: bool, output: str) -
     with make_sessionmaker(engine)() as session:
         rows = list(ledger_rows(session, area, include_closed=not open_only))
     path = None if output == "-" else Path(output)
-    text = write_table(path, EXPORT_HEADER, rows, "risks")
+    body = write_table(path, EXPORT_HEADER, rows, "risks")
     if path is None:
-        click.echo(text, nl=False)
+        click.echo(body, nl=False)
     else:
-        click.echo(f"{len(rows)} risks written to {output}", err=True)
+        click.echo(text.t("cli_risks_written", settings.language, n=len(rows), output=output), err=True)

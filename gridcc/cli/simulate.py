@@ -14,6 +14,7 @@ from types import FrameType
 
 import click
 
+from data import text
 from data.db import make_engine
 from data.settings import Settings
 from simulators import SPECS, Config, District, NoDistrict, SimulatorSet
@@ -123,7 +124,7 @@ def simulators(
     try:
         district = District.load(engine, settings.default_district)
     except NoDistrict as exc:
-        click.echo(f"error: {exc}; run `gridcc geo generate` first", err=True)
+        click.echo(text.t("cli_sim_no_district", settings.language, error=exc), err=True)
         sys.exit(1)
     finally:
         engine.dispose()
@@ -150,7 +151,7 @@ def simulators(
     try:
         sims.start()
     except OSError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(text.t("cli_error", settings.language, error=exc), err=True)
         sys.exit(1)
     try:
         path = feeds_file or settings.effective_feeds_file

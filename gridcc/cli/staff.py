@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from data import migrate as migrations
+from data import text
 from data.db import make_engine, make_sessionmaker, transaction
 from data.roster import EXPORT_HEADER, load_roster, roster_rows
 from data.settings import Settings
@@ -57,8 +58,8 @@ def export(settings: Settings, area: str | None, output: str) -> None:
     with make_sessionmaker(engine)() as session:
         rows = list(roster_rows(session, area))
     path = None if output == "-" else Path(output)
-    text = write_table(path, EXPORT_HEADER, rows, "staff")
+    body = write_table(path, EXPORT_HEADER, rows, "staff")
     if path is None:
-        click.echo(text, nl=False)
+        click.echo(body, nl=False)
     else:
-        click.echo(f"{len(rows)} staff rows written to {output}", err=True)
+        click.echo(text.t("cli_staff_written", settings.language, n=len(rows), output=output), err=True)

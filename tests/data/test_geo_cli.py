@@ -14,7 +14,9 @@ from layers import versions
 
 
 def _env(database_url: str, tmp_path: Path) -> dict[str, str]:
-    return {"GRIDCC_DATABASE_URL": database_url, "GRIDCC_DATA_DIR": str(tmp_path / "var")}
+    # English: the counts' words asserted below
+    data_dir = str(tmp_path / "var")
+    return {"GRIDCC_DATABASE_URL": database_url, "GRIDCC_DATA_DIR": data_dir, "GRIDCC_LANGUAGE": "en"}
 
 
 def test_generate_then_export_streets_and_communities(database_url: str, tmp_path: Path) -> None:
