@@ -15,6 +15,7 @@ import click
 import httpx
 
 from data import migrate as migrations
+from data import text
 from data.db import make_engine, make_sessionmaker, transaction
 from data.redis_server import EmbeddedRedis
 from data.settings import Settings
@@ -22,6 +23,11 @@ from data.settings import Settings
 from ..supervisor import Child, Supervisor, die_with_parent
 from .demo_accounts import ensure_demo_accounts
 from .simulate import demo_loop_secrets
+
+
+def _error(settings: Settings, key: str, **values: object) -> click.ClickException:
+    """An error for the console, in the configured language."""
+    return click.ClickException(text.t(key, settings.language, **values))
 
 
 def _bin(name: str) -> str:
@@ -57,7 +63,7 @@ def _supervised_redis(settings: Settings, sup: Supervisor, logs: Path) -> str:
         try:
             server.wait_ready(child.alive)
         except RuntimeError as exc:
-            raise click.ClickException(f"{exc}; see {child.log_path}") from exc
+            raise _error(settings, "cli_see_log", error=exc, log=child.log_path) from exc
     click.echo(f"  redis        {server.url} (embedded)")
     return server.url
 
@@ -153,7 +159,7 @@ def web(
 def worker(settings: Settings, burst: bool, name: str | None, name_prefix: str | None) -> None:
     """Run one ``rq worker`` on gridcc's queues (start as many as the feeds need)."""
     if not settings.redis_url:
-        raise click.ClickException("set GRIDCC_REDIS_URL (the embedded Redis is started by `gridcc demo`)")
+        raise _error(settings, "cli_need_redis_url")
     if name_prefix and not name:
         from workers.worker_names import forget_dead_workers, fresh_name
 
@@ -168,7 +174,7 @@ def worker(settings: Settings, burst: bool, name: str | None, name_prefix: str |
 def cron(settings: Settings) -> None:
     """Run ``rq cron`` with one registration per enabled feed (run exactly one of these)."""
     if not settings.redis_url:
-        raise click.ClickException("set GRIDCC_REDIS_URL (the embedded Redis is started by `gridcc demo`)")
+        raise _error(settings, "cli_need_redis_url")
     argv = [_bin("rq"), "cron", "--url", settings.redis_url, "workers.cron_config"]
     os.execv(argv[0], argv)
 
@@ -238,7 +244,7 @@ def demo(settings: Settings, faults: str) -> None:
     data_dir = settings.ensure_data_dir().resolve()
     settings = settings.model_copy(update={"data_dir": data_dir})
     if not _port_free(settings.host, settings.port):
-        raise click.ClickException(f"port {settings.port} on {settings.host} is in use (set GRIDCC_PORT)")
+        raise _error(settings, "cli_port_in_use", port=settings.port, host=settings.host)
     click.echo(f"gridcc demo — data in {data_dir}")
     prepare_database(settings)
     # sign-in is required (the default, as in production) unless GRIDCC_AUTH_REQUIRED=false; the demo
@@ -278,12 +284,12 @@ def demo(settings: Settings, faults: str) -> None:
         while not feeds_file.exists() and sims.alive() and time.monotonic() < deadline and not sup.stopping:
             time.sleep(0.2)
         if not feeds_file.exists():
-            raise click.ClickException(f"the simulators did not start; see {logs / 'simulators.log'}")
+            raise _error(settings, "cli_sims_not_started", log=logs / "simulators.log")
         # rq cron reads the feeds file the simulators wrote
         cron_argv = [_bin("rq"), "cron", "--url", redis_url, "workers.cron_config"]
         sup.add(Child("cron", cron_argv, logs / "cron.log"))
         if not _wait_http(base_url, 120, web_child):
-            raise click.ClickException(f"the web server did not answer; see {logs / 'web.log'}")
+            raise _error(settings, "cli_web_no_answer", log=logs / "web.log")
         # with sign-in, the URL to open is the wall's sign-in link: it lands on the wall, signed in
         url = accounts.wall_link if auth and accounts.wall_link else base_url
         others = f"other roles sign in at {accounts.signin_url}" if auth else "sign-in is off"
