@@ -64,11 +64,11 @@ def _run(settings: Settings, action: Callable[[Session], T]) -> T:
         raise click.ClickException(str(exc)) from None
 
 
-def _read_password(from_stdin: bool) -> str:
+def _read_password(from_stdin: bool, lang: str) -> str:
     """From one line of stdin, or typed twice at a prompt that does not echo."""
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
-    return str(click.prompt("password / 密码", hide_input=True, confirmation_prompt=True))
+    return str(click.prompt(text.t("cli_password_prompt", lang), hide_input=True, confirmation_prompt=True))
 
 
 def _local(value: datetime | None, settings: Settings) -> str:
@@ -91,7 +91,7 @@ def add(
     settings: Settings, username: str, role: str, codes: str, display_name: str, password_stdin: bool
 ) -> None:
     """Add an account. Without --password-stdin, asks for the password (twice, not echoed)."""
-    password = _read_password(password_stdin)
+    password = _read_password(password_stdin, settings.language)
     _run(
         settings,
         lambda s: create_user(
@@ -172,7 +172,7 @@ def set_role_(settings: Settings, username: str, role: str) -> None:
 @click.pass_obj
 def set_password_(settings: Settings, username: str, password_stdin: bool) -> None:
     """Set a new password (ends the account's sessions and lifts a lock-out)."""
-    password = _read_password(password_stdin)
+    password = _read_password(password_stdin, settings.language)
     _run(settings, lambda s: set_password(s, username, password, actor=console_actor()))
     click.echo(text.t("cli_user_password_set", settings.language, username=username))
 
