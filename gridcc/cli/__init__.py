@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
+from data import text
 from data.settings import Settings
 
 from .. import __version__
@@ -21,7 +24,35 @@ from .staff import staff
 from .users import users
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def localise(command: click.Command, lang: str, path: tuple[str, ...] = ()) -> None:
+    """Put the help of ``command``, of its options and of every command under it in ``lang``, from the
+    catalogue: ``cli_help_<path>`` for a command (``cli_help_users_add``), ``cli_help_<path>__<option>``
+    for an option (``cli_help_users_add__role``). The docstrings stay as the code's own documentation."""
+    key = "_".join(("cli_help", *path))
+    command.help = text.t(key, lang)
+    for param in command.params:
+        if isinstance(param, click.Option) and text.has(f"{key}__{param.name}"):
+            param.help = text.t(f"{key}__{param.name}", lang)
+    if isinstance(command, click.Group):
+        for name, sub in command.commands.items():
+            localise(sub, lang, (*path, name.replace("-", "_")))
+
+
+class _Main(click.Group):
+    """The ``gridcc`` group: reads the one Settings before parsing, so that ``--help`` at any depth is
+    written in ``Settings.language``, and passes it down as the context object."""
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        settings = extra.pop("obj", None)
+        if not isinstance(settings, Settings):
+            settings = Settings()
+        localise(self, settings.language)
+        return super().make_context(info_name, args, parent, obj=settings, **extra)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="gridcc")
 @click.pass_context
 def main(ctx: click.Context) -> None:
@@ -29,7 +60,7 @@ def main(ctx: click.Context) -> None:
 
     Settings come from GRIDCC_* environment variables (see the README).
     """
-    ctx.obj = Settings()
+    ctx.ensure_object(Settings)
 
 
 for command in (
