@@ -15,9 +15,9 @@ from data.settings import Settings
 
 
 @click.command()
-@click.option("--actor", default=None, help="Only this actor's rows (a user name).")
-@click.option("--action", default=None, help="Only this action (signin, signin_failed, supervise, …).")
-@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10000), help="Newest N rows.")
+@click.option("--actor", default=None)
+@click.option("--action", default=None)
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10000))
 @click.pass_obj
 def audit(settings: Settings, actor: str | None, action: str | None, limit: int) -> None:
     """The audit log, newest first: sign-ins and failures, account, supervision and alert actions."""

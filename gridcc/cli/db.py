@@ -12,8 +12,8 @@ from data.settings import Settings
 
 
 @click.command()
-@click.option("--revision", default="head", show_default=True, help="Target revision.")
-@click.option("--down", is_flag=True, help="Downgrade to the revision instead (default: base).")
+@click.option("--revision", default="head", show_default=True)
+@click.option("--down", is_flag=True)
 @click.pass_obj
 def migrate(settings: Settings, revision: str, down: bool) -> None:
     """Create or upgrade the database schema (Alembic)."""

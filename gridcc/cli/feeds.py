@@ -127,8 +127,8 @@ class _Interval:
 
 
 @feeds.command("quarantine")
-@click.option("--feed", "feed_name", default=None, help="Only this feed.")
-@click.option("--limit", default=50, show_default=True, help="Newest N records.")
+@click.option("--feed", "feed_name", default=None)
+@click.option("--limit", default=50, show_default=True)
 @click.pass_obj
 def quarantine(settings: Settings, feed_name: str | None, limit: int) -> None:
     """Records and documents the feeds sent that were rejected, with the reason (newest first)."""

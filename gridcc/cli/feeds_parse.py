@@ -48,16 +48,21 @@ class ProtocolChoice(click.Choice[str]):
 
 
 class ProtocolOption(click.Option):
-    """``--protocol``, its help naming each registered protocol with its summary."""
+    """``--protocol``, its help naming each registered protocol with its summary: the help set on it (the
+    catalogue's ``cli_help_feeds_parse__protocol``, by ``gridcc.cli.localise``) is a template whose
+    ``{protocols}`` is filled when the help is shown."""
+
+    template = "{protocols}"
 
     @property
     def help(self) -> str:
         lines = [f"{name}: {getattr(registry.get(name), 'summary', '')}" for name in registry.names()]
-        return "The feed's protocol (" + "; ".join(lines) + ")."
+        return self.template.format(protocols="; ".join(lines))
 
     @help.setter
-    def help(self, _value: object) -> None:
-        pass
+    def help(self, value: object) -> None:
+        if isinstance(value, str) and "{protocols}" in value:
+            self.template = value
 
 
 @click.command("parse")

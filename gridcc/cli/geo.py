@@ -50,10 +50,10 @@ def geo() -> None:
 
 
 @geo.command("generate")
-@click.option("--district", "districts", multiple=True, metavar="CODE", help="District code (repeatable).")
-@click.option("--city", is_flag=True, help="All 38 districts of Chongqing.")
+@click.option("--district", "districts", multiple=True, metavar="CODE")
+@click.option("--city", is_flag=True)
 @click.option("--grids-per-community", default=7, show_default=True, type=click.IntRange(1, 999))
-@click.option("--seed", default=0, show_default=True, type=int, help="Random seed (same seed, same map).")
+@click.option("--seed", default=0, show_default=True, type=int)
 @click.pass_obj
 def generate(
     settings: Settings, districts: tuple[str, ...], city: bool, grids_per_community: int, seed: int
@@ -118,7 +118,7 @@ def load(settings: Settings, file: Path, level: str) -> None:
 
 @geo.command("export")
 @click.option("--level", required=True, type=click.Choice(LEVELS))
-@click.option("--district", default=None, metavar="CODE", help="Only this district.")
+@click.option("--district", default=None, metavar="CODE")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, allow_dash=True))
 @click.pass_obj
 def export(settings: Settings, level: str, district: str | None, output: str) -> None:

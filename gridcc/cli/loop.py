@@ -52,7 +52,7 @@ def undelivered(settings: Settings) -> None:
 
 @loop.command("resend")
 @click.argument("message_ids", nargs=-1)
-@click.option("--all", "every", is_flag=True, help="Every undelivered instruction.")
+@click.option("--all", "every", is_flag=True)
 @click.pass_obj
 def resend(settings: Settings, message_ids: tuple[str, ...], every: bool) -> None:
     """Send undelivered instructions again (by message id, or --all)."""

@@ -43,14 +43,13 @@ def load(settings: Settings, file: Path) -> None:
 
 
 @risks.command("export")
-@click.option("--area", default=None, metavar="CODE", help="Only this district, street, community or grid.")
-@click.option("--open", "open_only", is_flag=True, help="Only risks not yet closed (销号).")
+@click.option("--area", default=None, metavar="CODE")
+@click.option("--open", "open_only", is_flag=True)
 @click.option(
     "-o",
     "--output",
     required=True,
     type=click.Path(dir_okay=False, allow_dash=True),
-    help="FILE.csv, FILE.xlsx or -",
 )
 @click.pass_obj
 def export(settings: Settings, area: str | None, open_only: bool, output: str) -> None:

@@ -96,11 +96,11 @@ def _worker_argv(redis_url: str, name: str | None = None, burst: bool = False) -
 
 
 @click.command()
-@click.option("--host", default=None, help="Listen address (default: GRIDCC_HOST).")
-@click.option("--port", default=None, type=int, help="Port (default: GRIDCC_PORT).")
-@click.option("--processes", default=2, show_default=True, help="gunicorn worker processes.")
-@click.option("--threads", default=8, show_default=True, help="Threads per process.")
-@click.option("--dev", is_flag=True, help="Use Flask's development server instead of gunicorn.")
+@click.option("--host", default=None)
+@click.option("--port", default=None, type=int)
+@click.option("--processes", default=2, show_default=True)
+@click.option("--threads", default=8, show_default=True)
+@click.option("--dev", is_flag=True)
 @click.pass_obj
 def web(
     settings: Settings, host: str | None, port: int | None, processes: int, threads: int, dev: bool
@@ -147,13 +147,11 @@ def web(
 
 
 @click.command()
-@click.option("--burst", is_flag=True, help="Quit once the queues are empty.")
-@click.option("--name", default=None, help="Worker name (default: RQ's).")
+@click.option("--burst", is_flag=True)
+@click.option("--name", default=None)
 @click.option(
     "--name-prefix",
     default=None,
-    help="Name the worker PREFIX-<pid>-<random>, fresh on every start, and clean up the registrations "
-    "of this host's dead workers of the same prefix (what `gridcc demo` uses).",
 )
 @click.pass_obj
 def worker(settings: Settings, burst: bool, name: str | None, name_prefix: str | None) -> None:
@@ -231,7 +229,7 @@ def prepare_database(settings: Settings, echo: bool = True) -> None:
 
 
 @click.command()
-@click.option("--faults", default="", help="Make the simulated feeds misbehave (`all`, or name=mode,...).")
+@click.option("--faults", default="")
 @click.pass_obj
 def demo(settings: Settings, faults: str) -> None:
     """Start everything on the embedded defaults: database, Redis, workers, cron, simulators, web.

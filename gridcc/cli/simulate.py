@@ -47,9 +47,7 @@ def demo_loop_secrets(data_dir: Path) -> dict[str, str]:
 
 
 @click.command()
-@click.option(
-    "--port", type=int, default=None, help="First port, counting up (default: GRIDCC_SIMULATOR_PORT)."
-)
+@click.option("--port", type=int, default=None)
 @click.option(
     "--faults",
     "faults_spec",
@@ -57,45 +55,34 @@ def demo_loop_secrets(data_dir: Path) -> dict[str, str]:
     flag_value="random",
     default=None,
     metavar="[NAME=MODE,...]",
-    help="Make feeds misbehave: alone, at random; or NAME=MODE pairs (all=MODE for every feed), MODE:SECONDS "
-    "for a while only. Modes: none, slow, error500, malformed, repeat, out_of_order, refuse (drop the "
-    "connection), random. slow, error500 and refuse apply to the department's instruction desk too.",
 )
 @click.option(
     "--feeds-file",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Where to write the feeds file (default: the settings' feeds file).",
 )
 @click.option(
     "--case-every",
     type=click.FloatRange(min=0.1),
     default=20.0,
     show_default=True,
-    help="Mean seconds between new cases, across all departments.",
 )
 @click.option(
     "--speed",
     type=click.FloatRange(min=1.0),
     default=60.0,
     show_default=True,
-    help="How much faster than real time live cases are handled (deadlines stay real).",
 )
-@click.option("--seed", type=int, default=None, help="Random seed (for a reproducible run).")
+@click.option("--seed", type=int, default=None)
 @click.option(
     "--answer-url",
     default=None,
-    help="gridcc's inbound endpoint the departments' desks answer to (default: "
-    "http://GRIDCC_HOST:GRIDCC_PORT/api/loop/answers). A department has a desk when "
-    "GRIDCC_LOOP_SECRET_<DEPARTMENT> is set.",
 )
 @click.option(
     "--answer-scale",
     type=click.FloatRange(min=0.0001, max=1.0),
     default=0.05,
     show_default=True,
-    help="Factor on the desks' on-time answer delays (1: anywhere up to 60 % of the 报到 time limit; the "
-    "demo's 0.05 brings most 报到 within a minute). Late answers still come after the limit.",
 )
 @click.pass_obj
 def simulators(

@@ -42,13 +42,12 @@ def load(settings: Settings, file: Path) -> None:
 
 
 @staff.command("export")
-@click.option("--area", default=None, metavar="CODE", help="Only this district, street, community or grid.")
+@click.option("--area", default=None, metavar="CODE")
 @click.option(
     "-o",
     "--output",
     required=True,
     type=click.Path(dir_okay=False, allow_dash=True),
-    help="FILE.csv, FILE.xlsx or -",
 )
 @click.pass_obj
 def export(settings: Settings, area: str | None, output: str) -> None:

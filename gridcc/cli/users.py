@@ -82,10 +82,10 @@ def users() -> None:
 
 @users.command("add")
 @click.argument("username")
-@click.option("--role", required=True, type=ROLE_CHOICE, help="wall, duty, leader or admin.")
-@click.option("--scope", "codes", required=True, help="Unit codes the account sees, comma-separated.")
-@click.option("--name", "display_name", default="", help="Display name (e.g. 张三).")
-@click.option("--password-stdin", is_flag=True, help="Read the password from one line of stdin.")
+@click.option("--role", required=True, type=ROLE_CHOICE)
+@click.option("--scope", "codes", required=True)
+@click.option("--name", "display_name", default="")
+@click.option("--password-stdin", is_flag=True)
 @click.pass_obj
 def add(
     settings: Settings, username: str, role: str, codes: str, display_name: str, password_stdin: bool
@@ -137,7 +137,7 @@ def _state(user: UserAccount) -> str:
 
 @users.command("disable")
 @click.argument("username")
-@click.option("--enable", is_flag=True, help="Re-enable the account instead.")
+@click.option("--enable", is_flag=True)
 @click.pass_obj
 def disable(settings: Settings, username: str, enable: bool) -> None:
     """Disable an account (its open sessions end at once)."""
@@ -168,7 +168,7 @@ def set_role_(settings: Settings, username: str, role: str) -> None:
 
 @users.command("set-password")
 @click.argument("username")
-@click.option("--password-stdin", is_flag=True, help="Read the password from one line of stdin.")
+@click.option("--password-stdin", is_flag=True)
 @click.pass_obj
 def set_password_(settings: Settings, username: str, password_stdin: bool) -> None:
     """Set a new password (ends the account's sessions and lifts a lock-out)."""
@@ -179,8 +179,8 @@ def set_password_(settings: Settings, username: str, password_stdin: bool) -> No
 
 @users.command("wall-link")
 @click.argument("username")
-@click.option("--base-url", default="", help="Where the dashboard is served (default: http://HOST:PORT).")
-@click.option("--revoke", is_flag=True, help="Revoke the account's link instead (its sessions end).")
+@click.option("--base-url", default="")
+@click.option("--revoke", is_flag=True)
 @click.pass_obj
 def wall_link(settings: Settings, username: str, base_url: str, revoke: bool) -> None:
     """Print a sign-in link for a wall display (replaces any earlier link and ends the sessions
