@@ -31,3 +31,13 @@ def test_every_help_in_the_configured_language(lang: str) -> None:
     out = runner.invoke(main, ["users", "add", "--help"]).output
     assert text.t("cli_help_users_add__codes", lang) in out
     assert text.t("cli_help_users_add__codes", other) not in out
+
+
+def test_a_bad_setting_still_shows_the_help_and_stops_a_command() -> None:
+    runner = CliRunner(env={"GRIDCC_LANGUAGE": "xx"})
+    shown = runner.invoke(main, ["--help"])
+    assert shown.exit_code == 0, shown.output
+    assert text.t("cli_help", text.DEFAULT).split("\n", 1)[0] in shown.output
+    refused = runner.invoke(main, ["feeds", "list"])
+    assert refused.exit_code != 0
+    assert "language must be zh-CN or en" in str(refused.exception)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import click
+from pydantic import ValidationError
 
 from data import text
 from data.settings import Settings
+from data.text import DEFAULT
 
 from .. import __version__
 from .audit import audit
@@ -47,8 +49,13 @@ class _Main(click.Group):
     ) -> click.Context:
         settings = extra.pop("obj", None)
         if not isinstance(settings, Settings):
-            settings = Settings()
-        localise(self, settings.language)
+            try:
+                settings = Settings()
+            except ValidationError:
+                # a bad GRIDCC_* value: the help still shows (in the default language); any command
+                # then fails on the same error when the group makes its Settings (``main``)
+                settings = None
+        localise(self, settings.language if settings is not None else DEFAULT)
         return super().make_context(info_name, args, parent, obj=settings, **extra)
 
 
