@@ -17,6 +17,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from data import text
+
 _PR_SET_PDEATHSIG = 1
 
 
@@ -84,16 +86,19 @@ class Child:
 class Supervisor:
     """Start children in order, watch them, restart the ones that die, stop them in reverse order."""
 
-    def __init__(self, env: dict[str, str], echo: Callable[[str], None] = print) -> None:
+    def __init__(
+        self, env: dict[str, str], echo: Callable[[str], None] = print, lang: str = text.DEFAULT
+    ) -> None:
         self.env = env
         self.echo = echo
+        self.lang = lang  # the language of the lines it echoes
         self.children: list[Child] = []
         self._stopping = False
 
     def add(self, child: Child) -> Child:
         self.children.append(child)
         child.start(self.env)
-        self.echo(f"  started {child.name:<12} pid {child.pid}")
+        self.echo(text.t("cli_child_started", self.lang, name=f"{child.name:<12}", pid=child.pid))
         return child
 
     def request_stop(self, *_: object) -> None:
@@ -120,13 +125,20 @@ class Supervisor:
                 pause = min(30.0, 0.5 * 2**child.restarts)
                 child.restart_at = now + pause
                 self.echo(
-                    f"  {child.name} exited with {code}; restarting in {pause:.1f} s (log: {child.log_path})"
+                    text.t(
+                        "cli_child_exited",
+                        self.lang,
+                        name=child.name,
+                        code=code,
+                        pause=f"{pause:.1f}",
+                        log=child.log_path,
+                    )
                 )
             elif now >= child.restart_at:
                 child.restart_at = None
                 child.close_log()
                 child.start(self.env)
-                self.echo(f"  restarted {child.name:<10} pid {child.pid}")
+                self.echo(text.t("cli_child_restarted", self.lang, name=f"{child.name:<10}", pid=child.pid))
 
     def run_until_stopped(self, poll_s: float = 0.2) -> None:
         while not self._stopping:
@@ -152,7 +164,7 @@ class Supervisor:
             try:
                 child.process.wait(remaining)
             except subprocess.TimeoutExpired:
-                self.echo(f"  {child.name} did not stop in time; killing it")
+                self.echo(text.t("cli_child_killed", self.lang, name=child.name))
                 child.signal_group(signal.SIGKILL)
                 child.process.wait()
             # whatever the child started in its group goes too

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import psutil
 
+from data import text
+
 
 def _ephemeral_low() -> int:
     """The first port the kernel hands out to outgoing connections (Linux; 32768 elsewhere)."""
@@ -56,6 +58,7 @@ class Demo:
         self.port = _free_port_range(1)
         self.sim_port = _free_port_range(20)
         self.lines: list[str] = []
+        self.lang = text.DEFAULT
         self.proc: subprocess.Popen[str] | None = None
 
     def start(self, timeout: float = 240) -> str:
@@ -66,6 +69,8 @@ class Demo:
             GRIDCC_SIMULATOR_PORT=str(self.sim_port),
         )
         env.update(self.extra_env)
+        self.lang = env.get("GRIDCC_LANGUAGE", text.DEFAULT)  # the demo's console speaks it
+        up_prefix = self.say("cli_demo_up", url="")
         self.lines = []
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gridcc", "demo"],
@@ -80,7 +85,7 @@ class Demo:
             assert self.proc and self.proc.stdout
             for line in self.proc.stdout:
                 self.lines.append(line.rstrip())
-                if line.startswith("gridcc is up:"):
+                if line.startswith(up_prefix):
                     up.set()
 
         threading.Thread(target=read, daemon=True).start()
@@ -89,8 +94,12 @@ class Demo:
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError("demo did not come up:\n" + "\n".join(self.lines))
             time.sleep(0.2)
-        url = next(line for line in self.lines if line.startswith("gridcc is up:")).split(": ", 1)[1]
+        url = next(line for line in self.lines if line.startswith(up_prefix))[len(up_prefix) :]
         return url.strip()
+
+    def say(self, key: str, **values: object) -> str:
+        """What the demo's console prints for ``key`` (the text catalogue, in the demo's language)."""
+        return text.t(key, self.lang, **values)
 
     def descendants(self) -> list[psutil.Process]:
         """Every process the demo started (children run in their own sessions, so match by parent)."""

@@ -63,18 +63,22 @@ def test_demo_serves_runs_workers_and_stops_cleanly(demo: Demo) -> None:
     assert demo.stop() == 0
     gone, alive = psutil.wait_procs(children, timeout=20)
     assert not alive, [(p.pid, p.name()) for p in alive]
-    assert "stopped" in demo.lines[-1]
+    assert demo.say("cli_demo_stopped") in demo.lines[-1]
 
 
 def test_second_start_reuses_the_data(demo: Demo) -> None:
     first = demo.start()
-    assert any("generated district" in line for line in demo.lines)
-    assert any("demo accounts made" in line for line in demo.lines)
+    # each line's words before its value (the district code, the accounts file)
+    generated = demo.say("cli_demo_generated", code="\0").split("\0")[0].strip()
+    made = demo.say("cli_demo_accounts_made", path="\0").split("\0")[0].strip()
+    exist = demo.say("cli_demo_accounts_exist", path="\0").split("\0")[0].strip()
+    assert any(generated in line for line in demo.lines), demo.lines
+    assert any(made in line for line in demo.lines), demo.lines
     passwords = {a: v["password"] for a, v in demo.accounts().items()}
     assert demo.stop() == 0
     again = demo.start()
-    assert not any("generated district" in line for line in demo.lines)
-    assert any("demo accounts exist" in line for line in demo.lines)
+    assert not any(generated in line for line in demo.lines)
+    assert any(exist in line for line in demo.lines), demo.lines
     assert not any(p in "\n".join(demo.lines) for p in passwords.values())  # not printed again
     assert {a: v["password"] for a, v in demo.accounts().items()} == passwords
     assert again == first  # the same wall link still signs the wall in

@@ -19,7 +19,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.auth import create_user, get_user, make_wall_link, role_label, user_for_link
+from data import text
+from data.auth import create_user, get_user, make_wall_link, user_for_link
 from data.db import make_engine, make_sessionmaker, transaction
 from data.models import AdminUnit
 from data.settings import Settings
@@ -38,24 +39,29 @@ class DemoAccounts:
     wall_link: str = ""
     signin_url: str = ""
 
-    def lines(self) -> list[str]:
-        """The lines ``gridcc demo`` prints."""
+    def lines(self, lang: str = text.DEFAULT) -> list[str]:
+        """The lines ``gridcc demo`` prints, in ``lang``."""
         out: list[str] = []
-        if self.created:
-            out.append(f"  demo accounts made (passwords shown this once; kept in {self.path}, mode 600):")
-        else:
-            out.append(f"  demo accounts exist (passwords in {self.path}):")
+        made = "cli_demo_accounts_made" if self.created else "cli_demo_accounts_exist"
+        out.append(text.t(made, lang, path=self.path))
         for a in self.accounts:
             shown = a.get("password") if a["username"] in self.created else "…"
             if not a.get("password"):
-                shown = "(unknown: gridcc users set-password " + a["username"] + ")"
-            label = role_label(a["role"])
+                shown = text.t("cli_demo_password_unknown", lang, username=a["username"])
             out.append(
-                f"    {a['username']:<8} {a['role']:<7} {label:<4} scope {a['scope']:<10} password {shown}"
+                text.t(
+                    "cli_demo_account_line",
+                    lang,
+                    username=f"{a['username']:<8}",
+                    role=f"{a['role']:<7}",
+                    label=f"{text.label('role', a['role'], lang):<4}",
+                    scope=f"{a['scope']:<10}",
+                    password=shown,
+                )
             )
-        out.append(f"  sign in at   {self.signin_url}")
+        out.append(text.t("cli_demo_sign_in_at", lang, url=self.signin_url))
         if self.wall_link:
-            out.append(f"  wall display sign-in link (no password; treat it like one): {self.wall_link}")
+            out.append(text.t("cli_demo_wall_link", lang, url=self.wall_link))
         return out
 
 

@@ -54,7 +54,7 @@ def _supervised_redis(settings: Settings, sup: Supervisor, logs: Path) -> str:
     """The configured Redis URL, or the embedded server's, started as a supervised child (restarted
     when it dies, stopped after the others) unless one already answers on its socket."""
     if settings.redis_url:
-        click.echo(f"  redis        {settings.redis_url}")
+        click.echo(text.t("cli_demo_redis", settings.language, url=settings.redis_url))
         return settings.redis_url
     server = EmbeddedRedis.for_settings(settings)
     if not server.answers():
@@ -64,7 +64,7 @@ def _supervised_redis(settings: Settings, sup: Supervisor, logs: Path) -> str:
             server.wait_ready(child.alive)
         except RuntimeError as exc:
             raise _error(settings, "cli_see_log", error=exc, log=child.log_path) from exc
-    click.echo(f"  redis        {server.url} (embedded)")
+    click.echo(text.t("cli_demo_redis_embedded", settings.language, url=server.url))
     return server.url
 
 
@@ -218,13 +218,13 @@ def prepare_database(settings: Settings, echo: bool = True) -> None:
         seed_catalogue(session)
     with transaction(factory) as session:
         if ensure_default(session, settings.default_district) and echo:
-            click.echo(f"  generated district {settings.default_district} (synthetic boundaries)")
+            click.echo(text.t("cli_demo_generated", settings.language, code=settings.default_district))
     # a ledger to show (挂图作战, 限期销号): synthetic, on the first start only
     with transaction(factory) as session:
         if session.scalar(select(func.count()).select_from(Risk)) == 0:
             n = demo_ledger(session, settings.default_district, utcnow())
             if echo:
-                click.echo(f"  seeded a risk ledger of {n} synthetic risks")
+                click.echo(text.t("cli_demo_seeded_risks", settings.language, n=n))
     engine.dispose()
 
 
@@ -243,18 +243,18 @@ def demo(settings: Settings, faults: str) -> None:
     settings = settings.model_copy(update={"data_dir": data_dir})
     if not _port_free(settings.host, settings.port):
         raise _error(settings, "cli_port_in_use", port=settings.port, host=settings.host)
-    click.echo(f"gridcc demo — data in {data_dir}")
+    click.echo(text.t("cli_demo_data_in", settings.language, path=data_dir))
     prepare_database(settings)
     # sign-in is required (the default, as in production) unless GRIDCC_AUTH_REQUIRED=false; the demo
     # makes one account per role on its first start and prints them
     auth = settings.auth_required  # on unless GRIDCC_AUTH_REQUIRED=false
     base_url = f"http://{settings.host}:{settings.port}/"
     accounts = ensure_demo_accounts(settings, base_url)
-    for line in accounts.lines():
+    for line in accounts.lines(settings.language):
         click.echo(line)
     logs = data_dir / "logs"
     gridcc_cmd = [sys.executable, "-m", "gridcc"]
-    sup = Supervisor(dict(os.environ), echo=click.echo)
+    sup = Supervisor(dict(os.environ), echo=click.echo, lang=settings.language)
     signal.signal(signal.SIGTERM, sup.request_stop)
     signal.signal(signal.SIGINT, sup.request_stop)
     try:
@@ -290,13 +290,16 @@ def demo(settings: Settings, faults: str) -> None:
             raise _error(settings, "cli_web_no_answer", log=logs / "web.log")
         # with sign-in, the URL to open is the wall's sign-in link: it lands on the wall, signed in
         url = accounts.wall_link if auth and accounts.wall_link else base_url
-        others = f"other roles sign in at {accounts.signin_url}" if auth else "sign-in is off"
-        click.echo(
-            f"\ngridcc is up: {url}\n  ({others}; rq info --url {redis_url} lists the workers; "
-            "Ctrl-C stops all)"
+        lang = settings.language
+        others = (
+            text.t("cli_demo_others_sign_in", lang, url=accounts.signin_url)
+            if auth
+            else text.t("cli_demo_sign_in_off", lang)
         )
+        click.echo("\n" + text.t("cli_demo_up", lang, url=url))
+        click.echo(text.t("cli_demo_up_note", lang, others=others, redis=redis_url))
         sup.run_until_stopped()
-        click.echo("stopping…")
+        click.echo(text.t("cli_demo_stopping", settings.language))
     finally:
         sup.stop_all()
-        click.echo("stopped")
+        click.echo(text.t("cli_demo_stopped", settings.language))

@@ -14,6 +14,7 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from data import text
 from data.auth import NotPermitted, audit_rows, create_user, scope_of
 from data.ledger import RiskError, RiskFields, RiskNotFound, close_risk, create_risk, edit_risk, reassign_risk
 from data.models import RISK_KINDS, Risk, UserAccount
@@ -350,7 +351,8 @@ def test_the_demo_seeds_its_ledger_on_the_first_start_only(
     settings = Settings(data_dir=tmp_path / "var", database_url=database_url)
     prepare_database(settings)
     prepare_database(settings)
-    assert capsys.readouterr().out.count("seeded a risk ledger of 36 synthetic risks") == 1
+    seeded = text.t("cli_demo_seeded_risks", settings.language, n=36)
+    assert capsys.readouterr().out.count(seeded) == 1
     engine = make_engine(database_url)
     try:
         with make_sessionmaker(engine)() as session:
