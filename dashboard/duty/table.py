@@ -120,7 +120,7 @@ def column_defs(lang: str) -> list[dict[str, Any]]:
         {
             "field": "card",
             "headerName": t("duty_col_card", lang),
-            "minWidth": 64,
+            "minWidth": 100,  # "红牌督办" / "Red card" whole
             "cellClassRules": card_rules,
         },
     ]
