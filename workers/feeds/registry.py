@@ -14,9 +14,9 @@ can ask it without an import circle.
 
 from __future__ import annotations
 
-import importlib
-import threading
 from typing import Any
+
+from ..registry import Registry
 
 # name: "module:Class"
 BUILTINS: dict[str, str] = {
@@ -24,10 +24,6 @@ BUILTINS: dict[str, str] = {
     "cap": "workers.protocols.cap:Cap",
     "sensor": "workers.protocols.sensor:Sensor",
 }
-
-_registered: dict[str, Any] = {}  # name → the adapter (an instance of its class)
-_builtins_loaded = False
-_loading = threading.RLock()
 
 
 class UnknownProtocol(ValueError):
@@ -38,54 +34,28 @@ class UnknownProtocol(ValueError):
         self.name = name
 
 
+_REGISTRY = Registry("feed protocol", BUILTINS, UnknownProtocol)
+
+
 def register(cls: type[Any]) -> type[Any]:
     """Register the adapter class ``cls`` under its ``name`` (usable as a class decorator)."""
-    name = getattr(cls, "name", None)
-    if not isinstance(name, str) or not name:
-        raise TypeError(f"{cls.__name__} has no protocol name")
-    current = _registered.get(name)
-    if current is not None and type(current) is not cls:
-        raise ValueError(f"feed protocol {name!r} is registered already ({type(current).__name__})")
-    _registered[name] = cls()
-    return cls
+    return _REGISTRY.register(cls)
 
 
 def unregister(name: str) -> None:
     """Forget the protocol ``name`` (tests that register a protocol of their own clean up with it)."""
-    _registered.pop(name, None)
-
-
-def _load_builtins() -> None:
-    global _builtins_loaded
-    if _builtins_loaded:
-        return
-    with _loading:
-        if _builtins_loaded:
-            return
-        for name, path in BUILTINS.items():
-            module, _, attr = path.partition(":")
-            cls = getattr(importlib.import_module(module), attr)
-            if cls.name != name:
-                raise TypeError(f"{path} is protocol {cls.name!r}, registered as {name!r}")
-            register(cls)
-        _builtins_loaded = True
+    _REGISTRY.unregister(name)
 
 
 def names() -> tuple[str, ...]:
     """Every registered protocol, built-ins first."""
-    _load_builtins()
-    return (*(n for n in BUILTINS if n in _registered), *(n for n in _registered if n not in BUILTINS))
+    return _REGISTRY.names()
 
 
 def get(name: str) -> Any:
     """The adapter of protocol ``name``; :class:`UnknownProtocol` when there is none."""
-    _load_builtins()
-    adapter = _registered.get(name)
-    if adapter is None:
-        raise UnknownProtocol(name)
-    return adapter
+    return _REGISTRY.get(name)
 
 
 def is_known(name: str) -> bool:
-    _load_builtins()
-    return name in _registered
+    return _REGISTRY.is_known(name)

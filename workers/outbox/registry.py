@@ -8,19 +8,15 @@ registered through the same :func:`register` a new connector uses, from the dott
 
 from __future__ import annotations
 
-import importlib
-import threading
-from typing import Any, Protocol
+from typing import Protocol
 
 from data.loop.endpoints import EndpointConfig
+
+from ..registry import Registry
 
 BUILTINS: dict[str, str] = {
     "signed-json": "workers.outbox.signed_json:SignedJson",
 }
-
-_registered: dict[str, Any] = {}
-_builtins_loaded = False
-_loading = threading.RLock()
 
 
 class DeliveryError(Exception):
@@ -44,45 +40,24 @@ class UnknownConnector(ValueError):
         super().__init__(f"unknown outbound connector {name!r}: use one of {', '.join(names())}")
 
 
-def register(cls: type[Any]) -> type[Any]:
-    name = getattr(cls, "name", None)
-    if not isinstance(name, str) or not name:
-        raise TypeError(f"{cls.__name__} has no connector name")
-    current = _registered.get(name)
-    if current is not None and type(current) is not cls:
-        raise ValueError(f"outbound connector {name!r} is registered already ({type(current).__name__})")
-    _registered[name] = cls()
-    return cls
+_REGISTRY = Registry("outbound connector", BUILTINS, UnknownConnector)
+
+
+def register(cls: type[Connector]) -> type[Connector]:
+    """Register the connector class ``cls`` under its ``name`` (usable as a class decorator)."""
+    return _REGISTRY.register(cls)
 
 
 def unregister(name: str) -> None:
-    _registered.pop(name, None)
-
-
-def _load_builtins() -> None:
-    global _builtins_loaded
-    if _builtins_loaded:
-        return
-    with _loading:
-        if _builtins_loaded:
-            return
-        for name, path in BUILTINS.items():
-            module, _, attr = path.partition(":")
-            cls = getattr(importlib.import_module(module), attr)
-            if cls.name != name:
-                raise TypeError(f"{path} is connector {cls.name!r}, registered as {name!r}")
-            register(cls)
-        _builtins_loaded = True
+    _REGISTRY.unregister(name)
 
 
 def names() -> tuple[str, ...]:
-    _load_builtins()
-    return (*(n for n in BUILTINS if n in _registered), *(n for n in _registered if n not in BUILTINS))
+    """Every registered connector, built-ins first."""
+    return _REGISTRY.names()
 
 
 def get(name: str) -> Connector:
-    _load_builtins()
-    connector = _registered.get(name)
-    if connector is None:
-        raise UnknownConnector(name)
+    """The connector registered as ``name``; :class:`UnknownConnector` when there is none."""
+    connector: Connector = _REGISTRY.get(name)
     return connector
