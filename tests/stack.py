@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -17,36 +15,7 @@ from pathlib import Path
 import psutil
 
 from data import text
-
-
-def _ephemeral_low() -> int:
-    """The first port the kernel hands out to outgoing connections (Linux; 32768 elsewhere)."""
-    try:
-        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 32768
-
-
-def _free_port_range(count: int) -> int:
-    """``count`` consecutive free ports below the ephemeral range: the demo binds them tens of seconds
-    after this check, and a port in the ephemeral range may meanwhile become some outgoing connection's
-    local port (CI saw a simulator fail with "Address already in use" so)."""
-    top = min(_ephemeral_low(), 65536) - count - 1
-    for _ in range(200):
-        base = random.randint(min(15000, top - 1000), top)
-        socks = []
-        try:
-            for port in range(base, base + count):
-                s = socket.socket()
-                s.bind(("127.0.0.1", port))
-                socks.append(s)
-            return base
-        except OSError:
-            continue
-        finally:
-            for s in socks:
-                s.close()
-    raise RuntimeError("no free port range")
+from tests.ports import free_port_range
 
 
 class Demo:
@@ -55,8 +24,8 @@ class Demo:
     def __init__(self, data_dir: Path, extra_env: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir
         self.extra_env = extra_env or {}
-        self.port = _free_port_range(1)
-        self.sim_port = _free_port_range(20)
+        self.port = free_port_range(1)
+        self.sim_port = free_port_range(20)
         self.lines: list[str] = []
         self.lang = text.DEFAULT
         self.proc: subprocess.Popen[str] | None = None

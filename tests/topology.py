@@ -36,7 +36,7 @@ from sqlalchemy.engine import make_url
 from data.db import make_engine, make_sessionmaker
 from data.models import Case, FeedHealth
 from data.redis_server import EmbeddedRedis
-from tests.stack import _free_port_range
+from tests.ports import free_port_range
 
 T = TypeVar("T")
 WALL_PASSWORD = "topology-wall-" + uuid.uuid4().hex[:8]
@@ -102,9 +102,9 @@ class Topology:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.logs = self.folder / "logs"
         self.logs.mkdir(exist_ok=True)
-        base = _free_port_range(2)
+        base = free_port_range(2)
         self.web_ports = [base, base + 1]
-        self.sim_port = _free_port_range(20)
+        self.sim_port = free_port_range(20)
 
     # --- processes -----------------------------------------------------------------------------------
     @property

@@ -233,6 +233,19 @@ def update_view(
     }
 
 
+def url_behind_filters(
+    street: str | None,
+    category: str | None,
+    department: str | None,
+    status: str | None,
+    period: str | None,
+    search: str | None,
+) -> bool:
+    """Whether the selectors hold a view the URL does not show yet."""
+    shown = CaseFilter.from_query(dict(parse_qsl((search or "").lstrip("?"))))
+    return CaseFilter.from_values(street, category, department, status, period).as_args() != shown.as_args()
+
+
 def acknowledge(alert_id: int, actor: str, now: datetime | None = None) -> bool:
     """Acknowledge an alert in the viewer's scope (an ``acknowledged`` alert event with who and when,
     and an ``alert_ack`` audit row); refused when the viewer's role may not (with sign-in required).
@@ -289,7 +302,11 @@ def register(app: Any) -> None:
         trigger = callback_context.triggered_id
         keep = [no_update] * 10
         now_versions: Any
-        if trigger == "duty-tick":
+        # Dash keeps only the newest answer of a callback: a tick or an acknowledgement that fires while a
+        # filter change's answer is on its way supersedes it. Whatever fired, filters the URL does not yet
+        # show are a filter change.
+        behind = url_behind_filters(street, category, department, status, period, search)
+        if trigger == "duty-tick" and not behind:
             now_versions = redis_or(None, lambda: versions.read(services().redis))
             if now_versions is None:
                 return keep
@@ -299,7 +316,7 @@ def register(app: Any) -> None:
         else:
             now_versions = no_update
         out = update_view(street, category, department, status, period, search, config)
-        if trigger in FILTER_IDS:
+        if trigger in FILTER_IDS or (behind and out["search"] != (search or "")):
             return [
                 out["rows"],
                 out["case_count"],

@@ -264,3 +264,32 @@ def test_an_empty_cases_layer_draws_nothing_and_throws_nothing(stack, page_and_l
     assert served
     assert page.locator(".duty-map .leaflet-gridcc-cases-pane path").count() == 0
     log.assert_clean()
+
+
+SLOW_FILTER_ANSWER_JS = """ms => {
+    // the answer to a filter change arrives late (a busy server): the next tick's request overtakes it
+    const fetch0 = window.fetch;
+    window.fetch = async (url, opts) => {
+        const answer = await fetch0(url, opts);
+        const body = opts && typeof opts.body === 'string' ? opts.body : '';
+        const period = body.includes('"changedPropIds":["duty-period.value"]');
+        if (String(url).includes('_dash-update-component') && period) {
+            await new Promise(done => setTimeout(done, ms));
+        }
+        return answer;
+    };
+}"""
+
+
+def test_a_filter_change_overtaken_by_a_tick_still_reaches_the_url(stack, page_and_log) -> None:
+    """Dash keeps only the newest answer of a callback: a tick that fires while a filter change's answer
+    is on its way supersedes it, and the filter must not be lost (CI saw 近30天 clicked and the URL never
+    follow)."""
+    page, _log = page_and_log
+    sign_in_as(page, stack, "leader")
+    page.goto(f"{stack.url}duty")
+    page.wait_for_selector(".ag-row", timeout=60000)
+    page.evaluate(SLOW_FILTER_ANSWER_JS, 7000)  # longer than the duty tick (5 s)
+    page.get_by_text("近30天", exact=True).click()
+    page.wait_for_function("() => location.search.includes('period=30d')", timeout=20000)
+    assert page.locator(".duty-period input[value='30d']").is_checked()

@@ -13,33 +13,11 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from simulators import SPECS, write_feeds_file
+from tests.ports import free_port_range
 from tests.simulators.test_support import add_district, get, get_json
 from workers.feeds.config import load_feeds
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _free_port_base(count: int) -> int:
-    """A first port with ``count`` free ports after it (checked by binding each)."""
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            base = s.getsockname()[1]
-        if base + count >= 65535:
-            continue
-        socks = []
-        try:
-            for port in range(base, base + count):
-                sock = socket.socket()
-                socks.append(sock)
-                sock.bind(("127.0.0.1", port))
-            return base
-        except OSError:
-            continue
-        finally:
-            for sock in socks:
-                sock.close()
-    raise RuntimeError("no free port range")
 
 
 def _env(tmp_path: Path, database_url: str) -> dict[str, str]:
@@ -73,7 +51,7 @@ def test_the_command_serves_every_feed_and_stops_on_sigterm(
     tmp_path: Path, engine: Engine, database_url: str
 ) -> None:
     add_district(engine)
-    base = _free_port_base(len(SPECS))
+    base = free_port_range(len(SPECS))
     feeds_file = tmp_path / "feeds.toml"
     args = [
         sys.executable,
