@@ -1,0 +1,27 @@
+"""After an action that wrote outbox rows: ask the workers to deliver them now, not at the next
+``rq cron`` run (every 5 s). Best effort: with Redis away the cron run (or the next one after Redis is
+back) delivers them; the outbox row, written in the action's transaction, is what is never lost."""
+
+from __future__ import annotations
+
+from rq import Queue
+
+from .redis_or import redis_or
+from .services import Services
+
+# workers.queues.DEFAULT_QUEUE and the job (the dashboard never imports the workers: by name, as RQ allows)
+DEFAULT_QUEUE = "gridcc-default"
+DELIVER_JOB = "workers.jobs.deliver.deliver_outbox"
+DELIVER_JOB_TIMEOUT = 300
+
+
+def deliver_soon(svc: Services) -> str | None:
+    """Enqueue one delivery run: its job id, or None when Redis could not be reached."""
+
+    def enqueue() -> str:
+        job = Queue(DEFAULT_QUEUE, connection=svc.redis).enqueue(
+            DELIVER_JOB, job_timeout=DELIVER_JOB_TIMEOUT, description="deliver_outbox()"
+        )
+        return str(job.id)
+
+    return redis_or(None, enqueue, also=(RuntimeError,))
