@@ -12,6 +12,7 @@ from dash import Input, Output, State, dcc, html
 
 from data.settings import Settings
 
+from .act.callbacks import register_action_panel
 from .asset_cache import install_asset_cache
 from .auth import install_auth
 from .callback_checks import install_callback_checks
@@ -120,6 +121,7 @@ def create_app(settings: Settings, pages: PageRegistry | None = None) -> dash.Da
         Input("gridcc-url", "search"),
     )
     register_map_callbacks(app)
+    register_action_panel(app)  # the action panel that the case page, /duty and /overdue place
     for page in registry:
         if page.register is not None:
             page.register(app)

@@ -24,7 +24,7 @@ from ..i18n import lang_from_query
 from ..redis_or import redis_or
 from ..scope import current_scope
 from ..services import services
-from .sources import source_names
+from .refresh import current
 from .supervise import (
     BUTTONS,
     BUTTONS_ID,
@@ -35,7 +35,6 @@ from .supervise import (
     may_supervise,
     strings,
 )
-from .timeline import timeline
 
 OPEN = ("reported", "accepted", "assigned", "in_progress", "returned")
 
@@ -83,15 +82,11 @@ def on_card(case_id: Any, search: str | None) -> tuple[Any, Any, Any]:
     message = s[f"done_{action}"] if not why else s["refused"] + why
     with svc.sessions() as session:
         detail = case_detail(session, current_scope(), case_id, now=now)
-        sources = source_names(session, lang)
-    if detail is None:
+    shown = current(current_scope(), case_id, lang)
+    if detail is None or shown is None:
         return s["not_found"], no_update, no_update
     row = detail.row
-    return (
-        message,
-        timeline(detail.events, lang, svc.settings.timezone, sources),
-        buttons(row.supervision, row.status in OPEN, lang),
-    )
+    return message, shown[0], buttons(row.supervision, row.status in OPEN, lang)
 
 
 def register(app: Any) -> None:

@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from dash import html
+from dash import dcc, html
 from flask import request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,6 +25,8 @@ from data.models import Category
 from data.queries import CaseDetail, case_detail
 from data.text import pick
 
+from ..act.choices import act_case, department_choices, viewer_kinds
+from ..act.panel import action_form, case_panel, done_store
 from ..auth import phone_view, viewer_name
 from ..components.chrome import lang_switch, top_bar
 from ..components.format import data_attrs
@@ -34,7 +36,9 @@ from ..personal import CASE_TEXT, masked_fields, masked_rows
 from .actions import OPEN
 from .actions import register as register_actions
 from .facts import Names, badges, facts, place_path, staff, text_block
+from .loop import load_loop, loop_card
 from .map import case_map
+from .refresh import CASE_ID, SEEN_ID, TICK_ID, TICK_MS, register_refresh, signature
 from .sources import source_names
 from .supervise import TIMELINE_ID, supervise_panel
 from .timeline import timeline
@@ -144,8 +148,10 @@ def layout(ctx: PageContext) -> Any:
         if found is None:
             return not_found(ctx, raw_id)
         names = _names(session, found, ctx.lang)
+        loop = load_loop(session, ctx.scope, case_id, policy)
+        act = act_panel(ctx, session, case_id)
     detail = personal(ctx, found, policy)
-    events = timeline(detail.events, ctx.lang, tz, names.sources)
+    events = timeline(detail.events, ctx.lang, tz, names.sources, loop)
     row = detail.row
     panel = supervise_panel(case_id, row.supervision, row.status in OPEN, ctx.lang)
     path = f"/cases/{case_id}"
@@ -173,12 +179,14 @@ def layout(ctx: PageContext) -> Any:
                                 ],
                                 className="case-card",
                             ),
+                            loop_card(loop, names.sources, tz, ctx.lang),
                             *([panel] if panel is not None else []),
                         ],
                         className="case-main",
                     ),
                     html.Div(
                         [
+                            *([act] if act is not None else []),
                             case_map(detail, ctx.lang, ctx.settings.tile_url),
                             *([note] if (note := approx_note(detail, ctx.lang)) is not None else []),
                             html.Div(
@@ -192,9 +200,30 @@ def layout(ctx: PageContext) -> Any:
                 className="case-body",
                 **data_attrs(case_id=str(row.id)),
             ),
+            done_store(),
+            dcc.Store(id=CASE_ID, data=case_id),
+            dcc.Store(id=SEEN_ID, data=signature(len(detail.events), loop)),
+            dcc.Interval(id=TICK_ID, interval=TICK_MS),
         ],
         className="gridcc-page case-page",
     )
 
 
-PAGE = Page(path="/cases/<id>", name="case", title_key="case_no", layout=layout, register=register_actions)
+def act_panel(ctx: PageContext, session: Session, case_id: int) -> html.Div | None:
+    """The action panel for a viewer who may act (a duty officer, a leader); None for anyone else."""
+    kinds = viewer_kinds()
+    if not kinds:
+        return None
+    case = act_case(session, ctx.scope, case_id)
+    if case is None:
+        return None
+    form = action_form(case, kinds, department_choices(session, ctx.lang), ctx.settings, ctx.lang)
+    return case_panel(form, ctx.lang)
+
+
+def register(app: Any) -> None:
+    register_actions(app)
+    register_refresh(app)
+
+
+PAGE = Page(path="/cases/<id>", name="case", title_key="case_no", layout=layout, register=register)

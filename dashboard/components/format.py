@@ -62,10 +62,11 @@ def event_detail(kind: str, detail: str, lang: str, to_status: str | None = None
 
 
 def actor_label(actor: str, lang: str, sources: Mapping[str, str] | None = None) -> str:
-    """Who acted: the system, a user, or a feed by its department's name (``sources``: feed → name)."""
+    """Who acted: the system, a user, or a feed or a department (``feed:<name>``, ``dept:<code>``) by its
+    department's name (``sources``: feed name or department code → name)."""
     if not actor or actor == "system":
         return t("actor_system", lang)
-    name = actor.removeprefix("feed:")
+    name = actor.removeprefix("feed:").removeprefix("dept:")
     return (sources or {}).get(name, name)
 
 

@@ -29,6 +29,7 @@ from data.scope import AreaScope
 from layers import versions
 from layers.units import any_synthetic, scope_bounds, scope_units, unit_features
 
+from ..act.panel import action_modal
 from ..auth.viewer import viewer_may, viewer_name
 from ..components.click_request import register_click_request
 from ..components.map import MapOptions
@@ -191,6 +192,7 @@ def layout(ctx: PageContext) -> Any:
                 ],
                 className="duty-main",
             ),
+            action_modal(lang),
             dcc.Store(id="duty-acked"),
             dcc.Store(id="duty-ack-request"),
             dcc.Store(id="duty-seen", data=current),

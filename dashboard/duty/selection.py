@@ -1,4 +1,5 @@
-"""The duty view's selected row: a ring around the case on the map, a flight to it, and a link to its page."""
+"""The duty view's selected row: a ring around the case on the map, a flight to it, a link to its page, and
+for a viewer who may act on it, the buttons that open the action panel (交办, 吹哨, 上报 …)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from urllib.parse import parse_qsl
 
 from dash import dcc, html, no_update
 
+from ..act.choices import viewer_kinds
+from ..act.panel import open_buttons
 from ..i18n import lang_from_query, t
 from ..personal import shown
 from ..urls import Urls
@@ -40,6 +43,9 @@ def selected_case(selected: list[dict[str, Any]] | None, search: str | None) -> 
         ],
         className="duty-selected-row",
     )
+    buttons = open_buttons(case_id, viewer_kinds(), lang)  # the server checks everything again
+    if buttons:
+        info = html.Div([info, html.Div(buttons, className="duty-act-buttons")])
     try:
         lat, lon = float(row["lat"]), float(row["lon"])
     except (KeyError, TypeError, ValueError):

@@ -14,6 +14,8 @@ from dash import dcc, html
 from data.names import community_short_name
 from data.queries import CaseRow, label
 
+from ..act.choices import viewer_kinds
+from ..act.panel import open_buttons
 from ..components.format import as_attrs
 from ..i18n import t
 from ..urls import Urls
@@ -45,6 +47,8 @@ def card_badge(supervision: str, lang: str) -> Any:
 def case_table(rows: Sequence[CaseRow], level: str, lang: str, limit: int) -> html.Div:
     if not rows:
         return html.Div(t("overdue_no_cases", lang), className="overdue-empty")
+    kinds = viewer_kinds()  # a 处置 button per row for a viewer who may act (checked again on the server)
+    row_class = "overdue-case-row" + (" can-act" if kinds else "")
     head = html.Div(
         [
             html.Span(t("overdue_col_late", lang)),
@@ -54,8 +58,9 @@ def case_table(rows: Sequence[CaseRow], level: str, lang: str, limit: int) -> ht
             html.Span(t("overdue_col_level", lang)),
             html.Span(t("overdue_col_card", lang)),
             html.Span(""),
+            *([html.Span("")] if kinds else []),
         ],
-        className="overdue-case-row is-head",
+        className=row_class + " is-head",
     )
     body: list[Any] = [head]
     for r in rows:
@@ -82,8 +87,9 @@ def case_table(rows: Sequence[CaseRow], level: str, lang: str, limit: int) -> ht
                     html.Span(label("escalation", r.escalation_level, lang), className="overdue-level"),
                     card_badge(r.supervision, lang),
                     dcc.Link(t("overdue_open", lang), href=href, className="overdue-open"),
+                    *open_buttons(int(r.id), kinds, lang, only=""),
                 ],
-                className="overdue-case-row",
+                className=row_class,
                 **as_attrs({"data-case": str(r.id)}),
             )
         )

@@ -20,6 +20,7 @@ from data.queries import CaseRow, UnitCount, overdue_by_unit, overdue_cases
 from data.queries.common import CHILD_LEVEL, level_of, unit_names
 from data.scope import AreaScope
 
+from ..act.panel import action_modal
 from ..components.format import as_attrs
 from ..components.nav import header_nav
 from ..i18n import lang_from_query, t
@@ -153,7 +154,8 @@ def layout(ctx: PageContext) -> Any:
     )
     content = body(ctx.scope, ctx.query.get("unit"), ctx.lang)
     return html.Div(
-        [header, html.Div(content, id="overdue-body", className="overdue-body")], className="duty-page"
+        [header, html.Div(content, id="overdue-body", className="overdue-body"), action_modal(ctx.lang)],
+        className="duty-page",
     )
 
 
