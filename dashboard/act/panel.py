@@ -18,6 +18,7 @@ from data.loop.clock import URGENCIES
 from data.settings import Settings
 from data.text import duration, label
 
+from ..components.format import priority_label
 from ..i18n import t
 from . import ids
 from .choices import DEFAULT_REPLY_HOURS, HOURS_MAX, REPLY_HOURS, ActCase
@@ -78,7 +79,7 @@ def _report_hint(settings: Settings, lang: str) -> str:
         "complex": t("act_working_days", lang, n=settings.loop_report_complex_working_days),
     }
     return t("list_sep", lang).join(
-        t("act_report_within", lang, urgency=label("priority", u, lang), span=spans[u]) for u in URGENCIES
+        t("act_report_within", lang, urgency=priority_label(u, lang), span=spans[u]) for u in URGENCIES
     )
 
 
@@ -166,7 +167,7 @@ def action_form(
                     t("act_urgency", lang),
                     dmc.SegmentedControl(
                         id=ids.URGENCY,
-                        data=[{"value": u, "label": label("priority", u, lang)} for u in URGENCIES],
+                        data=[{"value": u, "label": priority_label(u, lang)} for u in URGENCIES],
                         value=case.urgency,
                         size="sm",
                         className="act-urgency-choice",
@@ -205,7 +206,7 @@ def action_form(
                 _field(
                     t("act_reason", lang),
                     dcc.Textarea(
-                        id=ids.REASON, value="", maxLength=REASON_MAXLENGTH, rows=2, className="act-text"
+                        id=ids.REASON, value="", maxLength=REASON_MAXLENGTH, rows=2, className="act-textarea"
                     ),
                 )
             ],
@@ -216,7 +217,7 @@ def action_form(
                 _field(
                     t("act_text", lang),
                     dcc.Textarea(
-                        id=ids.TEXT, value="", maxLength=TEXT_MAXLENGTH, rows=3, className="act-text"
+                        id=ids.TEXT, value="", maxLength=TEXT_MAXLENGTH, rows=3, className="act-textarea"
                     ),
                 )
             ],

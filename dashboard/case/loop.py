@@ -19,7 +19,7 @@ from data.queries.loop import case_loop
 from data.scope import AreaScope
 from data.text import label, local_time
 
-from ..components.format import EMPTY, as_attrs
+from ..components.format import EMPTY, as_attrs, priority_label
 from ..i18n import t
 from ..personal import shown
 
@@ -104,7 +104,7 @@ def _when(value: datetime | None, tz: str, lang: str) -> str:
 
 def _terms(sent: Sent, tz: str, lang: str) -> str:
     """The instruction's terms: urgency, time limit, reply deadline, the level it moves the case to."""
-    parts = [t("act_loop_urgency", lang, urgency=label("priority", sent.urgency, lang))]
+    parts = [t("act_loop_urgency", lang, urgency=priority_label(sent.urgency, lang))]
     if sent.limit_hours is not None:
         parts.append(t("act_loop_limit", lang, n=sent.limit_hours))
     if sent.reply_by is not None:

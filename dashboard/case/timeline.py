@@ -49,6 +49,8 @@ def _class(event: EventRow) -> str:
         if event.detail.strip().startswith("cancel:"):
             return "ev-card-cancel"
         return "ev-card-red" if event.detail.strip() == "red" else "ev-card-yellow"
+    if event.kind == "answer" and event.detail.strip().startswith("refused:"):
+        return "ev-loop-failed"  # 退回: like a failure, not like a 报到
     return EVENT_CLASS.get(event.kind, "ev-plain")
 
 

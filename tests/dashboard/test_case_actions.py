@@ -252,6 +252,10 @@ def test_a_forged_case_of_another_street_is_not_found_and_nothing_is_written(web
     assert "在您的管辖范围内找不到此案件。" in page_text_of(opened) and "act-submit" not in json.dumps(opened)
     opened = open_panel(client, ids["west"], "whistle")
     assert "act-submit" in json.dumps(opened) and "west" in page_text_of(opened)
+    words = page_text_of(opened)
+    dumped = json.dumps(opened, ensure_ascii=False)
+    assert "紧急 30 分钟内报到" in words and '"label": "紧急"' in dumped  # urgencies in words, not codes
+    assert '"label": "urgent"' not in dumped
 
 
 def open_panel(client: Any, case_id: int, kind: str) -> Any:
@@ -381,3 +385,24 @@ def test_leader_supervises_with_text_on_the_timeline_and_in_the_audit(web, sessi
     assert act(leader, ids["west"], kind="supervise", text="x", reply="9999")["act-msg"]["children"] == (
         "请选择回复期限。"
     )
+
+
+def test_loop_lines_read_as_words_even_without_the_instruction() -> None:
+    from dashboard.case.loop_events import loop_words
+
+    names = {"police": "区公安分局", "city_management": "区城市管理局"}
+    failed = loop_words("undelivered", "police:12: 8 attempt(s); HTTP 500", names, {}, "zh-CN")
+    assert failed is not None and (failed.label, failed.detail) == (
+        "未送达",
+        "区公安分局 · 8 次尝试 · HTTP 500",
+    )
+    late = loop_words("report_overdue", "city_management:12", names, {}, "zh-CN")
+    assert late is not None and (late.label, late.detail) == ("超时未报到", "区城市管理局")
+    sent = loop_words(
+        "instruction", "whistle:12 → police(lead), city_management(helper); 请到场", names, {}, "zh-CN"
+    )
+    assert sent is not None and sent.label == "吹哨"
+    assert sent.detail == "区公安分局（牵头）、区城市管理局（协办） · 请到场"
+    refused = loop_words("answer", "refused:police:12: 不属于本部门", names, {}, "en")
+    assert refused is not None and (refused.label, refused.detail) == ("Refused", "区公安分局 · 不属于本部门")
+    assert loop_words("created", "x", names, {}, "zh-CN") is None
