@@ -1,5 +1,7 @@
-"""``/cases/<id>``: one case — its facts, its place on a small map, its grid's people, its timeline,
-and for a leader the 督办 controls.
+"""``/cases/<id>``: one case — its facts, its place on a small map, its grid's people, its timeline (the
+loop's lines in words), its instructions and their 报到 (the "指令与报到" card), for a duty officer or a
+leader the action panel (:mod:`dashboard.act`, 交办 … 督办, anchored at ``#act``), and for a leader the
+督办 cards. The timeline and the card are read again after an action and every few seconds.
 
 The case is read through :func:`data.queries.case_detail` with the viewer's scope: a case outside it
 (or unknown) shows "not found" and nothing of its data. Phones: unmasked only to a role that needs

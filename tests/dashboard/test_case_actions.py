@@ -406,3 +406,59 @@ def test_loop_lines_read_as_words_even_without_the_instruction() -> None:
     refused = loop_words("answer", "refused:police:12: 不属于本部门", names, {}, "en")
     assert refused is not None and (refused.label, refused.detail) == ("Refused", "区公安分局 · 不属于本部门")
     assert loop_words("created", "x", names, {}, "zh-CN") is None
+
+
+def test_overdue_rows_and_the_duty_selection_carry_the_buttons_for_who_may_act(web, session_factory) -> None:  # type: ignore[no-untyped-def]
+    from data.models import Case
+
+    ids = ids_of(web)
+    with transaction(session_factory) as session:
+        case = session.get(Case, ids["west"])
+        assert case is not None
+        case.deadline_at = datetime.now(UTC) - timedelta(hours=5)
+    wanted = {"type": "act-open", "case": ids["west"], "kind": ""}
+    duty = client_of(web, "street1")
+    shown = route(duty, "/overdue", f"?unit={WEST}").get_json()
+    assert wanted in buttons_of(shown) and "处置" in page_text(route(duty, "/overdue", f"?unit={WEST}"))
+    wall = client_of(web, "wall1")
+    assert not [b for b in buttons_of(route(wall, "/overdue", f"?unit={WEST}").get_json()) if b]
+    # /duty's selected row: one button per action the role may take
+    body = callback_body(
+        duty,
+        "duty-selected.children",
+        {"duty-grid.selectedRows": [{"id": ids["west"], "number": "west"}], "gridcc-url.search": ""},
+        "duty-grid.selectedRows",
+    )
+    selected = post_callback(duty, body).get_json()
+    kinds = [b["kind"] for b in buttons_of(selected)]
+    assert kinds == ["dispatch", "redispatch", "whistle", "report_up", "send_down"]
+    body_wall = callback_body(
+        wall,
+        "duty-selected.children",
+        {"duty-grid.selectedRows": [{"id": ids["west"], "number": "west"}], "gridcc-url.search": ""},
+        "duty-grid.selectedRows",
+    )
+    assert buttons_of(post_callback(wall, body_wall).get_json()) == []
+
+
+def buttons_of(node: Any) -> list[dict[str, Any]]:
+    """The ids of the act-open buttons in a callback's answer."""
+    found: list[dict[str, Any]] = []
+
+    def walk(n: Any) -> None:
+        if isinstance(n, list):
+            for x in n:
+                walk(x)
+        elif isinstance(n, dict):
+            props = n.get("props", {})
+            pid = props.get("id") if isinstance(props, dict) else None
+            if isinstance(pid, dict) and pid.get("type") == "act-open":
+                found.append(pid)
+            for value in props.values() if isinstance(props, dict) else []:
+                walk(value)
+            for key, value in n.items():
+                if key != "props" and isinstance(value, dict | list):
+                    walk(value)
+
+    walk(node)
+    return found
