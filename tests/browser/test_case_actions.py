@@ -14,15 +14,15 @@ from data.auth import get_user, scope_of
 from data.db import make_engine, make_sessionmaker
 from data.models import Case
 from tests.browser.conftest import screenshot, sign_in_as
-from tests.browser.test_access import _fresh_case
+from tests.browser.test_access import _fresh_case, _wait_for_cases
 from tests.stack import Demo
 
 TEXT = "请公安、城管即刻到场联合处置占道经营，处置后回复"
 SUPERVISE_TEXT = "请于今日下班前办结并回复处置结果"
 
 
-def _duty_case_ids(stack: Demo, timeout: float = 180) -> set[int]:
-    """Open cases in the duty officer's street (waits for the feeds to bring some)."""
+def _duty_case_ids(stack: Demo, timeout: float = 30) -> set[int]:
+    """Open cases in the duty officer's street."""
     engine = make_engine(stack.database_url)
     deadline = time.monotonic() + timeout
     try:
@@ -54,7 +54,7 @@ def _choose(page: Any, field: str, option: str) -> None:
 
 def test_duty_officer_whistles_from_duty_and_the_case_shows_delivery(stack, page_and_log) -> None:
     page, log = page_and_log
-    _duty_case_ids(stack)
+    _wait_for_cases(stack)  # files one through the 12345 simulator when the street has none yet
     sign_in_as(page, stack, "duty")
     page.goto(f"{stack.url}duty")
     page.wait_for_selector(".ag-row", timeout=60000)

@@ -462,3 +462,33 @@ def buttons_of(node: Any) -> list[dict[str, Any]]:
 
     walk(node)
     return found
+
+
+def test_without_sign_in_nobody_may_act(settings, redis_url, session_factory, grids) -> None:  # type: ignore[no-untyped-def]
+    """A kiosk deployment with sign-in off: no panel, and a forged press is refused (nobody to audit)."""
+    from dashboard.app import create_app
+    from dashboard.services import services
+
+    with transaction(session_factory) as session:
+        seed_catalogue(session)
+        case_id = add_case(session, grids[0], external_id="kiosk").id
+    app = create_app(settings.model_copy(update={"redis_url": redis_url, "auth_required": False}))
+    try:
+        client = app.server.test_client()
+        layout = client.post(
+            "/_dash-update-component",
+            json={
+                "output": "gridcc-page.children",
+                "outputs": {"id": "gridcc-page", "property": "children"},
+                "inputs": [{"id": "gridcc-url", "property": "pathname", "value": f"/cases/{case_id}"}],
+                "state": [{"id": "gridcc-url", "property": "search", "value": ""}],
+            },
+        ).get_json()
+        assert "act-submit" not in json.dumps(layout) and "case-loop-box" in json.dumps(layout)
+        answer = client.post(
+            "/_dash-update-component", json=act_body(client, case_id, kind="whistle", lead="police")
+        ).get_json()["response"]
+        assert answer["act-msg"]["children"] == "您的角色不能这样处置案件。"
+        assert written(session_factory) == (0, 0, 0, 0, 0)
+    finally:
+        services(app.server).close()
