@@ -108,6 +108,17 @@ class HistoryRow:
     timeline: list[AlertEventRow] = field(default_factory=list)  # every event, oldest first
 
 
+# what an alert row and a history row both carry, straight from the alert
+_COMMON = (
+    "id", "kind", "event", "headline", "area_desc", "severity", "colour", "state", "sent_at", "expires",
+    "escalated_at", "raised_at",
+)  # fmt: skip
+
+
+def _common(alert: Alert) -> dict[str, Any]:
+    return {name: getattr(alert, name) for name in _COMMON}
+
+
 @dataclass(frozen=True)
 class HistoryPage:
     rows: list[HistoryRow]
@@ -183,18 +194,9 @@ def active_alerts(session: Session, scope: AreaScope, now: datetime) -> list[Ale
             workers.setdefault(s.unit_code, []).append(GridWorker(s.name, mask_phone(s.phone)))
     rows = [
         AlertRow(
-            id=a.id,
-            kind=a.kind,
-            event=a.event,
-            headline=a.headline,
-            area_desc=a.area_desc,
-            severity=a.severity,
-            colour=a.colour,
-            state=a.state,
+            **_common(a),
             unacknowledged=a.state == "new",
-            sent_at=a.sent_at,
             onset=a.onset,
-            expires=a.expires,
             acknowledged_by=a.acknowledged_by,
             acknowledged_at=a.acknowledged_at,
             lon=a.lon,
@@ -202,9 +204,7 @@ def active_alerts(session: Session, scope: AreaScope, now: datetime) -> list[Ale
             grid_code=a.grid_code,
             grids=[CoveredGrid(g, place_name(g, names), workers.get(g, [])) for g in covered.get(a.id, [])],
             escalated=a.escalated_at is not None and a.state == "new",
-            escalated_at=a.escalated_at,
             escalation_detail=last.get((a.id, "escalated"), ""),
-            raised_at=a.raised_at,
             raised_detail=last.get((a.id, "raised"), ""),
         )
         for a in sorted(
@@ -282,18 +282,7 @@ def alert_history(
     )
     rows = [
         HistoryRow(
-            id=a.id,
-            kind=a.kind,
-            event=a.event,
-            headline=a.headline,
-            area_desc=a.area_desc,
-            severity=a.severity,
-            colour=a.colour,
-            state=a.state,
-            sent_at=a.sent_at,
-            expires=a.expires,
-            escalated_at=a.escalated_at,
-            raised_at=a.raised_at,
+            **_common(a),
             acknowledgements=acks.get(a.id, []),
             case_id=a.case_id,
             case_number=cases[a.case_id].external_id if a.case_id in cases else None,
