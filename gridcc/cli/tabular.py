@@ -27,7 +27,7 @@ def load_table(
     migrations.upgrade(engine)
     with transaction(make_sessionmaker(engine)) as session:
         report = loader(session, file)
-    for line in report.lines():
+    for line in report.lines(settings.language):
         click.echo(line)
     if not report.ok:
         raise SystemExit(1)
