@@ -58,9 +58,14 @@ def _defaults(form: CaseForm, alert: Alert) -> CaseForm:
 
 
 def alert_to_case(
-    session: Session, actor: UserAccount | None, alert_id: object, form: CaseForm, now: datetime,
-    tz: str = "Asia/Shanghai", remote_addr: str = "",
-) -> Filed:  # fmt: skip
+    session: Session,
+    actor: UserAccount | None,
+    alert_id: object,
+    form: CaseForm,
+    now: datetime,
+    tz: str = "Asia/Shanghai",
+    remote_addr: str = "",
+) -> Filed:
     """Turn the alert into a case linked to it, as ``actor`` (a duty officer or a leader). The alert
     must be in the account's own scope, open (new or acknowledged, not expired) and not linked yet:
     else :class:`AlertNotFound`. The caller commits and bumps :attr:`Filed.layers`."""
@@ -78,22 +83,33 @@ def alert_to_case(
         update(Alert)
         .where(Alert.id == alert.id, Alert.case_id.is_(None), Alert.state.in_(OPEN_ALERT_STATES))
         .values(
-            case_id=case.id, state="linked", modified_at=now,
-            acknowledged_by=alert.acknowledged_by or user.username, acknowledged_at=alert.acknowledged_at or now,
-        )  # fmt: skip
+            case_id=case.id,
+            state="linked",
+            modified_at=now,
+            acknowledged_by=alert.acknowledged_by or user.username,
+            acknowledged_at=alert.acknowledged_at or now,
+        )
         .execution_options(synchronize_session=False)
     )
     if getattr(linked, "rowcount", 0) != 1:  # another desk converted or dismissed it meanwhile
         raise AlertNotFound(f"alert {alert.id} is no longer open")
     session.add(
         AlertEvent(
-            alert_id=alert.id, at=now, kind="linked", detail=f"case:{case.id} {case.external_id}",
+            alert_id=alert.id,
+            at=now,
+            kind="linked",
+            detail=f"case:{case.id} {case.external_id}",
             actor=user.username,
-        )  # fmt: skip
+        )
     )
     audit(
-        session, user.username, "desk_alert_case", f"alert:{alert.id}",
-        f"case:{case.id} {case.external_id}; {checked.category.code}; {place.code}", remote_addr, now,
-    )  # fmt: skip
+        session,
+        user.username,
+        "desk_alert_case",
+        f"alert:{alert.id}",
+        f"case:{case.id} {case.external_id}; {checked.category.code}; {place.code}",
+        remote_addr,
+        now,
+    )
     session.flush()
     return Filed(case.id, case.external_id, LAYERS)

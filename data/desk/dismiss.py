@@ -35,16 +35,23 @@ class Dismissed:
 
 
 def dismiss_alert(
-    session: Session, actor: UserAccount | None, alert_id: object, reason: object, note: object,
-    now: datetime, remote_addr: str = "",
-) -> Dismissed:  # fmt: skip
+    session: Session,
+    actor: UserAccount | None,
+    alert_id: object,
+    reason: object,
+    note: object,
+    now: datetime,
+    remote_addr: str = "",
+) -> Dismissed:
     """Dismiss the alert as ``actor``: ``reason`` one of :data:`DISMISS_REASONS` (``other`` needs the
     note). :class:`NotPermitted`, :class:`AlertNotFound` or :class:`DeskRefused`, and nothing written,
     when it cannot be. The caller commits and bumps :attr:`Dismissed.layers`."""
     user = check_actor(actor, Permission.ACK_ALERT, "dismiss alerts")
     alert = open_alert(session, scope_of(user), alert_id, now)
     if reason not in DISMISS_REASONS:
-        raise DeskRefused("bad_reason", f"unknown reason {str(reason)[:20]!r}: one of {', '.join(DISMISS_REASONS)}")
+        raise DeskRefused(
+            "bad_reason", f"unknown reason {str(reason)[:20]!r}: one of {', '.join(DISMISS_REASONS)}"
+        )
     text = clean_text(note, "reason", REASON_MAX, required=reason == "other")
     done = session.execute(
         update(Alert)

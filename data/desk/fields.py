@@ -53,9 +53,12 @@ def clean_text(value: object, field: str, limit: int, *, required: bool = False,
         raise DeskRefused("required", f"{field} is required", field=field)
     if len(text) > limit:
         raise DeskRefused(
-            "too_long", f"{field} is {len(text)} characters long: at most {limit}", field=field, n=len(text),
+            "too_long",
+            f"{field} is {len(text)} characters long: at most {limit}",
+            field=field,
+            n=len(text),
             limit=limit,
-        )  # fmt: skip
+        )
     return text
 
 
@@ -65,5 +68,7 @@ def clean_phone(value: object) -> str:
     text = clean_text(value, "reporter_phone", column_limit("reporter_phone"))
     digits = sum(ch.isdigit() for ch in text)
     if text and (not _PHONE.match(text) or digits < 5):
-        raise DeskRefused("bad_phone", f"reporter_phone {text!r} is not a phone number", field="reporter_phone")
+        raise DeskRefused(
+            "bad_phone", f"reporter_phone {text!r} is not a phone number", field="reporter_phone"
+        )
     return text

@@ -76,7 +76,9 @@ def _category(session: Session, value: object) -> Category:
 def _priority(value: object) -> str:
     priority = value.strip() if isinstance(value, str) and value.strip() else "normal"
     if priority not in PRIORITIES:
-        raise DeskRefused("bad_priority", f"unknown priority {str(value)[:20]!r}: one of {', '.join(PRIORITIES)}")
+        raise DeskRefused(
+            "bad_priority", f"unknown priority {str(value)[:20]!r}: one of {', '.join(PRIORITIES)}"
+        )
     return priority
 
 
@@ -92,7 +94,9 @@ def _department(session: Session, value: object, category: Category) -> str | No
 def _number(session: Session, day: str) -> int:
     prefix = f"DESK-{day}-"
     count = session.scalar(
-        select(func.count()).select_from(Case).where(Case.feed_name == DESK_FEED, Case.external_id.startswith(prefix))
+        select(func.count())
+        .select_from(Case)
+        .where(Case.feed_name == DESK_FEED, Case.external_id.startswith(prefix))
     )
     return int(count or 0) + 1
 
@@ -134,16 +138,35 @@ def create_case(
     for _attempt in range(5):
         number = _number(session, day)
         case = Case(
-            feed_name=DESK_FEED, external_id=f"DESK-{day}-{number:04d}", source=DESK_FEED,
-            department_code=checked.department, category_code=checked.category.code,
-            category_name=checked.category.name, priority=checked.priority, status="reported",
-            source_status="", title=checked.title or checked.category.name, description=checked.description,
-            address=checked.address, lon=place.lon, lat=place.lat, placement=place.method,
-            reporter_name=checked.reporter_name or None, reporter_phone=checked.reporter_phone or None,
-            requested_at=now, accepted_at=now, source_updated_at=now, deadline_at=clock.deadline_at,
-            is_open=True, due_soon=clock.due_soon, overdue=clock.overdue, supervision="none",
-            escalation_level="community", created_at=now, modified_at=now,
-        )  # fmt: skip
+            feed_name=DESK_FEED,
+            external_id=f"DESK-{day}-{number:04d}",
+            source=DESK_FEED,
+            department_code=checked.department,
+            category_code=checked.category.code,
+            category_name=checked.category.name,
+            priority=checked.priority,
+            status="reported",
+            source_status="",
+            title=checked.title or checked.category.name,
+            description=checked.description,
+            address=checked.address,
+            lon=place.lon,
+            lat=place.lat,
+            placement=place.method,
+            reporter_name=checked.reporter_name or None,
+            reporter_phone=checked.reporter_phone or None,
+            requested_at=now,
+            accepted_at=now,
+            source_updated_at=now,
+            deadline_at=clock.deadline_at,
+            is_open=True,
+            due_soon=clock.due_soon,
+            overdue=clock.overdue,
+            supervision="none",
+            escalation_level="community",
+            created_at=now,
+            modified_at=now,
+        )
         case.set_place(place.code)
         try:
             with session.begin_nested():  # two desks filing at once: the second takes the next number
@@ -153,9 +176,14 @@ def create_case(
             continue
         session.add(
             CaseEvent(
-                case_id=case.id, at=now, kind="created", to_status="reported", detail=detail,
-                actor=actor.username, feed_name=DESK_FEED,
-            )  # fmt: skip
+                case_id=case.id,
+                at=now,
+                kind="created",
+                to_status="reported",
+                detail=detail,
+                actor=actor.username,
+                feed_name=DESK_FEED,
+            )
         )
         session.flush()
         return case
@@ -163,9 +191,13 @@ def create_case(
 
 
 def file_case(
-    session: Session, actor: UserAccount | None, form: CaseForm, now: datetime, tz: str = "Asia/Shanghai",
+    session: Session,
+    actor: UserAccount | None,
+    form: CaseForm,
+    now: datetime,
+    tz: str = "Asia/Shanghai",
     remote_addr: str = "",
-) -> Filed:  # fmt: skip
+) -> Filed:
     """登记: file the case of ``form`` as ``actor`` (a duty officer or a leader), in a place of the
     account's own scope. :class:`NotPermitted` for any other account, :class:`DeskRefused` for a form
     that cannot be filed; nothing is written then. The caller commits and bumps :attr:`Filed.layers`."""
@@ -175,8 +207,12 @@ def file_case(
     place = resolve_place(session, scope_of(user), form.place, address, form.lon, form.lat)
     case = create_case(session, user, checked, place, now, tz, "")
     audit(
-        session, user.username, "desk_file", f"case:{case.id}",
+        session,
+        user.username,
+        "desk_file",
+        f"case:{case.id}",
         f"{case.external_id}; {checked.category.code}; {checked.priority}; {place.code} ({place.method})",
-        remote_addr, now,
-    )  # fmt: skip
+        remote_addr,
+        now,
+    )
     return Filed(case.id, case.external_id)

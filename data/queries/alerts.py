@@ -170,11 +170,10 @@ def active_alerts(session: Session, scope: AreaScope, now: datetime) -> list[Ale
             covered.setdefault(alert_id, []).append(grid)
     last = _last_events(session, ids, ("escalated", "raised"))
     linked = sorted({a.case_id for a in alerts if a.case_id is not None})
-    numbers: dict[int, str] = (
-        {r.id: r.external_id for r in session.execute(select(Case.id, Case.external_id).where(Case.id.in_(linked)))}
-        if linked
-        else {}
-    )
+    numbers: dict[int, str] = {}
+    if linked:
+        query = select(Case.id, Case.external_id).where(Case.id.in_(linked))
+        numbers = {r.id: r.external_id for r in session.execute(query)}
     grids = sorted({g for gs in covered.values() for g in gs})
     names: dict[str, str] = {}
     workers: dict[str, list[GridWorker]] = {}

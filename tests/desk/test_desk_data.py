@@ -45,10 +45,15 @@ def desk(session_factory: sessionmaker[Session]) -> dict[str, Any]:
 
 def form(**values: Any) -> CaseForm:
     base: dict[str, Any] = {
-        "category": "city.street_vending", "title": "占道经营，来电反映", "description": "巷口夜市占道",
-        "priority": "urgent", "place": WEST + "001", "address": "巴川街道中兴路12号",
-        "reporter_name": "李女士", "reporter_phone": "13912345678",
-    }  # fmt: skip
+        "category": "city.street_vending",
+        "title": "占道经营，来电反映",
+        "description": "巷口夜市占道",
+        "priority": "urgent",
+        "place": WEST + "001",
+        "address": "巴川街道中兴路12号",
+        "reporter_name": "李女士",
+        "reporter_phone": "13912345678",
+    }
     base.update(values)
     return CaseForm(**base)
 
@@ -58,9 +63,7 @@ def counts(session_factory: sessionmaker[Session]) -> tuple[int, ...]:
         return tuple(
             session.scalar(select(func.count()).select_from(model)) or 0
             for model in (Case, CaseEvent, Alert, AlertEvent, AuditLog)
-        ) + (
-            session.scalar(select(func.count()).select_from(Alert).where(Alert.state != "new")) or 0,
-        )
+        ) + (session.scalar(select(func.count()).select_from(Alert).where(Alert.state != "new")) or 0,)
 
 
 def act(session_factory: sessionmaker[Session], user: str, do: Callable[[Session, Any], Any]) -> Any:
@@ -78,11 +81,16 @@ def test_a_duty_officer_files_a_case(session_factory, desk) -> None:
         assert case is not None
         assert (case.feed_name, case.source, case.status, case.is_open) == ("desk", "desk", "reported", True)
         assert (case.category_code, case.priority, case.department_code) == (
-            "city.street_vending", "urgent", "city_management",
-        )  # fmt: skip
+            "city.street_vending",
+            "urgent",
+            "city_management",
+        )
         assert (case.street_code, case.community_code, case.grid_code, case.placement) == (
-            WEST, WEST + "001", None, "code",
-        )  # fmt: skip
+            WEST,
+            WEST + "001",
+            None,
+            "code",
+        )
         assert (case.reporter_name, case.reporter_phone) == ("李女士", "13912345678")
         limit = session.get(Category, "city.street_vending").limit_hours("urgent")  # type: ignore[union-attr]
         assert case.deadline_at == NOW + timedelta(hours=limit)
@@ -92,8 +100,10 @@ def test_a_duty_officer_files_a_case(session_factory, desk) -> None:
         ]
         row = session.scalars(select(AuditLog).where(AuditLog.action == "desk_file")).first()
         assert row is not None and (row.actor, row.target, row.remote_addr) == (
-            "west1", f"case:{case.id}", "10.0.0.7",
-        )  # fmt: skip
+            "west1",
+            f"case:{case.id}",
+            "10.0.0.7",
+        )
         assert "DESK-20261206-0001" in row.detail
 
 
@@ -104,7 +114,9 @@ def test_a_leader_files_by_point_and_an_officer_by_address(session_factory, desk
         session_factory, "leader", lambda s, u: file_case(s, u, form(place="", lon=point.x, lat=point.y), NOW)
     )
     by_address = act(
-        session_factory, "west1", lambda s, u: file_case(s, u, form(place=None, address="巴川北社区菜市场门口"), NOW)
+        session_factory,
+        "west1",
+        lambda s, u: file_case(s, u, form(place=None, address="巴川北社区菜市场门口"), NOW),
     )
     with session_factory() as session:
         a, b = session.get(Case, by_point.case_id), session.get(Case, by_address.case_id)
@@ -131,10 +143,20 @@ ATTACKS: list[tuple[str, str, dict[str, Any], type[Exception], str]] = [
     ("another street", "west1", {"place": EAST + "001"}, DeskRefused, "place_out_of_scope"),
     ("another street's grid", "west1", {"place": EAST + "001002"}, DeskRefused, "place_out_of_scope"),
     ("another district", "west1", {"place": "500152001"}, DeskRefused, "place_out_of_scope"),
-    ("a point in another street", "west1", {"place": "", "lon": 106.15, "lat": 29.8}, DeskRefused,
-     "point_out_of_scope"),
-    ("a point outside the chosen unit", "west1", {"place": WEST + "002", "lon": 105.93, "lat": 29.72},
-     DeskRefused, "point_outside_place"),
+    (
+        "a point in another street",
+        "west1",
+        {"place": "", "lon": 106.15, "lat": 29.8},
+        DeskRefused,
+        "point_out_of_scope",
+    ),
+    (
+        "a point outside the chosen unit",
+        "west1",
+        {"place": WEST + "002", "lon": 105.93, "lat": 29.72},
+        DeskRefused,
+        "point_outside_place",
+    ),
     ("no place at all", "west1", {"place": "", "address": "某处"}, DeskRefused, "no_place"),
     ("a forged code", "west1", {"place": "5001510019' OR 1=1"}, DeskRefused, "bad_place"),
     ("a wall account", "wall1", {}, NotPermitted, ""),
@@ -149,7 +171,7 @@ ATTACKS: list[tuple[str, str, dict[str, Any], type[Exception], str]] = [
     ("a NUL in the description", "west1", {"description": "a\x00b"}, DeskRefused, "unstorable"),
     ("an empty title", "west1", {"title": " \u200b "}, DeskRefused, "required"),
     ("a title that is a list", "west1", {"title": ["a", "b"]}, DeskRefused, "not_text"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("what", "user", "values", "error", "code"), ATTACKS, ids=[a[0] for a in ATTACKS])
@@ -168,16 +190,23 @@ def test_filing_attacks_are_refused_and_write_nothing(
 def test_an_alert_becomes_a_linked_case(session_factory, desk) -> None:
     alert_id = desk["west_alert"]
     filed = act(
-        session_factory, "west1",
-        lambda s, u: alert_to_case(s, u, str(alert_id), CaseForm(category="safety.gas", priority="urgent"), NOW),
-    )  # fmt: skip
+        session_factory,
+        "west1",
+        lambda s, u: alert_to_case(
+            s, u, str(alert_id), CaseForm(category="safety.gas", priority="urgent"), NOW
+        ),
+    )
     assert set(filed.layers) >= {"cases", "alerts"}
     with session_factory() as session:
         alert = session.get(Alert, alert_id)
         case = session.get(Case, filed.case_id)
         assert alert is not None and case is not None
         assert (alert.state, alert.case_id, alert.acknowledged_by) == ("linked", case.id, "west1")
-        assert (case.title, case.grid_code, case.category_code) == ("巴川暴雨预警", desk["grids"][0], "safety.gas")
+        assert (case.title, case.grid_code, case.category_code) == (
+            "巴川暴雨预警",
+            desk["grids"][0],
+            "safety.gas",
+        )
         created = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)).one()
         assert (created.kind, created.detail, created.actor) == ("created", f"alert:{alert_id}", "west1")
         linked = session.scalars(
@@ -193,7 +222,11 @@ def test_an_alert_becomes_a_linked_case(session_factory, desk) -> None:
     # converted once: a second conversion, and a dismissal, find no open alert
     before = counts(session_factory)
     with pytest.raises(AlertNotFound):
-        act(session_factory, "west1", lambda s, u: alert_to_case(s, u, alert_id, CaseForm(category="safety"), NOW))
+        act(
+            session_factory,
+            "west1",
+            lambda s, u: alert_to_case(s, u, alert_id, CaseForm(category="safety"), NOW),
+        )
     with pytest.raises(AlertNotFound):
         act(session_factory, "west1", lambda s, u: dismiss_alert(s, u, alert_id, "false_alarm", "", NOW))
     assert counts(session_factory) == before
@@ -202,9 +235,10 @@ def test_an_alert_becomes_a_linked_case(session_factory, desk) -> None:
 def test_an_alert_of_another_street_is_placed_in_the_officer_s_own_grid(session_factory, desk) -> None:
     """A district leader converts the east alert: placed in its own grid; an east officer the same."""
     filed = act(
-        session_factory, "east1",
+        session_factory,
+        "east1",
         lambda s, u: alert_to_case(s, u, desk["east_alert"], CaseForm(category="safety"), NOW),
-    )  # fmt: skip
+    )
     with session_factory() as session:
         case = session.get(Case, filed.case_id)
         assert case is not None and case.street_code == EAST
@@ -226,7 +260,11 @@ def test_alert_attacks_are_refused_and_write_nothing(
     alert_id = desk.get(alert, alert) if isinstance(alert, str) else alert
     before = counts(session_factory)
     with pytest.raises(error):
-        act(session_factory, user, lambda s, u: alert_to_case(s, u, alert_id, CaseForm(category="safety"), NOW))
+        act(
+            session_factory,
+            user,
+            lambda s, u: alert_to_case(s, u, alert_id, CaseForm(category="safety"), NOW),
+        )
     with pytest.raises(error):
         act(session_factory, user, lambda s, u: dismiss_alert(s, u, alert_id, "false_alarm", "误报", NOW))
     assert counts(session_factory) == before
@@ -241,9 +279,10 @@ def test_converting_checks_the_form_too(session_factory, desk) -> None:
     ):
         with pytest.raises(DeskRefused) as raised:
             act(
-                session_factory, "west1",
+                session_factory,
+                "west1",
                 lambda s, u, v=values: alert_to_case(s, u, desk["west_alert"], CaseForm(**v), NOW),
-            )  # fmt: skip
+            )
         assert raised.value.code == code
     assert counts(session_factory) == before
 
@@ -251,17 +290,28 @@ def test_converting_checks_the_form_too(session_factory, desk) -> None:
 def test_a_dismissed_alert_leaves_the_lists(session_factory, desk) -> None:
     alert_id = desk["west_alert"]
     before = counts(session_factory)
-    for reason, note, code in (("", "", "bad_reason"), ("whatever", "x", "bad_reason"), ("other", " ", "required")):
+    for reason, note, code in (
+        ("", "", "bad_reason"),
+        ("whatever", "x", "bad_reason"),
+        ("other", " ", "required"),
+    ):
         with pytest.raises(DeskRefused) as raised:
-            act(session_factory, "west1", lambda s, u, r=reason, n=note: dismiss_alert(s, u, alert_id, r, n, NOW))
+            act(
+                session_factory,
+                "west1",
+                lambda s, u, r=reason, n=note: dismiss_alert(s, u, alert_id, r, n, NOW),
+            )
         assert raised.value.code == code
     with pytest.raises(NotPermitted):  # a leader may not acknowledge, so may not dismiss
         act(session_factory, "leader", lambda s, u: dismiss_alert(s, u, alert_id, "false_alarm", "", NOW))
     assert counts(session_factory) == before
     done = act(
-        session_factory, "west1",
-        lambda s, u: dismiss_alert(s, u, alert_id, "false_alarm", "现场核实\u202e无积水<script>", NOW, "10.0.0.7"),
-    )  # fmt: skip
+        session_factory,
+        "west1",
+        lambda s, u: dismiss_alert(
+            s, u, alert_id, "false_alarm", "现场核实\u202e无积水<script>", NOW, "10.0.0.7"
+        ),
+    )
     assert done.note == "现场核实无积水<script>"
     with session_factory() as session:
         assert session.get(Alert, alert_id).state == "dismissed"  # type: ignore[union-attr]
