@@ -135,7 +135,7 @@ def create_case(
     limit = checked.category.limit_hours(checked.priority)
     clock = evaluate(now, limit, now, True)
     day = now.astimezone(ZoneInfo(tz)).strftime("%Y%m%d")
-    for _attempt in range(5):
+    for _attempt in range(50):  # a clash with a desk filing at the same moment: the next number
         number = _number(session, day)
         case = Case(
             feed_name=DESK_FEED,

@@ -44,14 +44,6 @@ def web(settings, redis_url, redis_conn, engine, session_factory, grids) -> Iter
     services(app.server).close()
 
 
-@pytest.fixture
-def grids(session_factory) -> list[str]:  # type: ignore[no-untyped-def]
-    from tests.layers.hierarchy import build_hierarchy
-
-    with transaction(session_factory) as session:
-        return build_hierarchy(session)
-
-
 def client_as(web: Any, username: str) -> Any:
     client = web.server.test_client()
     client.environ_base["REMOTE_ADDR"] = ADDR

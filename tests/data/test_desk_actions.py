@@ -334,3 +334,31 @@ def test_place_options_stay_in_scope(session_factory, desk) -> None:
         streets = place_options(session, community)
         assert [(o.code, o.selectable) for o in streets] == [(WEST, False)]
         assert [o.code for o in place_options(session, community, WEST)] == [WEST + "002"]
+
+
+def test_desks_filing_at_once_get_one_number_each(session_factory, desk) -> None:
+    """Six officers press 登记 at the same moment: six cases, six numbers (a clash on the number is taken
+    back to a savepoint and the next number tried)."""
+    import threading
+
+    barrier = threading.Barrier(6)
+    numbers: list[str] = []
+    errors: list[BaseException] = []
+
+    def one(i: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            filed = act(
+                session_factory, "leader", lambda s, u: file_case(s, u, form(title=f"同时登记 {i}"), NOW)
+            )
+            numbers.append(filed.external_id)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    assert sorted(numbers) == [f"DESK-20261206-{n:04d}" for n in range(1, 7)]
