@@ -33,6 +33,7 @@ from ..page import Page, PageContext
 from ..personal import CASE_TEXT, masked_fields, masked_rows
 from .actions import OPEN
 from .actions import register as register_actions
+from .alert_link import alert_links
 from .facts import Names, badges, facts, place_path, staff, text_block
 from .map import case_map
 from .sources import source_names
@@ -144,6 +145,7 @@ def layout(ctx: PageContext) -> Any:
         if found is None:
             return not_found(ctx, raw_id)
         names = _names(session, found, ctx.lang)
+        linked = alert_links(session, case_id, ctx.lang, policy)  # the alert it was made from, if any
     detail = personal(ctx, found, policy)
     events = timeline(detail.events, ctx.lang, tz, names.sources)
     row = detail.row
@@ -165,6 +167,7 @@ def layout(ctx: PageContext) -> Any:
                     html.Div(
                         [
                             facts(detail, names, now, ctx.lang, tz),
+                            *([linked] if linked is not None else []),
                             text_block(detail, ctx.lang),
                             html.Div(
                                 [

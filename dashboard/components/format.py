@@ -56,6 +56,8 @@ def event_detail(kind: str, detail: str, lang: str, to_status: str | None = None
         return f"{level_label(a.strip(), lang)} → {level_label(b.strip(), lang)}"
     if kind == "supervision":
         return ""
+    if kind == "created" and detail.startswith("alert:") and detail[6:].isdigit():  # data.desk.convert
+        return t("desk_from_alert", lang, id=detail[6:])
     if kind in ("due_soon", "overdue") and detail.startswith("deadline "):
         return ""  # the deadline is shown in the case's facts
     return detail

@@ -26,7 +26,8 @@ from ..names import place_name
 from ..scope import AreaScope
 from .common import require_aware
 
-ACTIVE_STATES = ("new", "acknowledged")
+# a linked alert (turned into a case) is still active: its card shows the case (the map's layer too)
+ACTIVE_STATES = ("new", "acknowledged", "linked")
 SEVERITY_ORDER = {"Extreme": 0, "Severe": 1, "Moderate": 2, "Minor": 3}
 
 
@@ -68,6 +69,8 @@ class AlertRow:
     escalation_detail: str = ""  # the last ``escalated`` event's raw detail (label: "alert_event")
     raised_at: datetime | None = None  # an update last raised the severity then
     raised_detail: str = ""  # "yellow→orange": the last ``raised`` event's detail
+    case_id: int | None = None  # the case it was turned into (预警转案件), if any
+    case_number: str = ""  # that case's number
 
 
 @dataclass(frozen=True)
@@ -177,6 +180,11 @@ def active_alerts(session: Session, scope: AreaScope, now: datetime) -> list[Ale
         if scope.contains(grid):
             covered.setdefault(alert_id, []).append(grid)
     last = _last_events(session, ids, ("escalated", "raised"))
+    linked = sorted({a.case_id for a in alerts if a.case_id is not None})
+    numbers: dict[int, str] = {}
+    if linked:
+        query = select(Case.id, Case.external_id).where(Case.id.in_(linked))
+        numbers = {r.id: r.external_id for r in session.execute(query)}
     grids = sorted({g for gs in covered.values() for g in gs})
     names: dict[str, str] = {}
     workers: dict[str, list[GridWorker]] = {}
@@ -206,6 +214,8 @@ def active_alerts(session: Session, scope: AreaScope, now: datetime) -> list[Ale
             escalated=a.escalated_at is not None and a.state == "new",
             escalation_detail=last.get((a.id, "escalated"), ""),
             raised_detail=last.get((a.id, "raised"), ""),
+            case_id=a.case_id,
+            case_number=numbers.get(a.case_id, "") if a.case_id is not None else "",
         )
         for a in sorted(
             alerts, key=lambda a: (a.state != "new", SEVERITY_ORDER.get(a.severity, 9), -_time(a).timestamp())
