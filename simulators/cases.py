@@ -303,6 +303,52 @@ class CaseBook:
                 changed += 1
         return changed
 
+    # the loop: a department's desk answered an instruction about one of these cases
+
+    def take_over(self, feed: str, rid: str, kind: str, now: datetime) -> str | None:
+        """A department 报到'd (``accepted``) or 办结'd (``done``) an instruction about case ``rid`` of
+        ``feed``: the record shows it in the department's hands — 报到 moves an open case not yet in
+        hand to ``in_progress`` (its later steps keep their times), 办结 resolves and closes it now — with
+        ``updated_datetime = now``, so gridcc's next poll moves the case. Returns the new status, or
+        None when nothing changes (no such record on that feed, or it is there already)."""
+        with self.store.tx() as conn:
+            found = conn.execute(
+                "SELECT plan, applied, accepted_at FROM request WHERE id = ? AND feed = ?", (rid, feed)
+            ).fetchone()
+            if found is None:
+                return None
+            plan = [plans.Step.from_json(s) for s in json.loads(found["plan"])]
+            n = max(plans.state_at(plan, now), int(found["applied"]))
+            done, future, state = plan[:n], plan[n:], plan[n - 1].state
+            if kind == "accepted" and state in ("reported", "accepted", "assigned", "returned"):
+                i = next((i for i, step in enumerate(future) if step.state == "in_progress"), len(future))
+                later = [plans.Step(x.state, max(x.at, now), x.satisfaction) for x in future[i + 1 :]]
+                steps = [plans.Step("in_progress", now), *later]
+            elif kind == "done" and state != "closed":
+                steps = [] if state == "resolved" else [plans.Step("resolved", now)]
+                steps.append(plans.Step("closed", now, "satisfied"))
+            else:
+                return None
+            plan = done + steps
+            applied = len(done) + (1 if kind == "accepted" else len(steps))
+            last = plan[applied - 1]
+            conn.execute(
+                "UPDATE request SET status = ?, satisfaction = ?, status_notes = ?, accepted_at = ?, "
+                "updated_at = ?, plan = ?, applied = ?, next_at = ? WHERE id = ?",
+                (
+                    last.state,
+                    last.satisfaction,
+                    texts.STATUS_NOTES[last.state],
+                    found["accepted_at"] or ts(now),
+                    ts(now),
+                    json.dumps([s.to_json() for s in plan]),
+                    applied,
+                    ts(plan[applied].at) if applied < len(plan) else None,
+                    rid,
+                ),
+            )
+        return last.state
+
     # reading
 
     def find(self, feed: str, q: Query) -> list[dict[str, Any]]:

@@ -203,6 +203,8 @@ class SimulatorSet:
                 Behaviour(scale=self.config.answer_scale),
                 rng=random.Random(seed),
                 slow_seconds=self.config.slow_seconds,
+                book=sim.book,
+                clock=self.clock,
             ).start()
         return app
 
