@@ -209,16 +209,30 @@ class CaseBook:
                 self.store.set_meta(conn, "xss_case", row[0])
         return str(row[0])
 
-    def file_posted(self, fields: dict[str, Any], now: datetime) -> str:
-        """File a case posted to the 12345 hotline (fields already validated)."""
-        spec = next(s for s in self.specs if s.name == "hotline12345")
+    def file_posted(
+        self, fields: dict[str, Any], now: datetime, feed: str = "hotline12345", key: str = ""
+    ) -> tuple[str, bool]:
+        """File a case posted to ``feed`` (fields already validated); returns its id and whether it is
+        new. A ``key`` (the poster's idempotency key) seen before on that feed files nothing and returns
+        the request filed the first time."""
+        spec = next(s for s in self.specs if s.name == feed)
         category = self.catalogue.categories[fields["service_code"]]
         fields = {"priority": "normal", "grid_code": "", "service_name": category.name, **fields}
         with self.store.tx() as conn:
+            if key:
+                seen = conn.execute(
+                    "SELECT request_id FROM posted WHERE feed = ? AND key = ?", (feed, key)
+                ).fetchone()
+                if seen is not None:
+                    return str(seen[0]), False
             plan = self._plan(now, category, fields["priority"], self.speed)
             row = self._row(conn, spec, fields, now, plan, now, live=True)
             conn.execute(INSERT, row)
-        return str(row[0])
+            if key:
+                conn.execute(
+                    "INSERT INTO posted (key, feed, request_id) VALUES (?, ?, ?)", (key, feed, row[0])
+                )
+        return str(row[0]), True
 
     # history
 

@@ -187,7 +187,8 @@ class SimulatorSet:
         }
         app: FeedApp
         if spec.protocol == "open311":
-            app = Open311App(spec, sim.book, self.catalogue, **kw)
+            key = self.config.open311_keys.get(spec.department, "")
+            app = Open311App(spec, sim.book, self.catalogue, api_key=key, **kw)
         elif spec.protocol == "cap":
             app = CapApp(spec, sim.office, **kw)
         else:
