@@ -123,7 +123,7 @@ class Open311(SignedJson):
         except OutboundRefused as exc:
             raise DeliveryError(exc.reason, permanent=True) from None
         headers = {
-            "Content-Type": "application/x-www-form-urlencoded",
+            "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
             "Accept": "application/xml" if url.endswith(".xml") else "application/json",
             "User-Agent": USER_AGENT,
             signing.MESSAGE_ID: message_id,
