@@ -135,9 +135,11 @@ def test_the_case_moves_on_its_feed_after_report_and_done(loop: Loop) -> None:
         )  # fmt: skip
     loop.deliver()
     wait_until(lambda: set(loop.states().values()) == {"accepted"}, timeout=30, what="both 报到")
+    book = loop.sims.simulation.book  # type: ignore[union-attr]
+    wait_until(lambda: book.get(rid)["status"] == "in_progress", timeout=10, what="the record in hand")
     police, city = loop.desk("police"), loop.desk("city_management")
     wait_until(lambda: sum(police.moved.values()) + sum(city.moved.values()) == 1, what="the record moved")
-    record = loop.sims.simulation.book.get(rid)  # type: ignore[union-attr]
+    record = book.get(rid)
     assert record is not None and record["status"] == "in_progress" and record["accepted_at"]
 
     loop.poll()  # the normal ingest moves the case
@@ -148,7 +150,8 @@ def test_the_case_moves_on_its_feed_after_report_and_done(loop: Loop) -> None:
     [key] = police.messages
     police.answer(key, "done", text="已处置完毕")
     wait_until(lambda: loop.states()["police"] == "done", timeout=30, what="the police 办结")
-    wait_until(lambda: police.moved["closed"] == 1, what="the record closed")
+    wait_until(lambda: book.get(rid)["status"] == "closed", timeout=10, what="the record closed")
+    assert police.moved["closed"] == 1
     loop.poll()
     case = loop.case(rid)
     assert (case.status, case.is_open) == ("closed", False)
@@ -165,7 +168,7 @@ def test_the_case_moves_on_its_feed_after_report_and_done(loop: Loop) -> None:
     city.answer(key, "done")
     wait_until(lambda: loop.states()["city_management"] == "done", timeout=30, what="the city 办结")
     assert city.moved["closed"] == 0
-    row = loop.sims.simulation.book.get(rid)  # type: ignore[union-attr]
+    row = book.get(rid)
     assert row is not None and row["status"] == "closed"
 
 
