@@ -24,7 +24,17 @@ from ..auth.audit import audit
 from ..auth.roles import Permission, may
 from ..auth.supervision import CaseNotFound, NotPermitted
 from ..auth.users import scope_of
-from ..models import Case, CaseEvent, Category, Department, Instruction, OutboxMessage, Recipient, UserAccount
+from ..models import (
+    Case,
+    CaseEvent,
+    Category,
+    Department,
+    Feed,
+    Instruction,
+    OutboxMessage,
+    Recipient,
+    UserAccount,
+)
 from ..settings import Settings
 from .clock import URGENCIES, report_deadline
 from .message import instruction_body
@@ -107,6 +117,8 @@ def _send(
     reply_by: datetime | None = None,
     to_level: str | None = None,
 ) -> Sent:
+    feed = session.get(Feed, case.feed_name) if case.feed_name else None
+    source = (feed.department_code or "") if feed is not None else ""
     instruction = Instruction(
         case_id=case.id, kind=kind, text=text, reason=reason, urgency=urgency, limit_hours=limit_hours,
         reply_by=reply_by, from_code=_centre(actor), to_level=to_level, actor=actor.username, created_at=now,
@@ -130,7 +142,7 @@ def _send(
         message_id = new_message_id()
         message = OutboxMessage(
             message_id=message_id, recipient_id=recipient.id, department_code=code,
-            body=instruction_body(message_id, case, instruction, recipient), state="pending",
+            body=instruction_body(message_id, case, instruction, recipient, source), state="pending",
             attempts=0, next_attempt_at=now, created_at=now,
         )  # fmt: skip
         session.add(message)
