@@ -28,3 +28,10 @@ def hours(value: float | None) -> str:
     if value is None:
         return DASH
     return f"{value:.1f}"
+
+
+def minutes(value: float | None) -> str:
+    """``18`` (whole minutes, e.g. a mean 报到 time); ``—`` for no value."""
+    if value is None:
+        return DASH
+    return f"{value:,.0f}"
