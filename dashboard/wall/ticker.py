@@ -46,7 +46,8 @@ def late_span(minutes: float | None, lang: str) -> str:
 
 
 def loop_text(item: dict[str, Any], lang: str) -> str:
-    """``区公安分局 · TL12345-2026-000123 · 吹哨（牵头） · 超时 25 分钟``: who has not answered which case."""
+    """``区公安分局 · 超时25分钟 · 吹哨（牵头） · TL12345-2026-000123``: who has not answered, how late,
+    what, on which case (the case number last: the chip may cut it, never the department or the delay)."""
     role = item.get("role")
     kind = label("instruction_kind", item.get("kind"), lang)
     if role in ("lead", "helper"):

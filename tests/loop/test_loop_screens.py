@@ -155,13 +155,12 @@ def test_loop_band_figures_in_the_kpi_columns() -> None:
         "吹哨",
         "交办",
         "报到率",
-        "平均报到用时",
+        "平均报到（分钟）",
         "超时未报到",
         "未送达",
         "今日",
         "本年",
         "当前",
-        "分钟",
     ):
         assert word in words, word
     assert by_id(band, "wall-loop-today-whistle").children == "3"
@@ -173,7 +172,7 @@ def test_loop_band_figures_in_the_kpi_columns() -> None:
     assert "loop-alarm" not in band[-1].className  # 未送达 0
     empty = loop_band(None, "en")
     assert by_id(empty, "wall-loop-today-whistle").children == "—"
-    assert "Whistles" in texts(empty) and "分钟" not in texts(empty)
+    assert "Whistles" in texts(empty) and "Mean report (min)" in texts(empty)
 
 
 def test_ticker_names_the_unanswered_instruction() -> None:
@@ -185,11 +184,11 @@ def test_ticker_names_the_unanswered_instruction() -> None:
         ],
     }  # fmt: skip
     chips = ticker_items(ticker, "zh-CN", TZ)
-    assert texts(chips) == ["【超时未报到】", "区城管局 · TL12345-2026-000123 · 吹哨（牵头） · 超时1小时35分"]
+    assert texts(chips) == ["【超时未报到】", "区城管局 · 超时1小时35分 · 吹哨（牵头） · TL12345-2026-000123"]
     assert "sig-red" in chips[0].className
     assert texts(ticker_items({"items": [], "loop": []}, "zh-CN", TZ)) == ["暂无生效预警"]
     en = texts(ticker_items(ticker, "en", TZ))
-    assert en[-1].endswith("1 h 35 min late")
+    assert en[-1] == "区城管局 · 1 h 35 min late · Whistle (Lead) · TL12345-2026-000123"
 
 
 def test_the_loop_version_moves_the_wall_payload(

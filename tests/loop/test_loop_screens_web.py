@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -33,8 +34,19 @@ from .conftest import STREET_1, STREET_2, World, case_of, make_world
 RESEND = "loop-resend"
 
 
+@dataclass
+class Web:
+    app: Any
+    world: World
+    messages: dict[str, str]  # street ("s1", "s2") → the message id of its 交办 未送达
+
+    @property
+    def server(self) -> Any:
+        return self.app.server
+
+
 @pytest.fixture
-def web(settings: Any, redis_url: str, redis_conn: Any, engine: Any, session_factory: Any) -> Iterator[Any]:
+def web(settings: Any, redis_url: str, redis_conn: Any, engine: Any, session_factory: Any) -> Iterator[Web]:
     """The app, and the world: a 吹哨 on each street's case (late: 超时未报到), and a 交办 on each
     street's case 未送达 (its last error holding a token and a phone)."""
     from dashboard.app import create_app
@@ -59,8 +71,7 @@ def web(settings: Any, redis_url: str, redis_conn: Any, engine: Any, session_fac
     with session_factory() as session, session.begin():
         assert mark_overdue(session.connection(), now) == 4  # both whistles' two departments
     app = create_app(settings.model_copy(update={"redis_url": redis_url, "auth_required": True}))
-    app.world, app.messages = world, ids
-    yield app
+    yield Web(app, world, ids)
     services(app.server).close()
 
 
@@ -126,7 +137,7 @@ def test_overdue_lists_the_unanswered_instructions_of_the_viewers_scope(web: Any
     assert set(rows_of(street2, "overdue-loop-row", "data-case")) == {str(world.theirs)}
     # and to a grid of street 1 with the case: still listed
     with web.world.factory() as session:
-        grid = case_of(session, world.mine).grid_code
+        grid = str(case_of(session, world.mine).grid_code)
     at_grid = render(duty1, "/overdue", f"?unit={grid}")
     assert set(rows_of(at_grid, "overdue-loop-row", "data-case")) == {str(world.mine)}
     assert STREET_1 in grid
