@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from dashboard.loop_delivery import deliver_soon
 from dashboard.services import Services
+from dashboard.wall import format as fmt
 from dashboard.wall.kpis import NOW_KPIS, PERIOD_KPIS
 from dashboard.wall.loop import loop_band
 from dashboard.wall.rankings import department_figure
@@ -170,6 +171,7 @@ def test_loop_band_figures_in_the_kpi_columns() -> None:
     assert by_id(band, "wall-loop-now-overdue_now").children == "2"
     assert "loop-alarm" in band[-2].className  # 超时未报到 > 0: red
     assert "loop-alarm" not in band[-1].className  # 未送达 0
+    assert [fmt.minutes(m) for m in (0.42, 9.94, 9.96, 1234.4, None)] == ["0.4", "9.9", "10", "1,234", "—"]
     empty = loop_band(None, "en")
     assert by_id(empty, "wall-loop-today-whistle").children == "—"
     assert "Whistles" in texts(empty) and "Mean report (min)" in texts(empty)
