@@ -61,6 +61,8 @@ def run_deadlines(rt: Runtime, now: datetime | None = None) -> dict[str, int]:
     layers = set()
     if cases or unanswered or raised:
         layers |= {"cases", "kpis"}
+    if unanswered:
+        layers.add("loop")  # 超时未报到: the wall's loop figures and ticker
     if escalated or expired:
         layers |= {"alerts", "kpis"}
     if layers:
