@@ -390,61 +390,44 @@ def load_ledger(
         key = row["ref"] or None
         errors_before = len(report.errors)
         kind = parse_kind(row["kind"])
-        if kind is None:
-            report.error(
-                number,
-                key,
-                f"unknown kind {row['kind']!r}: 政治安全, 社会治安, 社会矛盾, 公共安全 or 网络安全"
-                if row["kind"]
-                else "missing kind",
-            )
+        if kind is None and row["kind"]:
+            report.error(number, key, "unknown_kind", kind=row["kind"])
+        elif kind is None:
+            report.error(number, key, "missing_kind")
         level = parse_level(row["level"])
-        if level is None:
-            report.error(
-                number,
-                key,
-                f"unknown level {row['level']!r}: 高, 中 or 低" if row["level"] else "missing level",
-            )
-        for column, name in (
-            ("title", "title"),
-            ("owner", "owner unit (责任单位)"),
-            ("owner_person", "owner person (责任人)"),
-        ):
-            if not row[column]:
-                report.error(number, key, f"missing {name}")
+        if level is None and row["level"]:
+            report.error(number, key, "unknown_level", level=row["level"])
+        elif level is None:
+            report.error(number, key, "missing_level")
+        if not row["title"]:
+            report.error(number, key, "missing_title")
+        if not row["owner"]:
+            report.error(number, key, "missing_owner")
+        if not row["owner_person"]:
+            report.error(number, key, "missing_owner_person")
         unit = units.get(row["area_code"])
         if not row["area_code"]:
-            report.error(number, key, "missing area_code")
+            report.error(number, key, "missing_area_code")
         elif unit is None:
-            report.error(
-                number,
-                key,
-                f"unknown grid code {row['area_code']!r}: no street, community or grid in the database",
-            )
+            report.error(number, key, "unknown_area", area=row["area_code"])
         phone = normalise_phone(row["owner_phone"]) if row["owner_phone"] else None
         if row["owner_phone"] and phone is None:
-            report.error(number, key, f"bad phone {row['owner_phone']!r}: an 11-digit mobile or a landline")
+            report.error(number, key, "bad_phone", phone=row["owner_phone"])
         due = parse_day_end(row["due"]) if row["due"] else None
-        if due is None:
-            report.error(
-                number,
-                key,
-                f"bad 销号 date {row['due']!r}: like 2026-03-31" if row["due"] else "missing 销号 date (due)",
-            )
+        if due is None and row["due"]:
+            report.error(number, key, "bad_due", due=row["due"])
+        elif due is None:
+            report.error(number, key, "missing_due")
         closed = parse_day_end(row["closed"]) if row["closed"] else None
         if row["closed"] and closed is None:
-            report.error(number, key, f"bad 销号日期 {row['closed']!r}: like 2026-03-31")
+            report.error(number, key, "bad_closed", closed=row["closed"])
         lon = _number(row["lon"], 73, 136) if row["lon"] else None
         lat = _number(row["lat"], 3, 54) if row["lat"] else None
         if (row["lon"] or row["lat"]) and (lon is None or lat is None):
-            report.error(
-                number,
-                key,
-                f"bad position ({row['lon']!r}, {row['lat']!r}): a longitude and latitude in China",
-            )
+            report.error(number, key, "bad_position", lon=row["lon"], lat=row["lat"])
         ident = key or f"{row['title']}@{row['area_code']}"
         if ident in seen:
-            report.error(number, key, f"duplicate of row {seen[ident]}")
+            report.error(number, key, "duplicate_row", first=seen[ident])
         else:
             seen[ident] = number
         if len(report.errors) > errors_before or unit is None:

@@ -100,7 +100,7 @@ def load_roster(
 ) -> ImportReport:
     """Check the roster, then (only when every row is good) replace the staff of its grids."""
     path = Path(path)
-    report = ImportReport(str(path), "staff")
+    report = ImportReport(str(path), "staff", noun="grid")
     table = read_table(path, COLUMNS, REQUIRED, report)
     if table is None:
         return report
@@ -110,41 +110,38 @@ def load_roster(
     implied: dict[tuple[str, str, str], int] = {}  # branches named in the party_branch column
     for number, row in table:
         grid, role_text, name = row["grid_code"], row["role"], row["name"]
-        key = f"grid {grid}" if grid else None
+        key = grid or None
         bad = False
         if not grid:
-            report.error(number, None, "missing grid_code")
+            report.error(number, None, "missing_grid_code")
             bad = True
         elif grid not in known:
-            report.error(number, key, f"unknown grid code {grid!r}: no such grid in the database")
+            report.error(number, key, "unknown_grid", grid=grid)
             bad = True
         role = parse_role(role_text)
-        if role is None:
-            report.error(
-                number,
-                key,
-                f"unknown role {role_text!r}: 网格员, 网格长 or 网格党支部" if role_text else "missing role",
-            )
+        if role is None and role_text:
+            report.error(number, key, "unknown_role", role=role_text)
+            bad = True
+        elif role is None:
+            report.error(number, key, "missing_role")
             bad = True
         if not name:
-            report.error(number, key, "missing name")
+            report.error(number, key, "missing_person_name")
             bad = True
         phone: str | None = None
         if row["phone"]:
             phone = normalise_phone(row["phone"])
             if phone is None:
-                report.error(number, key, f"bad phone {row['phone']!r}: an 11-digit mobile or a landline")
+                report.error(number, key, "bad_phone", phone=row["phone"])
                 bad = True
         elif role in ("grid_worker", "grid_chief"):
-            report.error(number, key, "missing phone")
+            report.error(number, key, "missing_phone")
             bad = True
         if bad or role is None:
             continue
         ident = (grid, role, name)
         if ident in seen:
-            report.error(
-                number, key, f"duplicate: {name} is already {role_text} of this grid on row {seen[ident]}"
-            )
+            report.error(number, key, "duplicate_person", name=name, role=role_text, first=seen[ident])
             continue
         seen[ident] = number
         people.append(_Person(number, grid, role, name, phone))

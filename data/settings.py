@@ -121,6 +121,13 @@ class Settings(BaseSettings):
         description="报到 deadline of a complex (复杂) instruction, in working days (Monday to Friday, in "
         "`GRIDCC_TIMEZONE`) after it is sent.",
     )
+    loop_report_escalate_factor: float = Field(
+        1.0,
+        ge=0,
+        description="An instruction still 超时未报到 (not reported) this many times its 报到 window "
+        "after its 报到 deadline raises its case one level (community → street → district), "
+        "once, like an overdue case; 0 raises it as soon as it is 超时未报到.",
+    )
     loop_retry_max: int = Field(
         8,
         ge=1,

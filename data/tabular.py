@@ -6,7 +6,8 @@ code (``grid_code``) or one of its Chinese names (``网格编码``); cells come 
 
 The import contract is the one of ``gridcc geo load``: every row is checked, every problem reported with
 its row number (the spreadsheet's own: the header is row 1) and reason, and nothing is written when any
-row is bad.
+row is bad. A reason is a code with values (:mod:`data.row_issues`), put in words in the reader's language
+only when the report is shown (``ImportReport.lines(lang)``).
 """
 
 from __future__ import annotations
@@ -19,27 +20,20 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from .row_issues import Column, RowIssue, issue_lines
+from .text import DEFAULT, t
+
 SUFFIXES = (".csv", ".xlsx")
-
-
-@dataclass(frozen=True)
-class RowIssue:
-    """One problem: ``row`` is the spreadsheet's row number (header = 1), None for the whole file."""
-
-    row: int | None
-    key: str | None
-    reason: str
-
-    def __str__(self) -> str:
-        where = "file" if self.row is None else f"row {self.row}"
-        key = f" ({self.key})" if self.key else ""
-        return f"{where}{key}: {self.reason}"
 
 
 @dataclass
 class ImportReport:
+    """What a load found: its rows, the number it loaded and every problem as a :class:`RowIssue` (a reason
+    code with values), put in words in a language by :meth:`lines`."""
+
     path: str
-    what: str  # "staff" | "risks": the summary line's noun
+    what: str  # "staff" | "risks": names the summary line (import_loaded_<what>)
+    noun: str | None = None  # what a row's key is ("grid": import_key_grid); None shows the key alone
     rows: int = 0
     loaded: int = 0
     replaced: int = 0  # rows the load replaced (the staff of the grids in the file)
@@ -49,18 +43,20 @@ class ImportReport:
     def ok(self) -> bool:
         return not self.errors
 
-    def error(self, row: int | None, key: str | None, reason: str) -> None:
-        self.errors.append(RowIssue(row, key, reason))
+    def error(self, row: int | None, key: str | None, reason: str, /, **values: object) -> None:
+        """A problem: ``reason`` is a code, its words the catalogue's ``import_<reason>`` with ``values``."""
+        self.errors.append(RowIssue(row, key, reason, values, self.noun))
 
-    def lines(self) -> list[str]:
-        """One problem a line in row order, then a summary line."""
-        issues = sorted(self.errors, key=lambda i: -1 if i.row is None else i.row)
-        out = [f"ERROR   {issue}" for issue in issues]
+    def lines(self, lang: str = DEFAULT) -> list[str]:
+        """One problem a line in row order, then a summary line, in ``lang``."""
+        out = issue_lines(self.errors, (), lang)
         if self.ok:
-            replaced = f", {self.replaced} replaced" if self.replaced else ""
-            out.append(f"{self.path}: {self.rows} {self.what} rows, {self.loaded} loaded{replaced}")
+            summary = f"import_loaded_{self.what}" + ("_replaced" if self.replaced else "")
+            out.append(
+                t(summary, lang, path=self.path, rows=self.rows, loaded=self.loaded, replaced=self.replaced)
+            )
         else:
-            out.append(f"{self.path}: {len(self.errors)} error(s) in {self.rows} rows; nothing loaded")
+            out.append(t("import_failed", lang, path=self.path, errors=len(self.errors), rows=self.rows))
         return out
 
 
@@ -81,22 +77,21 @@ def read_table(
     reasons in ``report``) when the file cannot be read or lacks a required column. ``columns`` maps each
     column code to the other names its header may have."""
     if path.suffix.lower() not in SUFFIXES:
-        report.error(None, None, f"not a spreadsheet: give a .csv or .xlsx file, not {path.name!r}")
+        report.error(None, None, "not_spreadsheet", name=path.name)
         return None
     try:
         raw = _read_xlsx(path) if path.suffix.lower() == ".xlsx" else _read_csv(path)
     except Exception as exc:  # noqa: BLE001 - any reader failure is a report line, not a crash
-        report.error(None, None, f"cannot read the file: {exc}")
+        report.error(None, None, "cannot_read", error=str(exc))
         return None
     if not raw:
-        report.error(None, None, "the file is empty (no header row)")
+        report.error(None, None, "empty_file")
         return None
     aliases = {name.strip().lower(): code for code, names in columns.items() for name in (code, *names)}
     header = [aliases.get(cell_text(h).lower()) for h in raw[0]]
     missing = [c for c in required if c not in header]
     if missing:
-        names = ", ".join(f"{c} ({'/'.join(columns[c])})" if columns[c] else c for c in missing)
-        report.error(None, None, f"missing required column(s): {names}")
+        report.error(None, None, "missing_columns", columns=[Column(c, tuple(columns[c])) for c in missing])
         return None
     rows = []
     for number, values in enumerate(raw[1:], start=2):

@@ -6,7 +6,10 @@ from collections.abc import Iterable
 
 import redis
 
-LAYERS = ("units", "cases", "alerts", "risks", "kpis", "feeds")
+LAYERS = ("units", "cases", "alerts", "risks", "kpis", "feeds", "loop")
+# ``loop``: the instructions to the departments and their 报到 (sent, delivered, answered, 超时未报到):
+# bumped by the web after an action (dashboard.loop_delivery.deliver_soon), by an answer
+# (dashboard.inbound), by the delivery job and by the deadlines job; read by the wall (figures, ticker)
 PREFIX = "gridcc:version:"
 
 

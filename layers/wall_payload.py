@@ -1,8 +1,12 @@
 """The wall's data: three JSON-able parts, each built once per (scope, version) and shared through Redis.
 
-* ``stats`` (versions ``cases`` + ``kpis``, and the local day): the KPI band for today and this year,
-  cases by category and the 30-day trend, the street and department rankings, the hotspots (类案);
-* ``ticker`` (version ``alerts``, and the minute: alerts expire by the clock): active alerts, newest first;
+* ``stats`` (versions ``cases`` + ``kpis`` + ``loop``, and the local day): the KPI band for today and this
+  year, the loop's figures (吹哨 / 交办 sent, 报到率, mean 报到 time, 超时未报到 and 未送达 now), cases
+  by category and the 30-day trend, the street and department rankings (with each department's mean 报到
+  time), the hotspots (类案);
+* ``ticker`` (versions ``alerts`` + ``loop``, and the minute: alerts expire by the clock): active alerts,
+  newest first, and the instructions 超时未报到 (department, case number, kind, role, how late: codes
+  and counts, never an instruction's text);
 * ``feeds`` (version ``feeds``, and the minute: staleness is a matter of time): the feeds that are stale
   or failing, and "data as of" (the last successful poll of any feed).
 
@@ -26,6 +30,8 @@ from sqlalchemy.orm import Session
 
 from data import queries as q
 from data.masking import mask_personal_text
+from data.queries.common import department_name, department_names
+from data.queries.loop import LoopFigures, department_report_times, loop_figures, unanswered
 from data.scope import AreaScope
 from layers.cache import cached
 from layers.encoding import json_bytes
@@ -37,6 +43,7 @@ TOP_STREETS = 6
 TOP_DEPARTMENTS = 6
 TOP_HOTSPOTS = 6
 TICKER_LIMIT = 20
+LOOP_TICKER_LIMIT = 5
 TREND_DAYS = 30
 
 
@@ -54,6 +61,22 @@ def _kpis(k: q.Kpis) -> dict[str, Any]:
     return asdict(k)
 
 
+def _loop(f: LoopFigures) -> dict[str, Any]:
+    """The loop's figures of a period (numbers only: never an instruction's text)."""
+    return {
+        "sent": dict(f.sent),
+        "whistle": f.sent.get("whistle", 0),
+        "dispatch": f.sent.get("dispatch", 0) + f.sent.get("redispatch", 0),
+        "recipients": f.recipients,
+        "due": f.due,
+        "reported": f.reported,
+        "report_rate": f.report_rate,
+        "mean_report_minutes": f.mean_report_minutes,
+        "overdue_now": f.overdue_now,
+        "undelivered_now": f.undelivered_now,
+    }
+
+
 def build_stats(
     session: Session, scope: AreaScope, now: datetime, tz: str, text_mode: str = "masked"
 ) -> dict[str, Any]:
@@ -66,10 +89,15 @@ def build_stats(
     streets = q.street_ranking(session, scope, year.start, year.end, now)
     departments = q.department_ranking(session, scope, year.start, year.end, now)
     spots = q.hotspots(session, scope, now, days=TREND_DAYS)
+    report = {d.department_code: d for d in department_report_times(session, scope, year.start, year.end)}
     return {
         "built_at": now.timestamp(),
         "today": _kpis(q.kpis(session, scope, today.start, today.end, now)),
         "year": _kpis(q.kpis(session, scope, year.start, year.end, now)),
+        "loop": {
+            "today": _loop(loop_figures(session, scope, today.start, today.end, now)),
+            "year": _loop(loop_figures(session, scope, year.start, year.end, now)),
+        },
         "categories": [
             {"name": c.name, "name_en": c.name_en, "count": c.count, "open": c.open}
             for c in categories[:TOP_CATEGORIES]
@@ -92,6 +120,9 @@ def build_stats(
                 "overdue": d.overdue,
                 "open": d.open,
                 "received": d.received,
+                # 报到: the department's mean 报到 time this year (None when it was called to none)
+                "report_minutes": report[d.code].mean_report_minutes if d.code in report else None,
+                "reported": report[d.code].reported if d.code in report else 0,
             }
             for d in sorted(
                 (d for d in departments if d.mean_response_hours is not None),
@@ -116,7 +147,22 @@ def build_ticker(
     session: Session, scope: AreaScope, now: datetime, text_mode: str = "masked"
 ) -> dict[str, Any]:
     items = q.ticker(session, scope, now, limit=TICKER_LIMIT)
+    late = unanswered(session, scope, now, limit=LOOP_TICKER_LIMIT)
+    names = department_names(session) if late else {}
     return {
+        # 超时未报到, most late first: the department, the case's number, the kind and role, how late —
+        # never the instruction's text nor the case's title (the wall receives counts and codes)
+        "loop": [
+            {
+                "case_id": u.case_id,
+                "case_number": mask_personal_text(u.case_number, text_mode),
+                "department": department_name(names, u.department_code),
+                "kind": u.kind,
+                "role": u.role,
+                "late_minutes": round(u.late_minutes, 1),
+            }
+            for u in late
+        ],
         "items": [
             {
                 "id": i.id,
@@ -129,7 +175,7 @@ def build_ticker(
                 "new": i.unacknowledged,
             }
             for i in items
-        ]
+        ],
     }
 
 
@@ -154,11 +200,13 @@ def build_feeds(session: Session, scope: AreaScope, now: datetime, stale_after_p
 
 def part_params(part: str, versions: dict[str, int], now: datetime, tz: str) -> tuple[int, str]:
     """The cache version and params of a part: what makes its payload differ."""
+    loop = versions.get("loop", 0)
     if part == "stats":
-        return versions.get("cases", 0), f"k{versions.get('kpis', 0)}:{now.astimezone(ZoneInfo(tz)).date()}"
+        day = now.astimezone(ZoneInfo(tz)).date()
+        return versions.get("cases", 0), f"k{versions.get('kpis', 0)}:l{loop}:{day}"
     minute = int(now.timestamp() // 60)
     if part == "ticker":
-        return versions.get("alerts", 0), f"m{minute}"
+        return versions.get("alerts", 0), f"m{minute}:l{loop}"
     if part == "feeds":
         return versions.get("feeds", 0), f"m{minute}"
     raise ValueError(f"unknown wall part {part!r}")
@@ -166,9 +214,12 @@ def part_params(part: str, versions: dict[str, int], now: datetime, tz: str) -> 
 
 def part_key(part: str, versions: dict[str, int]) -> str:
     """What the browser compares to know a part changed (the layer versions it depends on)."""
+    loop = versions.get("loop", 0)
     if part == "stats":
-        return f"{versions.get('cases', 0)}.{versions.get('kpis', 0)}"
-    return str(versions.get({"ticker": "alerts", "feeds": "feeds"}[part], 0))
+        return f"{versions.get('cases', 0)}.{versions.get('kpis', 0)}.{loop}"
+    if part == "ticker":
+        return f"{versions.get('alerts', 0)}.{loop}"
+    return str(versions.get({"feeds": "feeds"}[part], 0))
 
 
 def load(

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import random
 import re
@@ -167,11 +168,20 @@ def conditional(req: Request, res: Response, last_modified: datetime | None, now
 
 
 class Open311App(FeedApp):
-    def __init__(self, spec: SimSpec, book: CaseBook, catalogue: Catalogue, **kw: Any) -> None:
+    """An Open311 department. ``POST requests`` files a case: on the 12345 hotline for anyone (citizens);
+    on another department only with its ``api_key`` (given: the department takes requests, e.g. gridcc's
+    交办 through the ``open311`` connector), deduplicated on ``attribute[gridcc_message_id]`` or the
+    ``Idempotency-Key`` header — the same key answers with the request filed the first time."""
+
+    def __init__(
+        self, spec: SimSpec, book: CaseBook, catalogue: Catalogue, api_key: str = "", **kw: Any
+    ) -> None:
         super().__init__(spec, **kw)
         self.book = book
         self.catalogue = catalogue
         self.agency = catalogue.departments.get(spec.department, spec.department)
+        self.api_key = api_key
+        self.posts = {"filed": 0, "duplicates": 0, "refused": 0}
 
     def route(self, req: Request, mode: str) -> Response | None:
         m = re.fullmatch(r"/(requests|services)(?:/([^/]+))?\.(xml|json)", req.path)
@@ -199,7 +209,7 @@ class Open311App(FeedApp):
         return conditional(req, res, self.book.last_modified(self.name), self.clock())
 
     def _post(self, req: Request, fmt: str) -> Response:
-        if self.spec.name != "hotline12345":
+        if self.spec.name != "hotline12345" and not self.api_key:
             raise open311.BadRequest("this department does not take requests", 405)
         ctype = req.headers.get("Content-Type", "")
         try:
@@ -215,9 +225,17 @@ class Open311App(FeedApp):
             if isinstance(exc, open311.BadRequest):
                 raise
             raise open311.BadRequest("the body is neither a form nor JSON") from None
+        if self.api_key and not hmac.compare_digest(form.get("api_key", "").encode(), self.api_key.encode()):
+            self.posts["refused"] += 1
+            raise open311.BadRequest("api_key is missing or wrong", 403)
+        key = form.get("attribute[gridcc_message_id]") or req.headers.get("Idempotency-Key") or ""
+        if len(key) > 100:
+            raise open311.BadRequest("the idempotency key is longer than 100 characters")
         fields, notice = open311.validate_post(form, self.catalogue, self.book.district)
-        rid = self.book.file_posted(fields, self.clock())
-        return Response(201, open311.render_post_answer(rid, notice, fmt), JSON if fmt == "json" else XML)
+        rid, new = self.book.file_posted(fields, self.clock(), self.spec.name, key)
+        self.posts["filed" if new else "duplicates"] += 1
+        body = open311.render_post_answer(rid, notice, fmt)
+        return Response(201 if new else 200, body, JSON if fmt == "json" else XML)
 
 
 class CapApp(FeedApp):

@@ -209,16 +209,30 @@ class CaseBook:
                 self.store.set_meta(conn, "xss_case", row[0])
         return str(row[0])
 
-    def file_posted(self, fields: dict[str, Any], now: datetime) -> str:
-        """File a case posted to the 12345 hotline (fields already validated)."""
-        spec = next(s for s in self.specs if s.name == "hotline12345")
+    def file_posted(
+        self, fields: dict[str, Any], now: datetime, feed: str = "hotline12345", key: str = ""
+    ) -> tuple[str, bool]:
+        """File a case posted to ``feed`` (fields already validated); returns its id and whether it is
+        new. A ``key`` (the poster's idempotency key) seen before on that feed files nothing and returns
+        the request filed the first time."""
+        spec = next(s for s in self.specs if s.name == feed)
         category = self.catalogue.categories[fields["service_code"]]
         fields = {"priority": "normal", "grid_code": "", "service_name": category.name, **fields}
         with self.store.tx() as conn:
+            if key:
+                seen = conn.execute(
+                    "SELECT request_id FROM posted WHERE feed = ? AND key = ?", (feed, key)
+                ).fetchone()
+                if seen is not None:
+                    return str(seen[0]), False
             plan = self._plan(now, category, fields["priority"], self.speed)
             row = self._row(conn, spec, fields, now, plan, now, live=True)
             conn.execute(INSERT, row)
-        return str(row[0])
+            if key:
+                conn.execute(
+                    "INSERT INTO posted (key, feed, request_id) VALUES (?, ?, ?)", (key, feed, row[0])
+                )
+        return str(row[0]), True
 
     # history
 
@@ -302,6 +316,52 @@ class CaseBook:
                 )
                 changed += 1
         return changed
+
+    # the loop: a department's desk answered an instruction about one of these cases
+
+    def take_over(self, feed: str, rid: str, kind: str, now: datetime) -> str | None:
+        """A department 报到'd (``accepted``) or 办结'd (``done``) an instruction about case ``rid`` of
+        ``feed``: the record shows it in the department's hands — 报到 moves an open case not yet in
+        hand to ``in_progress`` (its later steps keep their times), 办结 resolves and closes it now — with
+        ``updated_datetime = now``, so gridcc's next poll moves the case. Returns the new status, or
+        None when nothing changes (no such record on that feed, or it is there already)."""
+        with self.store.tx() as conn:
+            found = conn.execute(
+                "SELECT plan, applied, accepted_at FROM request WHERE id = ? AND feed = ?", (rid, feed)
+            ).fetchone()
+            if found is None:
+                return None
+            plan = [plans.Step.from_json(s) for s in json.loads(found["plan"])]
+            n = max(plans.state_at(plan, now), int(found["applied"]))
+            done, future, state = plan[:n], plan[n:], plan[n - 1].state
+            if kind == "accepted" and state in ("reported", "accepted", "assigned", "returned"):
+                i = next((i for i, step in enumerate(future) if step.state == "in_progress"), len(future))
+                later = [plans.Step(x.state, max(x.at, now), x.satisfaction) for x in future[i + 1 :]]
+                steps = [plans.Step("in_progress", now), *later]
+            elif kind == "done" and state != "closed":
+                steps = [] if state == "resolved" else [plans.Step("resolved", now)]
+                steps.append(plans.Step("closed", now, "satisfied"))
+            else:
+                return None
+            plan = done + steps
+            applied = len(done) + (1 if kind == "accepted" else len(steps))
+            last = plan[applied - 1]
+            conn.execute(
+                "UPDATE request SET status = ?, satisfaction = ?, status_notes = ?, accepted_at = ?, "
+                "updated_at = ?, plan = ?, applied = ?, next_at = ? WHERE id = ?",
+                (
+                    last.state,
+                    last.satisfaction,
+                    texts.STATUS_NOTES[last.state],
+                    found["accepted_at"] or ts(now),
+                    ts(now),
+                    json.dumps([s.to_json() for s in plan]),
+                    applied,
+                    ts(plan[applied].at) if applied < len(plan) else None,
+                    rid,
+                ),
+            )
+        return last.state
 
     # reading
 

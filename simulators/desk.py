@@ -4,14 +4,19 @@ answers them like a real bureau.
 ``POST /loop/instructions`` checks the signature (``data.loop.signing``, the department's secret) and
 deduplicates on the ``Idempotency-Key``: a message seen before is acknowledged (200, ``duplicate``) and
 not acted on again. ``GET /loop/_counts`` gives the counts tests read (received, unique, duplicates,
-answers sent, bad signatures, and every key with how often it came). ``POST /loop/_faults``
-(``{"mode": "refuse" | "slow" | "error500" | "none", "seconds": 120}``) makes the desk misbehave
-for a while: ``refuse`` drops the connection without an answer, ``slow`` answers after longer than a
-delivery's timeout, ``error500`` answers 500.
+answers sent, bad signatures, every key with how often it came, and the feed records ``moved``).
+``POST /loop/_faults`` (``{"mode": "refuse" | "slow" | "error500" | "none", "seconds": 120}``) makes
+the desk misbehave for a while: ``refuse`` drops the connection without an answer, ``slow`` answers
+after longer than a delivery's timeout, ``error500`` answers 500.
 
 Answers go to gridcc's inbound endpoint (``answer_url``), signed with the same secret: most 报到
 (accepted, with a handler's name) within the 报到 deadline, some late, a few never, some 退回 (refused)
 with a reason (:class:`Behaviour`; ``scale`` shrinks every delay for tests and the demo).
+
+Then the case moves on its feed: when the desk has sent a 报到 or a 办结 about a case that came from a
+simulated Open311 feed (``case.feed`` and ``case.external_id`` of the instruction), the record of that
+feed shows it in the department's hands (``in_progress``), then ``closed`` on 办结
+(:meth:`simulators.cases.CaseBook.take_over`), and gridcc's next poll moves the case.
 """
 
 from __future__ import annotations
@@ -24,15 +29,19 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from data.loop import signing
 
 from .apps import Request, Response, json_response
+
+if TYPE_CHECKING:
+    from .cases import CaseBook
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +107,8 @@ class Desk:
         rng: random.Random | None = None,
         slow_seconds: float = 30.0,
         max_age: int = 300,
+        book: CaseBook | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.department = department
         self.name = f"desk-{department}"
@@ -107,6 +118,9 @@ class Desk:
         self.rng = rng or random.Random()
         self.slow_seconds = slow_seconds
         self.max_age = max_age
+        self.book = book  # the simulated feeds' cases: a 报到 / 办结 moves the case on its feed
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.moved: Counter[str] = Counter()  # feed records moved, by their new status
         self.counts = Counts()
         self.messages: dict[str, dict[str, Any]] = {}  # key → the instruction as first received
         self._lock = threading.Lock()
@@ -143,7 +157,8 @@ class Desk:
     def handle(self, req: Request, fault: str = "none") -> Response:
         if req.path == "/loop/_counts" and req.method == "GET":
             with self._lock:
-                return json_response(200, {"department": self.department, **self.counts.as_dict()})
+                counts = {"department": self.department, **self.counts.as_dict(), "moved": dict(self.moved)}
+                return json_response(200, counts)
         if req.path == "/loop/_faults" and req.method == "POST":
             try:
                 doc = json.loads(req.body or b"{}")
@@ -232,6 +247,14 @@ class Desk:
         for delay, kind, text, handler in self.plan(doc):
             self._schedule(delay, key, kind, text=text, handler=handler)
 
+    def answer(self, key: str, kind: str, text: str = "", handler: str = "", delay: float = 0.0) -> None:
+        """Answer the instruction ``key`` (one this desk received) with ``kind`` after ``delay`` seconds,
+        as a clerk would by hand (tests, and the demo's operator)."""
+        with self._lock:
+            if key not in self.messages:
+                raise KeyError(f"{self.name}: no instruction {key!r} received")
+        self._schedule(delay, key, kind, text=text, handler=handler)
+
     def _schedule(self, delay: float, key: str, kind: str, text: str = "", handler: str = "") -> None:
         answer = {
             "message_id": f"{self.department}-{uuid.uuid4().hex}",
@@ -296,6 +319,7 @@ class Desk:
                 if response.status_code < 300 or replayed:
                     with self._lock:
                         self.counts.answers_sent += 1
+                    self._move_case(answer)
                     return
                 log.warning("%s: answer refused: %s %s", self.name, response.status_code, response.text[:200])
                 if response.status_code < 500:
@@ -304,3 +328,21 @@ class Desk:
                 break
         with self._lock:
             self.counts.answers_failed += 1
+
+    def _move_case(self, answer: dict[str, Any]) -> None:
+        """After a 报到 or 办结 was sent: the case's record on its simulated feed follows."""
+        if self.book is None or answer["kind"] not in ("accepted", "done"):
+            return
+        with self._lock:
+            case = (self.messages.get(answer["in_reply_to"]) or {}).get("case") or {}
+        feed, rid = case.get("feed"), case.get("external_id")
+        if not isinstance(feed, str) or not isinstance(rid, str):
+            return
+        try:
+            status = self.book.take_over(feed, rid, answer["kind"], self.clock())
+        except Exception:  # the desk keeps answering whatever the store does
+            log.exception("%s: case %s of %s not moved", self.name, rid, feed)
+            return
+        if status is not None:
+            with self._lock:
+                self.moved[status] += 1

@@ -44,6 +44,8 @@ class Config:
     loop_secrets: dict[str, str] = field(default_factory=dict)
     answer_url: str | None = None
     answer_scale: float = 1.0
+    # department → the api key its Open311 simulator takes ``POST requests`` with (none: the hotline only)
+    open311_keys: dict[str, str] = field(default_factory=dict)
 
 
 class Simulation:

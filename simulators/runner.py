@@ -187,7 +187,8 @@ class SimulatorSet:
         }
         app: FeedApp
         if spec.protocol == "open311":
-            app = Open311App(spec, sim.book, self.catalogue, **kw)
+            key = self.config.open311_keys.get(spec.department, "")
+            app = Open311App(spec, sim.book, self.catalogue, api_key=key, **kw)
         elif spec.protocol == "cap":
             app = CapApp(spec, sim.office, **kw)
         else:
@@ -203,6 +204,8 @@ class SimulatorSet:
                 Behaviour(scale=self.config.answer_scale),
                 rng=random.Random(seed),
                 slow_seconds=self.config.slow_seconds,
+                book=sim.book,
+                clock=self.clock,
             ).start()
         return app
 

@@ -41,6 +41,9 @@ CREATE TABLE IF NOT EXISTS request (
 );
 CREATE INDEX IF NOT EXISTS ix_request_feed_updated ON request (feed, updated_at, id);
 CREATE INDEX IF NOT EXISTS ix_request_next ON request (next_at);
+CREATE TABLE IF NOT EXISTS posted (
+    key TEXT NOT NULL, feed TEXT NOT NULL, request_id TEXT NOT NULL, PRIMARY KEY (feed, key)
+);
 CREATE TABLE IF NOT EXISTS warning (
     id TEXT PRIMARY KEY,
     event TEXT NOT NULL,

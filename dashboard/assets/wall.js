@@ -31,8 +31,8 @@
     function wanted(store) {
         const v = (store && store.versions) || {};
         return {
-            stats: String(v.cases || 0) + "." + String(v.kpis || 0),
-            ticker: String(v.alerts || 0),
+            stats: String(v.cases || 0) + "." + String(v.kpis || 0) + "." + String(v.loop || 0),
+            ticker: String(v.alerts || 0) + "." + String(v.loop || 0),
             feeds: String(v.feeds || 0),
             minute: Math.floor(Date.now() / 60000),
             scale: scaleNow(),

@@ -37,6 +37,7 @@ from ..page import Page, PageContext
 from ..personal import CASE_TEXT, masked_fields, masked_rows
 from .actions import OPEN
 from .actions import register as register_actions
+from .alert_link import alert_links
 from .facts import Names, badges, facts, place_path, staff, text_block
 from .loop import load_loop, loop_card
 from .map import case_map
@@ -152,6 +153,7 @@ def layout(ctx: PageContext) -> Any:
         names = _names(session, found, ctx.lang)
         loop = load_loop(session, ctx.scope, case_id, policy)
         act = act_panel(ctx, session, case_id)
+        linked = alert_links(session, case_id, ctx.lang, policy)  # the alert it was made from, if any
     detail = personal(ctx, found, policy)
     events = timeline(detail.events, ctx.lang, tz, names.sources, loop)
     row = detail.row
@@ -173,6 +175,7 @@ def layout(ctx: PageContext) -> Any:
                     html.Div(
                         [
                             facts(detail, names, now, ctx.lang, tz),
+                            *([linked] if linked is not None else []),
                             text_block(detail, ctx.lang),
                             html.Div(
                                 [

@@ -53,9 +53,16 @@ def event_detail(kind: str, detail: str, lang: str, to_status: str | None = None
         return ""
     if kind == "escalation" and "→" in detail:
         a, b = detail.split("→", 1)
-        return f"{level_label(a.strip(), lang)} → {level_label(b.strip(), lang)}"
+        b, _, why = b.strip().partition(" ")  # "street loop:12:police": raised by an unanswered instruction
+        levels = f"{level_label(a.strip(), lang)} → {level_label(b, lang)}"
+        if why.startswith("loop:"):
+            departments = why.split(":", 2)[-1]
+            return f"{levels}（{t('loop_escalated_unanswered', lang, departments=departments)}）"
+        return levels
     if kind == "supervision":
         return ""
+    if kind == "created" and detail.startswith("alert:") and detail[6:].isdigit():  # data.desk.convert
+        return t("desk_from_alert", lang, id=detail[6:])
     if kind in ("due_soon", "overdue") and detail.startswith("deadline "):
         return ""  # the deadline is shown in the case's facts
     return detail

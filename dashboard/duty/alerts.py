@@ -16,13 +16,14 @@ from data.text import local_time
 from ..components.format import as_attrs
 from ..components.map import SIGNAL_COLOURS
 from ..i18n import t
+from .alert_actions import Powers, card_actions
 
 
 def ack_id(alert_id: int) -> dict[str, Any]:
     return {"type": "duty-ack", "alert": alert_id}
 
 
-def alert_card(alert: AlertRow, lang: str, tz: str) -> html.Div:
+def alert_card(alert: AlertRow, lang: str, tz: str, powers: Powers = Powers()) -> html.Div:
     colour = SIGNAL_COLOURS.get(alert.colour, "#c9d1e0")
     head = alert.headline or alert.event or label("alert_kind", alert.kind, lang)
     grids = [g.name or g.code for g in alert.grids]
@@ -57,6 +58,9 @@ def alert_card(alert: AlertRow, lang: str, tz: str) -> html.Div:
         html.Div(head, className="duty-alert-head"),
         html.Div(meta, className="duty-alert-meta"),
     ]
+    desk = card_actions(alert, lang, powers)  # 转为案件 / 排除, or the case it became
+    if desk:
+        action = html.Div([action, *desk], className="duty-alert-actions")
     return html.Div(
         [html.Div(body, className="duty-alert-body"), action],
         className="duty-alert" + (" duty-alert-new" if alert.unacknowledged else ""),
@@ -65,7 +69,7 @@ def alert_card(alert: AlertRow, lang: str, tz: str) -> html.Div:
     )
 
 
-def alert_list(alerts: list[AlertRow], lang: str, tz: str) -> list[Any]:
+def alert_list(alerts: list[AlertRow], lang: str, tz: str, powers: Powers = Powers()) -> list[Any]:
     if not alerts:
         return [html.Div(t("duty_no_alerts", lang), className="duty-empty")]
-    return [alert_card(a, lang, tz) for a in alerts]
+    return [alert_card(a, lang, tz, powers) for a in alerts]

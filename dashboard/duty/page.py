@@ -40,8 +40,12 @@ from ..personal import ALERT_TEXT, CASE_TEXT, masked_rows, text_mode
 from ..redis_or import redis_or
 from ..scope import current_scope
 from ..services import services
+from .alert_actions import alert_dialogs, viewer_powers
+from .alert_actions import register as register_alert_actions
 from .alerts import alert_list
 from .export import EXPORT_HREF, export_link
+from .file_case import file_button, file_dialog, result_area
+from .file_case import register as register_file_case
 from .map import HIGHLIGHT_ID, OUTLINE_ID, duty_map, map_part, padded
 from .selection import selected_case
 from .selectors import selectors
@@ -100,7 +104,7 @@ def load(view: CaseFilter, scope: AreaScope, lang: str, now: datetime | None = N
         view=view,
         rows=rows,
         overdue=sum(1 for r in rows if r["overdue"]),
-        alerts=alert_list(alerts, lang, tz),
+        alerts=alert_list(alerts, lang, tz, viewer_powers()),
         alert_total=len(alerts),
         alert_new=sum(1 for a in alerts if a.unacknowledged),
         bounds=bounds,
@@ -155,6 +159,8 @@ def layout(ctx: PageContext) -> Any:
                     html.H2(t("duty_cases", lang), className="duty-h2"),
                     html.Span(_case_count(data, lang), id="duty-case-count", className="duty-count"),
                     export_link(ctx, view),
+                    file_button(lang),  # 登记 (dashboard/duty/file_case.py)
+                    result_area(),
                     html.Span(data.notice, id="duty-notice", className="duty-notice"),
                 ],
                 className="duty-panel-head",
@@ -193,6 +199,8 @@ def layout(ctx: PageContext) -> Any:
                 className="duty-main",
             ),
             action_modal(lang),
+            file_dialog(ctx),
+            alert_dialogs(ctx),  # 转为案件 / 排除 (dashboard/duty/alert_actions.py)
             dcc.Store(id="duty-acked"),
             dcc.Store(id="duty-ack-request"),
             dcc.Store(id="duty-seen", data=current),
@@ -380,6 +388,10 @@ def register(app: Any) -> None:
     )
     def on_select(selected, search):
         return selected_case(selected, search)
+
+    # the desk's own actions (登记, 转为案件, 排除): after 确认's, which owns duty-acked (theirs duplicate it)
+    register_file_case(app)
+    register_alert_actions(app)
 
 
 PAGE = Page(path="/duty", name="duty", title_key="duty_title", layout=layout, register=register)

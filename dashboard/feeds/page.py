@@ -41,6 +41,9 @@ from ..services import Services, services
 from .access import FeedsAccess, feeds_access
 from .queues import RqState, read_rq, rq_tables
 from .tables import as_of, health_table, payload_panel, quarantine_list, summary
+from .undelivered import read as read_undelivered
+from .undelivered import resend as resend_undelivered
+from .undelivered import section as undelivered_section
 
 QUARANTINE_ROWS = 50
 RAW_CHARS = 4000
@@ -95,6 +98,7 @@ def content(svc: Services, scope: AreaScope, lang: str, tz: str, stale_after_pol
             else []
         )
     health = _shown_health(health, access, names)
+    undelivered, departments = read_undelivered(svc, scope)
     parts: list[Any] = [
         html.Div(
             [
@@ -116,6 +120,9 @@ def content(svc: Services, scope: AreaScope, lang: str, tz: str, stale_after_pol
             className="case-card",
         )
     )
+    # 未送达: the instructions the departments' endpoints never took (buttons for an admin)
+    manage = access.manage and may_manage_feeds()
+    parts.append(undelivered_section(undelivered, departments, access, lang, tz, manage))
     if access.rq:
         try:
             state = read_rq(svc.redis)
@@ -171,6 +178,8 @@ def layout(ctx: PageContext) -> Any:
             html.Div(id="feeds-payload", className="case-card feeds-payload-panel"),
             dcc.Store(id="feeds-request"),
             dcc.Store(id="feeds-payload-request"),
+            dcc.Store(id="feeds-loop-request"),
+            dcc.Store(id="feeds-loop-request-department"),
             dcc.Interval(id="feeds-tick", interval=TICK_MS),
         ],
         className="gridcc-page feeds-page",
@@ -285,6 +294,33 @@ def show_payload(wanted: Any, lang: str | None) -> Any:
     return payload_panel(shown, text, lang, svc.settings.timezone, RAW_CHARS, access.raw_payloads)
 
 
+def on_loop_resend(wanted: Any, lang: str | None) -> tuple[Any, Any]:
+    """(page content, message) after a 重新发送 request; refused (and nothing changed) unless an admin."""
+    if not isinstance(wanted, dict):
+        return no_update, no_update
+    lang = normalise(lang)
+    scope = current_scope()
+    allowed, message = resend_undelivered(scope, wanted, may_manage_feeds(), lang)
+    if not allowed:
+        return no_update, message
+    svc = services()
+    return content(svc, scope, lang, svc.settings.timezone, svc.settings.stale_after_polls), message
+
+
+def register_loop_resend(app: Any) -> None:
+    # a 重新发送 click (one message, or a department's) becomes a request ({message|department, at})
+    register_click_request(app, {"type": "loop-resend", "message": ALL}, "feeds-loop-request")
+    register_click_request(app, {"type": "loop-resend", "department": ALL}, "feeds-loop-request-department")
+    for store in ("feeds-loop-request", "feeds-loop-request-department"):
+        app.callback(
+            Output("feeds-content", "children", allow_duplicate=True),
+            Output("feeds-message", "children", allow_duplicate=True),
+            Input(store, "data"),
+            State("feeds-lang", "data"),
+            prevent_initial_call=True,
+        )(on_loop_resend)
+
+
 def register_payloads(app: Any) -> None:
     # a payload's 查看 / View click becomes a request ({record, at})
     register_click_request(app, {"type": "quarantine-show", "record": ALL}, "feeds-payload-request")
@@ -300,6 +336,7 @@ def register_all(app: Any) -> None:
     register(app)
     register_actions(app)
     register_payloads(app)
+    register_loop_resend(app)
 
 
 PAGE = Page(path="/feeds", name="feeds", title_key="feeds_title", layout=layout, register=register_all)

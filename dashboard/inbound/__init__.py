@@ -2,7 +2,8 @@
 
 ``POST /api/loop/answers`` — a department's answer to an instruction (报到 / 退回 / 办理情况 / 办结),
 authenticated by its own key: an HMAC-SHA256 signature over the timestamp and the body with the
-secret its ``[[endpoint]]`` names (``docs/loop.md``). The checks and the writing are
+secret its ``[[endpoint]]`` names (``docs/loop.md``). A recorded answer bumps the ``loop`` layer
+version (the wall's loop figures). The checks and the writing are
 :func:`data.loop.answers.receive`'s; this blueprint only reads the request and writes the JSON answer.
 It needs no sign-in and no CSRF token (``dashboard.auth.csrf.SIGNED_PATHS``): the signature is its
 authentication, and a browser cannot make one.
@@ -15,7 +16,9 @@ from flask import Blueprint, Response, jsonify, request
 from data.loop.answers import receive
 from data.loop.endpoints import EndpointCache, EndpointConfigError
 from data.settings import Settings
+from layers import versions
 
+from ..redis_or import redis_or
 from ..services import services
 
 ANSWERS = "/api/loop/answers"
@@ -54,6 +57,8 @@ def make_inbound_blueprint(settings: Settings) -> Blueprint:
             settings.loop_answer_max_age_seconds,
             remote_addr=request.remote_addr or "",
         )
+        if outcome.status == 200:  # an answer was recorded: the wall's loop figures and ticker move
+            redis_or(None, lambda: versions.bump(services().redis, ["loop"]), also=(RuntimeError,))
         return _json(outcome.status, outcome.body)
 
     return blueprint

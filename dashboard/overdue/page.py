@@ -2,13 +2,14 @@
 
 The unit is in the URL (``?unit=<code>``), so the back button goes back up; at every level the children
 with their overdue / due-soon / open counts (most overdue first, a click goes one level down), and the
-overdue cases behind the number, most late first, one click from their page. District to a single case
-is at most four clicks. Everything goes through :func:`dashboard.scope.current_scope`.
+overdue cases behind the number, most late first, one click from their page, and under them the
+instructions 超时未报到 in the unit (:mod:`.loop`). District to a single case is at most four clicks.
+Everything goes through :func:`dashboard.scope.current_scope`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from data.queries import CaseRow, UnitCount, overdue_by_unit, overdue_cases
 from data.queries.common import CHILD_LEVEL, level_of, unit_names
+from data.queries.loop import Unanswered
 from data.scope import AreaScope
 
 from ..act.panel import action_modal
@@ -29,6 +31,8 @@ from ..personal import CASE_TEXT, masked_rows, text_mode
 from ..scope import current_scope
 from ..services import services
 from .cases import case_table
+from .loop import loop_table
+from .loop import read as read_unanswered
 from .units import breadcrumb, totals_band, unit_href, unit_table
 
 CASE_LIMIT = 200
@@ -47,6 +51,8 @@ class Drill:
     due_soon: int
     open: int
     cases: list[CaseRow]
+    unanswered: list[Unanswered] = field(default_factory=list)  # 超时未报到 in the unit
+    departments: dict[str, str] = field(default_factory=dict)  # the names to show them with
 
 
 def _root(scope: AreaScope) -> str | None:
@@ -95,8 +101,9 @@ def drill(scope: AreaScope, unit: str | None, now: datetime | None = None) -> Dr
         children = overdue_by_unit(session, scope, code, now) if level in CHILD_LEVEL else []
         late, soon, n_open = _totals(session, scope, code, children, now)
         cases = overdue_cases(session, scope, code, now, CASE_LIMIT)
+        late_answers, departments = read_unanswered(session, scope, code, now)
     cases = masked_rows(cases, CASE_TEXT, text_mode())  # phones and ID numbers in feed text
-    return Drill(code, level, path, children, late, soon, n_open, cases)
+    return Drill(code, level, path, children, late, soon, n_open, cases, late_answers, departments)
 
 
 def body(scope: AreaScope, unit: str | None, lang: str, now: datetime | None = None) -> list[Any]:
@@ -128,6 +135,21 @@ def body(scope: AreaScope, unit: str | None, lang: str, now: datetime | None = N
                 className="duty-panel-head",
             ),
             html.Div(case_table(found.cases, found.level, lang, CASE_LIMIT), className="overdue-case-scroll"),
+            html.Div(
+                [
+                    html.H2(t("overdue_loop_title", lang), className="duty-h2"),
+                    html.Span(
+                        t("overdue_loop_count", lang, n=len(found.unanswered)),
+                        className="duty-count" + (" is-late" if found.unanswered else ""),
+                    ),
+                ],
+                className="duty-panel-head overdue-loop-head",
+            ),
+            html.Div(
+                loop_table(found.unanswered, found.departments, lang, text_mode()),
+                id="overdue-loop",
+                className="overdue-loop-scroll",
+            ),
         ],
         className="overdue-cases",
     )

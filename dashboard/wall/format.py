@@ -28,3 +28,10 @@ def hours(value: float | None) -> str:
     if value is None:
         return DASH
     return f"{value:.1f}"
+
+
+def minutes(value: float | None) -> str:
+    """``18`` (whole minutes, e.g. a mean 报到 time), ``0.4`` under ten; ``—`` for no value."""
+    if value is None:
+        return DASH
+    return f"{value:.1f}" if value < 9.95 else f"{value:,.0f}"

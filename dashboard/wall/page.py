@@ -7,9 +7,10 @@ How it stays live without a hand on it:
 * on the same tick, ``assets/wall.js`` compares those versions — plus the minute (staleness and expiry
   are a matter of time) and the screen's scale — with what the wall shows (``wall-have``) and, when a
   part is behind, asks ``POST /api/wall`` once; a failed ask is retried, never shown as an error;
-* :func:`refresh` rebuilds only the parts whose versions moved: KPIs/charts/rankings/hotspots on
-  ``cases``/``kpis``, the ticker on ``alerts``, the banner and "data as of" on ``feeds``. Each part is
-  built once per (scope, version) and shared through Redis (:mod:`layers.wall_payload`);
+* :func:`refresh` rebuilds only the parts whose versions moved: KPIs/loop band/charts/rankings/hotspots
+  on ``cases``/``kpis``/``loop``, the ticker on ``alerts``/``loop``, the banner and "data as of" on
+  ``feeds``. Each part is built once per (scope, version) and shared through Redis
+  (:mod:`layers.wall_payload`);
 * while the server cannot reach Redis, ``/api/versions`` answers 503 ``{"redis": "down"}``: the tick marks
   the versions store ``down`` and the banner gives way to "data stopped" until Redis answers again.
 """
@@ -49,6 +50,7 @@ from .clock import as_of_epoch, as_of_text, clock_block
 from .format import data_attr
 from .hotspots import hotspot_list
 from .kpis import NOW_KPIS, PERIOD_KPIS, kpi_band
+from .loop import loop_band
 from .rankings import department_figure, street_figure
 from .ticker import ticker_items
 
@@ -66,6 +68,7 @@ OUTPUTS = (
     ("wall-banner", "className"),
     ("wall-asof", "children"),
     ("wall-asof-epoch", "data"),
+    ("wall-loop", "children"),
     ("wall-have", "data"),
 )
 # the refresh callback's outputs in order, for wall.js (in wall-config): "wall-kpis.children", …
@@ -219,6 +222,13 @@ def layout(ctx: PageContext) -> Any:
                 # the band's columns follow the tiles of kpis.py (wall.css): a new tile is one line there
                 style={"--period-kpis": str(len(PERIOD_KPIS)), "--now-kpis": str(len(NOW_KPIS))},
             ),
+            html.Div(
+                loop_band(stats, lang),
+                id="wall-loop",
+                className="wall-loop",
+                # the loop's figures stand in the KPI band's columns (wall.css)
+                style={"--period-kpis": str(len(PERIOD_KPIS)), "--now-kpis": str(len(NOW_KPIS))},
+            ),
             html.Div([left, centre, right], className="wall-main"),
             ticker_band,
             dcc.Store(id="wall-have", data=have),
@@ -283,6 +293,7 @@ def refresh(
             department_figure(stats, lang, scale),
             hotspot_list(stats, lang),
         ]
+        out[11] = loop_band(stats, lang)
     if ticker_moved:
         out[6] = ticker_items(parts["ticker"], lang, tz)
     if feeds_moved or stats_moved:
@@ -291,7 +302,7 @@ def refresh(
         out[7], out[8] = banner(feeds, lang, tz)
         out[9] = as_of_text(feeds, stats_for_asof, tz, lang)
         out[10] = as_of_epoch(feeds, stats_for_asof)
-    out[11] = keys
+    out[12] = keys
     return out
 
 

@@ -1,5 +1,6 @@
 """The wall's rankings as bar charts: streets by overdue cases (with their closure rate), departments by
-mean response time — worst on top, the way a leader reads them."""
+mean response time with their mean 报到 time beside it (how fast they answer the centre's instructions)
+— worst on top, the way a leader reads them."""
 
 from __future__ import annotations
 
@@ -54,7 +55,8 @@ def street_figure(stats: dict[str, Any] | None, lang: str, scale: float = 1.0) -
 
 
 def department_figure(stats: dict[str, Any] | None, lang: str, scale: float = 1.0) -> dict[str, Any]:
-    """Mean response time (hours, accepted → first action) per department, slowest on top."""
+    """Mean response time (hours, accepted → first action) per department, slowest on top; beside it the
+    department's mean 报到 time this year (平均报到 12 分钟) when it was called and answered."""
     rows = (stats or {}).get("departments", [])
     if not rows:
         return empty_figure(lang, scale)
@@ -62,10 +64,18 @@ def department_figure(stats: dict[str, Any] | None, lang: str, scale: float = 1.
     hours = [r["hours"] for r in rows]
     unit = t("wall_hours", lang)
     over = t("wall_kpi_overdue", lang)
-    text = [
-        f"{fmt.hours(r['hours'])} {unit}" + (f"  ·  {over} {r['overdue']}" if r.get("overdue") else "")
-        for r in rows
-    ]
+
+    def label(r: dict[str, Any]) -> str:
+        text = f"{fmt.hours(r['hours'])} {unit}"
+        if r.get("report_minutes") is not None:
+            text += "  ·  " + t("wall_loop_rank_report", lang, m=fmt.minutes(r["report_minutes"]))
+        if r.get("overdue"):
+            text += f"  ·  {over} {r['overdue']}"
+        return text
+
+    text = [label(r) for r in rows]
     names = [r["name"] for r in rows]
-    x_max = max(max(hours), 0.1) * 2.5  # room on the right for "7.6 小时 · 超期 11411"
+    reports = any(r.get("report_minutes") is not None for r in rows)
+    # room on the right for "7.6 小时 · 超期 11411" (and "· 报到 12 分钟")
+    x_max = max(max(hours), 0.1) * (3.6 if reports else 2.5)
     return _bars(names, hours, text, AMBER, t("wall_chart_departments", lang), x_max, scale)

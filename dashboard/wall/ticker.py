@@ -1,4 +1,6 @@
-"""The alert ticker: active alerts newest first; an unacknowledged one flashes in its signal colour.
+"""The alert ticker: the instructions 超时未报到 first (most late first: department, case number, kind,
+role, how late — never the instruction's text), then active alerts newest first; an unacknowledged
+alert flashes in its signal colour.
 
 Alert text comes from feeds: it goes into the page as plain strings (Dash escapes them), never as HTML.
 """
@@ -31,17 +33,63 @@ def ticker_text(item: dict[str, Any], lang: str) -> str:
     return prefix + str(item.get("headline") or kind)
 
 
+def late_span(minutes: float | None, lang: str) -> str:
+    """``25 分钟`` / ``3 小时 10 分`` / ``2 天 4 小时``: how late an instruction's 报到 is."""
+    total = max(0, int(minutes or 0))
+    days, rest = divmod(total, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return t("wall_loop_late_days", lang, d=days, h=hours)
+    if hours:
+        return t("wall_loop_late_hours", lang, h=hours, m=mins)
+    return t("wall_loop_late_minutes", lang, m=mins)
+
+
+def loop_text(item: dict[str, Any], lang: str) -> str:
+    """``区公安分局 · 超时25分钟 · 吹哨（牵头） · TL12345-2026-000123``: who has not answered, how late,
+    what, on which case (the case number last: the chip may cut it, never the department or the delay)."""
+    role = item.get("role")
+    kind = label("instruction_kind", item.get("kind"), lang)
+    if role in ("lead", "helper"):
+        kind = t("wall_loop_kind_role", lang, kind=kind, role=label("recipient_role", role, lang))
+    return t(
+        "wall_loop_ticker",
+        lang,
+        department=str(item.get("department") or ""),
+        case=str(item.get("case_number") or ""),
+        kind=kind,
+        late=late_span(item.get("late_minutes"), lang),
+    )
+
+
+def loop_chips(ticker: dict[str, Any] | None, lang: str) -> list[Any]:
+    """One red chip per instruction 超时未报到 (the most late first)."""
+    return [
+        html.Div(
+            [
+                html.Span(t("wall_loop_ticker_head", lang), className="ticker-loop-head"),
+                html.Span(loop_text(item, lang), className="ticker-text"),
+            ],
+            className="ticker-item ticker-loop sig-red",
+            **fmt.data_attr("case", int(item.get("case_id", 0))),
+        )
+        for item in (ticker or {}).get("loop", [])
+    ]
+
+
 def ticker_items(ticker: dict[str, Any] | None, lang: str, tz: str) -> list[Any]:
-    """Children of ``#wall-ticker``: a count, then one chip per alert."""
+    """Children of ``#wall-ticker``: the unanswered instructions, a count, then one chip per alert."""
     items = (ticker or {}).get("items", [])
+    loop = loop_chips(ticker, lang)
     if not items:
-        return [html.Div(t("wall_ticker_none", lang), className="ticker-none")]
+        return loop or [html.Div(t("wall_ticker_none", lang), className="ticker-none")]
     unacked = sum(1 for i in items if i.get("new"))
     chips: list[Any] = [
+        *loop,
         html.Div(
             t("wall_ticker_count", lang, n=len(items), new=unacked),
             className="ticker-count" + (" has-new" if unacked else ""),
-        )
+        ),
     ]
     for item in items:
         colour = item.get("colour") if item.get("colour") in SIGNALS else "none"

@@ -14,6 +14,8 @@ Actions written by gridcc (``action`` column):
   ``loop_send_down``, ``loop_supervise`` (an account's action), ``loop_answer`` (a department's answer
   accepted), ``loop_answer_refused`` (refused, with the reason), ``loop_resend`` (an admin sent an
   undelivered instruction again);
+- the duty desk: ``desk_file`` (登记: a case filed by hand), ``desk_alert_case`` (an alert turned into a
+  linked case), ``desk_alert_dismiss`` (an alert dismissed, with the reason);
 - feeds: ``feed_change`` (paused or resumed by an admin or on the console, or changed by the feeds file:
   actor ``catalogue``).
 """
@@ -62,6 +64,9 @@ ACTIONS = (
     "loop_answer",
     "loop_answer_refused",
     "loop_resend",
+    "desk_file",
+    "desk_alert_case",
+    "desk_alert_dismiss",
 )
 
 

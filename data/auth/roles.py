@@ -4,7 +4,8 @@
 - ``duty``: the duty officer (值班员) — reads, acknowledges alerts, annotates cases, sees personal
   data (they call the grid worker and the reporter back), keeps the risk ledger;
 - ``duty``/``leader`` also act on cases in their scope (``act_on_case``): 交办, 转办, 吹哨, 上报, 下派
-  (:mod:`data.loop.actions`);
+  (:mod:`data.loop.actions`), and at the duty desk file cases and turn alerts into cases
+  (:mod:`data.desk`); whoever may acknowledge an alert may also dismiss it;
 - ``leader``: 领导 — reads, issues and cancels 督办 supervision cards, sends 督办 instructions, keeps the
   risk ledger;
 - ``admin``: users, feeds, geodata, the audit log.
@@ -31,7 +32,8 @@ class Permission(StrEnum):
     ACK_ALERT = "ack_alert"
     ANNOTATE_CASE = "annotate_case"
     SUPERVISE = "supervise"
-    ACT_ON_CASE = "act_on_case"  # 交办 / 转办 / 吹哨 / 上报 / 下派
+    ACT_ON_CASE = "act_on_case"  # 交办 / 转办 / 吹哨 / 上报 / 下派; 登记, 预警转案件 (data.desk)
+    # ACK_ALERT: 确认 an alert, and 排除 (dismiss) it with a reason (data.desk.dismiss)
     MANAGE_RISKS = "manage_risks"  # the risk ledger: add, edit, reassign, close (销号)
     MANAGE_USERS = "manage_users"
     MANAGE_FEEDS = "manage_feeds"

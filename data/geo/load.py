@@ -10,6 +10,9 @@ are reprojected to EPSG:4326 and must then be plausible longitude/latitude; colu
 match it when present); code present, digits, of the level's length, unique in the file; geometry
 present and polygonal (invalid ones are repaired with ``make_valid``, keeping polygonal parts, and
 reported as warnings); the parent exists in the database or in the same file.
+
+Each reason is a code with values (:mod:`data.row_issues`), in words only when the report is shown in a
+language (``LoadReport.lines(lang)``).
 """
 
 from __future__ import annotations
@@ -26,26 +29,14 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from ..models.places import CODE_LENGTH, LEVELS, PARENT_LEVEL, AdminUnit
+from ..row_issues import RowIssue, Word, issue_lines
+from ..text import DEFAULT, t
 from .rows import unit_rows
 from .tessellate import polygonal
 
 WGS84 = "EPSG:4326"
 WORLD = (-180.0, -90.0, 180.0, 90.0)
 CHINA = (73.0, 3.0, 136.0, 54.0)
-
-
-@dataclass(frozen=True)
-class RowIssue:
-    """One problem: ``row`` is the 1-based feature number in the file, None for the whole file."""
-
-    row: int | None
-    code: str | None
-    reason: str
-
-    def __str__(self) -> str:
-        where = "file" if self.row is None else f"row {self.row}"
-        code = f" (code {self.code})" if self.code else ""
-        return f"{where}{code}: {self.reason}"
 
 
 @dataclass
@@ -66,24 +57,22 @@ class LoadReport:
     def loaded(self) -> int:
         return self.inserted + self.updated
 
-    def error(self, row: int | None, code: str | None, reason: str) -> None:
-        self.errors.append(RowIssue(row, code, reason))
+    def error(self, row: int | None, code: str | None, reason: str, /, **values: object) -> None:
+        """A problem: ``reason`` is a code, its words the catalogue's ``import_<reason>`` with ``values``."""
+        self.errors.append(RowIssue(row, code, reason, values, "code"))
 
-    def warn(self, row: int | None, code: str | None, reason: str) -> None:
-        self.warnings.append(RowIssue(row, code, reason))
+    def warn(self, row: int | None, code: str | None, reason: str, /, **values: object) -> None:
+        self.warnings.append(RowIssue(row, code, reason, values, "code"))
 
-    def lines(self) -> list[str]:
-        """The report as text, one problem a line in row order, then a summary line."""
-        tagged = [("ERROR  ", issue) for issue in self.errors] + [
-            ("WARNING", issue) for issue in self.warnings
-        ]
-        tagged.sort(key=lambda item: -1 if item[1].row is None else item[1].row)
-        out = [f"{tag} {issue}" for tag, issue in tagged]
+    def lines(self, lang: str = DEFAULT) -> list[str]:
+        """The report in ``lang``, one problem a line in row order, then a summary line."""
+        out = issue_lines(self.errors, self.warnings, lang)
         if self.ok:
-            counts = f"{self.inserted} inserted, {self.updated} updated"
-            out.append(f"{self.path}: {self.rows} {self.level} rows, {counts}")
+            level = Word("level", self.level).text(lang)
+            counts = {"inserted": self.inserted, "updated": self.updated}
+            out.append(t("import_loaded_units", lang, path=self.path, rows=self.rows, level=level, **counts))
         else:
-            out.append(f"{self.path}: {len(self.errors)} error(s) in {self.rows} rows; nothing loaded")
+            out.append(t("import_failed", lang, path=self.path, errors=len(self.errors), rows=self.rows))
         return out
 
 
@@ -101,62 +90,57 @@ def _read(path: Path, report: LoadReport) -> gpd.GeoDataFrame | None:
     try:
         frame = gpd.read_file(path)
     except Exception as exc:  # noqa: BLE001 - any reader failure is a report line, not a crash
-        report.error(None, None, f"cannot read the file: {exc}")
+        report.error(None, None, "cannot_read", error=str(exc))
         return None
     report.rows = len(frame)
     missing = [c for c in ("code", "name") if c not in frame.columns]
     if missing:
-        report.error(None, None, f"missing required column(s): {', '.join(missing)}")
+        report.error(None, None, "missing_columns", columns=missing)
     if frame.crs is None:
-        report.error(None, None, "the file declares no coordinate reference system (CRS); add one")
+        report.error(None, None, "no_crs")
     if report.errors:
         return None
     try:
         return frame.to_crs(WGS84)
     except Exception as exc:  # noqa: BLE001
-        report.error(None, None, f"cannot reproject from {frame.crs} to {WGS84}: {exc}")
+        report.error(None, None, "cannot_reproject", crs=str(frame.crs), target=WGS84, error=str(exc))
         return None
 
 
 def _geometry(geom: BaseGeometry | None, row: int, code: str | None, report: LoadReport) -> Any:
     """The row's polygonal geometry (repaired if needed), or None after reporting an error."""
     if geom is None or geom.is_empty:
-        report.error(row, code, "empty geometry")
+        report.error(row, code, "empty_geometry")
         return None
     if geom.geom_type not in ("Polygon", "MultiPolygon"):
-        report.error(row, code, f"geometry is a {geom.geom_type}, not a polygon")
+        report.error(row, code, "not_polygon", kind=geom.geom_type)
         return None
     min_x, min_y, max_x, max_y = geom.bounds
     if min_x < WORLD[0] or min_y < WORLD[1] or max_x > WORLD[2] or max_y > WORLD[3]:
-        report.error(
-            row,
-            code,
-            f"coordinates ({min_x:.6g}, {min_y:.6g}, {max_x:.6g}, {max_y:.6g}) are not longitude/latitude "
-            "after reprojection: is the declared CRS right?",
-        )
+        report.error(row, code, "not_lon_lat", min_x=min_x, min_y=min_y, max_x=max_x, max_y=max_y)
         return None
     if min_x < CHINA[0] or min_y < CHINA[1] or max_x > CHINA[2] or max_y > CHINA[3]:
-        report.warn(row, code, "geometry lies outside China: check the declared CRS")
+        report.warn(row, code, "outside_china")
     if not geom.is_valid:
         why = shapely.is_valid_reason(geom)
         repaired = polygonal(shapely.make_valid(geom))
         if repaired.is_empty or repaired.area == 0:
-            report.error(row, code, f"invalid geometry ({why}) cannot be repaired into a polygon")
+            report.error(row, code, "unrepairable", why=why)
             return None
-        report.warn(row, code, f"invalid geometry ({why}) repaired")
+        report.warn(row, code, "repaired", why=why)
         return repaired
     return geom
 
 
 def _check_code(code: str | None, level: str, row: int, seen: set[str], report: LoadReport) -> bool:
     if code is None:
-        report.error(row, None, "missing code")
+        report.error(row, None, "missing_code")
         return False
     if not code.isdigit() or len(code) != CODE_LENGTH[level]:
-        report.error(row, code, f"a {level} code has {CODE_LENGTH[level]} digits; got {code!r}")
+        report.error(row, code, "bad_code", level=Word("level", level), digits=CODE_LENGTH[level], code=code)
         return False
     if code in seen:
-        report.error(row, code, "duplicate code in the file")
+        report.error(row, code, "duplicate_code")
         return False
     seen.add(code)
     return True
@@ -180,14 +164,14 @@ def load_file(session: Session, path: str | Path, level: str) -> LoadReport:
         code_ok = _check_code(code, level, number, seen, report)
         name = _code(record["name"])
         if name is None:
-            report.error(number, code, "missing name")
+            report.error(number, code, "missing_name")
         geom = _geometry(record.geometry, number, code, report)
         if not code_ok or code is None:
             continue
         parent = code[:parent_length] if parent_length else None
         given = _code(record["parent_code"]) if has_parent_column else None
         if given is not None and given != parent:
-            report.error(number, code, f"parent_code {given} does not match the code's prefix {parent}")
+            report.error(number, code, "parent_mismatch", given=given, parent=parent)
             continue
         if geom is not None and name is not None:
             good.append((number, code, name, parent, geom))
@@ -197,7 +181,7 @@ def load_file(session: Session, path: str | Path, level: str) -> LoadReport:
         known |= seen
         for number, code, _, parent, _ in good:
             if parent and parent not in known:
-                report.error(number, code, f"parent {parent} is neither in the database nor in the file")
+                report.error(number, code, "unknown_parent", parent=parent)
     if report.errors:
         return report
     _upsert(session, level, good, report)

@@ -24,7 +24,17 @@ from ..auth.audit import audit
 from ..auth.roles import Permission, may
 from ..auth.supervision import CaseNotFound, NotPermitted
 from ..auth.users import scope_of
-from ..models import Case, CaseEvent, Category, Department, Instruction, OutboxMessage, Recipient, UserAccount
+from ..models import (
+    Case,
+    CaseEvent,
+    Category,
+    Department,
+    Feed,
+    Instruction,
+    OutboxMessage,
+    Recipient,
+    UserAccount,
+)
 from ..settings import Settings
 from .clock import URGENCIES, report_deadline
 from .message import instruction_body
@@ -107,6 +117,8 @@ def _send(
     reply_by: datetime | None = None,
     to_level: str | None = None,
 ) -> Sent:
+    feed = session.get(Feed, case.feed_name) if case.feed_name else None
+    source = (feed.department_code or "") if feed is not None else ""
     instruction = Instruction(
         case_id=case.id, kind=kind, text=text, reason=reason, urgency=urgency, limit_hours=limit_hours,
         reply_by=reply_by, from_code=_centre(actor), to_level=to_level, actor=actor.username, created_at=now,
@@ -130,7 +142,7 @@ def _send(
         message_id = new_message_id()
         message = OutboxMessage(
             message_id=message_id, recipient_id=recipient.id, department_code=code,
-            body=instruction_body(message_id, case, instruction, recipient), state="pending",
+            body=instruction_body(message_id, case, instruction, recipient, source), state="pending",
             attempts=0, next_attempt_at=now, created_at=now,
         )  # fmt: skip
         session.add(message)
@@ -197,20 +209,30 @@ def whistle(
     )  # fmt: skip
 
 
+def _move(
+    session: Session, settings: Settings, actor: UserAccount, case_id: int, reason: str, now: datetime,
+    remote_addr: str, kind: str, levels: dict[str, str], what: str, direction: str,
+) -> Sent:  # fmt: skip
+    _check(actor, Permission.ACT_ON_CASE, what)
+    case = _case(session, actor, case_id)
+    why = _text(reason, "the reason", True)
+    level = levels.get(case.escalation_level)
+    if level is None:
+        raise ActionError(f"case {case_id} is held at {case.escalation_level}: there is no level {direction}")
+    sent = _send(session, settings, actor, case, kind, now, remote_addr, reason=why, to_level=level)
+    case.escalation_level = level
+    return sent
+
+
 def report_up(
     session: Session, settings: Settings, actor: UserAccount, case_id: int, reason: str, now: datetime,
     remote_addr: str = "",
 ) -> Sent:  # fmt: skip
     """上报: hold the case one level up (community → street → district), with the reason."""
-    _check(actor, Permission.ACT_ON_CASE, "report cases up")
-    case = _case(session, actor, case_id)
-    why = _text(reason, "the reason", True)
-    level = LEVELS_UP.get(case.escalation_level)
-    if level is None:
-        raise ActionError(f"case {case_id} is held at {case.escalation_level}: there is no level above")
-    sent = _send(session, settings, actor, case, "report_up", now, remote_addr, reason=why, to_level=level)
-    case.escalation_level = level
-    return sent
+    return _move(
+        session, settings, actor, case_id, reason, now, remote_addr, "report_up", LEVELS_UP,
+        "report cases up", "above",
+    )  # fmt: skip
 
 
 def send_down(
@@ -218,15 +240,10 @@ def send_down(
     remote_addr: str = "",
 ) -> Sent:  # fmt: skip
     """下派: hand the case to the centre one level down (district → street → community)."""
-    _check(actor, Permission.ACT_ON_CASE, "send cases down")
-    case = _case(session, actor, case_id)
-    why = _text(reason, "the reason", True)
-    level = LEVELS_DOWN.get(case.escalation_level)
-    if level is None:
-        raise ActionError(f"case {case_id} is held at {case.escalation_level}: there is no level below")
-    sent = _send(session, settings, actor, case, "send_down", now, remote_addr, reason=why, to_level=level)
-    case.escalation_level = level
-    return sent
+    return _move(
+        session, settings, actor, case_id, reason, now, remote_addr, "send_down", LEVELS_DOWN,
+        "send cases down", "below",
+    )  # fmt: skip
 
 
 def supervise(

@@ -3,6 +3,12 @@
 紧急 (urgent) and 一般 (normal) are minutes after sending; 复杂 (complex) is a number of working days
 (Monday to Friday in the deployment's time zone; the same time of day on the working day that many
 working days later).
+
+An instruction left 超时未报到 escalates its case like an overdue case: once its recipients have been
+unanswered for ``Settings.loop_report_escalate_factor`` times the 报到 window (report_by − sent) past
+report_by, the case moves one level up (community → street → district), once per instruction, with one
+``escalation`` event whose detail is ``<from>→<to> loop:<instruction id>:<departments>``
+(:func:`escalate_unanswered`).
 """
 
 from __future__ import annotations
@@ -12,11 +18,13 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from ..models import CaseEvent, Recipient
+from ..deadlines import LEVEL_ORDER
+from ..models import Case, CaseEvent, Recipient
 from ..models.loop import WAITING_STATES
 from ..settings import Settings
 
 URGENCIES = ("urgent", "normal", "complex")
+ESCALATION_TAG = "loop:"  # the detail of an escalation by an unanswered instruction: "a→b loop:12:police"
 
 
 def report_deadline(settings: Settings, urgency: str, sent_at: datetime) -> datetime:
@@ -70,4 +78,73 @@ def mark_overdue(conn: Connection, now: datetime) -> int:
             )
     if events:
         conn.execute(insert(CaseEvent), events)
+    return moved
+
+
+def escalation_instruction(detail: str) -> int | None:
+    """The instruction id an ``escalation`` event's detail names (``community→street loop:12:police``),
+    or None for an escalation by the case's own clock (``community→street``)."""
+    _, _, tag = detail.partition(" ")
+    if not tag.startswith(ESCALATION_TAG):
+        return None
+    head = tag.removeprefix(ESCALATION_TAG).split(":", 1)[0]
+    return int(head) if head.isdigit() else None
+
+
+def escalate_unanswered(conn: Connection, now: datetime, factor: float) -> int:
+    """Open cases with an instruction still 超时未报到 ``factor`` × its 报到 window after its 报到
+    deadline move one level up, once per instruction (an ``escalation`` event names it); a case held
+    at the district already stays. Returns how many escalations were made."""
+    rows = conn.execute(
+        select(
+            Recipient.case_id,
+            Recipient.instruction_id,
+            Recipient.department_code,
+            Recipient.report_by,
+            Recipient.created_at,
+        )
+        .join(Case, Case.id == Recipient.case_id)
+        .where(Recipient.state == "overdue", Recipient.report_by < now, Case.is_open.is_(True))
+        .order_by(Recipient.instruction_id, Recipient.id)
+    ).all()
+    due: dict[int, tuple[int, list[str]]] = {}  # instruction → (case, departments still unanswered)
+    for row in rows:
+        window = max(row.report_by - row.created_at, timedelta(0))
+        if now - row.report_by > window * factor:
+            due.setdefault(row.instruction_id, (row.case_id, []))[1].append(row.department_code)
+    if not due:
+        return 0
+    cases = {case_id for case_id, _ in due.values()}
+    done = {
+        escalation_instruction(detail)
+        for detail in conn.scalars(
+            select(CaseEvent.detail).where(
+                CaseEvent.case_id.in_(cases),
+                CaseEvent.kind == "escalation",
+                CaseEvent.detail.like(f"% {ESCALATION_TAG}%"),
+            )
+        )
+    }
+    levels = dict(conn.execute(select(Case.id, Case.escalation_level).where(Case.id.in_(cases))).all())
+    moved = 0
+    for instruction_id, (case_id, departments) in due.items():
+        old = levels.get(case_id, "district")
+        if instruction_id in done or old not in LEVEL_ORDER[:-1]:
+            continue
+        new = LEVEL_ORDER[LEVEL_ORDER.index(old) + 1]
+        result = conn.execute(
+            update(Case)
+            .where(Case.id == case_id, Case.escalation_level == old)
+            .values(escalation_level=new, modified_at=now)
+        )
+        if result.rowcount != 1:
+            continue
+        levels[case_id] = new
+        moved += 1
+        detail = f"{old}→{new} {ESCALATION_TAG}{instruction_id}:{','.join(departments)}"
+        conn.execute(
+            insert(CaseEvent).values(
+                case_id=case_id, at=now, kind="escalation", detail=detail, actor="system"
+            )
+        )
     return moved

@@ -10,6 +10,10 @@ secret_env = "GRIDCC_LOOP_SECRET_POLICE"  # NAME of the env var holding the depa
 timeout = 10                              # optional, seconds
 ```
 
+``signing = "open311"`` adds ``open311_url`` (the department's GeoReport v2 ``…/requests.json``),
+``api_key_env`` (NAME of the env var holding its api key), ``service_codes`` (a table: gridcc category →
+its service code) and ``default_service_code`` (``workers.outbox.open311``).
+
 The same secret signs what gridcc sends to the department and checks what the department answers
 (``docs/loop.md``). A department with no ``[[endpoint]]`` receives nothing and cannot answer.
 """
@@ -35,6 +39,12 @@ class EndpointConfig(BaseModel):
     signing: str = Field("signed-json", min_length=1, max_length=40)
     secret_env: str = Field(min_length=1, max_length=100)
     timeout: float = Field(10.0, gt=0, le=120)
+    # signing = "open311": where a 交办 of a case the department does not hold is filed (GeoReport v2
+    # POST requests), the env var holding its api_key, and gridcc category → its service_code
+    open311_url: str = Field("", max_length=500)
+    api_key_env: str = Field("", max_length=100)
+    service_codes: dict[str, str] = Field(default_factory=dict)
+    default_service_code: str = Field("", max_length=100)
 
     @field_validator("url")
     @classmethod
@@ -42,6 +52,17 @@ class EndpointConfig(BaseModel):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
         return value
+
+    @field_validator("open311_url")
+    @classmethod
+    def _http_url_or_none(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    def api_key(self) -> str:
+        """The Open311 api key, read from the environment variable ``api_key_env`` names ("" when none)."""
+        return os.environ.get(self.api_key_env, "") if self.api_key_env else ""
 
     def secret(self) -> str:
         """The shared secret, read from the environment variable the file names ("" when unset)."""

@@ -19,8 +19,11 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def instruction_body(message_id: str, case: Case, instruction: Instruction, recipient: Recipient) -> str:
-    """The message's JSON text (stored in the outbox and sent byte for byte)."""
+def instruction_body(
+    message_id: str, case: Case, instruction: Instruction, recipient: Recipient, source_department: str = ""
+) -> str:
+    """The message's JSON text (stored in the outbox and sent byte for byte). ``source_department``: the
+    department whose feed the case came from (it holds the case in its own system)."""
     doc: dict[str, Any] = {
         "version": VERSION,
         "type": "instruction",
@@ -44,6 +47,7 @@ def instruction_body(message_id: str, case: Case, instruction: Instruction, reci
             "title": case.title,
             "category": case.category_code,
             "category_name": case.category_name,
+            "source_department": source_department,
             "priority": case.priority,
             "status": case.status,
             "address": case.address,

@@ -87,9 +87,11 @@ def _event(session: Session, recipient: Recipient, now: datetime, kind: str, ext
     session.add(CaseEvent(case_id=recipient.case_id, at=now, kind=kind, detail=detail, actor="system"))
 
 
-def mark_delivered(session: Session, row_id: int, now: datetime) -> bool:
+def mark_delivered(session: Session, row_id: int, now: datetime, receipt: str = "") -> bool:
     """The department took the message (2xx): the row is delivered, its recipient too (unless an answer
-    came first and said so already), with a ``delivered`` event. The caller commits."""
+    came first and said so already), with a ``delivered`` event (its detail ends with the department's
+    ``receipt`` when it gave one: ``police:12: service_request_id=GA-2026-000031``). The caller
+    commits."""
     row = session.get(OutboxMessage, row_id, with_for_update=True)
     if row is None or row.state == "delivered":
         return False
@@ -99,7 +101,7 @@ def mark_delivered(session: Session, row_id: int, now: datetime) -> bool:
         recipient.delivered_at = now
         if recipient.state in ("pending", "undelivered"):
             recipient.state = "delivered"
-        _event(session, recipient, now, "delivered")
+        _event(session, recipient, now, "delivered", receipt)
     return True
 
 

@@ -26,7 +26,8 @@ from ..names import place_name
 from ..scope import AreaScope
 from .common import require_aware
 
-ACTIVE_STATES = ("new", "acknowledged")
+# a linked alert (turned into a case) is still active: its card shows the case (the map's layer too)
+ACTIVE_STATES = ("new", "acknowledged", "linked")
 SEVERITY_ORDER = {"Extreme": 0, "Severe": 1, "Moderate": 2, "Minor": 3}
 
 
@@ -68,6 +69,8 @@ class AlertRow:
     escalation_detail: str = ""  # the last ``escalated`` event's raw detail (label: "alert_event")
     raised_at: datetime | None = None  # an update last raised the severity then
     raised_detail: str = ""  # "yellow→orange": the last ``raised`` event's detail
+    case_id: int | None = None  # the case it was turned into (预警转案件), if any
+    case_number: str = ""  # that case's number
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,17 @@ class HistoryRow:
     case_number: str | None  # the linked case's number (its feed's identifier)
     case_title: str | None
     timeline: list[AlertEventRow] = field(default_factory=list)  # every event, oldest first
+
+
+# what an alert row and a history row both carry, straight from the alert
+_COMMON = (
+    "id", "kind", "event", "headline", "area_desc", "severity", "colour", "state", "sent_at", "expires",
+    "escalated_at", "raised_at",
+)  # fmt: skip
+
+
+def _common(alert: Alert) -> dict[str, Any]:
+    return {name: getattr(alert, name) for name in _COMMON}
 
 
 @dataclass(frozen=True)
@@ -166,6 +180,11 @@ def active_alerts(session: Session, scope: AreaScope, now: datetime) -> list[Ale
         if scope.contains(grid):
             covered.setdefault(alert_id, []).append(grid)
     last = _last_events(session, ids, ("escalated", "raised"))
+    linked = sorted({a.case_id for a in alerts if a.case_id is not None})
+    numbers: dict[int, str] = {}
+    if linked:
+        query = select(Case.id, Case.external_id).where(Case.id.in_(linked))
+        numbers = {r.id: r.external_id for r in session.execute(query)}
     grids = sorted({g for gs in covered.values() for g in gs})
     names: dict[str, str] = {}
     workers: dict[str, list[GridWorker]] = {}
@@ -183,18 +202,9 @@ def active_alerts(session: Session, scope: AreaScope, now: datetime) -> list[Ale
             workers.setdefault(s.unit_code, []).append(GridWorker(s.name, mask_phone(s.phone)))
     rows = [
         AlertRow(
-            id=a.id,
-            kind=a.kind,
-            event=a.event,
-            headline=a.headline,
-            area_desc=a.area_desc,
-            severity=a.severity,
-            colour=a.colour,
-            state=a.state,
+            **_common(a),
             unacknowledged=a.state == "new",
-            sent_at=a.sent_at,
             onset=a.onset,
-            expires=a.expires,
             acknowledged_by=a.acknowledged_by,
             acknowledged_at=a.acknowledged_at,
             lon=a.lon,
@@ -202,10 +212,10 @@ def active_alerts(session: Session, scope: AreaScope, now: datetime) -> list[Ale
             grid_code=a.grid_code,
             grids=[CoveredGrid(g, place_name(g, names), workers.get(g, [])) for g in covered.get(a.id, [])],
             escalated=a.escalated_at is not None and a.state == "new",
-            escalated_at=a.escalated_at,
             escalation_detail=last.get((a.id, "escalated"), ""),
-            raised_at=a.raised_at,
             raised_detail=last.get((a.id, "raised"), ""),
+            case_id=a.case_id,
+            case_number=numbers.get(a.case_id, "") if a.case_id is not None else "",
         )
         for a in sorted(
             alerts, key=lambda a: (a.state != "new", SEVERITY_ORDER.get(a.severity, 9), -_time(a).timestamp())
@@ -282,18 +292,7 @@ def alert_history(
     )
     rows = [
         HistoryRow(
-            id=a.id,
-            kind=a.kind,
-            event=a.event,
-            headline=a.headline,
-            area_desc=a.area_desc,
-            severity=a.severity,
-            colour=a.colour,
-            state=a.state,
-            sent_at=a.sent_at,
-            expires=a.expires,
-            escalated_at=a.escalated_at,
-            raised_at=a.raised_at,
+            **_common(a),
             acknowledgements=acks.get(a.id, []),
             case_id=a.case_id,
             case_number=cases[a.case_id].external_id if a.case_id in cases else None,

@@ -7,7 +7,8 @@
   counts and codes only, never the instruction's text;
 - :func:`department_report_times` — per department: recipients, 报到 count and mean 报到 time (the
   wall's department ranking);
-- :func:`case_loop` — one case's instructions with their recipients and answers (the case page).
+- :func:`case_loop` — one case's instructions with their recipients and answers (the case page);
+- :func:`undelivered_messages` — the outbox messages 未送达 now, by department (``/feeds``).
 
 A recipient is in scope when its case is.
 """
@@ -98,6 +99,7 @@ class Unanswered:
     role: str
     report_by: datetime
     late_minutes: float
+    case_number: str = ""  # the case's number in its feed (external_id): shown, never its text
 
 
 def unanswered(session: Session, scope: AreaScope, now: datetime, limit: int = 100) -> list[Unanswered]:
@@ -113,6 +115,7 @@ def unanswered(session: Session, scope: AreaScope, now: datetime, limit: int = 1
             Instruction.kind,
             Recipient.role,
             Recipient.report_by,
+            Case.external_id,
         )  # fmt: skip
         .join(Case, Case.id == Recipient.case_id)
         .join(Instruction, Instruction.id == Recipient.instruction_id)
@@ -121,7 +124,7 @@ def unanswered(session: Session, scope: AreaScope, now: datetime, limit: int = 1
         .limit(max(1, limit))
     ).all()
     return [
-        Unanswered(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], (now - r[7]).total_seconds() / 60.0)
+        Unanswered(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], (now - r[7]).total_seconds() / 60.0, r[8])
         for r in rows
     ]
 
@@ -215,3 +218,40 @@ def case_loop(session: Session, scope: AreaScope, case_id: int) -> list[Instruct
         for answer in answers:
             by_recipient[answer.recipient_id].answers.append(answer)
     return list(views.values())
+
+
+@dataclass(frozen=True)
+class UndeliveredMessage:
+    message_id: str  # the outbox row's idempotency key (what ``gridcc loop resend`` names)
+    department_code: str
+    attempts: int
+    last_error: str  # as the connector reported it: the screen redacts and shortens it
+    created_at: datetime  # when the instruction was sent
+    last_attempt_at: datetime  # when it was last due (its last attempt ran then)
+    case_id: int
+    case_number: str
+    kind: str
+
+
+def undelivered_messages(session: Session, scope: AreaScope, limit: int = 200) -> list[UndeliveredMessage]:
+    """The outbox messages 未送达 now whose case is in ``scope``, by department, newest first."""
+    rows = session.execute(
+        select(
+            OutboxMessage.message_id,
+            OutboxMessage.department_code,
+            OutboxMessage.attempts,
+            OutboxMessage.last_error,
+            OutboxMessage.created_at,
+            OutboxMessage.next_attempt_at,
+            Case.id,
+            Case.external_id,
+            Instruction.kind,
+        )  # fmt: skip
+        .join(Recipient, Recipient.id == OutboxMessage.recipient_id)
+        .join(Case, Case.id == Recipient.case_id)
+        .join(Instruction, Instruction.id == Recipient.instruction_id)
+        .where(scope.clause(Case), OutboxMessage.state == "undelivered")
+        .order_by(OutboxMessage.department_code, OutboxMessage.id.desc())
+        .limit(max(1, limit))
+    ).all()
+    return [UndeliveredMessage(*r) for r in rows]

@@ -109,7 +109,7 @@ def load(settings: Settings, file: Path, level: str) -> None:
     migrations.upgrade(engine)
     with transaction(make_sessionmaker(engine)) as session:
         report = load_file(session, file, level)
-    for line in report.lines():
+    for line in report.lines(settings.language):
         click.echo(line)
     if not report.ok:
         raise SystemExit(1)

@@ -6,14 +6,10 @@ from pathlib import Path
 
 import click
 
-from data import migrate as migrations
-from data import text
-from data.db import make_engine, make_sessionmaker, transaction
 from data.ledger import EXPORT_HEADER, ledger_rows, load_ledger
 from data.settings import Settings
-from data.tabular import write_table
 
-from .geo import announce_units_changed
+from .tabular import export_table, load_table
 
 
 @click.group()
@@ -31,15 +27,7 @@ def load(settings: Settings, file: Path) -> None:
     (责任单位), owner_person (责任人), owner_phone, due (销号时限); ref, measures, description, lon, lat,
     closed, evidence optional. Exit status 1 when any row is bad (each is reported with its reason).
     """
-    engine = make_engine(settings)
-    migrations.upgrade(engine)
-    with transaction(make_sessionmaker(engine)) as session:
-        report = load_ledger(session, file)
-    for line in report.lines():
-        click.echo(line)
-    if not report.ok:
-        raise SystemExit(1)
-    announce_units_changed(settings, ("risks", "kpis"))
+    load_table(settings, file, load_ledger, ("risks", "kpis"))
 
 
 @risks.command("export")
@@ -54,13 +42,11 @@ def load(settings: Settings, file: Path) -> None:
 @click.pass_obj
 def export(settings: Settings, area: str | None, open_only: bool, output: str) -> None:
     """Write the ledger as CSV or XLSX (by the suffix; - for CSV on stdout); it loads back as updates."""
-    engine = make_engine(settings)
-    migrations.upgrade(engine)
-    with make_sessionmaker(engine)() as session:
-        rows = list(ledger_rows(session, area, include_closed=not open_only))
-    path = None if output == "-" else Path(output)
-    body = write_table(path, EXPORT_HEADER, rows, "risks")
-    if path is None:
-        click.echo(body, nl=False)
-    else:
-        click.echo(text.t("cli_risks_written", settings.language, n=len(rows), output=output), err=True)
+    export_table(
+        settings,
+        output,
+        EXPORT_HEADER,
+        lambda s: ledger_rows(s, area, include_closed=not open_only),
+        "risks",
+        "cli_risks_written",
+    )

@@ -6,14 +6,10 @@ from pathlib import Path
 
 import click
 
-from data import migrate as migrations
-from data import text
-from data.db import make_engine, make_sessionmaker, transaction
 from data.roster import EXPORT_HEADER, load_roster, roster_rows
 from data.settings import Settings
-from data.tabular import write_table
 
-from .geo import announce_units_changed
+from .tabular import export_table, load_table
 
 
 @click.group()
@@ -30,15 +26,7 @@ def load(settings: Settings, file: Path) -> None:
     Columns grid_code, role (网格员/网格长/网格党支部), name, phone; party_branch optional. Exit status 1
     when any row is bad (each is reported with its reason).
     """
-    engine = make_engine(settings)
-    migrations.upgrade(engine)
-    with transaction(make_sessionmaker(engine)) as session:
-        report = load_roster(session, file)
-    for line in report.lines():
-        click.echo(line)
-    if not report.ok:
-        raise SystemExit(1)
-    announce_units_changed(settings, ("units", "alerts"))
+    load_table(settings, file, load_roster, ("units", "alerts"))
 
 
 @staff.command("export")
@@ -52,13 +40,6 @@ def load(settings: Settings, file: Path) -> None:
 @click.pass_obj
 def export(settings: Settings, area: str | None, output: str) -> None:
     """Write the roster as CSV or XLSX (by the suffix; - for CSV on stdout), with full phones."""
-    engine = make_engine(settings)
-    migrations.upgrade(engine)
-    with make_sessionmaker(engine)() as session:
-        rows = list(roster_rows(session, area))
-    path = None if output == "-" else Path(output)
-    body = write_table(path, EXPORT_HEADER, rows, "staff")
-    if path is None:
-        click.echo(body, nl=False)
-    else:
-        click.echo(text.t("cli_staff_written", settings.language, n=len(rows), output=output), err=True)
+    export_table(
+        settings, output, EXPORT_HEADER, lambda s: roster_rows(s, area), "staff", "cli_staff_written"
+    )

@@ -115,7 +115,7 @@ def test_layout_shows_the_district_today(wall_app, session_factory, units, redis
     assert texts(by_id(page, "wall-ticker")) == ["暂无生效预警"]
     have = by_id(page, "wall-have").data
     current = versions.read(redis_conn)
-    assert have["stats"] == f"{current['cases']}.{current['kpis']}"
+    assert have["stats"] == f"{current['cases']}.{current['kpis']}.{current['loop']}"
     assert have["scale"] == 1.0
     # the shared map is the centre piece, live on the map's own 1 s tick
     assert by_id(page, {"part": "tick", "map": "wallmap"}) is not None  # type: ignore[arg-type]

@@ -38,8 +38,12 @@ def _count(factory: sessionmaker[Session]) -> int:
         return int(session.scalar(select(func.count()).select_from(AdminUnit)) or 0)
 
 
-def _load(database_url: str, tmp_path: Path, path: Path, level: str = "grid") -> tuple[int, str]:
-    env = {"GRIDCC_DATABASE_URL": database_url, "GRIDCC_DATA_DIR": str(tmp_path / "var")}
+def _load(
+    database_url: str, tmp_path: Path, path: Path, level: str = "grid", lang: str = "en"
+) -> tuple[int, str]:
+    """``gridcc geo load`` with its report in ``lang`` (GRIDCC_LANGUAGE)."""
+    data_dir = str(tmp_path / "var")
+    env = {"GRIDCC_DATABASE_URL": database_url, "GRIDCC_DATA_DIR": data_dir, "GRIDCC_LANGUAGE": lang}
     result = CliRunner().invoke(main, ["geo", "load", str(path), "--level", level], env=env)
     return result.exit_code, result.output
 
@@ -92,6 +96,33 @@ def test_a_file_with_bad_rows_is_reported_row_by_row_and_nothing_loads(
     assert "5 error(s) in 7 rows; nothing loaded" in output
     assert _count(loaded) == before
 
+    with transaction(loaded) as session:
+        report = load_file(session, path, "grid")
+    assert sorted((i.row, i.reason) for i in report.errors) == [
+        (3, "unknown_parent"),
+        (4, "not_lon_lat"),
+        (5, "duplicate_code"),
+        (6, "bad_code"),
+        (7, "not_polygon"),
+    ]
+    assert [(i.row, i.key, i.reason) for i in report.warnings] == [(2, "500151001001902", "repaired")]
+    (parent,) = [i for i in report.errors if i.reason == "unknown_parent"]
+    assert parent.values == {"parent": "500151999999"}
+
+    status, output = _load(database_url, tmp_path, path, lang="zh-CN")
+    assert status == 1, output
+    lines = output.splitlines()
+    assert lines[0].startswith("警告  第 2 行（编码 500151001001902）：图形无效（Self-intersection")
+    assert (
+        lines[1]
+        == "错误  第 3 行（编码 500151999999901）：上级单位 500151999999 既不在数据库中，也不在本文件中"
+    )
+    assert (
+        lines[4] == "错误  第 6 行（编码 50015100100190）：网格编码应为 15 位数字，这里是「50015100100190」"
+    )
+    assert lines[-1] == f"{path}：7 行中有 5 处错误，未导入任何数据"
+    assert _count(loaded) == before
+
 
 @pytest.mark.filterwarnings("ignore:.crs. was not provided")
 def test_a_file_without_a_crs_is_refused(
@@ -117,7 +148,11 @@ def test_missing_columns_are_reported(loaded: sessionmaker[Session], tmp_path: P
     with transaction(loaded) as session:
         report = load_file(session, path, "street")
     assert not report.ok
-    assert [str(e) for e in report.errors] == ["file: missing required column(s): code, name"]
+    assert [(e.row, e.reason, e.values) for e in report.errors] == [
+        (None, "missing_columns", {"columns": ["code", "name"]})
+    ]
+    assert [e.text("en") for e in report.errors] == ["file: missing required column(s): code, name"]
+    assert [e.text("zh-CN") for e in report.errors] == ["文件：缺少必填列：code、name"]
 
 
 def test_a_good_file_in_web_mercator_is_reprojected_and_upserted(
@@ -158,3 +193,7 @@ def test_a_good_file_in_web_mercator_is_reprojected_and_upserted(
         geom = shapely.from_wkb(new.geometry)
         assert geom.symmetric_difference(new_square).area < 1e-12
         assert new.min_lon == pytest.approx(new_square.bounds[0], abs=1e-9)
+
+    status, output = _load(database_url, tmp_path, path, lang="zh-CN")  # again: both are updates now
+    assert status == 0, output
+    assert output.splitlines()[-1] == f"{path}：共 2 行网格数据，新增 0 个，更新 2 个"

@@ -16,7 +16,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from data import text
 from data.auth import NotPermitted, audit_rows, create_user, scope_of
-from data.ledger import RiskError, RiskFields, RiskNotFound, close_risk, create_risk, edit_risk, reassign_risk
+from data.ledger import (
+    RiskError,
+    RiskFields,
+    RiskNotFound,
+    close_risk,
+    create_risk,
+    edit_risk,
+    load_ledger,
+    reassign_risk,
+)
 from data.models import RISK_KINDS, Risk, UserAccount
 from data.queries import AreaScope, overdue_risks, risk_counts, risks
 from data.sample import demo_ledger
@@ -113,8 +122,10 @@ def test_create_edit_reassign_and_close_in_scope_audited(
         assert actions[-1][1] == f"risk:{late_id}"
 
 
-def _env(database_url: str, tmp_path: Path) -> dict[str, str]:
-    return {"GRIDCC_DATABASE_URL": database_url, "GRIDCC_DATA_DIR": str(tmp_path / "var")}
+def _env(database_url: str, tmp_path: Path, lang: str = "en") -> dict[str, str]:
+    """The command's environment; the report in English unless ``lang`` says otherwise."""
+    data_dir = str(tmp_path / "var")
+    return {"GRIDCC_DATABASE_URL": database_url, "GRIDCC_DATA_DIR": data_dir, "GRIDCC_LANGUAGE": lang}
 
 
 HEADER = [
@@ -200,6 +211,30 @@ def test_a_bad_ledger_reports_every_bad_row_and_loads_nothing(
         "ERROR   row 6 (FX-5): bad 销号 date '明天': like 2026-03-31",
     ]
     assert lines[-1] == f"{path}: 7 error(s) in 5 rows; nothing loaded"
+    assert _count(session_factory) == 0
+    with session_factory() as session:
+        report = load_ledger(session, path)
+    assert [(i.row, i.key, i.reason, dict(i.values)) for i in report.errors] == [
+        (3, "FX-2", "bad_phone", {"phone": "1381234"}),
+        (4, "FX-3", "unknown_area", {"area": "500151999999999"}),
+        (5, "FX-1", "duplicate_row", {"first": 2}),
+        (6, "FX-5", "unknown_kind", {"kind": "天气"}),
+        (6, "FX-5", "unknown_level", {"level": "特高"}),
+        (6, "FX-5", "missing_title", {}),
+        (6, "FX-5", "bad_due", {"due": "明天"}),
+    ]
+    result = CliRunner().invoke(main, ["risks", "load", str(path)], env=_env(database_url, tmp_path, "zh-CN"))
+    assert result.exit_code == 1, result.output
+    assert result.output.splitlines() == [
+        "错误  第 3 行（FX-2）：电话「1381234」不正确：应为 11 位手机号或固定电话",
+        "错误  第 4 行（FX-3）：未知区域编码「500151999999999」：数据库中没有这个镇街、社区或网格",
+        "错误  第 5 行（FX-1）：与第 2 行重复",
+        "错误  第 6 行（FX-5）：未知风险类别「天气」：应为政治安全、社会治安、社会矛盾、公共安全或网络安全",
+        "错误  第 6 行（FX-5）：未知风险等级「特高」：应为高、中或低",
+        "错误  第 6 行（FX-5）：缺少标题",
+        "错误  第 6 行（FX-5）：销号时限「明天」不正确：应写成 2026-03-31 这样的日期",
+        f"{path}：5 行中有 7 处错误，未导入任何数据",
+    ]
     assert _count(session_factory) == 0
 
     missing = tmp_path / "missing.csv"

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from data.auth import audit_rows
 from data.models import GridStaff
 from data.queries import AreaScope, grid_force
+from data.roster import load_roster
 from gridcc.cli import main
 from tests.data.helpers import Units, build_units
 
@@ -25,8 +26,10 @@ def units(session_factory: sessionmaker[Session]) -> Units:
         return build_units(session)  # 2 streets × 2 communities × 2 grids, a worker and a chief each
 
 
-def _env(database_url: str, tmp_path: Path) -> dict[str, str]:
-    return {"GRIDCC_DATABASE_URL": database_url, "GRIDCC_DATA_DIR": str(tmp_path / "var")}
+def _env(database_url: str, tmp_path: Path, lang: str = "en") -> dict[str, str]:
+    """The command's environment; the report in English unless ``lang`` says otherwise."""
+    data_dir = str(tmp_path / "var")
+    return {"GRIDCC_DATABASE_URL": database_url, "GRIDCC_DATA_DIR": data_dir, "GRIDCC_LANGUAGE": lang}
 
 
 def _staff(factory: sessionmaker[Session]) -> list[tuple[str, str, str, str | None, bool]]:
@@ -47,9 +50,38 @@ def _csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
     return path
 
 
+# The report of the bad roster below, in each language: each bad row with its number and reason.
+BAD_ROSTER = {
+    "en": [
+        "ERROR   row 3 (grid {g0}): bad phone '1381234': an 11-digit mobile or a landline",
+        "ERROR   row 4 (grid 500151999999999): unknown grid code '500151999999999': "
+        "no such grid in the database",
+        "ERROR   row 5 (grid {g0}): duplicate: 张伟 is already 网格员 of this grid on row 2",
+        "ERROR   row 6 (grid {g1}): missing name",
+        "ERROR   row 7 (grid {g1}): unknown role '组长': 网格员, 网格长 or 网格党支部",
+        "{path}: 5 error(s) in 7 rows; nothing loaded",
+    ],
+    "zh-CN": [
+        "错误  第 3 行（网格 {g0}）：电话「1381234」不正确：应为 11 位手机号或固定电话",
+        "错误  第 4 行（网格 500151999999999）：未知网格编码「500151999999999」：数据库中没有这个网格",
+        "错误  第 5 行（网格 {g0}）：重复：张伟已在第 2 行登记为本网格的网格员",
+        "错误  第 6 行（网格 {g1}）：缺少姓名",
+        "错误  第 7 行（网格 {g1}）：未知角色「组长」：应为网格员、网格长或网格党支部",
+        "{path}：7 行中有 5 处错误，未导入任何数据",
+    ],
+}
+NO_PHONE_COLUMN = {
+    "en": "ERROR   file: missing required column(s): phone (电话/手机/手机号/联系电话)",
+    "zh-CN": "错误  文件：缺少必填列：电话/手机/手机号/联系电话（phone）",
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
 def test_a_bad_roster_reports_every_bad_row_and_loads_nothing(
-    units: Units, session_factory: sessionmaker[Session], database_url: str, tmp_path: Path
+    units: Units, session_factory: sessionmaker[Session], database_url: str, tmp_path: Path, lang: str
 ) -> None:
+    """Every bad row with its number and reason, in GRIDCC_LANGUAGE (today's English words in ``en``);
+    the report keeps each reason's code; nothing is written."""
     before = _staff(session_factory)
     g = units.grids
     bad = _csv(
@@ -65,24 +97,28 @@ def test_a_bad_roster_reports_every_bad_row_and_loads_nothing(
             [g[2], "grid_chief", "孙丽", "023-65432100", ""],  # good: a landline, a role code
         ],
     )
-    result = CliRunner().invoke(main, ["staff", "load", str(bad)], env=_env(database_url, tmp_path))
+    result = CliRunner().invoke(main, ["staff", "load", str(bad)], env=_env(database_url, tmp_path, lang))
     assert result.exit_code == 1, result.output
-    lines = result.output.splitlines()
-    assert lines[:5] == [
-        f"ERROR   row 3 (grid {g[0]}): bad phone '1381234': an 11-digit mobile or a landline",
-        "ERROR   row 4 (grid 500151999999999): unknown grid code '500151999999999': "
-        "no such grid in the database",
-        f"ERROR   row 5 (grid {g[0]}): duplicate: 张伟 is already 网格员 of this grid on row 2",
-        f"ERROR   row 6 (grid {g[1]}): missing name",
-        f"ERROR   row 7 (grid {g[1]}): unknown role '组长': 网格员, 网格长 or 网格党支部",
+    assert result.output.splitlines() == [
+        line.format(g0=g[0], g1=g[1], path=bad) for line in BAD_ROSTER[lang]
     ]
-    assert lines[-1] == f"{bad}: 5 error(s) in 7 rows; nothing loaded"
     assert _staff(session_factory) == before
+    with session_factory() as session:
+        report = load_roster(session, bad)
+    assert [(i.row, i.key, i.reason) for i in report.errors] == [
+        (3, g[0], "bad_phone"),
+        (4, "500151999999999", "unknown_grid"),
+        (5, g[0], "duplicate_person"),
+        (6, g[1], "missing_person_name"),
+        (7, g[1], "unknown_role"),
+    ]
 
     no_phone = _csv(tmp_path / "no_phone.csv", ["grid_code", "role", "name"], [[g[0], "网格员", "张伟"]])
-    result = CliRunner().invoke(main, ["staff", "load", str(no_phone)], env=_env(database_url, tmp_path))
+    result = CliRunner().invoke(
+        main, ["staff", "load", str(no_phone)], env=_env(database_url, tmp_path, lang)
+    )
     assert result.exit_code == 1
-    assert "ERROR   file: missing required column(s): phone (电话/手机/手机号/联系电话)" in result.output
+    assert NO_PHONE_COLUMN[lang] in result.output.splitlines()
     assert _staff(session_factory) == before
 
 

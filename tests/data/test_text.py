@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +23,7 @@ from data.auth.audit import ACTIONS
 from data.auth.roles import Role
 from data.feed_status import FeedState
 from data.models import ALERT_STATES, LEVELS, RISK_KINDS, SEVERITY_COLOUR
+from data.row_issues import key_of
 from data.states import STATES
 
 REPO = Path(__file__).resolve().parents[2]
@@ -114,6 +116,53 @@ def test_every_screen_says_never_polled_the_same_way() -> None:
         never = text.label("feed_status", "never", lang)
         summary = text.t("feeds_summary", lang, n=1, ok=0, stale=0, failing=0, never=1)
         assert f"{never.lower()} 1" in summary.lower() or f"1 {never.lower()}" in summary.lower()
+
+
+# The modules whose import reports (gridcc geo load | staff load | risks load) name a reason by its code.
+IMPORTERS = ("data/tabular.py", "data/geo/load.py", "data/roster.py", "data/ledger.py")
+
+
+def _reasons(path: Path) -> list[tuple[int, str | None, frozenset[str]]]:
+    """Every ``report.error(row, key, reason, **values)`` / ``report.warn(...)`` of a module: its line,
+    the reason (None when it is not a literal code) and the names of the values it passes."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("error", "warn")
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "report"
+        ):
+            reason = node.args[2] if len(node.args) > 2 else None
+            code = (
+                reason.value if isinstance(reason, ast.Constant) and isinstance(reason.value, str) else None
+            )
+            found.append((node.lineno, code, frozenset(k.arg for k in node.keywords if k.arg)))
+    return found
+
+
+@pytest.mark.parametrize("module", IMPORTERS)
+def test_every_import_reason_has_its_words_in_each_language(module: str) -> None:
+    """Each reason an import reports is a literal code whose ``import_<code>`` is in both catalogues and
+    takes exactly the values the call passes (a missing one would be a KeyError on the admin's screen)."""
+    reasons = _reasons(REPO / module)
+    assert reasons, f"no report.error/warn in {module}"
+    for lang in text.LANGUAGES:
+        words = text.catalogue(lang)
+        for line, code, values in reasons:
+            assert code is not None, f"{module}:{line}: the reason is not a literal code"
+            assert key_of(code) in words, f"{module}:{line}: no {lang} words for {key_of(code)}"
+            assert text.placeholders(words[key_of(code)]) == values, f"{module}:{line}: {code} {values}"
+            assert not values & {"key", "lang"}, f"{module}:{line}: t(key, lang, ...) takes those names"
+
+
+def test_no_import_reason_is_written_in_the_code() -> None:
+    """The summary lines and the ERROR/WARNING tags of the reports come from the catalogue too."""
+    for module in IMPORTERS:
+        source = (REPO / module).read_text(encoding="utf-8")
+        for english in ("nothing loaded", "error(s)", "ERROR ", "WARNING", " inserted,", " loaded,"):
+            assert english not in source, f"{english!r} written in {module}"
 
 
 LANG = r"""["'](?:en|zh-CN)["']"""

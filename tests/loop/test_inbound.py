@@ -19,6 +19,7 @@ from data.db import transaction
 from data.loop import actions, outbox
 from data.models import Answer, CaseEvent, Instruction, OutboxMessage, Recipient
 from data.settings import Settings
+from layers import versions
 
 from ._loop_helpers import ENV, SECRETS, signed_answer, write_endpoints
 from .conftest import World, make_world
@@ -151,3 +152,12 @@ def test_no_session_or_csrf_is_needed_there_and_only_there(setup: Any) -> None:
     client, _world, ids = setup
     assert post(client, *signed_answer("police", ids["police"])).status_code == 200  # no cookie at all
     assert client.post("/api/loop/other", data=b"{}").status_code == 401  # elsewhere: sign in first
+
+
+def test_an_answer_bumps_the_loop_version_a_forged_one_does_not(setup: Any, redis_conn: Any) -> None:
+    client, _world, ids = setup
+    before = versions.read(redis_conn)["loop"]
+    forged = post(client, *signed_answer("police", ids["police"], secret="not-the-secret"))
+    assert forged.status_code == 401 and versions.read(redis_conn)["loop"] == before
+    answer = post(client, *signed_answer("police", ids["police"], fields={"handler": "王建国"}))
+    assert answer.status_code == 200 and versions.read(redis_conn)["loop"] == before + 1

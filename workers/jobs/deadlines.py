@@ -6,7 +6,9 @@ objects); only those rows are read, updated (``executemany``) and given their ev
 :mod:`workers.ingest.clock` for the kinds). Then: unacknowledged Severe/Extreme alerts older than
 ``settings.alert_escalate_minutes`` (counted from the last raise of their severity, else from their
 creation) get one ``escalated`` event; alerts past ``expires`` become ``expired``; loop recipients not
-answered by their 报到 deadline become 超时未报到 (:func:`data.loop.clock.mark_overdue`). The versions
+answered by their 报到 deadline become 超时未报到 (:func:`data.loop.clock.mark_overdue`), and those
+still unanswered long after it raise their case one level, once per instruction
+(:func:`data.loop.clock.escalate_unanswered`). The versions
 of the layers that changed are bumped.
 """
 
@@ -30,7 +32,7 @@ from sqlalchemy import (
 )
 
 from data.deadlines import evaluate, moments
-from data.loop.clock import mark_overdue
+from data.loop.clock import escalate_unanswered, mark_overdue
 from data.models import Alert, AlertEvent, Case, CaseEvent, utcnow
 from layers import versions
 
@@ -52,12 +54,15 @@ def run_deadlines(rt: Runtime, now: datetime | None = None) -> dict[str, int]:
         cases = _cases(conn, now)
     with rt.engine.begin() as conn:
         unanswered = mark_overdue(conn, now)  # 超时未报到: instructions not answered in time
+        raised = escalate_unanswered(conn, now, rt.settings.loop_report_escalate_factor)
     with rt.engine.begin() as conn:
         escalated = _escalate_alerts(conn, now, rt.settings.alert_escalate_minutes)
         expired = _expire_alerts(conn, now)
     layers = set()
-    if cases or unanswered:
+    if cases or unanswered or raised:
         layers |= {"cases", "kpis"}
+    if unanswered:
+        layers.add("loop")  # 超时未报到: the wall's loop figures and ticker
     if escalated or expired:
         layers |= {"alerts", "kpis"}
     if layers:
@@ -67,6 +72,7 @@ def run_deadlines(rt: Runtime, now: datetime | None = None) -> dict[str, int]:
         "alerts_escalated": escalated,
         "alerts_expired": expired,
         "loop_report_overdue": unanswered,
+        "loop_report_escalated": raised,
     }
 
 

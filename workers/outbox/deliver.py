@@ -49,18 +49,27 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def deliver_one(endpoints: Mapping[str, EndpointConfig], claimed: outbox.Claimed) -> tuple[str, bool] | None:
-    """Send one claimed row; ``None`` on success, else ``(error, permanent)``."""
+@dataclass(frozen=True)
+class Sent:
+    """A delivery: the receipt the department gave, if any (an Open311 ``service_request_id=…``)."""
+
+    receipt: str = ""
+
+
+def deliver_one(endpoints: Mapping[str, EndpointConfig], claimed: outbox.Claimed) -> tuple[str, bool] | Sent:
+    """Send one claimed row; :class:`Sent` on success, else ``(error, permanent)``."""
     endpoint = endpoints.get(claimed.department_code)
     if endpoint is None:
         return (f"no [[endpoint]] for department {claimed.department_code} in the feeds file", True)
     try:
-        registry.get(endpoint.signing).send(endpoint, claimed.message_id, claimed.body.encode("utf-8"))
+        receipt = registry.get(endpoint.signing).send(
+            endpoint, claimed.message_id, claimed.body.encode("utf-8")
+        )
     except UnknownConnector as exc:
         return (str(exc), True)
     except DeliveryError as exc:
         return (str(exc), exc.permanent)
-    return None
+    return Sent(receipt or "")
 
 
 def run_delivery(
@@ -97,8 +106,8 @@ def run_delivery(
                 continue  # too late to send under this lease: the next claim takes it
             failure = deliver_one(endpoints, row)
             with factory() as session, session.begin():
-                if failure is None:
-                    outbox.mark_delivered(session, row.id, _now())
+                if isinstance(failure, Sent):
+                    outbox.mark_delivered(session, row.id, _now(), failure.receipt)
                     counts.delivered += 1
                     continue
                 error, permanent = failure

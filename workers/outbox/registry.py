@@ -16,6 +16,7 @@ from ..registry import Registry
 
 BUILTINS: dict[str, str] = {
     "signed-json": "workers.outbox.signed_json:SignedJson",
+    "open311": "workers.outbox.open311:Open311",
 }
 
 
@@ -31,8 +32,9 @@ class DeliveryError(Exception):
 class Connector(Protocol):
     name: str
 
-    def send(self, endpoint: EndpointConfig, message_id: str, body: bytes) -> None:
-        """Deliver ``body``; return on success, raise :class:`DeliveryError` otherwise."""
+    def send(self, endpoint: EndpointConfig, message_id: str, body: bytes) -> str | None:
+        """Deliver ``body``; on success return None or a receipt the department gave (its own id of
+        what it filed, shown on the ``delivered`` event); raise :class:`DeliveryError` otherwise."""
 
 
 class UnknownConnector(ValueError):

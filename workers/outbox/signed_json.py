@@ -32,19 +32,21 @@ class SignedJson:
         self._lock = threading.Lock()
         redact_library_logs()
 
-    def _client(self, endpoint: EndpointConfig) -> tuple[Outbound, httpx.Client]:
-        key = (endpoint.department, endpoint.url)
+    def _client(self, endpoint: EndpointConfig, url: str | None = None) -> tuple[Outbound, httpx.Client]:
+        """The guarded client for ``url`` (the endpoint's own by default): requests only to its host."""
+        url = url or endpoint.url
+        key = (endpoint.department, url)
         with self._lock:
             found = self._clients.get(key)
             if found is None:
-                rules = Outbound.of(f"endpoint:{endpoint.department}", endpoint.url)
+                rules = Outbound.of(f"endpoint:{endpoint.department}", url)
                 client = httpx.Client(
                     transport=guarded_transport(rules), follow_redirects=False, trust_env=False
                 )
                 found = self._clients[key] = (rules, client)
             return found
 
-    def send(self, endpoint: EndpointConfig, message_id: str, body: bytes) -> None:
+    def send(self, endpoint: EndpointConfig, message_id: str, body: bytes) -> str | None:
         secret = endpoint.secret()
         if not secret:
             raise DeliveryError(
@@ -71,7 +73,7 @@ class SignedJson:
             reason = redact_text(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
             raise DeliveryError(f"{redact_url(endpoint.url)}: {reason}") from None
         if 200 <= response.status_code < 300:
-            return
+            return None
         status = response.status_code
         snippet = redact_text(response.text[:200].strip())
         permanent = 400 <= status < 500 and status not in RETRYABLE
