@@ -21,6 +21,7 @@ from shapely.geometry import Point, box
 from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
+from . import first_response
 from .deadlines import DUE_SOON_FRACTION, ESCALATE_TO_STREET_FRACTION, RED_CARD_EXTRA_FRACTION, evaluate
 from .models import AdminUnit, Alert, AlertEvent, AlertGrid, Case, CaseEvent, Category, Risk
 from .models.alerts import RISK_KINDS, SEVERITY_COLOUR
@@ -297,6 +298,7 @@ def _case(
         "deadline_at": accepted + timedelta(hours=limit) if accepted else None,
         "resolved_at": resolved,
         "closed_at": closed,
+        "first_response_at": first_response.from_events(events),
         "is_open": is_open,
         "due_soon": bool(clock and is_open and clock.due_soon),
         "overdue": bool(clock and is_open and clock.overdue),

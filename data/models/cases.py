@@ -46,6 +46,8 @@ class Case(PlaceMixin, Base):
     deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # first move to assigned / in progress (:mod:`data.first_response`), kept by whoever writes the event
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     is_open: Mapped[bool] = mapped_column(Boolean, default=True)
     due_soon: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, select, true
 from sqlalchemy.orm import Session
 
-from ..models import AdminUnit, Case, CaseEvent
+from ..models import AdminUnit, Case
 from ..scope import AreaScope
 from ..states import DONE_STATES
 from .common import (
@@ -28,8 +28,6 @@ from .common import (
     rate,
     require_aware,
 )
-
-RESPONSE_STATES = ("assigned", "in_progress")
 
 
 @dataclass(frozen=True)
@@ -115,16 +113,11 @@ def department_ranking(
 ) -> list[DepartmentRank]:
     """Departments holding cases in the scope: closure rate for the period, open and overdue now, and
     mean response time (accepted → first assigned / in-progress event, or resolution when the case
-    skipped both) over the period's cases; worst first. Departments with no case are left out."""
+    skipped both) over the period's cases; worst first. Departments with no case are left out.
+    The first assigned / in-progress moment is the one stored on the case (:mod:`data.first_response`)."""
     require_aware(start, end, now)
     done = Case.status.in_(sorted(DONE_STATES))
-    first_step = (
-        select(func.min(CaseEvent.at))
-        .where(CaseEvent.case_id == Case.id, CaseEvent.to_status.in_(RESPONSE_STATES))
-        .correlate(Case)
-        .scalar_subquery()
-    )
-    responded_at = func.coalesce(first_step, Case.resolved_at)
+    responded_at = func.coalesce(Case.first_response_at, Case.resolved_at)
     response = hours_between(session, Case.accepted_at, responded_at)
     measurable = and_(Case.accepted_at.is_not(None), responded_at.is_not(None))
     statement = (

@@ -13,7 +13,7 @@ from data.text import DEFAULT
 
 from .. import __version__
 from .audit import audit
-from .db import migrate, seed
+from .db import db, migrate, seed
 from .feeds import feeds
 from .feeds_admin import disable as feeds_disable
 from .feeds_admin import enable as feeds_enable
@@ -73,6 +73,7 @@ def main(ctx: click.Context) -> None:
 for command in (
     migrate,
     seed,
+    db,
     geo,
     staff,
     risks,

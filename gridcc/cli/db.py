@@ -1,11 +1,11 @@
-"""``gridcc migrate`` and ``gridcc seed``."""
+"""``gridcc migrate``, ``gridcc seed`` and ``gridcc db`` (maintenance of what is kept beside the rows)."""
 
 from __future__ import annotations
 
 import click
 
+from data import first_response, text
 from data import migrate as migrations
-from data import text
 from data.db import make_engine, make_sessionmaker, transaction
 from data.seed import seed_catalogue
 from data.settings import Settings
@@ -34,3 +34,37 @@ def seed(settings: Settings) -> None:
     with transaction(make_sessionmaker(engine)) as session:
         departments, categories = seed_catalogue(session)
     click.echo(text.t("cli_seeded", settings.language, departments=departments, categories=categories))
+
+
+@click.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("rebuild-aggregates")
+@click.option("--batch", type=click.IntRange(min=1), default=first_response.BATCH, show_default=True)
+@click.pass_obj
+def rebuild_aggregates(settings: Settings, batch: int) -> None:
+    """Recompute what is stored per case from the timeline (the first response), in batches of case
+    ids, each committed on its own; run it after a bulk load. A second run changes nothing."""
+    engine = make_engine(settings)
+    cases = changed = 0
+    try:
+        with engine.connect() as conn:
+            for step in first_response.rebuild(conn, batch):
+                conn.commit()
+                cases += step.cases
+                changed += step.changed
+                click.echo(
+                    text.t(
+                        "ranking_rebuild_batch",
+                        settings.language,
+                        first=step.first_id,
+                        last=step.last_id,
+                        cases=step.cases,
+                        changed=step.changed,
+                    )
+                )
+    finally:
+        engine.dispose()
+    click.echo(text.t("ranking_rebuild_done", settings.language, cases=cases, changed=changed))

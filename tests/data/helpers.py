@@ -15,6 +15,7 @@ from pathlib import Path
 from shapely.geometry import box
 from sqlalchemy.orm import Session
 
+from data import first_response
 from data.models import AdminUnit, Case, CaseEvent, GridStaff
 from data.seed import seed_catalogue
 from data.states import OPEN_STATES
@@ -169,6 +170,9 @@ def add_case(
         resolved_at=resolved_at,
         closed_at=resolved_at if status == "closed" else None,
         is_open=status in OPEN_STATES,
+        first_response_at=first_response.from_events(
+            {"kind": "status", "to_status": to, "at": at} for at, to in events or []
+        ),
         satisfaction=satisfaction,
         escalation_level=escalation_level,
         supervision=supervision,

@@ -7,7 +7,8 @@ transaction.
   ``requested_at``; the deadline comes from :mod:`data.deadlines`;
 - a changed case moves through :func:`data.states.path`, one ``status`` event per implied step; a
   transition the graph forbids (closed → in_progress) is not applied and is logged as an
-  ``illegal_transition`` event;
+  ``illegal_transition`` event; a step to assigned / in progress sets the case's first response
+  (:mod:`data.first_response`) when it is the earliest;
 - an update older than the stored ``source_updated_at`` (or as old and identical) is ignored;
 - duplicates within a batch collapse to the newest.
 
@@ -27,6 +28,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from data import first_response
 from data.deadlines import evaluate
 from data.geo.rows import place_columns
 from data.models import Case, Category
@@ -229,6 +231,8 @@ class CaseIngest:
             "deadline_at": deadline_at,
             "resolved_at": (r.resolved_at or when) if status in ("resolved", "closed") else None,
             "closed_at": when if status == "closed" else None,
+            # the ``created`` event below (at ``requested_at``) is the response when it arrives assigned
+            "first_response_at": r.requested_at if first_response.responds("created", status) else None,
             "is_open": is_open,
             "satisfaction": r.satisfaction,
             "due_soon": facts.due_soon,
@@ -327,6 +331,8 @@ class CaseIngest:
         current = case.status
         for step in steps:
             self._event(case, "status", at, from_status=current, to_status=step, detail=r.source_status)
+            if first_response.responds("status", step):
+                case.first_response_at = first_response.earliest(case.first_response_at, at)
             current = step
         case.status = target
         case.is_open = target in OPEN_STATES
