@@ -4,7 +4,7 @@ Back-filled from ``case_event`` in one UPDATE (the earliest applied ``created`` 
 ``to_status`` is a response state). No index: the department ranking reads it as a value of the rows
 its period and scope select, never searches by it.
 
-Revision ID: 0007
+Revision ID: 0006
 Revises: 0005
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007"
+revision: str = "0006"
 down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
