@@ -22,7 +22,7 @@ from ..scope import current_scope
 from ..services import services
 from . import ids
 from .choices import act_case, case_id_of, department_choices, viewer_kinds
-from .panel import action_form, message_body
+from .panel import action_form, message_body, new_token
 from .take import take
 
 SHOW_KIND = "function (kind) { return 'act-form kind-' + (kind || ''); }"
@@ -59,14 +59,18 @@ def form_for(case_id: int, lang: str, wanted: str | None = None) -> Any:
     return action_form(case, kinds, departments, svc.settings, lang, wanted)
 
 
-def on_submit(n_clicks: Any, case_id: Any, search: str | None, *values: Any) -> tuple[Any, Any]:
+def on_submit(
+    n_clicks: Any, case_id: Any, token: Any, search: str | None, *values: Any
+) -> tuple[Any, Any, Any, Any, Any]:
+    """发出: the message, the ``act-done`` store, and after a success a fresh token and empty texts (the
+    same form sent again — a double click — is refused by its token; a new instruction is a new one)."""
     if not n_clicks:
-        return no_update, no_update
+        return no_update, no_update, no_update, no_update, no_update
     lang = _lang(search)
-    done, message = take(case_id, dict(zip(FIELDS, values, strict=True)), lang)
+    done, message = take(case_id, dict(zip(FIELDS, values, strict=True)), lang, token=token)
     if not done:
-        return message, no_update
-    return message, {"case": case_id, "at": datetime.now(UTC).isoformat()}
+        return message, no_update, no_update, no_update, no_update
+    return message, {"case": case_id, "at": datetime.now(UTC).isoformat()}, new_token(), "", ""
 
 
 def on_open(wanted: Any, search: str | None) -> tuple[Any, Any]:
@@ -85,8 +89,12 @@ def register_action_panel(app: Any) -> None:
     app.callback(
         Output(ids.MESSAGE, "children"),
         Output(ids.DONE, "data"),
+        Output(ids.TOKEN, "data"),
+        Output(ids.TEXT, "value"),
+        Output(ids.REASON, "value"),
         Input(ids.SUBMIT, "n_clicks"),
         State(ids.CASE, "data"),
+        State(ids.TOKEN, "data"),
         State("gridcc-url", "search"),
         *[State(i, "value") for i in FIELD_IDS],
         prevent_initial_call=True,

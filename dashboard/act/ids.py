@@ -18,6 +18,7 @@ REPLY = "act-reply"
 REASON = "act-reason"
 TEXT = "act-text"
 SUBMIT = "act-submit"
+TOKEN = "act-token"  # noqa: S105 (an id, not a secret) one per form shown: a second 发出 with it (a double click) is refused
 MESSAGE = "act-msg"
 DONE = "act-done"  # written after an action succeeded: the page refreshes what shows the case
 OPEN_BUTTON = "act-open"  # pattern-matched buttons in re-rendered rows: {"type", "case", "kind"}

@@ -7,6 +7,7 @@ on the server (:data:`data.loop.actions.TEXT_MAX`)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -242,9 +243,15 @@ def action_form(
                 className="act-actions",
             ),
             dcc.Store(id=ids.CASE, data=case.id),
+            dcc.Store(id=ids.TOKEN, data=new_token()),
         ],
         className="act-inner",
     )
+
+
+def new_token() -> str:
+    """A form's once-only token (:func:`dashboard.act.take.take` claims it)."""
+    return uuid.uuid4().hex
 
 
 def message_body(text: str) -> html.Div:

@@ -5,6 +5,7 @@ again by :mod:`data.loop.actions` (which also writes the audit row)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -145,8 +146,33 @@ def refusal(error: ActionError, lang: str) -> str:
     return t("act_refused", lang)
 
 
-def take(case_id: Any, raw: Mapping[str, Any], lang: str, now: datetime | None = None) -> tuple[bool, str]:
-    """Take the action ``raw`` describes on ``case_id`` as the signed-in viewer: (done, what to say)."""
+TOKEN_TTL_S = 24 * 3600
+_TOKEN = re.compile(r"[0-9a-f]{32}")
+
+
+def _claim(token: Any) -> str | None:
+    """Claim a form's once-only token: its Redis key, None when it was claimed before. A request without
+    a well-formed token (not the panel's) or with Redis away claims nothing and goes on: the token
+    guards against a double click, not against anyone; the role and scope checks guard the rest."""
+    if not isinstance(token, str) or not _TOKEN.fullmatch(token):
+        return ""
+    key = f"gridcc:act-token:{token}"
+    fresh = redis_or(
+        True, lambda: bool(services().redis.set(key, "1", nx=True, ex=TOKEN_TTL_S)), (RuntimeError,)
+    )
+    return key if fresh else None
+
+
+def _release(key: str) -> None:
+    if key:
+        redis_or(None, lambda: services().redis.delete(key), (RuntimeError,))
+
+
+def take(
+    case_id: Any, raw: Mapping[str, Any], lang: str, now: datetime | None = None, token: Any = None
+) -> tuple[bool, str]:
+    """Take the action ``raw`` describes on ``case_id`` as the signed-in viewer: (done, what to say).
+    ``token`` is the form's once-only token: the same form sent twice acts once."""
     case_id = case_id_of(case_id) if isinstance(case_id, int) else None  # an int, never a string
     if case_id is None:
         return False, t("act_not_found", lang)
@@ -158,15 +184,22 @@ def take(case_id: Any, raw: Mapping[str, Any], lang: str, now: datetime | None =
         return False, t(f.problem, lang)
     svc = services()
     now = now or datetime.now(UTC)
+    claimed = _claim(token)
+    if claimed is None:
+        return False, t("act_sent_already", lang)
     try:
         with transaction(svc.sessions) as session:
             _run(session, f, user, case_id, now, request.remote_addr or "")
-    except CaseNotFound:
-        return False, t("act_not_found", lang)
-    except NotPermitted:
-        return False, t("act_not_permitted", lang)
-    except ActionError as error:
+    except (CaseNotFound, NotPermitted, ActionError) as error:
+        _release(claimed)  # nothing was sent: the corrected form may go
+        if isinstance(error, CaseNotFound):
+            return False, t("act_not_found", lang)
+        if isinstance(error, NotPermitted):
+            return False, t("act_not_permitted", lang)
         return False, refusal(error, lang)
+    except BaseException:
+        _release(claimed)
+        raise
     deliver_soon(svc)  # the workers deliver at once, not at the next cron run
     redis_or(None, lambda: versions.bump(svc.redis, ["cases"]))  # the wall, /duty and /overdue
     return True, t(f"act_done_{f.kind}", lang)

@@ -14,6 +14,7 @@ through Flask's test client — the requests Dash's renderer sends, and forged o
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -74,8 +75,13 @@ def ids_of(web: Any) -> dict[str, int]:
     return dict(web.server.config["GRIDCC_TEST_IDS"])
 
 
-def act_body(client: Any, case_id: Any, **fields: Any) -> dict[str, Any]:
-    values = {"act-submit.n_clicks": 1, "act-case.data": case_id, "gridcc-url.search": ""}
+def act_body(client: Any, case_id: Any, token: str | None = None, **fields: Any) -> dict[str, Any]:
+    values = {
+        "act-submit.n_clicks": 1,
+        "act-case.data": case_id,
+        "gridcc-url.search": "",
+        "act-token.data": token,
+    }
     names = {"kind": "act-kind", "department": "act-department", "hours": "act-hours", "lead": "act-lead"}
     names |= {
         "helpers": "act-helpers",
@@ -89,8 +95,8 @@ def act_body(client: Any, case_id: Any, **fields: Any) -> dict[str, Any]:
     return callback_body(client, "act-msg.children", values, "act-submit.n_clicks")
 
 
-def act(client: Any, case_id: Any, **fields: Any) -> dict[str, Any]:
-    response = post_callback(client, act_body(client, case_id, **fields))
+def act(client: Any, case_id: Any, token: str | None = None, **fields: Any) -> dict[str, Any]:
+    response = post_callback(client, act_body(client, case_id, token, **fields))
     assert response.status_code == 200, response.status_code
     return dict(response.get_json()["response"])
 
@@ -492,3 +498,26 @@ def test_without_sign_in_nobody_may_act(settings, redis_url, session_factory, gr
         assert written(session_factory) == (0, 0, 0, 0, 0)
     finally:
         services(app.server).close()
+
+
+def test_the_same_form_sent_twice_acts_once(web, session_factory) -> None:  # type: ignore[no-untyped-def]
+    """A double click on 发出 (two requests with the form's token) sends one instruction; after a success
+    the form gets a new token and empty texts, so a deliberate second instruction goes; a refused one
+    (no reason for 转办) does not use the token up."""
+    ids = ids_of(web)
+    client = client_of(web, "street1")
+    token = uuid.uuid4().hex
+    refused = act(client, ids["west"], token, kind="redispatch", department="police", reason="")
+    assert refused["act-msg"]["children"] == "请填写理由。" and written(session_factory)[0] == 0
+    first = act(client, ids["west"], token, kind="dispatch", department="police", text="请核查")
+    assert first["act-msg"]["children"] == "已交办，正在送达。"
+    fresh = first["act-token"]["data"]
+    assert fresh != token and len(fresh) == 32
+    assert first["act-text"]["value"] == "" and first["act-reason"]["value"] == ""
+    again = act(client, ids["west"], token, kind="dispatch", department="police", text="请核查")
+    assert again["act-msg"]["children"] == "这条指令已经发出，请勿重复提交；如需再发一条，请重新填写。"
+    assert "act-done" not in again
+    assert written(session_factory)[:3] == (1, 1, 1)
+    second = act(client, ids["west"], fresh, kind="dispatch", department="city_management", text="请协助")
+    assert second["act-msg"]["children"] == "已交办，正在送达。"
+    assert written(session_factory)[:3] == (2, 2, 2)
