@@ -20,6 +20,7 @@ from data.settings import Settings
 from data.text import duration, label
 
 from ..components.format import priority_label
+from ..components.select import search_select
 from ..i18n import t
 from . import ids
 from .choices import DEFAULT_REPLY_HOURS, HOURS_MAX, REPLY_HOURS, ActCase
@@ -58,18 +59,7 @@ def _field(label_text: str, control: Any, hint: str = "") -> html.Div:
 
 
 def _select(id_: str, data: list[dict[str, str]], placeholder: str, value: str | None = None) -> Any:
-    return dmc.Select(
-        id=id_,
-        data=data,
-        value=value,
-        placeholder=placeholder,
-        searchable=True,
-        clearable=True,
-        nothingFoundMessage="—",
-        comboboxProps={"zIndex": 3000},
-        size="md",
-        className="act-select",
-    )
+    return search_select(id_, data, placeholder, value, class_name="act-select", size="md")
 
 
 def _report_hint(settings: Settings, lang: str) -> str:

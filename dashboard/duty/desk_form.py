@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import dash_mantine_components as dmc
 from dash import html
 from sqlalchemy.orm import Session
 
@@ -17,6 +16,7 @@ from data.text import pick
 
 from ..auth.viewer import auth_required, current_user
 from ..components.format import priority_label
+from ..components.select import search_select
 
 
 def viewer_may_act(permission: Permission) -> bool:
@@ -35,18 +35,7 @@ def field(label: str, control: Any, className: str = "") -> html.Label:
 
 
 def select(id_: str, data: list[dict[str, str]], placeholder: str = "", value: str | None = None) -> Any:
-    return dmc.Select(
-        id=id_,
-        data=data,
-        value=value,
-        placeholder=placeholder,
-        clearable=True,
-        searchable=True,
-        allowDeselect=True,
-        nothingFoundMessage="—",
-        className="desk-select",
-        comboboxProps={"zIndex": 3000},
-    )
+    return search_select(id_, data, placeholder, value, class_name="desk-select")
 
 
 def overlay(id_: str, title: str, body: list[Any], buttons: list[Any], message_id: str) -> html.Div:

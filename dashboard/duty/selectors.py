@@ -11,24 +11,15 @@ from data.case_filter import PERIODS, CaseFilter
 from data.queries import category_options, department_options, status_options, street_options
 from data.text import label, pick
 
+from ..components.select import search_select
 from ..i18n import t
 from ..page import PageContext
 
 
 def _select(id_: str, label: str, placeholder: str, data: list[dict[str, str]], value: str | None) -> Any:
-    return dmc.Select(
-        id=id_,
-        label=label,
-        placeholder=placeholder,
-        data=data,
-        value=value if value in {d["value"] for d in data} else None,
-        clearable=True,
-        searchable=True,
-        allowDeselect=True,
-        nothingFoundMessage="—",
-        className="duty-select",
-        comboboxProps={"zIndex": 2000},
-        size="lg",
+    shown = value if value in {d["value"] for d in data} else None
+    return search_select(
+        id_, data, placeholder, shown, class_name="duty-select", label=label, size="lg", z=2000
     )
 
 
