@@ -29,7 +29,7 @@ CASE_ID_MAX = 2**31 - 1  # the database's integer
 
 def case_id_of(value: object) -> int | None:
     """A case id sent by the browser, if it is one (an int, or digits, in the database's range)."""
-    if isinstance(value, str) and value.isdigit() and len(value) <= 10:
+    if isinstance(value, str) and value.isdecimal() and len(value) <= 10:
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= CASE_ID_MAX:
         return None

@@ -5,6 +5,7 @@ again by :mod:`data.loop.actions` (which also writes the audit row)."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -83,7 +84,8 @@ def parse(raw: Mapping[str, Any]) -> Fields:
     elif len(f.text) > TEXT_MAX or len(f.reason) > TEXT_MAX or len(f.helpers) > 50:
         f.problem = "act_too_long"
     elif f.kind == "dispatch" and hours not in (None, ""):
-        if isinstance(hours, bool) or not isinstance(hours, int | float) or hours != int(hours):
+        number = not isinstance(hours, bool) and isinstance(hours, int | float) and math.isfinite(hours)
+        if not number or hours != int(hours):
             f.problem = "act_bad_hours"
         elif not 1 <= int(hours) <= HOURS_MAX:
             f.problem = "act_bad_hours"

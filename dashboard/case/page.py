@@ -48,7 +48,7 @@ from .timeline import timeline
 
 
 def _case_id(raw: str | None) -> int | None:
-    if raw is None or not raw.isdigit() or len(raw) > 12:
+    if raw is None or not raw.isdecimal() or len(raw) > 12:
         return None
     return int(raw)
 

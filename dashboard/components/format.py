@@ -61,7 +61,7 @@ def event_detail(kind: str, detail: str, lang: str, to_status: str | None = None
         return levels
     if kind == "supervision":
         return ""
-    if kind == "created" and detail.startswith("alert:") and detail[6:].isdigit():  # data.desk.convert
+    if kind == "created" and detail.startswith("alert:") and detail[6:].isdecimal():  # data.desk.convert
         return t("desk_from_alert", lang, id=detail[6:])
     if kind in ("due_soon", "overdue") and detail.startswith("deadline "):
         return ""  # the deadline is shown in the case's facts

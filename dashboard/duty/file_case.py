@@ -230,10 +230,11 @@ def community_choices(street: str | None) -> tuple[list[dict[str, str]], None, l
 def _choices(parent: str | None) -> list[dict[str, str]]:
     """The units under ``parent`` within the signed-in account's scope (nothing for anyone else)."""
     user = current_user() if auth_required() else None
-    if user is None or not isinstance(parent, str) or not parent.isdigit() or len(parent) not in (9, 12):
+    code = parent if isinstance(parent, str) and parent.isascii() and parent.isdigit() else ""
+    if user is None or len(code) not in (9, 12):
         return []
     with services().sessions() as session:
-        return _places(place_options(session, scope_of(user), parent))
+        return _places(place_options(session, scope_of(user), code))
 
 
 def register(app: Any) -> None:

@@ -63,7 +63,7 @@ def _root(scope: AreaScope) -> str | None:
 
 
 def _valid(code: str | None) -> bool:
-    return code is not None and code.isdigit() and len(code) in PREFIXES
+    return code is not None and code.isascii() and code.isdigit() and len(code) in PREFIXES
 
 
 def _totals(

@@ -19,7 +19,7 @@ OPEN_ALERT_STATES = ("new", "acknowledged")  # what may still be converted or di
 def alert_id_of(value: object) -> int:
     """The alert id the browser sent, as a number (:class:`AlertNotFound` for anything else)."""
     text = str(value).strip() if isinstance(value, int | str) and not isinstance(value, bool) else ""
-    if not text.isdigit() or len(text) > 12:
+    if not text.isdecimal() or len(text) > 12:
         raise AlertNotFound(f"no alert {str(value)[:20]!r}")
     return int(text)
 

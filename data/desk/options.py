@@ -32,7 +32,7 @@ def place_options(session: Session, scope: AreaScope, parent: str | None = None)
         query = select(AdminUnit.code, AdminUnit.name).where(AdminUnit.level == level)
     else:
         level = {9: "community", 12: "grid"}.get(len(parent), "")
-        if not level or not parent.isdigit():
+        if not level or not (parent.isascii() and parent.isdigit()):
             return []
         query = select(AdminUnit.code, AdminUnit.name).where(
             AdminUnit.level == level, AdminUnit.code.startswith(parent)

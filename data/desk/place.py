@@ -41,7 +41,7 @@ def _unit(session: Session, scope: AreaScope, code: object) -> str | None:
     if code is None or code == "":
         return None
     text = str(code).strip()
-    if len(text) not in UNIT_LENGTHS or not text.isdigit():
+    if len(text) not in UNIT_LENGTHS or not (text.isascii() and text.isdigit()):
         raise DeskRefused("bad_place", f"{text[:20]!r} is not a street, community or grid code")
     if not scope.contains(text):
         raise DeskRefused("place_out_of_scope", f"{text} is outside the account's area")

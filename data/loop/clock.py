@@ -88,7 +88,7 @@ def escalation_instruction(detail: str) -> int | None:
     if not tag.startswith(ESCALATION_TAG):
         return None
     head = tag.removeprefix(ESCALATION_TAG).split(":", 1)[0]
-    return int(head) if head.isdigit() else None
+    return int(head) if head.isdecimal() else None
 
 
 def escalate_unanswered(conn: Connection, now: datetime, factor: float) -> int:

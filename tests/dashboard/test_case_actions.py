@@ -316,6 +316,14 @@ def test_without_the_csrf_token_nothing_is_done(web, session_factory) -> None:  
             {"kind": "dispatch", "department": "police", "hours": 0},
             "办理时限应为 1 小时到一年之间的整数小时。",
         ),
+        (
+            {"kind": "dispatch", "department": "police", "hours": float("inf")},  # JSON's Infinity
+            "办理时限应为 1 小时到一年之间的整数小时。",
+        ),
+        (
+            {"kind": "dispatch", "department": "police", "hours": float("nan")},
+            "办理时限应为 1 小时到一年之间的整数小时。",
+        ),
         ({"kind": "dispatch", "department": None}, "请选择部门。"),
         ({"kind": "redispatch", "department": "police", "reason": "  "}, "请填写理由。"),
         ({"kind": "send_down", "reason": "社区能办"}, "案件已在社区办理：无下级可派。"),

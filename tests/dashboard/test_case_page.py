@@ -160,7 +160,7 @@ def test_outside_the_scope_is_not_found(app, case_id) -> None:
     assert "夜间施工噪声扰民，持续三天" in text(inside)
 
 
-@pytest.mark.parametrize("raw", ["999999", "abc", "-1", "1e3", "0x10"])
+@pytest.mark.parametrize("raw", ["999999", "abc", "-1", "1e3", "0x10", "²", "1²", "１２"])
 def test_unknown_or_malformed_id_is_not_found(app, case_id, raw) -> None:
     layout = render(app, f"/cases/{raw}")
     assert "未找到该案件" in text(layout)

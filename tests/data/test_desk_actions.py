@@ -248,6 +248,7 @@ ALERT_ATTACKS: list[tuple[str, str, Any, type[Exception]]] = [
     ("another street's alert", "west1", "east_alert", AlertNotFound),
     ("a forged id", "west1", 999_999, AlertNotFound),
     ("an id that is no number", "west1", "1 OR 1=1", AlertNotFound),
+    ("a superscript digit (isdigit, but no int)", "west1", "1²", AlertNotFound),
     ("a wall account", "wall1", "west_alert", NotPermitted),
     ("an admin", "admin", "west_alert", NotPermitted),
 ]
