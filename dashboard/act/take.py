@@ -28,20 +28,6 @@ from ..redis_or import redis_or
 from ..services import services
 from .choices import HOURS_MAX, KINDS, REPLY_HOURS, case_id_of, kinds_for
 
-# an ActionError of data.loop.actions (English, for logs) → the words the page shows
-ACTION_ERRORS = (
-    ("no level above", "act_no_level_above"),
-    ("no level below", "act_no_level_below"),
-    ("has no department", "act_need_department"),
-    ("unknown department", "act_unknown_department"),
-    ("named twice", "act_lead_is_helper"),
-    ("reason is required", "act_need_reason"),
-    ("instruction is required", "act_need_text"),
-    ("longer than", "act_too_long"),
-    ("time limit", "act_bad_hours"),
-    ("reply deadline", "act_bad_reply"),
-)
-
 
 @dataclass
 class Fields:
@@ -141,11 +127,8 @@ def _run(session: Any, f: Fields, user: Any, case_id: int, now: datetime, addr: 
 
 
 def refusal(error: ActionError, lang: str) -> str:
-    why = str(error)
-    for part, key in ACTION_ERRORS:
-        if part in why:
-            return t(key, lang)
-    return t("act_refused", lang)
+    """The words for an action the data layer refused (its ``code`` is a catalogue key)."""
+    return t(error.code, lang)
 
 
 TOKEN_TTL_S = 24 * 3600

@@ -45,7 +45,14 @@ TEXT_MAX = 2000
 
 
 class ActionError(ValueError):
-    """The action cannot be taken as asked (unknown department, missing reason, top level …)."""
+    """The action cannot be taken as asked (unknown department, missing reason, top level …).
+
+    ``code`` is the text catalogue's key of the words a person reads (the message is English, for
+    logs), as :class:`data.desk.errors.DeskRefused` does."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -67,12 +74,12 @@ def _case(session: Session, actor: UserAccount, case_id: int) -> Case:
     return case
 
 
-def _text(value: str | None, what: str, required: bool) -> str:
+def _text(value: str | None, what: str, required: bool, missing: str = "act_need_text") -> str:
     text = (value or "").strip()
     if required and not text:
-        raise ActionError(f"{what} is required")
+        raise ActionError(missing, f"{what} is required")
     if len(text) > TEXT_MAX:
-        raise ActionError(f"{what} is longer than {TEXT_MAX} characters")
+        raise ActionError("act_too_long", f"{what} is longer than {TEXT_MAX} characters")
     return text
 
 
@@ -80,15 +87,15 @@ def _departments(session: Session, codes: Sequence[str]) -> None:
     known = set(session.scalars(select(Department.code).where(Department.code.in_(list(codes)))))
     unknown = [c for c in codes if c not in known]
     if unknown:
-        raise ActionError(f"unknown department(s): {', '.join(unknown)}")
+        raise ActionError("act_unknown_department", f"unknown department(s): {', '.join(unknown)}")
     if len(set(codes)) != len(codes):
-        raise ActionError("a department is named twice")
+        raise ActionError("act_lead_is_helper", "a department is named twice")
 
 
 def _urgency(case: Case, urgency: str | None) -> str:
     value = urgency or (case.priority if case.priority in URGENCIES else "normal")
     if value not in URGENCIES:
-        raise ActionError(f"unknown urgency {value!r}: one of {', '.join(URGENCIES)}")
+        raise ActionError("act_refused", f"unknown urgency {value!r}: one of {', '.join(URGENCIES)}")
     return value
 
 
@@ -169,7 +176,7 @@ def dispatch(
         if category is not None:
             limit_hours = category.limit_hours(level)
     if limit_hours is not None and not 1 <= limit_hours <= 24 * 365:
-        raise ActionError("the time limit must be between 1 hour and a year")
+        raise ActionError("act_bad_hours", "the time limit must be between 1 hour and a year")
     body = _text(text, "the instruction", False)
     return _send(
         session, settings, actor, case, "dispatch", now, remote_addr, [(department, "sole")], body,
@@ -185,7 +192,7 @@ def redispatch(
     _check(actor, Permission.ACT_ON_CASE, "re-dispatch cases")
     case = _case(session, actor, case_id)
     _departments(session, [department])
-    why = _text(reason, "the reason", True)
+    why = _text(reason, "the reason", True, missing="act_need_reason")
     return _send(
         session, settings, actor, case, "redispatch", now, remote_addr, [(department, "sole")],
         _text(text, "the instruction", False), why, _urgency(case, urgency),
@@ -215,10 +222,13 @@ def _move(
 ) -> Sent:  # fmt: skip
     _check(actor, Permission.ACT_ON_CASE, what)
     case = _case(session, actor, case_id)
-    why = _text(reason, "the reason", True)
+    why = _text(reason, "the reason", True, missing="act_need_reason")
     level = levels.get(case.escalation_level)
     if level is None:
-        raise ActionError(f"case {case_id} is held at {case.escalation_level}: there is no level {direction}")
+        raise ActionError(
+            f"act_no_level_{direction}",
+            f"case {case_id} is held at {case.escalation_level}: there is no level {direction}",
+        )
     sent = _send(session, settings, actor, case, kind, now, remote_addr, reason=why, to_level=level)
     case.escalation_level = level
     return sent
@@ -256,10 +266,12 @@ def supervise(
     case = _case(session, actor, case_id)
     target = department or case.department_code
     if not target:
-        raise ActionError(f"case {case_id} has no department: name the one to supervise")
+        raise ActionError(
+            "act_need_department", f"case {case_id} has no department: name the one to supervise"
+        )
     _departments(session, [target])
     if reply_by <= now:
-        raise ActionError("the reply deadline must be in the future")
+        raise ActionError("act_bad_reply", "the reply deadline must be in the future")
     return _send(
         session, settings, actor, case, "supervise", now, remote_addr, [(target, "sole")],
         _text(text, "the instruction", True), urgency=_urgency(case, None), reply_by=reply_by,

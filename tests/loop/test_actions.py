@@ -123,12 +123,14 @@ def test_report_up_and_send_down_move_the_level(world: World) -> None:
         assert case_of(session, world.mine).escalation_level == "street"
         actions.report_up(session, world.settings, duty, world.mine, "街道无法协调", NOW)
         assert case_of(session, world.mine).escalation_level == "district"
-        with pytest.raises(actions.ActionError):
+        with pytest.raises(actions.ActionError) as top:
             actions.report_up(session, world.settings, duty, world.mine, "again", NOW)
+        assert top.value.code == "act_no_level_above"
         actions.send_down(session, world.settings, duty, world.mine, "由街道办理", NOW)
         assert case_of(session, world.mine).escalation_level == "street"
-        with pytest.raises(actions.ActionError):
+        with pytest.raises(actions.ActionError) as no_reason:
             actions.report_up(session, world.settings, duty, world.mine, "  ", NOW)  # a reason is required
+        assert no_reason.value.code == "act_need_reason"
     with world.factory() as session:
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0  # nothing leaves
         kinds = session.scalars(select(Instruction.to_level).order_by(Instruction.id)).all()
@@ -140,10 +142,29 @@ def test_dispatch_takes_the_categorys_limit_and_checks_the_department(world: Wor
         duty = world.user(session, "duty1")
         sent = actions.dispatch(session, world.settings, duty, world.mine, "city_management", "请核查", NOW)
         assert sent.instruction.limit_hours == 72  # city.clutter, normal
-        with pytest.raises(actions.ActionError):
+        with pytest.raises(actions.ActionError) as unknown:
             actions.dispatch(session, world.settings, duty, world.mine, "nobody", "x", NOW)
-        with pytest.raises(actions.ActionError):
+        assert unknown.value.code == "act_unknown_department"
+        with pytest.raises(actions.ActionError) as twice:
             actions.whistle(session, world.settings, duty, world.mine, "police", ["police"], "x", NOW)
+        assert twice.value.code == "act_lead_is_helper"
+
+
+def test_every_refusal_of_an_action_has_words_in_both_languages() -> None:
+    """An ActionError carries the catalogue key of what the page shows (not English words to match)."""
+    import inspect
+    import re
+
+    from data import text
+
+    source = inspect.getsource(actions)
+    codes = set(re.findall(r'ActionError\(\s*f?"(act_[a-z_{}]+)"', source))
+    codes |= set(re.findall(r'missing="(act_[a-z_]+)"', source))
+    codes |= set(re.findall(r'missing: str = "(act_[a-z_]+)"', source))
+    expanded = {c.replace("{direction}", d) for c in codes for d in ("above", "below")}
+    assert {"act_too_long", "act_need_reason", "act_no_level_above", "act_no_level_below"} <= expanded
+    for code in expanded:
+        assert text.t(code) != text.t(code, "en"), code
 
 
 def test_report_deadlines_by_urgency(world: World) -> None:
