@@ -3,13 +3,15 @@ screens import, and the strings the map's JavaScript needs. No text lives here."
 
 from __future__ import annotations
 
-from data.text import DEFAULT, LANGUAGES, label, labels, lang_from_query, normalise, t
+from data.text import DEFAULT, LANGUAGES, has, label, labels, lang_from_query, normalise, t
 
 __all__ = [
     "DEFAULT",
     "JS_KEYS",
     "LANGUAGES",
+    "has",
     "js_strings",
+    "label",
     "lang_from_query",
     "normalise",
     "state_label",

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
-from ..i18n import t
+from ..i18n import has, label, t
 
 EMPTY = "—"
 EVENT_KINDS = (
@@ -65,7 +66,42 @@ def event_detail(kind: str, detail: str, lang: str, to_status: str | None = None
         return t("desk_from_alert", lang, id=detail[6:])
     if kind in ("due_soon", "overdue") and detail.startswith("deadline "):
         return ""  # the deadline is shown in the case's facts
+    if kind in ("created", "status") and FEED_WORD.fullmatch(detail.strip()):
+        return t("event_feed_status", lang, word=feed_word(detail.strip(), lang))
+    if kind == "update":
+        return changed_fields(detail, lang)
     return detail
+
+
+# A department's status word as a machine writes it (``in_progress``, ``Open``, ``waiting for parts``):
+# shown as the department's, in words when it names one of ours. Other details (回访：满意, alert:12) are not.
+FEED_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_ -]{0,39}")
+
+
+def feed_word(word: str, lang: str) -> str:
+    """A department's own status word (Open311 ``in_progress``, ``open`` …) in the reader's words when it
+    names one of ours; an unknown word as it came (it is the department's, and says what it said)."""
+    code = word.lower().replace("-", "_").replace(" ", "_")
+    for kind in ("status", "feed_word"):
+        if has(f"{kind}.{code}"):
+            return label(kind, code, lang)
+    return word
+
+
+# an "update" event lists the case's columns a feed changed (workers.ingest.cases)
+FIELD_WORDS = {
+    "lon": "place",
+    "lat": "place",
+    "category_code": "category",
+    "category_name": "category",
+}
+
+
+def changed_fields(detail: str, lang: str) -> str:
+    """``expected_at, lon, lat`` → 预计办结时间、位置: the columns a feed's update changed, in words."""
+    names = [FIELD_WORDS.get(n.strip(), n.strip()) for n in detail.split(",") if n.strip()]
+    words = [label("case_field", n, lang) for n in dict.fromkeys(names)]
+    return t("list_sep", lang).join(words)
 
 
 def actor_label(actor: str, lang: str, sources: Mapping[str, str] | None = None) -> str:

@@ -257,3 +257,27 @@ def test_sources_by_their_department_and_no_grid_staff_without_a_grid(
     unplaced = render(app, f"/cases/{community_case}")
     assert "未定位到网格，无网格员信息" in text(unplaced)
     assert "该网格暂无登记人员" not in text(unplaced)
+
+
+@pytest.mark.parametrize(
+    ("kind", "detail", "to_status", "lang", "shown"),
+    [
+        # the feed said in_progress; gridcc walked the case through 已受理 first: the reader sees the
+        # department's word in their own words, not `in_progress`
+        ("status", "in_progress", "accepted", "zh-CN", "部门系统状态：处置中"),
+        ("status", "in_progress", "in_progress", "zh-CN", ""),  # the change column says it already
+        ("created", "open", "reported", "zh-CN", "部门系统状态：未关闭"),
+        ("created", "Open", "reported", "en", "the department's system says: open"),
+        ("status", "Waiting for parts", "reported", "zh-CN", "部门系统状态：Waiting for parts"),
+        ("status", "回访：满意", "closed", "zh-CN", "回访：满意"),  # a note in words stays as it came
+        ("update", "expected_at", None, "zh-CN", "预计办结时间"),
+        ("update", "description, lon, lat, category_code, category_name", None, "zh-CN", "描述、位置、类别"),
+        ("update", "expected_at, priority", None, "en", "expected completion, priority"),
+    ],
+)
+def test_the_feeds_own_words_read_as_words(
+    kind: str, detail: str, to_status: str | None, lang: str, shown: str
+) -> None:
+    from dashboard.components.format import event_detail
+
+    assert event_detail(kind, detail, lang, to_status) == shown
