@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from .alerts.page import PAGE as ALERTS
 from .audit.page import PAGE as AUDIT
 from .case.page import PAGE as CASE
 from .duty.page import PAGE as DUTY
@@ -18,4 +19,4 @@ from .wall.page import PAGE as WALL
 
 
 def default_pages() -> list[Page]:
-    return [WALL, replace(MAP, path="/map"), CASE, FEEDS, DUTY, OVERDUE, AUDIT]
+    return [WALL, replace(MAP, path="/map"), CASE, FEEDS, DUTY, OVERDUE, ALERTS, AUDIT]

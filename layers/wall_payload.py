@@ -173,6 +173,8 @@ def build_ticker(
                 "colour": i.colour,
                 "severity": i.severity,
                 "new": i.unacknowledged,
+                "raised": i.raised,
+                "escalated": i.escalated,
             }
             for i in items
         ],

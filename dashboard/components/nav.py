@@ -10,7 +10,12 @@ from ..i18n import t
 from ..page import PageContext
 from .user_menu import user_menu
 
-LINKS = (("/", "nav_wall", "wall"), ("/duty", "nav_duty", "duty"), ("/overdue", "nav_overdue", "overdue"))
+LINKS = (
+    ("/", "nav_wall", "wall"),
+    ("/duty", "nav_duty", "duty"),
+    ("/overdue", "nav_overdue", "overdue"),
+    ("/alerts", "nav_alerts", "alerts"),
+)
 
 
 def header_nav(ctx: PageContext, here: str) -> html.Nav:

@@ -56,6 +56,7 @@ def alert_card(alert: AlertRow, lang: str, tz: str, powers: Powers = Powers()) -
         meta.append(html.Span(f"{t('covered_grids', lang)}：{covered}", className="duty-alert-grids"))
     body = [
         html.Div(head, className="duty-alert-head"),
+        *loud_again(alert, lang, tz),
         html.Div(meta, className="duty-alert-meta"),
     ]
     desk = card_actions(alert, lang, powers)  # 转为案件 / 排除, or the case it became
@@ -67,6 +68,20 @@ def alert_card(alert: AlertRow, lang: str, tz: str, powers: Powers = Powers()) -
         style={"borderLeftColor": colour, "--signal": colour},
         **as_attrs({"data-alert": str(alert.id), "data-state": alert.state}),
     )
+
+
+def loud_again(alert: AlertRow, lang: str, tz: str) -> list[Any]:
+    """Why the alert asks for attention again: an update raised its level (黄色→橙色) after it was
+    acknowledged, or it was left unacknowledged past its limit and escalated."""
+    badges: list[Any] = []
+    if alert.raised_at is not None and alert.raised_detail:
+        before, _, after = alert.raised_detail.partition("→")
+        levels = f"{label('colour', before, lang)}→{label('colour', after, lang)}" if after else ""
+        badges.append(html.Span(t("duty_alert_raised", lang, levels=levels), className="duty-alert-raised"))
+    if alert.escalated and alert.escalated_at is not None:
+        at = local_time(alert.escalated_at, tz, lang, "day_minute")
+        badges.append(html.Span(t("duty_alert_escalated", lang, at=at), className="duty-alert-escalated"))
+    return [html.Div(badges, className="duty-alert-loud")] if badges else []
 
 
 def alert_list(alerts: list[AlertRow], lang: str, tz: str, powers: Powers = Powers()) -> list[Any]:

@@ -77,6 +77,16 @@ def loop_chips(ticker: dict[str, Any] | None, lang: str) -> list[Any]:
     ]
 
 
+def alarm_badges(item: dict[str, Any], lang: str) -> list[Any]:
+    """Why an alert is loud again: 升级 (an update raised its level since it was acknowledged) and
+    超时未确认 (left unacknowledged past its limit, escalated)."""
+    return [
+        html.Span(t(f"wall_ticker_{key}", lang), className=f"ticker-badge ticker-{key}")
+        for key in ("raised", "escalated")
+        if item.get(key)
+    ]
+
+
 def ticker_items(ticker: dict[str, Any] | None, lang: str, tz: str) -> list[Any]:
     """Children of ``#wall-ticker``: the unanswered instructions, a count, then one chip per alert."""
     items = (ticker or {}).get("items", [])
@@ -101,6 +111,7 @@ def ticker_items(ticker: dict[str, Any] | None, lang: str, tz: str) -> list[Any]
                         local_time(item.get("at"), tz, lang, "day_minute", none=EMPTY),
                         className="ticker-time",
                     ),
+                    *alarm_badges(item, lang),
                     html.Span(ticker_text(item, lang), className="ticker-text"),
                 ],
                 className=f"ticker-item sig-{colour}" + (" flash" if item.get("new") else ""),

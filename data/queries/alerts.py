@@ -143,6 +143,8 @@ class TickerItem:
     colour: str
     severity: str
     unacknowledged: bool
+    raised: bool = False  # an update raised its level and no one has acknowledged it since: 升级
+    escalated: bool = False  # left unacknowledged past its limit and escalated: 超时未确认
 
 
 def alert_scope_clause(scope: AreaScope) -> ColumnElement[bool]:
@@ -345,6 +347,8 @@ def ticker(session: Session, scope: AreaScope, now: datetime, limit: int = 20) -
             a.colour,
             a.severity,
             a.state == "new",
+            raised=a.state == "new" and a.raised_at is not None,
+            escalated=a.state == "new" and a.escalated_at is not None,
         )
         for a in alerts[:limit]
     ]

@@ -300,6 +300,19 @@ def _wall(runtime: Runtime) -> tuple[str, str, bool, bool]:
     return row.state, row.colour, row.unacknowledged, item.unacknowledged
 
 
+def _loud(runtime: Runtime) -> tuple[bool, list[str]]:
+    """Whether the wall's ticker payload marks the one alert as raised, and the badges its chip shows."""
+    from dash import html
+
+    from dashboard.wall.ticker import alarm_badges
+    from layers.wall_payload import build_ticker
+
+    with runtime.session_factory() as session:
+        (item,) = build_ticker(session, AreaScope.district(STREET[:6]), datetime.now(UTC))["items"]
+    badges = alarm_badges(item, "zh-CN")
+    return bool(item["raised"]), [b.children for b in badges if isinstance(b, html.Span)]
+
+
 def test_cap_update_raising_the_level_makes_an_acknowledged_alert_new_again(runtime: Runtime, server) -> None:
     """An acknowledged 黄色 warning updated to 橙色 flashes again until acknowledged at 橙色; an update
     back down to 黄色 keeps that acknowledgement."""
@@ -315,6 +328,7 @@ def test_cap_update_raising_the_level_makes_an_acknowledged_alert_new_again(runt
     state.put_cap("Y2", up, cap_alert("Y2", up, "Update", ("Y1",), "Severe", headline="暴雨橙色预警"))
     assert run_poll(runtime, "weather")["updated"] == 1
     assert _wall(runtime) == ("new", "orange", True, True)
+    assert _loud(runtime) == (True, ["升级"])  # the wall's ticker and the duty card say why
     with runtime.session_factory() as session:
         alert = session.scalars(select(Alert)).one()
         assert (alert.acknowledged_by, alert.raised_at is not None) == (None, True)
@@ -329,6 +343,7 @@ def test_cap_update_raising_the_level_makes_an_acknowledged_alert_new_again(runt
 
     _ack(runtime, "duty2")  # acknowledged at the new level
     assert _wall(runtime) == ("acknowledged", "orange", False, False)
+    assert _loud(runtime) == (False, [])
     down = sent + timedelta(minutes=2)
     state.put_cap("Y3", down, cap_alert("Y3", down, "Update", ("Y1",), "Moderate", headline="暴雨黄色预警"))
     assert run_poll(runtime, "weather")["updated"] == 1
@@ -400,6 +415,12 @@ def test_escalation_restarts_from_a_raise_and_is_readable(runtime: Runtime, serv
     with runtime.session_factory() as session:
         (row,) = escalated_alerts(session, scope, later)
         assert row.escalated and row.escalated_at == later and row.escalation_detail
+        (item,) = ticker(session, scope, later)
+        assert item.escalated and not item.raised  # the wall's chip says 超时未确认
+    from dashboard.duty.alerts import loud_again
+
+    (badges,) = loud_again(row, "zh-CN", "Asia/Shanghai")
+    assert badges.children[0].children.startswith("超时未确认，已上报")  # and so does the duty card
 
     up = sent + timedelta(minutes=1)
     state.put_cap("E2", up, cap_alert("E2", up, "Update", ("E1",), "Extreme"))
