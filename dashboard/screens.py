@@ -12,6 +12,8 @@ from .audit.page import PAGE as AUDIT
 from .case.page import PAGE as CASE
 from .duty.page import PAGE as DUTY
 from .feeds.page import PAGE as FEEDS
+from .hotspots.page import DETAIL as HOTSPOT
+from .hotspots.page import LIST as HOTSPOTS
 from .map.page import PAGE as MAP
 from .overdue.page import PAGE as OVERDUE
 from .page import Page
@@ -19,4 +21,4 @@ from .wall.page import PAGE as WALL
 
 
 def default_pages() -> list[Page]:
-    return [WALL, replace(MAP, path="/map"), CASE, FEEDS, DUTY, OVERDUE, ALERTS, AUDIT]
+    return [WALL, replace(MAP, path="/map"), CASE, FEEDS, DUTY, OVERDUE, HOTSPOTS, HOTSPOT, ALERTS, AUDIT]

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from data.text import lang_params
 
@@ -59,6 +59,10 @@ class Urls:
 
     def case(self, case_id: int | str) -> str:
         return self.path(f"/cases/{case_id}")
+
+    def hotspot(self, key: str, days: int | None = None) -> str:
+        """``/hotspots/<key>``: the cases behind one 类案 (:attr:`data.queries.Hotspot.key`)."""
+        return self.path(f"/hotspots/{quote(key, safe='~.-_')}", **({"days": str(days)} if days else {}))
 
     def feeds(self) -> str:
         return self.path("/feeds")

@@ -137,6 +137,7 @@ def build_stats(
                 "recent": h.recent,
                 "previous": h.previous,
                 "trend": h.trend,
+                "key": h.key,  # opens /hotspots/<key>: the cases behind it
             }
             for h in spots[:TOP_HOTSPOTS]
         ],

@@ -14,6 +14,7 @@ LINKS = (
     ("/", "nav_wall", "wall"),
     ("/duty", "nav_duty", "duty"),
     ("/overdue", "nav_overdue", "overdue"),
+    ("/hotspots", "nav_hotspots", "hotspots"),
     ("/alerts", "nav_alerts", "alerts"),
 )
 

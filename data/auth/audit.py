@@ -61,6 +61,7 @@ ACTIONS = (
     "loop_report_up",
     "loop_send_down",
     "loop_supervise",
+    "loop_supervise_class",
     "loop_answer",
     "loop_answer_refused",
     "loop_resend",

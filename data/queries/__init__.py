@@ -32,6 +32,8 @@ Charts (:mod:`.charts`)::
 Class cases 类案 (:mod:`.hotspots`)::
 
     hotspots(session, scope, now, days=30, radius_m=300.0, min_count=3) -> list[Hotspot]
+    find_hotspot(session, scope, now, key, days=30) -> Hotspot | None   # by Hotspot.key, as it stands now
+    hotspot_cases(session, scope, hotspot, now) -> list[CaseRow]         # the cases behind it
 
 Overdue drill-down (:mod:`.drilldown`)::
 
@@ -108,7 +110,7 @@ from .charts import CategoryCount, TrendPoint, cases_by_category, daily_trend
 from .common import NAMED_PERIODS, CaseRow, Period, period_named, period_today, period_year
 from .drilldown import UnitCount, overdue_by_unit, overdue_cases
 from .feeds import FeedHealthRow, QuarantineRow, feed_health, feeds_in_scope, quarantine_record, quarantined
-from .hotspots import Hotspot, hotspots
+from .hotspots import Hotspot, find_hotspot, hotspot_cases, hotspots
 from .kpis import Kpis, kpis
 from .labels import DASH, format_rate, label
 from .rankings import DepartmentRank, StreetRank, department_ranking, street_ranking
@@ -158,8 +160,10 @@ __all__ = [
     "department_options",
     "department_ranking",
     "feed_health",
+    "find_hotspot",
     "format_rate",
     "grid_force",
+    "hotspot_cases",
     "hotspots",
     "kpis",
     "label",

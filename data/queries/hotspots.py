@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from ..models import AdminUnit, Case
 from ..names import place_name
 from ..scope import AreaScope
-from .common import category_index, require_aware, unit_names
+from .common import CASE_ROW_COLUMNS, CaseRow, case_rows, category_index, require_aware, unit_names
 
 M_PER_DEG_LAT = 110_574.0
 M_PER_DEG_LON_EQUATOR = 111_320.0
@@ -47,6 +47,15 @@ class Hotspot:
     lat: float | None
     case_ids: tuple[int, ...]
     last_at: datetime
+
+    @property
+    def key(self) -> str:
+        """A name for the hotspot in a URL that still finds it after more cases join: a grid hotspot by
+        its grid and category; a hotspot of nearby cases by its category, place and earliest case (the
+        cases that join later are near it). ``~`` separates the parts (category codes hold dots)."""
+        if self.kind == "grid":
+            return f"grid~{self.category_code}~{self.place_code}"
+        return f"near~{self.category_code}~{self.place_code or '-'}~{self.case_ids[0]}"
 
 
 @dataclass(frozen=True)
@@ -225,3 +234,47 @@ def _items(session: Session, groups: list[tuple[str, list[_Pt]]], half: datetime
         )
     out.sort(key=lambda h: (-h.count, -h.recent, h.category_code, h.place_code))
     return out
+
+
+KEY_MAX = 120
+
+
+def find_hotspot(
+    session: Session,
+    scope: AreaScope,
+    now: datetime,
+    key: str,
+    days: int = 30,
+    radius_m: float = 300.0,
+    min_count: int = 3,
+) -> Hotspot | None:
+    """The hotspot named ``key`` (:attr:`Hotspot.key`) as it stands now in ``scope``, or None: a key
+    from another scope, a malformed one, or a hotspot that no longer has enough cases in the window."""
+    parts = key.split("~") if isinstance(key, str) and len(key) <= KEY_MAX else []
+    if len(parts) not in (3, 4) or parts[0] not in ("grid", "near") or not parts[1]:
+        return None
+    kind, category, place = parts[0], parts[1], parts[2]
+    if (kind == "grid") != (len(parts) == 3) or (place != "-" and not place.isdecimal()):
+        return None
+    if kind == "grid" and (len(place) != 15 or not scope.contains(place)):
+        return None
+    for spot in hotspots(session, scope, now, days, radius_m, min_count):
+        if spot.kind == "grid" and kind == "grid":
+            if (spot.category_code, spot.place_code) == (category, place):
+                return spot
+        elif spot.kind == "proximity" and kind == "near" and spot.category_code == category:
+            seed = parts[3]
+            if (spot.place_code or "-") == place and seed.isdecimal() and int(seed) in spot.case_ids:
+                return spot
+    return None
+
+
+def hotspot_cases(session: Session, scope: AreaScope, spot: Hotspot, now: datetime) -> list[CaseRow]:
+    """The cases behind a hotspot (in scope), newest first, as the duty table's rows."""
+    require_aware(now)
+    query = (
+        select(*CASE_ROW_COLUMNS)
+        .where(Case.id.in_(list(spot.case_ids)), scope.clause(Case))
+        .order_by(Case.requested_at.desc(), Case.id.desc())
+    )
+    return case_rows(session, session.execute(query).all(), now)

@@ -179,6 +179,15 @@ def test_hotspots_count_trend_and_text() -> None:
     assert texts(hotspot_list(None, "zh-CN")) == ["暂无类案"]
 
 
+def test_a_hotspot_opens_the_cases_behind_it() -> None:
+    from dashboard.urls import Urls
+
+    stats = {"hotspots": [dict(STATS["hotspots"][0], key="grid~city.noise~500151001001001")]}
+    (row,) = hotspot_list(stats, "en", Urls("/wall-base/", "en"))
+    assert row.href == "/wall-base/hotspots/grid~city.noise~500151001001001?days=30&lang=en"
+    assert hotspot_list(STATS, "zh-CN", Urls())[0].href is None  # a payload without keys links nowhere
+
+
 def test_ticker_newest_first_flashing_until_acknowledged() -> None:
     items = {
         "items": [

@@ -72,3 +72,34 @@ def test_within_300_m_across_a_grid_boundary(units: tuple[Session, Units]) -> No
     ]
     assert items[0].trend == "up"
     assert hotspots(session, AreaScope.district(u.district), NOW, radius_m=50) == []
+
+
+def test_a_hotspot_is_found_again_by_its_key_after_more_cases_join(units: tuple[Session, Units]) -> None:
+    from data.queries import find_hotspot, hotspot_cases
+
+    session, u = units
+    left, right = u.grids[0], u.grids[1]
+    boundary, y = u.boxes[left][2], u.centre(left)[1]
+    for grid, dx in ((left, -0.0005), (left, -0.0001), (right, 0.0008)):
+        add_case(session, grid, NOW - 2 * D, lon=boundary + dx, lat=y)
+    for days in (20, 3, 1):
+        add_case(session, u.grids[4], NOW - days * D, category="city.clutter")
+    session.commit()
+    scope = AreaScope.district(u.district)
+    near, grid = sorted(hotspots(session, scope, NOW), key=lambda h: h.kind)[::-1]
+    assert (near.kind, grid.kind) == ("proximity", "grid")
+    assert grid.key == f"grid~city.clutter~{u.grids[4]}"
+    assert near.key == f"near~environment.noise~{u.communities[0]}~{near.case_ids[0]}"
+    add_case(session, right, NOW - D, lon=boundary + 0.0004, lat=y)  # a fourth joins
+    session.commit()
+    again = find_hotspot(session, scope, NOW, near.key)
+    assert again is not None and again.count == 4 and near.case_ids[0] in again.case_ids
+    assert [r.id for r in hotspot_cases(session, scope, again, NOW)] == sorted(again.case_ids, reverse=True)
+    found = find_hotspot(session, scope, NOW, grid.key)
+    assert found is not None and found.case_ids == grid.case_ids
+    # out of scope, or not a hotspot of this window: nothing
+    assert grid.key.split("~")[2].startswith(u.streets[1])
+    assert find_hotspot(session, AreaScope.of(u.streets[0]), NOW, grid.key) is None
+    assert find_hotspot(session, scope, NOW + 40 * D, grid.key) is None
+    for bad in ("", "grid", "grid~~x", "near~environment.noise~x~1", "grid~a~b~c~d", "~" * 200):
+        assert find_hotspot(session, scope, NOW, bad) is None

@@ -218,5 +218,5 @@ def test_every_loop_audit_action_has_a_label() -> None:
     from data.queries.labels import label
 
     loop_actions = [a for a in ACTIONS if a.startswith("loop_")]
-    assert len(loop_actions) == 9
+    assert len(loop_actions) == 10
     assert all(label("audit_action", a) != a and label("audit_action", a, "en") != a for a in loop_actions)

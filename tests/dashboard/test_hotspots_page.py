@@ -1,0 +1,159 @@
+"""``/hotspots`` and ``/hotspots/<key>`` on the real app (signed in, real test database and Redis): a
+hotspot opens the cases behind it, in the viewer's scope only; a wall sees them with the phone in a title
+replaced; a leader supervises the class through the page's callback, a duty officer cannot, and a key
+forged into the callback finds nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from data.auth import create_user
+from data.db import transaction
+from data.models import Instruction
+from data.seed import seed_catalogue
+from layers import versions
+from tests.dashboard.test_access_scope import callback_body, post_callback, route
+from tests.dashboard.test_alert_phones_audit import signed_in
+from tests.dashboard.test_auth_web import PASSWORD, page_text
+from tests.layers.hierarchy import STREETS, add_case
+
+WEST, EAST = STREETS
+
+
+@pytest.fixture
+def web(settings, redis_url, redis_conn, engine, session_factory, grids) -> Iterator[Any]:  # type: ignore[no-untyped-def]
+    """Three 乱堆乱放 cases in one west grid (one title holding a phone), one in an east grid."""
+    from dashboard.app import create_app
+    from dashboard.services import services
+
+    with transaction(session_factory) as session:
+        seed_catalogue(session)
+        for i, title in enumerate(("垃圾堆放 13812345678 来电", "楼道堆物", "绿地堆放杂物")):
+            case = add_case(session, grids[0], external_id=f"west-{i}", title=title)
+            case.category_code, case.department_code = "city.clutter", "city_management"
+        east = add_case(session, grids[4], external_id="east-0")
+        east.category_code = "city.clutter"
+        create_user(session, "duty1", PASSWORD, "duty", WEST)
+        create_user(session, "duty_east", PASSWORD, "duty", EAST)
+        create_user(session, "leader", PASSWORD, "leader", "500151")
+        create_user(session, "wall1", PASSWORD, "wall", "500151")
+    versions.bump(redis_conn, ["cases"])
+    app = create_app(settings.model_copy(update={"redis_url": redis_url, "auth_required": True}))
+    yield app
+    services(app.server).close()
+
+
+def _key(grids: list[str]) -> str:
+    return f"grid~city.clutter~{grids[0]}"
+
+
+def test_the_list_links_each_hotspot_to_its_cases(web: Any, grids: list[str]) -> None:
+    answer = route(signed_in(web, "duty1"), "/hotspots").get_json()
+    text = page_text_of(answer)
+    assert "近30天共 1 个类案" in text and "乱堆乱放" in text
+    assert f"/hotspots/{_key(grids)}?days=30" in text
+
+
+def test_a_hotspot_opens_its_three_cases(web: Any, grids: list[str]) -> None:
+    text = page_text(route(signed_in(web, "duty1"), f"/hotspots/{_key(grids)}"))
+    assert "近30天 3 件，在办 3 件" in text
+    assert {"west-0", "west-1", "west-2"} <= set(text.splitlines()) and "east-0" not in text
+    assert "垃圾堆放 13812345678 来电" in text  # the duty officer may read personal data
+    wall = page_text(route(signed_in(web, "wall1"), f"/hotspots/{_key(grids)}"))
+    assert "west-0" in wall and "13812345678" not in wall and "138****5678" not in wall
+
+
+@pytest.mark.parametrize("who", ["duty_east"])
+def test_another_streets_officer_finds_nothing(web: Any, grids: list[str], who: str) -> None:
+    text = page_text(route(signed_in(web, who), f"/hotspots/{_key(grids)}"))
+    assert "找不到这个类案" in text and "west-0" not in text
+
+
+@pytest.mark.parametrize(
+    "key", ["grid~city.clutter~123", "grid~x", "%3Cscript%3E", "near~city.clutter~-~abc"]
+)
+def test_a_malformed_key_finds_nothing(web: Any, key: str) -> None:
+    text = page_text(route(signed_in(web, "leader"), f"/hotspots/{key}"))
+    assert "找不到这个类案" in text
+
+
+def _supervise(web: Any, who: str, key: str, text: str = "一周内集中整治", hours: Any = 24) -> str:
+    client = signed_in(web, who)
+    route(client, f"/hotspots/{key}")
+    body = callback_body(
+        client,
+        "hotspot-supervise-msg",
+        {
+            "hotspot-supervise-send.n_clicks": 1,
+            "hotspot-supervise-text.value": text,
+            "hotspot-supervise-hours.value": hours,
+            "hotspot-supervise-key.data": {"key": key, "days": 30},
+            "gridcc-url.search": "",
+        },
+        "hotspot-supervise-send.n_clicks",
+    )
+    (body["outputs"],) = body["outputs"]  # one output: the renderer sends it alone, not in a list
+    response = post_callback(client, body)
+    assert response.status_code == 200, response.status_code
+    return page_text(response)
+
+
+def _instructions(session_factory: Any) -> int:
+    with session_factory() as session:
+        return session.scalar(select(func.count()).select_from(Instruction)) or 0
+
+
+def test_a_leader_supervises_the_class_from_the_page(
+    web: Any, grids: list[str], session_factory: Any
+) -> None:
+    assert "已督办 3 件（0 件没有承办部门，未发送）。" in _supervise(web, "leader", _key(grids))
+    assert _instructions(session_factory) == 3
+
+
+@pytest.mark.parametrize(
+    ("who", "key", "text", "hours", "said"),
+    [
+        ("duty1", None, "x", 24, "您的角色不能这样处置案件。"),
+        ("wall1", None, "x", 24, "您的角色不能这样处置案件。"),
+        ("leader", "grid~city.clutter~500151002001001", "x", 24, "找不到这个类案"),
+        ("leader", None, "   ", 24, None),
+        ("leader", None, "x", 10**9, None),
+        ("leader", None, "x", "24", None),
+    ],
+)
+def test_forged_class_supervision_writes_nothing(
+    web: Any,
+    grids: list[str],
+    session_factory: Any,
+    who: str,
+    key: str | None,
+    text: str,
+    hours: Any,
+    said: str | None,
+) -> None:
+    answer = _supervise(web, who, key or _key(grids), text, hours)
+    if said:
+        assert said in answer
+    assert "已督办" not in answer and _instructions(session_factory) == 0
+
+
+def page_text_of(answer: Any) -> str:
+    """Every string (and every link target) in a Dash answer."""
+    out: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, str):
+            out.append(node)
+        elif isinstance(node, dict):
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(answer)
+    return "\n".join(out)
