@@ -18,6 +18,8 @@ EVENT_KINDS = (
     "escalation",
     "update",
     "note",
+    "merged",
+    "unmerged",
 )
 LEVELS = ("community", "street", "district", "grid")
 
@@ -70,6 +72,12 @@ def event_detail(kind: str, detail: str, lang: str, to_status: str | None = None
         return t("event_feed_status", lang, word=feed_word(detail.strip(), lang))
     if kind == "update":
         return changed_fields(detail, lang)
+    if kind in ("merged", "unmerged"):  # data.merge: into:<number> | primary:<numbers> | from:<number>
+        how, _, numbers = detail.partition(":")
+        if how in ("into", "from"):
+            return t(f"merge_{how}", lang, number=numbers)
+        if how == "primary":
+            return t("merge_primary", lang, numbers=numbers)
     return detail
 
 

@@ -68,6 +68,8 @@ ACTIONS = (
     "desk_file",
     "desk_alert_case",
     "desk_alert_dismiss",
+    "case_merge",
+    "case_unmerge",
 )
 
 

@@ -26,6 +26,7 @@ from .loop import (
     OutboxMessage,
     Recipient,
 )
+from .merge import CaseMerge
 from .places import CODE_LENGTH, LEVELS, PARENT_LEVEL, AdminUnit, GridStaff, level_of_code
 from .users import UserAccount, UserSession
 
@@ -51,6 +52,7 @@ __all__ = [
     "AuditLog",
     "Base",
     "Case",
+    "CaseMerge",
     "CaseEvent",
     "Category",
     "Department",

@@ -3,7 +3,9 @@
 Definitions (the period is ``[start, end)``; the period KPIs are over the cohort of cases *received*
 in it, so every rate's numerator is a subset of its denominator):
 
-- received 受理数: cases with ``requested_at`` in the period;
+- received 受理数: cases with ``requested_at`` in the period, a matter reported through several
+  channels once (a case merged into another, :mod:`data.merge`, is left out of every period KPI: the
+  primary it was merged into stands for it);
 - closure rate 办结率: of those, status resolved or closed / received;
 - on-time closure rate 按期办结率: of the resolved or closed ones that have a deadline, those with
   ``resolved_at <= deadline_at`` / those (a case resolved without ever getting a deadline cannot be
@@ -24,7 +26,7 @@ from datetime import datetime
 from sqlalchemy import and_, case, func, select, true
 from sqlalchemy.orm import Session
 
-from ..models import Case
+from ..models import Case, CaseMerge
 from ..scope import AreaScope
 from ..states import DONE_STATES
 from .common import count_if, hours_between, in_period, rate, require_aware
@@ -65,7 +67,7 @@ def kpis(session: Session, scope: AreaScope, start: datetime, end: datetime, now
         count_if(Case.satisfaction.in_(SATISFIED)),
         count_if(Case.satisfaction == "satisfied"),
         func.avg(handling),
-    ).where(in_period(session, scope, start, end))
+    ).where(in_period(session, scope, start, end), Case.id.not_in(select(CaseMerge.case_id)))
     received, closed, n_judged, on_time, rated, satisfied, strict, mean_h = session.execute(period).one()
 
     current = select(func.count(), count_if(Case.deadline_at < now)).where(
