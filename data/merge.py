@@ -137,6 +137,8 @@ def suggestions(
                     distance <= metres if distance is not None else (a.grid is not None and a.grid == b.grid)
                 )
                 if near and similarity(grams[a.id], grams[b.id]) >= min_similarity:
+                    parent.setdefault(a.id, a.id)
+                    parent.setdefault(b.id, b.id)
                     parent[find(b.id)] = find(a.id)
     groups: dict[int, list[_Row]] = defaultdict(list)
     by_id = {r.id: r for r in rows}

@@ -34,6 +34,8 @@ from ..page import Page, PageContext
 from ..personal import CASE_TEXT, masked_rows, shown, text_mode
 from ..redis_or import redis_or
 from ..services import services
+from .merge import merge_panel
+from .merge import register as register_merge
 from .views import case_list, hotspot_map, hotspot_rows
 
 PERIODS = (7, 30)
@@ -73,6 +75,7 @@ def list_layout(ctx: PageContext) -> Any:
     days = days_of(ctx.query.get("days"))
     with ctx.services.sessions() as session:
         spots = hotspots(session, ctx.scope, datetime.now(UTC), days=days)
+        merging = merge_panel(session, ctx.scope, ctx.urls, ctx.lang)
     mode = text_mode()
     body = [
         _periods(ctx, days, "/hotspots"),
@@ -83,7 +86,8 @@ def list_layout(ctx: PageContext) -> Any:
             days,
             ctx.lang,
             ctx.settings.tz,
-        ),  # fmt: skip
+        ),
+        merging,
     ]
     return html.Div(
         [_header(ctx, t("hotspot_title", ctx.lang)), html.Div(body, className="alerts-body hotspots-body")],
@@ -229,7 +233,9 @@ def register(app: Any) -> None:
     )(on_supervise)
 
 
-LIST = Page(path="/hotspots", name="hotspots", title_key="hotspot_title", layout=list_layout)
+LIST = Page(
+    path="/hotspots", name="hotspots", title_key="hotspot_title", layout=list_layout, register=register_merge
+)
 DETAIL = Page(
     path="/hotspots/<key>", name="hotspot", title_key="hotspot_title", layout=detail_layout, register=register
 )

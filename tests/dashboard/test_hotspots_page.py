@@ -157,3 +157,83 @@ def page_text_of(answer: Any) -> str:
 
     walk(answer)
     return "\n".join(out)
+
+
+def _two_channels(session_factory: Any, grids: list[str]) -> list[int]:
+    """The same 占道经营 reported by 12345 and by the grid app an hour apart, 30 m apart."""
+    from datetime import timedelta
+
+    with transaction(session_factory) as session:
+        a = add_case(session, grids[1], external_id="hotline-9", title="菜市场门口占道经营摆摊")
+        b = add_case(session, grids[1], external_id="patrol-9", title="菜市场门口占道摆摊经营")
+        a.feed_name, b.feed_name = "hotline", "grid_patrol"
+        b.requested_at = a.requested_at + timedelta(hours=1)
+        assert b.lon is not None
+        b.lon += 0.0003
+        for c in (a, b):
+            c.category_code, c.department_code = "city.street_vending", "city_management"
+        session.flush()
+        return [a.id, b.id]
+
+
+def _confirm(web: Any, who: str, ids: list[Any]) -> str:
+    client = signed_in(web, who)
+    route(client, "/hotspots")
+    body = callback_body(
+        client,
+        "merge-msg",
+        {'{"index":0,"type":"merge-confirm"}.n_clicks': 1, '{"index":0,"type":"merge-ids"}.data': ids},
+        '{"index":0,"type":"merge-confirm"}.n_clicks',
+    )
+    (body["outputs"],) = body["outputs"]
+    # pattern-matching (ALL) inputs and states travel as lists of matches
+    body["inputs"][0] = [{"id": {"index": 0, "type": "merge-confirm"}, "property": "n_clicks", "value": 1}]
+    body["state"][0] = [{"id": {"index": 0, "type": "merge-ids"}, "property": "data", "value": ids}]
+    body["changedPropIds"] = ['{"index":0,"type":"merge-confirm"}.n_clicks']
+    response = post_callback(client, body)
+    assert response.status_code == 200, response.status_code
+    return page_text(response)
+
+
+def _merged(session_factory: Any) -> int:
+    from data.models import CaseMerge
+
+    with session_factory() as session:
+        return session.scalar(select(func.count()).select_from(CaseMerge)) or 0
+
+
+def test_a_duty_officer_confirms_a_suggested_merge(web: Any, grids: list[str], session_factory: Any) -> None:
+    ids = _two_channels(session_factory, grids)
+    text = page_text(route(signed_in(web, "duty1"), "/hotspots"))
+    assert "疑似同一事项（多渠道反映）" in text and "hotline-9" in text and "patrol-9" in text
+    assert "疑似同一事项" not in page_text(route(signed_in(web, "wall1"), "/hotspots"))
+    assert "已合并：hotline-9 为主件，其余 1 件不再重复计入受理。" in _confirm(web, "duty1", ids)
+    assert _merged(session_factory) == 1
+
+
+@pytest.mark.parametrize(
+    ("who", "forged", "said"),
+    [
+        ("duty_east", None, "在您的管辖范围内找不到此案件。"),
+        ("wall1", None, "您的角色不能这样处置案件。"),
+        ("duty1", "east", "在您的管辖范围内找不到此案件。"),
+        ("duty1", "strings", "请选择 2 到 20 件案件合并。"),
+        ("duty1", "not_a_list", "请选择 2 到 20 件案件合并。"),
+    ],
+)
+def test_a_forged_merge_writes_nothing(
+    web: Any, grids: list[str], session_factory: Any, who: str, forged: str | None, said: str
+) -> None:
+    ids = _two_channels(session_factory, grids)
+    with session_factory() as session:
+        from data.models import Case
+
+        east = session.scalar(select(Case.id).where(Case.external_id == "east-0"))
+    sent: Any = {
+        None: ids,
+        "east": [ids[0], east],
+        "strings": [str(i) for i in ids],
+        "not_a_list": {"ids": ids},
+    }[forged]
+    assert said in _confirm(web, who, sent)
+    assert _merged(session_factory) == 0

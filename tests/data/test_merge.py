@@ -150,3 +150,13 @@ def test_a_case_merged_already_or_of_another_category_is_refused(world: World) -
         merge_cases(session, world.user(session, "duty1"), [petition, other], now)  # type: ignore[arg-type]
     assert mixed.value.code == "merge_categories"
     assert _merges(world) == 1
+
+
+def test_two_reports_alone_make_a_group_of_two(world: World) -> None:
+    """A pair with no third case to chain through is a group (both cases, the earlier one primary)."""
+    mine, grid_app, petition, _other = _three_channels(world)
+    with transaction(world.factory) as session:
+        session.get(Case, petition).category_code = "city.street_vending"  # type: ignore[union-attr]
+    with world.factory() as session:
+        (s,) = suggestions(session, AreaScope.of(STREET_1), _now(world))  # type: ignore[arg-type]
+    assert (s.primary_id, s.case_ids) == (mine, (mine, grid_app))
