@@ -41,6 +41,8 @@ from .alert_link import alert_links
 from .facts import Names, badges, facts, place_path, staff, text_block
 from .loop import load_loop, loop_card
 from .map import case_map
+from .merge import merge_line
+from .merge import register as register_merge
 from .refresh import CASE_ID, SEEN_ID, TICK_ID, TICK_MS, register_refresh, signature
 from .sources import source_names
 from .supervise import TIMELINE_ID, supervise_panel
@@ -154,6 +156,7 @@ def layout(ctx: PageContext) -> Any:
         loop = load_loop(session, ctx.scope, case_id, policy)
         act = act_panel(ctx, session, case_id)
         linked = alert_links(session, case_id, ctx.lang, policy)  # the alert it was made from, if any
+        merged = merge_line(session, case_id, ctx.urls, ctx.lang)  # 合并: one matter, several channels
     detail = personal(ctx, found, policy)
     events = timeline(detail.events, ctx.lang, tz, names.sources, loop)
     row = detail.row
@@ -176,6 +179,7 @@ def layout(ctx: PageContext) -> Any:
                         [
                             facts(detail, names, now, ctx.lang, tz),
                             *([linked] if linked is not None else []),
+                            *([merged] if merged is not None else []),
                             text_block(detail, ctx.lang),
                             html.Div(
                                 [
@@ -229,6 +233,7 @@ def act_panel(ctx: PageContext, session: Session, case_id: int) -> html.Div | No
 def register(app: Any) -> None:
     register_actions(app)
     register_refresh(app)
+    register_merge(app)
 
 
 PAGE = Page(path="/cases/<id>", name="case", title_key="case_no", layout=layout, register=register)

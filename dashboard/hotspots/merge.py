@@ -30,7 +30,7 @@ from ..redis_or import redis_or
 from ..services import services
 from ..urls import Urls
 
-MESSAGE_ID = "merge-msg"
+MESSAGE_ID = "hotspot-merge-msg"
 
 
 def may_merge() -> bool:

@@ -181,7 +181,7 @@ def _confirm(web: Any, who: str, ids: list[Any]) -> str:
     route(client, "/hotspots")
     body = callback_body(
         client,
-        "merge-msg",
+        "hotspot-merge-msg",
         {'{"index":0,"type":"merge-confirm"}.n_clicks': 1, '{"index":0,"type":"merge-ids"}.data': ids},
         '{"index":0,"type":"merge-confirm"}.n_clicks',
     )
@@ -236,4 +236,28 @@ def test_a_forged_merge_writes_nothing(
         "not_a_list": {"ids": ids},
     }[forged]
     assert said in _confirm(web, who, sent)
+    assert _merged(session_factory) == 0
+
+
+def test_the_case_page_names_the_merge_and_a_duty_officer_undoes_it(
+    web: Any, grids: list[str], session_factory: Any
+) -> None:
+    primary, other = _two_channels(session_factory, grids)
+    assert "已合并" in _confirm(web, "duty1", [primary, other])
+    client = signed_in(web, "duty1")
+    text = page_text(route(client, f"/cases/{other}"))
+    assert "已并入（同一事项，多渠道反映）：" in text and "hotline-9" in text
+    assert "patrol-9" in page_text(route(client, f"/cases/{primary}"))
+    body = callback_body(
+        client,
+        "case-unmerge-msg",
+        {"case-unmerge.n_clicks": 1, "case-unmerge-case.data": other, "gridcc-url.search": ""},
+        "case-unmerge.n_clicks",
+    )
+    (body["outputs"],) = body["outputs"]
+    forged = dict(body, state=[dict(body["state"][0], value=other), body["state"][1]])
+    east = signed_in(web, "duty_east")
+    assert "在您的管辖范围内找不到此案件。" in page_text(post_callback(east, forged))  # another street
+    assert _merged(session_factory) == 1
+    assert "已撤销合并。" in page_text(post_callback(client, body))
     assert _merged(session_factory) == 0
