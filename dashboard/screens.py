@@ -14,8 +14,9 @@ from .feeds.page import PAGE as FEEDS
 from .map.page import PAGE as MAP
 from .overdue.page import PAGE as OVERDUE
 from .page import Page
+from .risks.page import PAGE as RISKS
 from .wall.page import PAGE as WALL
 
 
 def default_pages() -> list[Page]:
-    return [WALL, replace(MAP, path="/map"), CASE, FEEDS, DUTY, OVERDUE, AUDIT]
+    return [WALL, replace(MAP, path="/map"), CASE, FEEDS, DUTY, OVERDUE, RISKS, AUDIT]

@@ -1,4 +1,5 @@
-"""The small navigation of the duty and overdue screens: wall / duty / overdue, and the language switch."""
+"""The small navigation of the duty, overdue and risk screens: wall / duty / overdue / risks, and the
+language switch."""
 
 from __future__ import annotations
 
@@ -10,7 +11,12 @@ from ..i18n import t
 from ..page import PageContext
 from .user_menu import user_menu
 
-LINKS = (("/", "nav_wall", "wall"), ("/duty", "nav_duty", "duty"), ("/overdue", "nav_overdue", "overdue"))
+LINKS = (
+    ("/", "nav_wall", "wall"),
+    ("/duty", "nav_duty", "duty"),
+    ("/overdue", "nav_overdue", "overdue"),
+    ("/risks", "nav_risks", "risks"),
+)
 
 
 def header_nav(ctx: PageContext, here: str) -> html.Nav:
