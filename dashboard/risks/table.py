@@ -108,7 +108,7 @@ def ledger_table(rows: Sequence[RiskRow], lang: str, may_act: bool) -> html.Div:
         body.append(
             html.Tr(
                 [
-                    html.Td(label("risk_kind", r.kind, lang)),
+                    html.Td(label("risk_kind", r.kind, lang), className="risks-kind"),
                     html.Td(
                         html.Span(label("risk_level", r.level, lang), className=f"risks-level is-{r.level}")
                     ),
@@ -118,7 +118,7 @@ def ledger_table(rows: Sequence[RiskRow], lang: str, may_act: bool) -> html.Div:
                     html.Td(_place(r), className="risks-place"),
                     html.Td([html.Div(r.owner), html.Div(r.owner_person, className="risks-sub")]),
                     html.Td(r.owner_phone, className="risks-phone"),
-                    html.Td(r.measures, className="risks-measures"),
+                    html.Td(html.Div(r.measures, className="risks-measures", title=r.measures)),
                     html.Td(_due(r, lang), className="risks-due"),
                     html.Td(html.Span(t(f"ledger_state_{state}", lang), className=f"risks-state is-{state}")),
                     html.Td(_buttons(r, lang, may_act), className="risks-buttons"),
