@@ -137,3 +137,18 @@ def test_a_wall_is_told_the_ledger_is_not_its(stack, page_and_log) -> None:  # t
     page.wait_for_selector(".risks-denied", timeout=60000)
     assert page.locator(".risks-row").count() == 0 and page.locator("#risks-new").count() == 0
     log.assert_clean()
+
+
+def test_a_leader_sees_the_grid_force_per_street(stack, page_and_log) -> None:  # type: ignore[no-untyped-def]
+    page, log = page_and_log
+    sign_in_as(page, stack, "leader")
+    page.goto(f"{stack.url}risks?tab=force")
+    page.wait_for_selector("#force-summary", timeout=60000)
+    summary = page.locator("#force-summary").inner_text()
+    assert summary.startswith("共 ") and "网格员" in summary and "党支部" in summary
+    rows = page.locator(".force-table tbody tr")
+    assert rows.count() >= 2  # the district's streets
+    assert page.locator("#force-empty").count() == 1 and page.locator("#force-spread").count() == 1
+    page.wait_for_timeout(300)
+    screenshot(page, "risks-force")
+    log.assert_clean()
