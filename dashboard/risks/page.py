@@ -14,15 +14,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl
 
-from dash import ALL, Input, Output, State, callback_context, dcc, html, no_update
-from sqlalchemy import select
+from dash import ALL, Input, Output, State, dcc, html, no_update
 
 from data.auth import scope_of
-from data.desk import place_options
-from data.ledger import local_day
-from data.models import Risk
 from data.queries import street_options
 from data.scope import AreaScope
 from layers import versions
@@ -32,7 +27,7 @@ from ..auth.viewer import phone_view
 from ..components.click_request import register_click_request
 from ..components.map import MapOptions, map_view
 from ..components.nav import header_nav
-from ..i18n import lang_from_query, t
+from ..i18n import t
 from ..page import Page, PageContext
 from ..personal import text_mode
 from ..redis_or import redis_or
@@ -40,24 +35,13 @@ from ..services import services
 from . import ids
 from .filters import FILTER_IDS, RiskFilter, filter_bar
 from .force import force_panel
-from .form import dialog, new_token, places
+from .form import dialog, new_token
+from .opening import FIELD_IDS, lang_of, on_community, on_open, on_street
 from .submit import manager, save
 from .table import OPEN_BUTTON, ledger_table, read
 from .upload import load_upload, upload_box
 
 MAP_NAME = "risks"
-TITLES = {
-    "create": "ledger_form_create",
-    "edit": "ledger_form_edit",
-    "assign": "ledger_form_assign",
-    "close": "ledger_form_close",
-}
-FIELD_IDS = tuple(ids.FIELDS)
-
-
-def _lang(search: str | None) -> tuple[str, dict[str, str]]:
-    query = dict(parse_qsl((search or "").lstrip("?")))
-    return lang_from_query(query, services().settings.language), query
 
 
 def _streets(session: Any, scope: AreaScope) -> list[tuple[str, str]]:
@@ -184,7 +168,7 @@ def on_filters(
     """The filters changed (or a change was saved): the table, its count and the URL query."""
     if not (pathname or "").rstrip("/").endswith("/risks") or manager() is None:
         return no_update, no_update, no_update
-    lang, query = _lang(search)
+    lang, query = lang_of(search)
     user = manager()
     assert user is not None
     table, count, view = table_part(scope_of(user), RiskFilter.from_values(kind, level, state, street), lang)
@@ -192,95 +176,12 @@ def on_filters(
     return table, count, (wanted if wanted != (search or "") else no_update)
 
 
-def _values_of(risk: Risk | None, mode: str) -> list[Any]:
-    """The fields' values (in :data:`FIELD_IDS` order) to open the dialog with."""
-    if risk is None:
-        return [None, None, "", None, None, None, "", "", "", "", "", "", "", ""]
-    street = risk.street_code
-    community = risk.community_code
-    return [
-        risk.kind,
-        risk.level,
-        risk.title,
-        street,
-        community,
-        risk.grid_code,
-        local_day(risk.due_at),
-        risk.measures,
-        risk.description,
-        risk.owner if mode != "assign" else "",
-        risk.owner_person if mode != "assign" else "",
-        "",
-        risk.measures if mode == "close" else "",
-        "",
-    ]
-
-
-def on_open(wanted: Any, _new: Any, search: str | None) -> list[Any]:
-    """新增 or a row's 编辑 / 转交 / 销号: the dialog in that mode, filled from the risk looked up again in
-    the viewer's scope (a risk outside it opens nothing)."""
-    lang, _ = _lang(search)
-    trigger = callback_context.triggered_id
-    user = manager()
-    keep = [no_update] * (7 + len(FIELD_IDS) + 2)
-    if user is None:
-        return [
-            no_update,
-            no_update,
-            no_update,
-            no_update,
-            no_update,
-            t("ledger_err_not_permitted", lang),
-            no_update,
-            *keep[7:],
-        ]
-    scope = scope_of(user)
-    if trigger == ids.NEW:
-        mode, risk = "create", None
-    elif isinstance(wanted, dict) and wanted.get("mode") in ("edit", "assign", "close"):
-        mode = str(wanted["mode"])
-        text = str(wanted.get("risk", ""))
-        with services().sessions() as session:
-            risk = (
-                session.scalar(select(Risk).where(Risk.id == int(text), scope.clause(Risk)))
-                if text.isascii() and text.isdigit() and len(text) < 12
-                else None
-            )
-            if risk is not None:
-                session.expunge(risk)
-        if risk is None or risk.closed_at is not None:
-            return [no_update] * 5 + [no_update, t("ledger_err_not_found", lang), *keep[7:]]
-    else:
-        return keep
-    communities: list[dict[str, str]] = []
-    grids: list[dict[str, str]] = []
-    if risk is not None and risk.street_code:
-        with services().sessions() as session:
-            communities = places(place_options(session, scope, risk.street_code))
-            if risk.community_code:
-                grids = places(place_options(session, scope, risk.community_code))
-    title = t(TITLES[mode], lang) + (f" · {risk.ref}" if risk is not None else "")
-    mode_data = {"mode": mode, "risk": risk.id if risk is not None else None}
-    return [
-        False,
-        f"desk-overlay risks-dialog mode-{mode}",
-        title,
-        mode_data,
-        new_token(),
-        "",
-        no_update,
-        *_values_of(risk, mode),
-        communities,
-        grids,
-    ]
-
-
 def on_submit(
     n: Any, mode: Any, token: Any, search: str | None, *values: Any
 ) -> tuple[Any, Any, Any, Any, Any]:
     if not n:
         return no_update, no_update, no_update, no_update, no_update
-    lang, _ = _lang(search)
+    lang, _ = lang_of(search)
     mode_data = mode if isinstance(mode, dict) else {}
     raw = {ids.FIELDS[i]: v for i, v in zip(FIELD_IDS, values, strict=True)}
     done, message = save(mode_data.get("mode"), mode_data.get("risk"), raw, lang, token=token)
@@ -292,34 +193,9 @@ def on_submit(
 def on_upload(contents: Any, filename: Any, search: str | None) -> tuple[Any, Any]:
     if not contents:
         return no_update, no_update
-    lang, _ = _lang(search)
+    lang, _ = lang_of(search)
     ok, shown = load_upload(contents, filename, lang)
     return shown, ({"at": datetime.now(UTC).isoformat()} if ok else no_update)
-
-
-def _choices(parent: Any) -> list[dict[str, str]]:
-    user = manager()
-    code = parent if isinstance(parent, str) and parent.isascii() and parent.isdigit() else ""
-    if user is None or len(code) not in (9, 12):
-        return []
-    with services().sessions() as session:
-        return places(place_options(session, scope_of(user), code))
-
-
-def _under(child: Any, parent: Any) -> bool:
-    return isinstance(child, str) and isinstance(parent, str) and bool(parent) and child.startswith(parent)
-
-
-def on_street(street: Any, community: Any, grid: Any) -> tuple[Any, Any, Any, Any]:
-    """A street chosen: its communities; a community (and grid) already under it is kept (the dialog
-    opened on a risk sets all three at once)."""
-    if _under(community, street):
-        return _choices(street), community, _choices(community), grid if _under(grid, community) else None
-    return _choices(street), None, [], None
-
-
-def on_community(community: Any, grid: Any) -> tuple[Any, Any]:
-    return _choices(community), grid if _under(grid, community) else None
 
 
 def register(app: Any) -> None:
