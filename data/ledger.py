@@ -80,7 +80,13 @@ class RiskNotFound(LookupError):
 
 
 class RiskError(ValueError):
-    """A value the ledger does not take (the message says which and why)."""
+    """A value the ledger does not take (the message says which and why, in English for logs; ``code`` and
+    ``values`` name it for a screen, which puts it in words from the catalogue: ``ledger_err_<code>``)."""
+
+    def __init__(self, message: str, code: str = "invalid", **values: object) -> None:
+        super().__init__(message)
+        self.code = code
+        self.values = values
 
 
 @dataclass(frozen=True)
@@ -162,16 +168,16 @@ def _risk_in_scope(session: Session, scope: AreaScope, risk_id: int) -> Risk:
 def _unit(session: Session, scope: AreaScope, code: str) -> AdminUnit:
     unit = session.get(AdminUnit, code)
     if unit is None or unit.level not in ("street", "community", "grid") or not scope.contains(code):
-        raise RiskError(f"no street, community or grid {code!r} in scope")
+        raise RiskError(f"no street, community or grid {code!r} in scope", "out_of_scope")
     return unit
 
 
 def _text(value: str, name: str, limit: int, required: bool = False) -> str:
     text = (value or "").strip()
     if required and not text:
-        raise RiskError(f"{name} is required")
+        raise RiskError(f"{name} is required", "required", field=name)
     if len(text) > limit:
-        raise RiskError(f"{name} is longer than {limit} characters")
+        raise RiskError(f"{name} is longer than {limit} characters", "too_long", field=name, limit=limit)
     return text
 
 
@@ -180,7 +186,7 @@ def _phone(value: str | None) -> str | None:
         return None
     phone = normalise_phone(value)
     if phone is None:
-        raise RiskError(f"bad phone {value!r}: an 11-digit mobile or a landline")
+        raise RiskError(f"bad phone {value!r}: an 11-digit mobile or a landline", "bad_phone")
     return phone
 
 
@@ -208,14 +214,14 @@ def create_risk(
     """A new open risk in scope; the caller commits."""
     _check_account(actor)
     if fields.kind not in RISK_KINDS:
-        raise RiskError(f"unknown kind {fields.kind!r}: one of {', '.join(RISK_KINDS)}")
+        raise RiskError(f"unknown kind {fields.kind!r}: one of {', '.join(RISK_KINDS)}", "unknown_kind")
     if fields.level not in RISK_LEVELS:
-        raise RiskError(f"unknown level {fields.level!r}: one of {', '.join(RISK_LEVELS)}")
+        raise RiskError(f"unknown level {fields.level!r}: one of {', '.join(RISK_LEVELS)}", "unknown_level")
     if fields.due_at.tzinfo is None:
-        raise RiskError("the 销号 deadline must be timezone-aware")
+        raise RiskError("the 销号 deadline must be timezone-aware", "bad_due")
     unit = _unit(session, scope, fields.area_code)
     if fields.ref and session.scalar(select(Risk.id).where(Risk.ref == fields.ref)) is not None:
-        raise RiskError(f"台账编号 {fields.ref} is taken")
+        raise RiskError(f"台账编号 {fields.ref} is taken", "ref_taken")
     risk = Risk(
         ref=_text(fields.ref or "", "ref", 40) or None,
         kind=fields.kind,
@@ -264,17 +270,17 @@ def edit_risk(
     _check_account(actor)
     unknown = sorted(set(changes) - set(EDITABLE))
     if unknown:
-        raise RiskError(f"cannot edit {', '.join(unknown)}")
+        raise RiskError(f"cannot edit {', '.join(unknown)}", "invalid")
     risk = _risk_in_scope(session, scope, risk_id)
     if risk.closed_at is not None:
-        raise RiskError(f"risk {risk_id} is closed (销号)")
+        raise RiskError(f"risk {risk_id} is closed (销号)", "closed")
     if "kind" in changes:
         if changes["kind"] not in RISK_KINDS:
-            raise RiskError(f"unknown kind {changes['kind']!r}")
+            raise RiskError(f"unknown kind {changes['kind']!r}", "unknown_kind")
         risk.kind = changes["kind"]
     if "level" in changes:
         if changes["level"] not in RISK_LEVELS:
-            raise RiskError(f"unknown level {changes['level']!r}")
+            raise RiskError(f"unknown level {changes['level']!r}", "unknown_level")
         risk.level = changes["level"]
     if "title" in changes:
         risk.title = _text(changes["title"], "title", 200, required=True)
@@ -284,7 +290,7 @@ def edit_risk(
         risk.measures = _text(changes["measures"], "measures", 4000)
     if "due_at" in changes:
         if not isinstance(changes["due_at"], datetime) or changes["due_at"].tzinfo is None:
-            raise RiskError("the 销号 deadline must be a timezone-aware datetime")
+            raise RiskError("the 销号 deadline must be a timezone-aware datetime", "bad_due")
         risk.due_at = changes["due_at"]
     if "area_code" in changes or "lon" in changes or "lat" in changes:
         unit = _unit(
@@ -315,7 +321,7 @@ def reassign_risk(
     _check_account(actor)
     risk = _risk_in_scope(session, scope, risk_id)
     if risk.closed_at is not None:
-        raise RiskError(f"risk {risk_id} is closed (销号)")
+        raise RiskError(f"risk {risk_id} is closed (销号)", "closed")
     before = f"{risk.owner}/{risk.owner_person}"
     risk.owner = _text(owner, "owner unit", 100, required=True)
     risk.owner_person = _text(owner_person, "owner person", 100, required=True)
@@ -341,7 +347,7 @@ def close_risk(
     _check_account(actor)
     risk = _risk_in_scope(session, scope, risk_id)
     if risk.closed_at is not None:
-        raise RiskError(f"risk {risk_id} is already closed (销号)")
+        raise RiskError(f"risk {risk_id} is already closed (销号)", "closed")
     risk.measures = _text(measures, "measures", 4000, required=True)
     risk.evidence = _text(evidence, "evidence", 4000, required=True)
     risk.closed_at, risk.closed_by, risk.modified_at = now, actor.username, now
@@ -363,10 +369,22 @@ def _number(text: str, low: float, high: float) -> float | None:
     return value if low <= value <= high else None
 
 
+def _risk_inside(risk: Risk, scope: AreaScope) -> bool:
+    return scope.contains(risk.grid_code or risk.community_code or risk.street_code)
+
+
 def load_ledger(
-    session: Session, path: str | Path, actor: str = "cli", now: datetime | None = None
+    session: Session,
+    path: str | Path,
+    actor: str = "cli",
+    now: datetime | None = None,
+    scope: AreaScope | None = None,
 ) -> ImportReport:
-    """Check the ledger, then (only when every row is good) add its risks or update those it numbers."""
+    """Check the ledger, then (only when every row is good) add its risks or update those it numbers.
+
+    With ``scope`` (an upload on ``/risks``: the account's area), a place outside it is a bad row
+    (``area_out_of_scope``), and so is a 台账编号 of a risk outside it (``ref_taken``: the file may not
+    update another area's risk, nor learn more of it than that the number is taken)."""
     path = Path(path)
     report = ImportReport(str(path), "risks")
     table = read_table(path, COLUMNS, REQUIRED, report)
@@ -410,6 +428,10 @@ def load_ledger(
             report.error(number, key, "missing_area_code")
         elif unit is None:
             report.error(number, key, "unknown_area", area=row["area_code"])
+        elif scope is not None and not scope.contains(unit.code):
+            report.error(number, key, "area_out_of_scope", area=row["area_code"])
+        if scope is not None and key in existing and not _risk_inside(existing[key], scope):
+            report.error(number, key, "ref_taken", ref=key)
         phone = normalise_phone(row["owner_phone"]) if row["owner_phone"] else None
         if row["owner_phone"] and phone is None:
             report.error(number, key, "bad_phone", phone=row["owner_phone"])

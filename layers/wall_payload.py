@@ -6,7 +6,7 @@
   time), the hotspots (类案);
 * ``ticker`` (versions ``alerts`` + ``loop``, and the minute: alerts expire by the clock): active alerts,
   newest first, and the instructions 超时未报到 (department, case number, kind, role, how late: codes
-  and counts, never an instruction's text);
+  and counts, never an instruction's text), and the number of the ledger's risks overdue now;
 * ``feeds`` (version ``feeds``, and the minute: staleness is a matter of time): the feeds that are stale
   or failing, and "data as of" (the last successful poll of any feed).
 
@@ -150,7 +150,10 @@ def build_ticker(
     items = q.ticker(session, scope, now, limit=TICKER_LIMIT)
     late = unanswered(session, scope, now, limit=LOOP_TICKER_LIMIT)
     names = department_names(session) if late else {}
+    risk_counts = q.risk_counts(session, scope, now)
     return {
+        # the ledger's risks past their 销号 deadline now (a count: the wall gets no risk's text)
+        "risks_overdue": sum(c.overdue for c in risk_counts),
         # 超时未报到, most late first: the department, the case's number, the kind and role, how late —
         # never the instruction's text nor the case's title (the wall receives counts and codes)
         "loop": [

@@ -1,4 +1,5 @@
-"""The small navigation of the duty and overdue screens: wall / duty / overdue, and the language switch."""
+"""The small navigation of the duty, overdue and risk screens: wall / duty / overdue / risks, and the
+language switch."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ LINKS = (
     ("/", "nav_wall", "wall"),
     ("/duty", "nav_duty", "duty"),
     ("/overdue", "nav_overdue", "overdue"),
+    ("/risks", "nav_risks", "risks"),
     ("/hotspots", "nav_hotspots", "hotspots"),
     ("/alerts", "nav_alerts", "alerts"),
 )

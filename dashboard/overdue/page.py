@@ -3,7 +3,8 @@
 The unit is in the URL (``?unit=<code>``), so the back button goes back up; at every level the children
 with their overdue / due-soon / open counts (most overdue first, a click goes one level down), and the
 overdue cases behind the number, most late first, one click from their page, and under them the
-instructions 超时未报到 in the unit (:mod:`.loop`). District to a single case is at most four clicks.
+instructions 超时未报到 in the unit (:mod:`.loop`), then the risks of the ledger past their 销号 deadline
+(:mod:`.risks`). District to a single case is at most four clicks.
 Everything goes through :func:`dashboard.scope.current_scope`.
 """
 
@@ -17,7 +18,7 @@ from urllib.parse import parse_qsl
 from dash import Input, Output, State, html, no_update
 from sqlalchemy.orm import Session
 
-from data.queries import CaseRow, UnitCount, overdue_by_unit, overdue_cases
+from data.queries import CaseRow, RiskRow, UnitCount, overdue_by_unit, overdue_cases
 from data.queries.common import CHILD_LEVEL, level_of, unit_names
 from data.queries.loop import Unanswered
 from data.scope import AreaScope
@@ -33,6 +34,8 @@ from ..services import services
 from .cases import case_table
 from .loop import loop_table
 from .loop import read as read_unanswered
+from .risks import read as read_risks
+from .risks import risk_table
 from .units import breadcrumb, totals_band, unit_href, unit_table
 
 CASE_LIMIT = 200
@@ -53,6 +56,7 @@ class Drill:
     cases: list[CaseRow]
     unanswered: list[Unanswered] = field(default_factory=list)  # 超时未报到 in the unit
     departments: dict[str, str] = field(default_factory=dict)  # the names to show them with
+    risks: list[RiskRow] = field(default_factory=list)  # risks of the ledger not closed by their deadline
 
 
 def _root(scope: AreaScope) -> str | None:
@@ -102,8 +106,11 @@ def drill(scope: AreaScope, unit: str | None, now: datetime | None = None) -> Dr
         late, soon, n_open = _totals(session, scope, code, children, now)
         cases = overdue_cases(session, scope, code, now, CASE_LIMIT)
         late_answers, departments = read_unanswered(session, scope, code, now)
+        late_risks = read_risks(session, scope, code, now, text_mode())
     cases = masked_rows(cases, CASE_TEXT, text_mode())  # phones and ID numbers in feed text
-    return Drill(code, level, path, children, late, soon, n_open, cases, late_answers, departments)
+    return Drill(
+        code, level, path, children, late, soon, n_open, cases, late_answers, departments, late_risks
+    )
 
 
 def body(scope: AreaScope, unit: str | None, lang: str, now: datetime | None = None) -> list[Any]:
@@ -150,6 +157,17 @@ def body(scope: AreaScope, unit: str | None, lang: str, now: datetime | None = N
                 id="overdue-loop",
                 className="overdue-loop-scroll",
             ),
+            html.Div(
+                [
+                    html.H2(t("overdue_risks_title", lang), className="duty-h2"),
+                    html.Span(
+                        t("overdue_risks_count", lang, n=len(found.risks)),
+                        className="duty-count" + (" is-late" if found.risks else ""),
+                    ),
+                ],
+                className="duty-panel-head overdue-loop-head",
+            ),
+            html.Div(risk_table(found.risks, lang), id="overdue-risks", className="overdue-loop-scroll"),
         ],
         className="overdue-cases",
     )

@@ -1,5 +1,6 @@
 """The alert ticker: the instructions 超时未报到 first (most late first: department, case number, kind,
-role, how late — never the instruction's text), then active alerts newest first; an unacknowledged
+role, how late — never the instruction's text), a chip counting the ledger's overdue risks (超期风险),
+then active alerts newest first; an unacknowledged
 alert flashes in its signal colour.
 
 Alert text comes from feeds: it goes into the page as plain strings (Dash escapes them), never as HTML.
@@ -87,10 +88,25 @@ def alarm_badges(item: dict[str, Any], lang: str) -> list[Any]:
     ]
 
 
+def risk_chip(ticker: dict[str, Any] | None, lang: str) -> list[Any]:
+    """One red chip with the number of the ledger's risks past their 销号 deadline (none when none)."""
+    n = (ticker or {}).get("risks_overdue") or 0
+    if not isinstance(n, int) or n <= 0:
+        return []
+    return [
+        html.Div(
+            html.Span(t("wall_risks_overdue", lang, n=n), className="ticker-text"),
+            className="ticker-item ticker-risks sig-red",
+            id="wall-risks-overdue",
+        )
+    ]
+
+
 def ticker_items(ticker: dict[str, Any] | None, lang: str, tz: str) -> list[Any]:
-    """Children of ``#wall-ticker``: the unanswered instructions, a count, then one chip per alert."""
+    """Children of ``#wall-ticker``: the unanswered instructions, the overdue risks, a count, then one chip
+    per alert."""
     items = (ticker or {}).get("items", [])
-    loop = loop_chips(ticker, lang)
+    loop = loop_chips(ticker, lang) + risk_chip(ticker, lang)
     if not items:
         return loop or [html.Div(t("wall_ticker_none", lang), className="ticker-none")]
     unacked = sum(1 for i in items if i.get("new"))
