@@ -17,8 +17,11 @@ from .hotspots.page import LIST as HOTSPOTS
 from .map.page import PAGE as MAP
 from .overdue.page import PAGE as OVERDUE
 from .page import Page
+from .reports.page import PAGE as REPORTS
 from .wall.page import PAGE as WALL
 
 
 def default_pages() -> list[Page]:
-    return [WALL, replace(MAP, path="/map"), CASE, FEEDS, DUTY, OVERDUE, HOTSPOTS, HOTSPOT, ALERTS, AUDIT]
+    return [
+        WALL, replace(MAP, path="/map"), CASE, FEEDS, DUTY, OVERDUE, HOTSPOTS, HOTSPOT, ALERTS, REPORTS, AUDIT
+    ]  # fmt: skip

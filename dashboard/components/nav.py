@@ -16,6 +16,7 @@ LINKS = (
     ("/overdue", "nav_overdue", "overdue"),
     ("/hotspots", "nav_hotspots", "hotspots"),
     ("/alerts", "nav_alerts", "alerts"),
+    ("/reports", "nav_reports", "reports"),
 )
 
 
