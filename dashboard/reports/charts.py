@@ -60,7 +60,7 @@ def _legend(x: float, y: float, items: list[tuple[str, str]], p: Palette, size: 
     return out
 
 
-def trend_svg(buckets: list[Bucket], lang: str, p: Palette, width: int = 900, height: int = 260) -> str:
+def trend_svg(buckets: list[Bucket], lang: str, p: Palette, width: int = 900, height: int = 330) -> str:
     """Received and closed per bucket (day or month) as paired bars, with a value axis."""
     if not buckets or not any(b.received or b.closed for b in buckets):
         return _empty(width, height, lang, p)

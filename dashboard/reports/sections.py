@@ -39,8 +39,8 @@ def _raw(value: float | None) -> str:
     return "" if value is None else repr(float(value))
 
 
-def _trend_css(value: float | None, lower_better: bool) -> str:
-    if value is None or value == 0:
+def _trend_css(value: float | None, lower_better: bool, neutral: bool = False) -> str:
+    if value is None or value == 0 or neutral:
         return "is-flat"
     good = (value < 0) if lower_better else (value > 0)
     return "is-good" if good else "is-bad"
@@ -54,9 +54,17 @@ def kpi_rows(report: Report, lang: str) -> list[list[Cell]]:
                 Cell(kpi_label(k.key, lang)),
                 Cell(shown(k.kind, k.value, lang), {"data-key": k.key, "data-value": _raw(k.value)}, "num"),
                 Cell(shown(k.kind, k.previous, lang), {"data-value": _raw(k.previous)}, "num"),
-                Cell(shown_change(k.kind, k.mom, lang), {}, "num " + _trend_css(k.mom, k.lower_better)),
+                Cell(
+                    shown_change(k.kind, k.mom, lang),
+                    {},
+                    "num " + _trend_css(k.mom, k.lower_better, k.neutral),
+                ),
                 Cell(shown(k.kind, k.last_year, lang), {"data-value": _raw(k.last_year)}, "num"),
-                Cell(shown_change(k.kind, k.yoy, lang), {}, "num " + _trend_css(k.yoy, k.lower_better)),
+                Cell(
+                    shown_change(k.kind, k.yoy, lang),
+                    {},
+                    "num " + _trend_css(k.yoy, k.lower_better, k.neutral),
+                ),
             ]
         )
     return rows
@@ -91,13 +99,13 @@ def sections(report: Report, lang: str, palette: charts.Palette) -> list[Section
         Section("levels", t("report_levels_title", lang), [t("report_col_level", lang),
                 t("report_col_closed", lang), t("report_col_share", lang)], levels,
                 svg=charts.levels_svg(report.levels, lang, palette)),
+        Section("classes", t("report_classes_title", lang), [t("report_col_category", lang),
+                t("report_col_place", lang), t("report_col_count", lang), t("report_col_trend", lang)],
+                classes, note="" if classes else t("report_none", lang)),
         Section("units", units_title(report, lang), score_head, _score_rows(report.units, lang),
                 svg=charts.units_svg(report.units, lang, palette), wide=True),
         Section("departments", t("report_departments_title", lang), score_head,
                 _score_rows(report.departments, lang), wide=True),
-        Section("classes", t("report_classes_title", lang), [t("report_col_category", lang),
-                t("report_col_place", lang), t("report_col_count", lang), t("report_col_trend", lang)],
-                classes, note="" if classes else t("report_none", lang)),
     ]  # fmt: skip
 
 

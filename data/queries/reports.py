@@ -79,6 +79,8 @@ KPI_KEYS: tuple[tuple[str, str], ...] = (
     ("mean_report_minutes", "minutes"),
 )
 LOWER_BETTER = frozenset({"overdue", "mean_handling_hours", "mean_report_minutes"})
+# volumes: more or fewer cases is news, neither good nor bad
+NEUTRAL = frozenset({"received", "closed", "instructions"})
 TOP_CLASSES = 10
 
 
@@ -198,6 +200,10 @@ class Compared:
     @property
     def lower_better(self) -> bool:
         return self.key in LOWER_BETTER
+
+    @property
+    def neutral(self) -> bool:
+        return self.key in NEUTRAL
 
 
 def compare(now_f: Figures, prev_f: Figures, year_f: Figures) -> list[Compared]:
