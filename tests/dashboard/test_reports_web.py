@@ -119,3 +119,22 @@ def test_the_page_renders_for_a_leader_and_refuses_a_wall(client) -> None:  # ty
     assert sign_in(wall, "wall1").status_code == 302
     refused = page_text(route(wall, "/reports", ""))
     assert t("report_refused_role", "zh-CN") in refused and "report-kpis" not in refused
+
+
+def test_names_are_text_and_bad_parameters_a_400(client, session_factory) -> None:  # type: ignore[no-untyped-def]
+    from data.models import AdminUnit
+
+    with transaction(session_factory) as session:
+        session.get(AdminUnit, WEST).name = '<img src=x onerror="alert(1)">街道'  # type: ignore[union-attr]
+    assert sign_in(client, "leader").status_code == 302
+    html = client.get(f"/reports/print?{_week_query('500151')}").get_data(as_text=True)
+    assert "<img src=x" not in html and "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;街道" in html
+    for query in (
+        "area=500151&period=day&date=2026-13-01",
+        "area=500151&period=custom&first=2020-01-01&last=2026-01-01",  # more than three years
+        "area=500151&period=custom&first=2026-02-01",
+        "area=500151%27--&period=week",
+        "area=５００１５１&period=week",  # full-width digits
+    ):
+        answer = client.get(f"/reports/report.xlsx?{query}")
+        assert answer.status_code == 400, (query, answer.status_code)
