@@ -21,7 +21,6 @@ asking for another street, or for the district above, gets ``PermissionError``.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -437,10 +436,11 @@ def build_report(
     current = figures(session, scope, period.start, period.end, now)
     before = figures(session, scope, prev.start, prev.end, now)
     last = figures(session, scope, year.start, year.end, now)
-    days = max(1, math.ceil((period.end - period.start).total_seconds() / 86400))
-    classes = (
-        hotspots(session, scope, period.end, days=days)[:TOP_CLASSES] if period.end > period.start else []
-    )
+    # hotspots() reads (now - days, now]: ending a microsecond before the period's end makes it the
+    # period's own [start, end) (a case received at the next period's first instant is not this one's)
+    span = (period.end - period.start).total_seconds() / 86400
+    until = period.end - timedelta(microseconds=1)
+    classes = hotspots(session, scope, until, days=span)[:TOP_CLASSES] if span > 0 else []
     return Report(
         area=area,
         area_name=place_name(area, names),

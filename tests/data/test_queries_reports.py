@@ -149,6 +149,8 @@ def test_the_week_against_the_week_before_and_last_year(world: tuple[Session, Un
     assert [b.received for b in r.trend] == [1, 1, 1, 0, 0, 0, 1]
     assert [b.closed for b in r.trend] == [1, 1, 0, 1, 0, 0, 0]
     assert sum(c.count for c in r.categories) == 4
+    # top 类案: the week's three noise cases of one grid are one class (the fourth is another street's)
+    assert [(h.place_code, h.count) for h in r.classes] == [(units.grids_of(units.streets[0])[0], 3)]
 
 
 def test_a_street_report_lists_its_communities(world: tuple[Session, Units]) -> None:
