@@ -108,6 +108,9 @@ def test_the_print_view_is_plain_html_for_a4(client) -> None:  # type: ignore[no
     assert 'data-key="received" data-value="3.0"' in html
     assert "script-src 'self'" in answer.headers["Content-Security-Policy"]
     assert client.get("/reports/print.js").status_code == 200
+    english = client.get(f"/reports/print?{_week_query('500151')}&lang=en").get_data(as_text=True)
+    assert t("report_kpis_title", "en") in english and t("report_kpis_title", "zh-CN") not in english
+    assert "Period: " in english and 'lang="en"' in english
 
 
 def test_the_page_renders_for_a_leader_and_refuses_a_wall(client) -> None:  # type: ignore[no-untyped-def]
