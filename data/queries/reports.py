@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from ..models import AdminUnit, Case, Recipient
+from ..models import AdminUnit, Case, CaseMerge, Recipient
 from ..names import place_name
 from ..scope import AreaScope
 from ..states import DONE_STATES
@@ -148,6 +148,12 @@ class Figures:
         return value
 
 
+def _counted() -> Any:
+    """WHERE: the case counts in the period figures — not merged into another (:mod:`data.merge`: the
+    primary it was merged into stands for it, as in :func:`.kpis.kpis`)."""
+    return Case.id.not_in(select(CaseMerge.case_id))
+
+
 def _overdue_clause(now: datetime) -> Any:
     resolved_late = and_(Case.resolved_at.is_not(None), Case.resolved_at > Case.deadline_at)
     still_late = and_(Case.resolved_at.is_(None), Case.deadline_at < now)
@@ -160,7 +166,7 @@ def figures(session: Session, scope: AreaScope, start: datetime, end: datetime, 
     require_aware(start, end, now)
     k = kpis(session, scope, start, end, now)
     overdue = session.scalar(
-        select(count_if(_overdue_clause(now))).where(in_period(session, scope, start, end))
+        select(count_if(_overdue_clause(now))).where(in_period(session, scope, start, end), _counted())
     )
     loop = loop_figures(session, scope, start, end, now)
     return Figures(
@@ -242,7 +248,7 @@ def _grouped(
             count_if(_overdue_clause(now)),
             func.avg(handling),
         )
-        .where(in_period(session, scope, start, end))
+        .where(in_period(session, scope, start, end), _counted())
         .group_by(key)
     ).all()
     out: dict[Any, Figures] = {}
@@ -350,7 +356,7 @@ def level_shares(session: Session, scope: AreaScope, start: datetime, end: datet
     rows = dict(
         session.execute(
             select(Case.escalation_level, func.count())
-            .where(in_period(session, scope, start, end), Case.status.in_(sorted(DONE_STATES)))
+            .where(in_period(session, scope, start, end), Case.status.in_(sorted(DONE_STATES)), _counted())
             .group_by(Case.escalation_level)
         ).all()
     )
@@ -391,12 +397,12 @@ def trend(session: Session, scope: AreaScope, period: ReportPeriod, tz: Any) -> 
 
     received = session.execute(
         select(*buckets(Case.requested_at)).where(
-            scope.clause(Case), Case.requested_at >= period.start, Case.requested_at < period.end
+            scope.clause(Case), Case.requested_at >= period.start, Case.requested_at < period.end, _counted()
         )
     ).one()
     closed = session.execute(
         select(*buckets(Case.resolved_at)).where(
-            scope.clause(Case), Case.resolved_at >= period.start, Case.resolved_at < period.end
+            scope.clause(Case), Case.resolved_at >= period.start, Case.resolved_at < period.end, _counted()
         )
     ).one()
     return [Bucket(label, int(received[i]), int(closed[i])) for i, (label, _) in enumerate(edges)]

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy.orm import Session
 
-from data.models import Instruction, Recipient
+from data.models import Case, CaseMerge, Instruction, Recipient
 from data.queries import AreaScope, format_rate
 from data.queries.report_periods import report_period
 from data.queries.reports import area_options, area_scope, build_report, figures
@@ -151,6 +151,29 @@ def test_the_week_against_the_week_before_and_last_year(world: tuple[Session, Un
     assert sum(c.count for c in r.categories) == 4
     # top 类案: the week's three noise cases of one grid are one class (the fourth is another street's)
     assert [(h.place_code, h.count) for h in r.classes] == [(units.grids_of(units.streets[0])[0], 3)]
+
+
+def test_a_merged_case_counts_once(world: tuple[Session, Units]) -> None:
+    """The same matter through a second channel, merged into the first: left out of every figure."""
+    session, units = world
+    a1 = units.grids_of(units.streets[0])[0]
+    primary = session.query(Case).filter(Case.external_id == "T1").one()
+    twin = add_case(
+        session,
+        a1,
+        sh(2026, 11, 23, 0, 20),
+        status="closed",
+        resolved_at=sh(2026, 11, 28),
+        escalation_level="street",
+    )  # late, and at the street: would change every figure
+    session.add(CaseMerge(case_id=twin.id, primary_id=primary.id, merged_by="t"))
+    session.commit()
+    r = build_report(session, AreaScope.of(units.district), units.district, _week(), NOW, SH)
+    assert (r.figures.received, r.figures.closed, r.figures.overdue) == (4, 3, 2)
+    assert [(u.figures.received, u.figures.overdue) for u in r.units] == [(3, 2), (1, 0)]
+    assert [s.closed for s in r.levels] == [2, 1, 0]
+    assert [b.received for b in r.trend] == [1, 1, 1, 0, 0, 0, 1]
+    assert [b.closed for b in r.trend] == [1, 1, 0, 1, 0, 0, 0]
 
 
 def test_a_street_report_lists_its_communities(world: tuple[Session, Units]) -> None:
