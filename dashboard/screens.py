@@ -17,6 +17,7 @@ from .hotspots.page import LIST as HOTSPOTS
 from .map.page import PAGE as MAP
 from .overdue.page import PAGE as OVERDUE
 from .page import Page
+from .reports.page import PAGE as REPORTS
 from .risks.page import PAGE as RISKS
 from .wall.page import PAGE as WALL
 
@@ -33,5 +34,6 @@ def default_pages() -> list[Page]:
         HOTSPOTS,
         HOTSPOT,
         ALERTS,
+        REPORTS,
         AUDIT,
     ]

@@ -18,6 +18,7 @@ LINKS = (
     ("/risks", "nav_risks", "risks"),
     ("/hotspots", "nav_hotspots", "hotspots"),
     ("/alerts", "nav_alerts", "alerts"),
+    ("/reports", "nav_reports", "reports"),
 )
 
 

@@ -35,6 +35,7 @@ class Permission(StrEnum):
     ACT_ON_CASE = "act_on_case"  # 交办 / 转办 / 吹哨 / 上报 / 下派; 登记, 预警转案件 (data.desk)
     # ACK_ALERT: 确认 an alert, and 排除 (dismiss) it with a reason (data.desk.dismiss)
     MANAGE_RISKS = "manage_risks"  # the risk ledger: add, edit, reassign, close (销号)
+    VIEW_REPORTS = "view_reports"  # /reports and its downloads (XLSX, print): duty officers and leaders
     MANAGE_USERS = "manage_users"
     MANAGE_FEEDS = "manage_feeds"
     MANAGE_GEODATA = "manage_geodata"
@@ -48,9 +49,9 @@ P = Permission
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.WALL: frozenset({P.READ, P.DISPLAY}),
     Role.DUTY: frozenset(
-        {P.READ, P.SEE_PERSONAL, P.ACK_ALERT, P.ANNOTATE_CASE, P.MANAGE_RISKS, P.ACT_ON_CASE}
+        {P.READ, P.SEE_PERSONAL, P.ACK_ALERT, P.ANNOTATE_CASE, P.MANAGE_RISKS, P.ACT_ON_CASE, P.VIEW_REPORTS}
     ),
-    Role.LEADER: frozenset({P.READ, P.SUPERVISE, P.MANAGE_RISKS, P.ACT_ON_CASE}),
+    Role.LEADER: frozenset({P.READ, P.SUPERVISE, P.MANAGE_RISKS, P.ACT_ON_CASE, P.VIEW_REPORTS}),
     Role.ADMIN: frozenset({P.READ, P.MANAGE_USERS, P.MANAGE_FEEDS, P.MANAGE_GEODATA, P.VIEW_AUDIT}),
 }
 

@@ -127,7 +127,7 @@ def hotspots(
     session: Session,
     scope: AreaScope,
     now: datetime,
-    days: int = 30,
+    days: float = 30,  # a report passes its period's exact length
     radius_m: float = 300.0,
     min_count: int = 3,
 ) -> list[Hotspot]:

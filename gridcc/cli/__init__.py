@@ -19,6 +19,7 @@ from .feeds_admin import disable as feeds_disable
 from .feeds_admin import enable as feeds_enable
 from .geo import geo
 from .loop import loop
+from .report import report
 from .risks import risks
 from .serve import cron, demo, web, worker
 from .simulate import simulators
@@ -86,6 +87,7 @@ for command in (
     users,
     audit,
     loop,
+    report,
 ):
     main.add_command(command)
 feeds.add_command(feeds_enable)  # gridcc feeds enable|disable NAME: pause and resume, audited

@@ -25,7 +25,10 @@ SCREENS = {  # path → what shows that it rendered (its data arrived through ca
     "/feeds": ".feed-row",
     "/audit": ".audit-table",
     "/risks": ".risks-row",  # a duty officer's or a leader's (an admin is told it is not theirs)
+    "/reports": "#report-kpis td[data-key='received']",
+    "/reports/print?period=week": "section.report-kpis td[data-key='received']",  # the A4 print view
 }
+REPORTS = ("/reports", "/reports/print?period=week")  # duty officers and leaders, not admins
 
 
 def _open(browser: object, stack: Demo, who: str) -> tuple[Any, Any]:
@@ -48,8 +51,8 @@ def _visit(page: Any, stack: Demo, path: str, selector: str) -> None:
 
 
 def test_every_screen_renders_under_the_policy(stack: Demo, browser: object) -> None:
-    admin = [p for p in list(SCREENS)[1:] if p != "/risks"]
-    for who, paths in (("wall", ["/"]), ("duty", ["/duty", "/risks"]), ("admin", admin)):
+    admin = [p for p in list(SCREENS)[1:] if p != "/risks" and p not in REPORTS]
+    for who, paths in (("wall", ["/"]), ("duty", ["/duty", "/risks", *REPORTS]), ("admin", admin)):
         page, log = _open(browser, stack, who)
         try:
             for path in paths:
