@@ -13,6 +13,7 @@ from .alerts import (
 )
 from .audit import AuditLog
 from .base import Base, PlaceMixin, UTCDateTime, utcnow
+from .case_daily import CaseDaily
 from .cases import Case, CaseEvent
 from .catalogue import PRIORITIES, Category, Department
 from .feeds import Feed, FeedHealth, Quarantine
@@ -51,6 +52,7 @@ __all__ = [
     "AuditLog",
     "Base",
     "Case",
+    "CaseDaily",
     "CaseEvent",
     "Category",
     "Department",
