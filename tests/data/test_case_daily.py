@@ -10,10 +10,8 @@ compared again, along with the table itself against ``gridcc db rebuild-aggregat
 
 from __future__ import annotations
 
-import math
 import random
 from collections.abc import Iterator
-from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -37,7 +35,7 @@ from data.queries import (
 )
 from data.sample import make_sample
 from gridcc.cli import main
-from tests.data.helpers import build_units
+from tests.data.helpers import build_units, same
 
 NOW = datetime(2025, 6, 15, 2, 0, tzinfo=UTC)
 DISTRICT = "500151"
@@ -51,17 +49,6 @@ def sample(session_factory) -> Iterator[Session]:  # type: ignore[no-untyped-def
     session.commit()
     yield session
     session.close()
-
-
-def _same(a: Any, b: Any) -> bool:
-    """Equal, floats but for the last bits of a sum added up in another order."""
-    if isinstance(a, float) and isinstance(b, float):
-        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
-    if isinstance(a, list | tuple):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    if hasattr(a, "__dataclass_fields__"):
-        return type(a) is type(b) and all(_same(getattr(a, f.name), getattr(b, f.name)) for f in fields(a))
-    return bool(a == b)
 
 
 def _scopes(session: Session, rng: random.Random) -> list[AreaScope]:
@@ -98,9 +85,9 @@ def _agree(session: Session, rng: random.Random) -> int:
                     fn(session, scope, start, end, NOW),
                     fn(session, scope, start, end, NOW, raw=True),
                 )
-                assert _same(fast, plain), (fn.__name__, scope, start, end, fast, plain)
+                assert same(fast, plain), (fn.__name__, scope, start, end, fast, plain)
             fast_c = cases_by_category(session, scope, start, end)
-            assert _same(fast_c, cases_by_category(session, scope, start, end, raw=True)), (scope, start, end)
+            assert same(fast_c, cases_by_category(session, scope, start, end, raw=True)), (scope, start, end)
             n += 4
         for days in (1, 30, 90):
             fast_t = daily_trend(session, scope, NOW, days=days)
@@ -129,7 +116,7 @@ def _table_is_rebuilt_table(session: Session) -> None:
     session.rollback()
     assert kept.keys() == rebuilt.keys()
     for key, measures in kept.items():
-        assert _same(list(measures), list(rebuilt[key])), key
+        assert same(list(measures), list(rebuilt[key])), key
 
 
 def _mutate(session: Session, rng: random.Random) -> None:
@@ -194,4 +181,4 @@ def test_rebuild_command_repairs_a_table_gone_wrong(sample: Session, database_ur
     assert result.exit_code == 0, result.output
     sample.expire_all()
     assert _table(sample).keys() == good.keys()
-    assert _same(kpis(sample, district, *year, NOW), right)
+    assert same(kpis(sample, district, *year, NOW), right)
