@@ -9,9 +9,11 @@ of the old bucket and puts the new one in the new bucket. SQLite gets row trigge
 columns that matter, and only when one of them really changed); PostgreSQL gets statement triggers with
 transition tables, so a bulk ``INSERT`` of a thousand cases is one grouped upsert, not a thousand.
 
-Each case contributes two rows: its cohort row (keyed by the local day it was *received*) with the
-period measures of :mod:`data.queries.kpis` and :mod:`data.queries.rankings`, and — once it has a
-``resolved_at`` — a ``resolved`` count keyed by the local day it was *resolved* (the trend's closed line).
+Each case contributes to three rows: its cohort rows (keyed by the local day, ``span`` ``d``, and the
+local month, ``span`` ``m``, it was *received*) with the period measures of :mod:`data.queries.kpis` and
+:mod:`data.queries.rankings`, and — once it has a ``resolved_at`` — a ``resolved`` count keyed by the
+local day it was *resolved* (the trend's closed line). A year is then twelve month rows per street,
+category and department however many cases it holds; a ragged period adds the day rows at its ends.
 Days are Asia/Shanghai (:data:`ZONE`; UTC+8 all year since 1991, which SQLite's ``'+8 hours'`` uses).
 
 ``rebuild`` recomputes the table from the case rows in one statement (``gridcc db rebuild-aggregates``,
@@ -24,7 +26,8 @@ from sqlalchemy import Connection, text
 
 ZONE = "Asia/Shanghai"
 TABLE = "case_daily"
-KEYS = ("day", "district_code", "street_code", "category_code", "department_code")
+KEYS = ("span", "day", "district_code", "street_code", "category_code", "department_code")
+SPANS = ("d", "m")  # a local day; a local month (``day`` is its first day)
 MEASURES = (
     "received", "done", "judged", "on_time", "rated", "satisfied", "strict", "still_open",
     "handled", "handling_s", "responded", "response_s", "resolved",
@@ -40,9 +43,13 @@ _SATISFIED = "'satisfied', 'basic'"  # data.queries.kpis.SATISFIED
 _STRICT = "'satisfied'"
 
 
-def _day(dialect: str, column: str) -> str:
+def _day(dialect: str, column: str, span: str = "d") -> str:
+    """The local day (``d``) or the first day of the local month (``m``) of a UTC column."""
     if dialect == "sqlite":
-        return f"date({column}, '+8 hours')"
+        month = ", 'start of month'" if span == "m" else ""
+        return f"date({column}, '+8 hours'{month})"
+    if span == "m":
+        return f"CAST(date_trunc('month', {column} AT TIME ZONE '{ZONE}') AS date)"
     return f"CAST(({column} AT TIME ZONE '{ZONE}') AS date)"
 
 
@@ -56,9 +63,10 @@ def _flag(condition: str) -> str:
     return f"(CASE WHEN {condition} THEN 1 ELSE 0 END)"
 
 
-def contributions(dialect: str, p: str, sign: int) -> tuple[str, str]:
-    """The SELECT lists (no FROM) of a case row ``p``'s two contributions, each value times ``sign``:
-    its cohort row, and its resolved row (to be selected only WHERE ``p.resolved_at IS NOT NULL``)."""
+def contributions(dialect: str, p: str, sign: int, span: str = "d") -> tuple[str, str]:
+    """The SELECT lists (no FROM) of a case row ``p``'s two contributions to ``span`` rows, each value
+    times ``sign``: its cohort row, and its resolved row (to be selected only WHERE
+    ``p.resolved_at IS NOT NULL``; the trend reads it from day rows only)."""
     done = f"{p}.status IN ('resolved', 'closed')"
     judged = f"{done} AND {p}.resolved_at IS NOT NULL AND {p}.deadline_at IS NOT NULL"
     handled = f"{done} AND {p}.resolved_at IS NOT NULL AND {p}.accepted_at IS NOT NULL"
@@ -71,7 +79,8 @@ def contributions(dialect: str, p: str, sign: int) -> tuple[str, str]:
         f"COALESCE({p}.department_code, '')",
     ]
     cohort = [
-        _day(dialect, f"{p}.requested_at"),
+        f"'{span}'",
+        _day(dialect, f"{p}.requested_at", span),
         *keys,
         f"{sign}",
         f"{sign} * {_flag(done)}",
@@ -89,7 +98,8 @@ def contributions(dialect: str, p: str, sign: int) -> tuple[str, str]:
         " ELSE 0.0 END)",
         "0",
     ]
-    resolved = [_day(dialect, f"{p}.resolved_at"), *keys, *(["0"] * (len(MEASURES) - 1)), f"{sign}"]
+    zeros = ["0"] * (len(MEASURES) - 1)
+    resolved = [f"'{span}'", _day(dialect, f"{p}.resolved_at", span), *keys, *zeros, f"{sign}"]
     names = (*KEYS, *MEASURES)
     return (
         ", ".join(f"{v} AS {n}" for v, n in zip(cohort, names, strict=True)),
@@ -112,18 +122,22 @@ def _grouped(dialect: str, sources: list[tuple[str, int]]) -> str:
     parts = []
     for source, sign in sources:
         cohort, resolved = contributions(dialect, "p", sign)
+        month, _ = contributions(dialect, "p", sign, "m")
         parts.append(f"SELECT {cohort} FROM {source} p")  # noqa: S608 -- our own constants
         parts.append(f"SELECT {resolved} FROM {source} p WHERE p.resolved_at IS NOT NULL")  # noqa: S608
+        parts.append(f"SELECT {month} FROM {source} p")  # noqa: S608
     union = " UNION ALL ".join(parts)
     return f"SELECT {_GROUP}, {_SUMS} FROM ({union}) AS x GROUP BY {_GROUP}"  # noqa: S608
 
 
 def _row_upserts(p: str, sign: int) -> str:
     cohort, resolved = contributions("sqlite", p, sign)
+    month, _ = contributions("sqlite", p, sign, "m")
     into = f"INSERT INTO {TABLE} ({_COLUMNS})"
     return (
         f"{into} SELECT {cohort} WHERE true {_on_conflict()};\n"
         f"{into} SELECT {resolved} WHERE {p}.resolved_at IS NOT NULL {_on_conflict()};\n"
+        f"{into} SELECT {month} WHERE true {_on_conflict()};\n"
     )
 
 

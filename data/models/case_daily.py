@@ -1,10 +1,11 @@
 """``case_daily``: the screens' period figures per local day, kept by the database itself.
 
-One row per (local day, district, street, category, department) holding additive counts and sums of the
-cases *received* that day (the cohort the KPIs and rankings read) and of the cases *resolved* that day
-(the trend's closed line). Codes are ``''`` where the case has none, so that the key is a plain primary
-key both databases can upsert into. Maintained by triggers on ``case`` (:mod:`data.case_daily`), so every
-writer — ingest, ledger, loop, sample, a hand-typed ``UPDATE`` — moves it in its own transaction.
+One row per (local day or month, district, street, category, department) holding additive counts and
+sums of the cases *received* then (the cohort the KPIs and rankings read) and, in day rows, of the cases
+*resolved* that day (the trend's closed line). Codes are ``''`` where the case has none, so that the key
+is a plain primary key both databases can upsert into. Maintained by triggers on ``case``
+(:mod:`data.case_daily`), so every writer — ingest, ledger, loop, sample, a hand-typed ``UPDATE`` —
+moves it in its own transaction.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from .base import Base
 class CaseDaily(Base):
     __tablename__ = "case_daily"
 
-    day: Mapped[date] = mapped_column(Date, primary_key=True)  # Asia/Shanghai
+    span: Mapped[str] = mapped_column(String(1), primary_key=True)  # d: a day; m: a month
+    day: Mapped[date] = mapped_column(Date, primary_key=True)  # Asia/Shanghai; a month's first day
     district_code: Mapped[str] = mapped_column(String(6), primary_key=True)
     street_code: Mapped[str] = mapped_column(String(9), primary_key=True)
     category_code: Mapped[str] = mapped_column(String(40), primary_key=True)

@@ -5,7 +5,8 @@ received in the period, grouped by nothing, street, department or category. :fun
 answers them so that the cost does not grow with history:
 
 - the whole local days (Asia/Shanghai, :data:`data.case_daily.ZONE`) inside the period are read from
-  ``case_daily`` (one row per day × street × category × department, kept by triggers, so never stale);
+  ``case_daily`` (kept by triggers, so never stale): its month rows for the whole months, its day rows
+  for the days around them (a year is twelve rows per street × category × department);
 - the ragged ends (the part of a day before the first midnight and after the last — none for "today" or
   "this year", under a day each for "the last 7 days") are read from the case rows by the
   ``(district_code, requested_at)`` index, so the answer is exact for any instant.
@@ -22,7 +23,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Float, and_, case, func, literal, select, true
+from sqlalchemy import Float, and_, case, func, literal, or_, select, true
 from sqlalchemy.orm import Session
 
 from ..case_daily import ZONE
@@ -122,11 +123,34 @@ def _raw(
         out.setdefault(key_value, Parts()).add(values)
 
 
+def _month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def _spans(first: date, last: date) -> Any:
+    """WHERE: the rows covering the local days ``[first, last)``: whole months from month rows, the
+    days before the first whole month and after the last from day rows."""
+    lo = first if first.day == 1 else _next_month(first)
+    hi = _month_start(last)
+    d, m = CaseDaily.span == "d", CaseDaily.span == "m"
+    if lo >= hi:
+        return and_(d, CaseDaily.day >= first, CaseDaily.day < last)
+    return or_(
+        and_(d, CaseDaily.day >= first, CaseDaily.day < lo),
+        and_(m, CaseDaily.day >= lo, CaseDaily.day < hi),
+        and_(d, CaseDaily.day >= hi, CaseDaily.day < last),
+    )
+
+
 def _aggregate(
     session: Session, scope: AreaScope, first: date, last: date, by: str | None, out: dict[Any, Parts]
 ) -> None:
     sums = [func.sum(getattr(CaseDaily, m)) for m in MEASURES]
-    where = (scope.clause(CaseDaily), CaseDaily.day >= first, CaseDaily.day < last)
+    where = (scope.clause(CaseDaily), _spans(first, last))
     if by is None:
         rows = [(None, *session.execute(select(*sums).where(*where)).one())]
     else:
@@ -175,7 +199,9 @@ def trend_from_aggregates(
         return None
     rows = session.execute(
         select(CaseDaily.day, func.sum(CaseDaily.received), func.sum(CaseDaily.resolved))
-        .where(scope.clause(CaseDaily), CaseDaily.day >= days[0], CaseDaily.day < days[-1])
+        .where(
+            scope.clause(CaseDaily), CaseDaily.span == "d", CaseDaily.day >= days[0], CaseDaily.day < days[-1]
+        )
         .group_by(CaseDaily.day)
     ).all()
     by_day = {r[0]: (int(r[1] or 0), int(r[2] or 0)) for r in rows}

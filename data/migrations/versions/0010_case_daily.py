@@ -1,4 +1,4 @@
-"""case_daily: the screens' period figures per local day × district × street × category × department,
+"""case_daily: the screens' period figures per local day (and month) × district × street × category × department,
 kept by triggers on "case" (data.case_daily) and filled from the existing cases.
 
 Revision ID: 0010
@@ -21,6 +21,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table(
         "case_daily",
+        sa.Column("span", sa.String(1), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("district_code", sa.String(6), nullable=False),
         sa.Column("street_code", sa.String(9), nullable=False),
