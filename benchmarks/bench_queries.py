@@ -26,7 +26,9 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import signal
 import statistics
+import sys
 import tempfile
 import time
 import uuid
@@ -236,6 +238,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--event-search", action="store_true", help="time the old ranking above 1 M cases")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that the schema is dropped
     folder = tempfile.mkdtemp(prefix="gridcc-bench-")
     url, schema = database(args, folder)
     try:
