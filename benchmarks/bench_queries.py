@@ -1,34 +1,47 @@
 """How fast the screens' queries answer over a realistic district (default 100,000 cases).
 
-    python benchmarks/bench_queries.py [--cases 100000] [--database-url URL] [--repeat 5]
+    python benchmarks/bench_queries.py [--cases 100000] [--database sqlite|postgresql]
+                                       [--database-url URL] [--repeat 5]
 
-Builds a fresh database (SQLite in a temporary folder unless ``--database-url`` is given): the real
-铜梁区 hierarchy (``data.geo.generate``, 7 grids per community), the catalogue, and ``make_sample``
-cases/alerts/risks. Then prints, for each query, the median wall time of ``--repeat`` runs beside a
-baseline measured in the same run: one full scan of the case table reading every row (``SELECT
-count(*), sum(lon)``) — the cost of touching every case once. The department ranking is also timed the
-way it was computed before ``case.first_response_at`` (a correlated search of ``case_event`` per case,
-issue 14), with whether both give the same answer. Also prints SQLite's query plans for the heavy ones
-(``kpis`` and ``overdue_by_unit``). On PostgreSQL it analyses ``case`` and ``case_event`` after the load.
+Builds a fresh database: SQLite in a temporary folder, or with ``--database postgresql`` a private
+schema (dropped at the end) in the PostgreSQL of ``--database-url`` (default: this machine's
+``postgresql+psycopg://postgres@127.0.0.1:5432/test``, or ``GRIDCC_TEST_DATABASE_URL``); the real 铜梁区
+hierarchy (``data.geo.generate``, 7 grids per community), the catalogue, and ``make_sample``
+cases/alerts/risks, loaded as a bulk load is: ``case_daily``'s triggers off, the table rebuilt after
+(``gridcc db rebuild-aggregates``), the triggers back on. Then ``ANALYZE`` on every table it loaded
+(``case_event`` and ``case_daily`` included: a server may run with autovacuum off).
+
+Prints, for each screen query, the median wall time of ``--repeat`` runs beside a baseline measured in
+the same run: one full scan of the case table reading every row (``SELECT count(*), sum(lon)``) — the
+cost of touching every case once. The period queries (KPIs, rankings, categories, trend) are timed both
+from ``case_daily`` and as the plain query over the raw rows (``raw=True``), with whether both give the
+same answer; the open-case queries (overdue drill-down, open cases of a street) and hotspots read the
+rows, exactly, through their indexes. The department ranking is also timed the way it was computed
+before ``case.first_response_at`` (a correlated search of ``case_event`` per case). SQLite's query plans
+for the heavy ones are printed too.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
+import signal
 import statistics
+import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, case, event, func, select, text
+from sqlalchemy import Engine, and_, case, event, func, inspect, select, text
 from sqlalchemy.orm import Session
 
-from data import migrate
+from data import case_daily, migrate
 from data.case_filter import CaseFilter
 from data.db import make_engine, make_sessionmaker
 from data.geo.generate import generate
@@ -44,6 +57,7 @@ from data.queries import (
     open_cases,
     overdue_by_unit,
     overdue_cases,
+    period_named,
     period_today,
     period_year,
     street_ranking,
@@ -63,6 +77,7 @@ from data.seed import seed_catalogue
 from data.states import DONE_STATES
 
 DISTRICT = "500151"
+PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 NOW = datetime(2025, 11, 20, 2, 0, tzinfo=UTC)
 
 
@@ -77,11 +92,11 @@ def median_ms(fn: Callable[[], Any], repeat: int) -> float:
 
 
 def plans(session: Session, fn: Callable[[], Any]) -> list[str]:
-    """SQLite's plan of every statement on the case table that ``fn`` runs."""
+    """SQLite's plan of every statement on the case table (or ``case_daily``) that ``fn`` runs."""
     statements: list[tuple[str, Any]] = []
 
     def capture(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
-        if '"case"' in statement:
+        if '"case"' in statement or "case_daily" in statement:
             statements.append((statement, parameters))
 
     engine = session.get_bind()
@@ -147,53 +162,150 @@ def same_ranking(a: list[DepartmentRank], b: list[DepartmentRank]) -> bool:
     )
 
 
+def same(a: Any, b: Any) -> bool:
+    """Equal, floats but for the last bits of a sum added up in another order."""
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+    if isinstance(a, list | tuple):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    if hasattr(a, "__dataclass_fields__"):
+        return type(a) is type(b) and all(same(getattr(a, f), getattr(b, f)) for f in a.__dataclass_fields__)
+    return bool(a == b)
+
+
+def analyse(engine: Engine, session: Session) -> None:
+    """Fresh statistics on every table of the database (a server may run with autovacuum off)."""
+    if engine.dialect.name == "sqlite":
+        session.execute(text("ANALYZE"))
+    else:
+        for table in inspect(session.connection()).get_table_names():
+            session.execute(text(f'ANALYZE "{table}"'))
+    session.commit()
+
+
+def database(args: argparse.Namespace, folder: str) -> tuple[str, str | None]:
+    """The URL to run on, and the PostgreSQL schema to drop afterwards (None for SQLite)."""
+    if args.database == "sqlite":
+        return args.database_url or f"sqlite:///{Path(folder) / 'bench.db'}", None
+    base = args.database_url or os.environ.get("GRIDCC_TEST_DATABASE_URL") or PG_DEFAULT
+    schema = f"gridcc_bench_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    sep = "&" if "?" in base else "?"
+    return f"{base}{sep}options=-csearch_path%3D{schema}", schema
+
+
+def drop_schema(args: argparse.Namespace, schema: str) -> None:
+    base = args.database_url or os.environ.get("GRIDCC_TEST_DATABASE_URL") or PG_DEFAULT
+    admin = make_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def replicate(session: Session, copies: int) -> int:
+    """Copy every case ``copies - 1`` more times in SQL (same facts, another external id; no events):
+    a large table in minutes where ``make_sample`` would take an hour on a loaded machine. Returns the
+    number of cases."""
+    table = Case.__table__
+    columns = [c.name for c in table.columns if c.name not in ("id", "external_id")]
+    listed = ", ".join(f'"{c}"' for c in columns)
+    last = session.execute(select(func.max(Case.id))).scalar_one()
+    for k in range(1, copies):
+        session.execute(
+            text(
+                f'INSERT INTO "case" ({listed}, external_id) SELECT {listed}, external_id || :tag'  # noqa: S608
+                ' FROM "case" WHERE id <= :last'
+            ),
+            {"tag": f"-copy{k}", "last": last},
+        )
+        session.commit()
+    return int(session.execute(select(func.count()).select_from(Case)).scalar_one())
+
+
+def load(engine: Engine, session: Session, cases: int, copies: int = 1) -> None:
+    """Units, catalogue and sample as a bulk load: triggers off, ``case_daily`` rebuilt, triggers on."""
+    t = time.perf_counter()
+    seed_catalogue(session)
+    stats = generate(session, [DISTRICT], grids_per_community=7)
+    session.commit()
+    print(f"units: {stats}  ({time.perf_counter() - t:.1f} s)")
+    for statement in case_daily.drop_statements(engine.dialect.name):
+        session.execute(text(statement))
+    t = time.perf_counter()
+    summary = make_sample(session, DISTRICT, cases // copies, NOW, seed=1)
+    session.commit()
+    took = time.perf_counter() - t
+    print(f"sample: {summary}")
+    print(f"sample insert: {took:.1f} s, {summary.cases / took:,.0f} cases/s ({summary.events:,} events)")
+    if copies > 1:
+        t = time.perf_counter()
+        total = replicate(session, copies)
+        took = time.perf_counter() - t
+        print(f"replicated ×{copies} in SQL (no events for the copies): {total:,} cases, {took:.1f} s")
+    t = time.perf_counter()
+    rows = case_daily.rebuild(session.connection())
+    case_daily.install(session.connection())
+    session.commit()
+    print(f"case_daily rebuilt: {rows:,} rows in {time.perf_counter() - t:.1f} s")
+    t = time.perf_counter()
+    analyse(engine, session)
+    print(f"ANALYZE of every table: {time.perf_counter() - t:.1f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--database-url", default="")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--raw-repeat", type=int, default=0, help="runs of the raw queries (default: --repeat)"
+    )
+    parser.add_argument("--event-search", action="store_true", help="time the old ranking above 1 M cases")
+    parser.add_argument(
+        "--replicate", type=int, default=1, help="sample cases/N, then copy them N-1 times in SQL (no events)"
+    )
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that the schema is dropped
     folder = tempfile.mkdtemp(prefix="gridcc-bench-")
-    url = args.database_url or f"sqlite:///{Path(folder) / 'bench.db'}"
+    url, schema = database(args, folder)
+    try:
+        run(args, url)
+    finally:
+        if schema is not None:
+            drop_schema(args, schema)
+
+
+def run(args: argparse.Namespace, url: str) -> None:
     engine = make_engine(url)
     migrate.upgrade(engine)
     factory = make_sessionmaker(engine)
-
     with factory() as session:
-        t = time.perf_counter()
-        seed_catalogue(session)
-        stats = generate(session, [DISTRICT], grids_per_community=7)
-        session.commit()
-        print(f"units: {stats}  ({time.perf_counter() - t:.1f} s)")
-        t = time.perf_counter()
-        summary = make_sample(session, DISTRICT, args.cases, NOW, seed=1)
-        session.commit()
-        took = time.perf_counter() - t
-        print(f"sample: {summary}")
-        print(f"sample insert: {took:.1f} s, {summary.cases / took:,.0f} cases/s ({summary.events:,} events)")
-        if engine.dialect.name == "sqlite":
-            session.execute(text("ANALYZE"))
-        else:
-            session.execute(text('ANALYZE "case"'))
-            session.execute(text("ANALYZE case_event"))
-        session.commit()
+        load(engine, session, args.cases, args.replicate)
 
     scope = AreaScope.district(DISTRICT)
     year, today = period_year(NOW), period_today(NOW)
     street = f"{DISTRICT}001"
     with factory() as s:
         baseline = median_ms(lambda: s.execute(select(func.count(), func.sum(Case.lon))).one(), args.repeat)
-        queries: list[tuple[str, Callable[[], Any]]] = [
-            ("kpis (year)", lambda: kpis(s, scope, *year, NOW)),
-            ("kpis (today)", lambda: kpis(s, scope, *today, NOW)),
+        week = period_named("7d", NOW)
+        paired: list[tuple[str, Callable[[bool], Any]]] = [
+            ("kpis (year)", lambda raw: kpis(s, scope, *year, NOW, raw=raw)),
+            ("kpis (today)", lambda raw: kpis(s, scope, *today, NOW, raw=raw)),
+            ("kpis (7 days, ragged ends)", lambda raw: kpis(s, scope, *week, NOW, raw=raw)),
+            ("daily_trend (30 days)", lambda raw: daily_trend(s, scope, NOW, raw=raw)),
+            ("street_ranking (year)", lambda raw: street_ranking(s, scope, *year, NOW, raw=raw)),
+            ("department_ranking (year)", lambda raw: department_ranking(s, scope, *year, NOW, raw=raw)),
+            ("cases_by_category (year)", lambda raw: cases_by_category(s, scope, *year, raw=raw)),
+        ]
+        exact: list[tuple[str, Callable[[], Any]]] = [
+            ("hotspots (30 days, 300 m)", lambda: hotspots(s, scope, NOW)),
             ("overdue_by_unit (district → streets)", lambda: overdue_by_unit(s, scope, DISTRICT, NOW)),
             ("overdue_by_unit (street → communities)", lambda: overdue_by_unit(s, scope, street, NOW)),
             ("overdue_cases (district, 200)", lambda: overdue_cases(s, scope, DISTRICT, NOW)),
-            ("street_ranking (year)", lambda: street_ranking(s, scope, *year, NOW)),
-            ("department_ranking (year)", lambda: department_ranking(s, scope, *year, NOW)),
-            ("cases_by_category (year)", lambda: cases_by_category(s, scope, *year)),
-            ("daily_trend (30 days)", lambda: daily_trend(s, scope, NOW)),
-            ("hotspots (30 days, 300 m)", lambda: hotspots(s, scope, NOW)),
             (
                 "open_cases (one street)",
                 lambda: open_cases(s, scope, CaseFilter(street=street), now=NOW),
@@ -201,22 +313,38 @@ def main() -> None:
         ]
         print(f"\n{engine.dialect.name}, {args.cases:,} cases, median of {args.repeat} runs")
         print(f"{'baseline: full scan of the case table':45s} {baseline:8.1f} ms")
+        print(f"{'query':45s} {'case_daily':>11s} {'raw rows':>11s}  same answer")
         results = {}
-        for name, fn in queries:
+        for name, fn in paired:
+            fast = median_ms(lambda fn=fn: fn(False), args.repeat)
+            slow = median_ms(lambda fn=fn: fn(True), args.raw_repeat or args.repeat)
+            agree = same(fn(False), fn(True))
+            results[name] = fast
+            print(
+                f"{name:45s} {fast:8.1f} ms {slow:8.1f} ms  {'yes' if agree else 'NO'}"
+                f"   ({fast / baseline:.3f} / {slow / baseline:.2f} × baseline)"
+            )
+        for name, fn in exact:
             results[name] = median_ms(fn, args.repeat)
-            print(f"{name:45s} {results[name]:8.1f} ms   ({results[name] / baseline:.2f} × baseline)")
+            took = results[name]
+            print(f"{name:45s} {took:8.1f} ms (exact, rows)  ({took / baseline:.3f} × baseline)")
         both = results["kpis (year)"] + results["overdue_by_unit (district → streets)"]
         print(f"{'kpis (year) + overdue_by_unit (district)':45s} {both:8.1f} ms")
-        old = median_ms(lambda: department_ranking_from_events(s, scope, *year, NOW), args.repeat)
-        stored = results["department_ranking (year)"]
-        agree = same_ranking(
-            department_ranking(s, scope, *year, NOW), department_ranking_from_events(s, scope, *year, NOW)
-        )
         name = "department_ranking, per-case event search"
-        print(
-            f"{name:45s} {old:8.1f} ms   ({old / baseline:.2f} × baseline; the stored first response is"
-            f" {old / stored:.1f}× faster; same answer: {'yes' if agree else 'NO'})"
-        )
+        if args.replicate > 1:
+            print(f"{name:45s} (skipped: the copies have no events)")
+        elif args.cases > 1_000_000 and not args.event_search:
+            print(f"{name:45s} (skipped above 1,000,000 cases: --event-search)")
+        else:
+            t = time.perf_counter()
+            by_events = department_ranking_from_events(s, scope, *year, NOW)
+            old = (time.perf_counter() - t) * 1000
+            stored = results["department_ranking (year)"]
+            agree = same_ranking(department_ranking(s, scope, *year, NOW), by_events)
+            print(
+                f"{name:45s} {old:8.1f} ms   ({old / baseline:.2f} × baseline, one run; from case_daily"
+                f" {old / stored:.0f}× faster; same answer: {'yes' if agree else 'NO'})"
+            )
 
         if engine.dialect.name == "sqlite":
             print()

@@ -33,7 +33,7 @@ class Services:
     def engine(self) -> Engine:
         with self._lock:
             if self._engine is None:
-                self._engine = make_engine(self.settings)
+                self._engine = make_engine(self.settings, role="web")
             return self._engine
 
     @property

@@ -64,6 +64,28 @@ class Settings(BaseSettings):
         8600, description="First port of the department feed simulators (one port each, counting up)."
     )
     workers: int = Field(2, description="Number of `rq worker` processes `gridcc demo` starts.")
+    web_threads: int = Field(
+        8,
+        ge=1,
+        description="Threads per `gridcc web` process (gunicorn gthread); each web process keeps a "
+        "PostgreSQL pool of this many connections, one per thread.",
+    )
+    worker_db_connections: int = Field(
+        2,
+        ge=1,
+        description="PostgreSQL connections each `gridcc worker` keeps (one job at a time, and the "
+        "heartbeat). Size the server's `max_connections` for web processes × `GRIDCC_WEB_THREADS` + "
+        "workers × this + a few for `gridcc cron` and the console, each plus `GRIDCC_DB_POOL_OVERFLOW`.",
+    )
+    db_pool_overflow: int = Field(
+        2, ge=0, description="Connections a pool may open past its size under a burst, closed again after."
+    )
+    db_slow_query_ms: float = Field(
+        500.0,
+        ge=0,
+        description="A database statement slower than this (ms) is logged as a warning with its SQL "
+        "(not its parameters, which may hold personal data). 0: off.",
+    )
     alert_escalate_minutes: int = Field(
         15, description="Minutes after which an unacknowledged severe alert is escalated."
     )
@@ -170,6 +192,10 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def db_pool_size(self, role: str) -> int:
+        """Connections a process of ``role`` (``web``, ``worker``, else a tool) keeps in its pool."""
+        return {"web": self.web_threads, "worker": self.worker_db_connections}.get(role, 2)
 
     @property
     def effective_database_url(self) -> str:

@@ -39,7 +39,7 @@ class Runtime:
     def build(cls, settings: Settings) -> Runtime:
         if not settings.redis_url:
             raise RuntimeError("GRIDCC_REDIS_URL is not set: the jobs need the Redis the workers use")
-        engine = make_engine(settings)
+        engine = make_engine(settings, role="worker")
         return cls(settings, engine, make_sessionmaker(engine), connect(settings.redis_url))
 
     def feeds(self) -> list[FeedConfig]:

@@ -13,6 +13,7 @@ from .alerts import (
 )
 from .audit import AuditLog
 from .base import Base, PlaceMixin, UTCDateTime, utcnow
+from .case_daily import CaseDaily
 from .cases import Case, CaseEvent
 from .catalogue import PRIORITIES, Category, Department
 from .feeds import Feed, FeedHealth, Quarantine
@@ -52,6 +53,7 @@ __all__ = [
     "AuditLog",
     "Base",
     "Case",
+    "CaseDaily",
     "CaseMerge",
     "CaseEvent",
     "Category",

@@ -12,12 +12,13 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, and_, case, func, select, true
+from sqlalchemy import Integer, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from ..models import Case
 from ..scope import AreaScope
-from .common import category_index, count_if, in_period, local_day_bounds, period_group, require_aware
+from .cohort import period_parts, trend_from_aggregates
+from .common import category_index, local_day_bounds, require_aware
 
 
 @dataclass(frozen=True)
@@ -37,20 +38,13 @@ class TrendPoint:
 
 
 def cases_by_category(
-    session: Session, scope: AreaScope, start: datetime, end: datetime
+    session: Session, scope: AreaScope, start: datetime, end: datetime, *, raw: bool = False
 ) -> list[CategoryCount]:
-    """Cases received in ``[start, end)`` per top-level category, most first."""
+    """Cases received in ``[start, end)`` per top-level category, most first (from ``case_daily``,
+    :mod:`.cohort`, unless ``raw``)."""
     require_aware(start, end)
-    statement = (
-        select(
-            key := period_group(session, scope, start, end, Case.category_code),
-            func.count(),
-            count_if(Case.is_open == true()),
-        )
-        .where(in_period(session, scope, start, end))
-        .group_by(key)
-    )
-    period_rows = session.execute(statement).all()
+    parts = period_parts(session, scope, start, end, "category_code", raw=raw)
+    period_rows = [(code, p.received, p.still_open) for code, p in parts.items()]
     cats = category_index(session)
     totals: dict[str, list[int]] = {}
     for code, count, n_open in period_rows:
@@ -76,11 +70,24 @@ def cases_by_category(
 
 
 def daily_trend(
-    session: Session, scope: AreaScope, now: datetime, tz: ZoneInfo | str = "Asia/Shanghai", days: int = 30
+    session: Session,
+    scope: AreaScope,
+    now: datetime,
+    tz: ZoneInfo | str = "Asia/Shanghai",
+    days: int = 30,
+    *,
+    raw: bool = False,
 ) -> list[TrendPoint]:
-    """Received and closed (resolved) per local day for the ``days`` days ending today, zero-filled."""
+    """Received and closed (resolved) per local day for the ``days`` days ending today, zero-filled;
+    from ``case_daily`` (:mod:`.cohort`) when it keys those days and the scope, unless ``raw``."""
     require_aware(now)
     bounds = local_day_bounds(now, tz, days)
+    zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+    counted = None if raw else trend_from_aggregates(session, scope, bounds, zone)
+    if counted is not None:
+        return [
+            TrendPoint(bounds[i].astimezone(zone).date(), counted[i][0], counted[i][1]) for i in range(days)
+        ]
     first, last = bounds[0], bounds[-1]
 
     def buckets(column: Any) -> list[Any]:
@@ -99,7 +106,6 @@ def daily_trend(
             scope.clause(Case), Case.resolved_at >= first, Case.resolved_at < last
         )
     ).one()
-    zone = ZoneInfo(tz) if isinstance(tz, str) else tz
     return [
         TrendPoint(bounds[i].astimezone(zone).date(), int(received[i]), int(closed[i])) for i in range(days)
     ]

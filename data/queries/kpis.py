@@ -23,15 +23,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, select, true
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
-from ..models import Case, CaseMerge
+from ..models import Case
 from ..scope import AreaScope
-from ..states import DONE_STATES
-from .common import count_if, hours_between, in_period, rate, require_aware
+from .cohort import SATISFIED, period_parts
+from .common import count_if, rate, require_aware
 
-SATISFIED = ("satisfied", "basic")
+__all__ = ["SATISFIED", "Kpis", "kpis"]
 
 
 @dataclass(frozen=True)
@@ -51,41 +51,29 @@ class Kpis:
     mean_handling_hours: float | None
 
 
-def kpis(session: Session, scope: AreaScope, start: datetime, end: datetime, now: datetime) -> Kpis:
-    """The KPIs of ``scope`` for the cases received in ``[start, end)``, and open/overdue at ``now``."""
+def kpis(
+    session: Session, scope: AreaScope, start: datetime, end: datetime, now: datetime, *, raw: bool = False
+) -> Kpis:
+    """The KPIs of ``scope`` for the cases received in ``[start, end)``, and open/overdue at ``now``.
+    The period figures come from ``case_daily`` (:mod:`.cohort`) unless ``raw``."""
     require_aware(start, end, now)
-    done = Case.status.in_(sorted(DONE_STATES))
-    judged = and_(done, Case.resolved_at.is_not(None), Case.deadline_at.is_not(None))
-    resolved_timed = and_(done, Case.resolved_at.is_not(None), Case.accepted_at.is_not(None))
-    handling = case((resolved_timed, hours_between(session, Case.accepted_at, Case.resolved_at)), else_=None)
-    period = select(
-        func.count(),
-        count_if(done),
-        count_if(judged),
-        count_if(and_(judged, Case.resolved_at <= Case.deadline_at)),
-        count_if(Case.satisfaction.is_not(None)),
-        count_if(Case.satisfaction.in_(SATISFIED)),
-        count_if(Case.satisfaction == "satisfied"),
-        func.avg(handling),
-    ).where(in_period(session, scope, start, end), Case.id.not_in(select(CaseMerge.case_id)))
-    received, closed, n_judged, on_time, rated, satisfied, strict, mean_h = session.execute(period).one()
-
+    p = period_parts(session, scope, start, end, raw=raw)[None]
     current = select(func.count(), count_if(Case.deadline_at < now)).where(
         scope.clause(Case), Case.is_open == true()
     )
     n_open, n_overdue = session.execute(current).one()
     return Kpis(
-        received=received,
-        closed=closed,
-        closure_rate=rate(closed, received),
-        judged=n_judged,
-        on_time=on_time,
-        on_time_rate=rate(on_time, n_judged),
-        rated=rated,
-        satisfied=satisfied,
-        satisfaction_rate=rate(satisfied, rated),
-        satisfied_strict_rate=rate(strict, rated),
+        received=p.received,
+        closed=p.done,
+        closure_rate=rate(p.done, p.received),
+        judged=p.judged,
+        on_time=p.on_time,
+        on_time_rate=rate(p.on_time, p.judged),
+        rated=p.rated,
+        satisfied=p.satisfied,
+        satisfaction_rate=rate(p.satisfied, p.rated),
+        satisfied_strict_rate=rate(p.strict, p.rated),
         open=n_open,
         overdue=n_overdue,
-        mean_handling_hours=float(mean_h) if mean_h is not None else None,
+        mean_handling_hours=p.handling_s / p.handled / 3600.0 if p.handled else None,
     )

@@ -12,22 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, select, true
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 from ..models import AdminUnit, Case
 from ..scope import AreaScope
-from ..states import DONE_STATES
-from .common import (
-    count_if,
-    department_name,
-    department_names,
-    hours_between,
-    in_period,
-    period_group,
-    rate,
-    require_aware,
-)
+from .cohort import Parts, period_parts
+from .common import count_if, department_name, department_names, rate, require_aware
 
 
 @dataclass(frozen=True)
@@ -76,80 +67,51 @@ def streets_in_scope(session: Session, scope: AreaScope) -> list[tuple[str, str]
 
 
 def street_ranking(
-    session: Session, scope: AreaScope, start: datetime, end: datetime, now: datetime
+    session: Session, scope: AreaScope, start: datetime, end: datetime, now: datetime, *, raw: bool = False
 ) -> list[StreetRank]:
     """Every street of the scope with received, closure and on-time rates for the period, open and
-    overdue now; worst first."""
+    overdue now; worst first. The period figures come from ``case_daily`` (:mod:`.cohort`) unless
+    ``raw``."""
     require_aware(start, end, now)
-    done = Case.status.in_(sorted(DONE_STATES))
-    judged = and_(done, Case.resolved_at.is_not(None), Case.deadline_at.is_not(None))
-    statement = (
-        select(
-            key := period_group(session, scope, start, end, Case.street_code),
-            func.count(),
-            count_if(done),
-            count_if(judged),
-            count_if(and_(judged, Case.resolved_at <= Case.deadline_at)),
-        )
-        .where(in_period(session, scope, start, end))
-        .group_by(key)
-    )
-    period_rows = session.execute(statement).all()
-    by_period = {r[0]: r[1:] for r in period_rows}
+    by_period = period_parts(session, scope, start, end, "street_code", raw=raw)
     by_now = _open_now(session, scope, now, Case.street_code)
     rows = []
     for code, name in streets_in_scope(session, scope):
-        received, closed, judged_n, on_time = by_period.get(code, (0, 0, 0, 0))
+        p = by_period.get(code, Parts())
         n_open, overdue = by_now.get(code, (0, 0))
-        rows.append(
-            (code, name, received, closed, rate(closed, received), rate(on_time, judged_n), n_open, overdue)
-        )
+        closure, on_time = rate(p.done, p.received), rate(p.on_time, p.judged)
+        rows.append((code, name, p.received, p.done, closure, on_time, n_open, overdue))
     rows.sort(key=lambda r: (-r[7], _worst_last(r[4]), _worst_last(r[5]), r[0]))
     return [StreetRank(i + 1, *r) for i, r in enumerate(rows)]
 
 
 def department_ranking(
-    session: Session, scope: AreaScope, start: datetime, end: datetime, now: datetime
+    session: Session, scope: AreaScope, start: datetime, end: datetime, now: datetime, *, raw: bool = False
 ) -> list[DepartmentRank]:
     """Departments holding cases in the scope: closure rate for the period, open and overdue now, and
     mean response time (accepted → first assigned / in-progress event, or resolution when the case
     skipped both) over the period's cases; worst first. Departments with no case are left out.
-    The first assigned / in-progress moment is the one stored on the case (:mod:`data.first_response`)."""
+    The first assigned / in-progress moment is the one stored on the case (:mod:`data.first_response`);
+    the period figures come from ``case_daily`` (:mod:`.cohort`) unless ``raw``."""
     require_aware(start, end, now)
-    done = Case.status.in_(sorted(DONE_STATES))
-    responded_at = func.coalesce(Case.first_response_at, Case.resolved_at)
-    response = hours_between(session, Case.accepted_at, responded_at)
-    measurable = and_(Case.accepted_at.is_not(None), responded_at.is_not(None))
-    statement = (
-        select(
-            key := period_group(session, scope, start, end, Case.department_code),
-            func.count(),
-            count_if(done),
-            count_if(measurable),
-            func.avg(case((measurable, response), else_=None)),
-        )
-        .where(in_period(session, scope, start, end))
-        .group_by(key)
-    )
-    period_rows = session.execute(statement).all()
+    by_period = period_parts(session, scope, start, end, "department_code", raw=raw)
     names = department_names(session)
-    by_period = {r[0]: r[1:] for r in period_rows}
     by_now = _open_now(session, scope, now, Case.department_code)
     rows = []
     for code in sorted({*by_period, *by_now}, key=lambda c: c or ""):
-        received, closed, responded, mean = by_period.get(code, (0, 0, 0, None))
+        p = by_period.get(code, Parts())
         n_open, overdue = by_now.get(code, (0, 0))
         rows.append(
             (
                 code or "",
                 department_name(names, code, unknown="未指定部门"),
-                received,
-                closed,
-                rate(closed, received),
+                p.received,
+                p.done,
+                rate(p.done, p.received),
                 n_open,
                 overdue,
-                responded,
-                float(mean) if mean is not None else None,
+                p.responded,
+                p.response_s / p.responded / 3600.0 if p.responded else None,
             )
         )
     rows.sort(key=lambda r: (-r[6], -(r[8] if r[8] is not None else -1.0), _worst_last(r[4]), r[0]))

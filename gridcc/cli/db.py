@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from data import first_response, text
+from data import case_daily, first_response, text
 from data import migrate as migrations
 from data.db import make_engine, make_sessionmaker, transaction
 from data.seed import seed_catalogue
@@ -46,10 +46,15 @@ def db() -> None:
 @click.pass_obj
 def rebuild_aggregates(settings: Settings, batch: int) -> None:
     """Recompute what is stored per case from the timeline (the first response), in batches of case
-    ids, each committed on its own; run it after a bulk load. A second run changes nothing."""
+    ids, each committed on its own, after the daily aggregates (``case_daily``) from the cases in one
+    transaction; run it after a bulk load. A second run changes nothing."""
     engine = make_engine(settings)
     cases = changed = 0
     try:
+        # the aggregates first: the first-response corrections below then move them through the triggers
+        with engine.begin() as conn:
+            rows = case_daily.rebuild(conn)
+        click.echo(text.t("agg_rebuild_done", settings.language, rows=rows))
         with engine.connect() as conn:
             for step in first_response.rebuild(conn, batch):
                 conn.commit()

@@ -99,13 +99,18 @@ def _worker_argv(redis_url: str, name: str | None = None, burst: bool = False) -
 @click.option("--host", default=None)
 @click.option("--port", default=None, type=int)
 @click.option("--processes", default=2, show_default=True)
-@click.option("--threads", default=8, show_default=True)
+@click.option("--threads", default=None, type=int)
 @click.option("--dev", is_flag=True)
 @click.pass_obj
 def web(
-    settings: Settings, host: str | None, port: int | None, processes: int, threads: int, dev: bool
+    settings: Settings, host: str | None, port: int | None, processes: int, threads: int | None, dev: bool
 ) -> None:
     """Serve the dashboard (gunicorn; no state in process memory, so any number of processes)."""
+    if threads is not None and threads != settings.web_threads:
+        # the gunicorn processes build their own Settings from the environment: one pool per thread
+        settings = settings.model_copy(update={"web_threads": threads})
+        os.environ["GRIDCC_WEB_THREADS"] = str(threads)
+    threads = settings.web_threads
     host = host or settings.host
     port = port or settings.port
     # sign-in off, or no account to sign in with: said here, on the console, and again in the server's

@@ -8,9 +8,12 @@ so every parent is exactly the union of its children, plus a grid worker and a g
 from __future__ import annotations
 
 import csv
+import dataclasses
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from shapely.geometry import box
 from sqlalchemy.orm import Session
@@ -187,3 +190,17 @@ def add_case(
         session.add(CaseEvent(case_id=c.id, at=at, kind="status", to_status=to_status, feed_name="test"))
     session.flush()
     return c
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equal, floats but for the last bits of a sum added up in another order (or through SQLite's
+    ``julianday``, whose day fractions are exact to about a microsecond)."""
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+    if isinstance(a, list | tuple):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    if dataclasses.is_dataclass(a) and not isinstance(a, type):
+        return type(a) is type(b) and all(
+            same(getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(a)
+        )
+    return bool(a == b)

@@ -1,7 +1,7 @@
 """case_merge: 合并 — cases confirmed as one matter reported through several channels (data.merge)
 
 Revision ID: 0013
-Revises: 0006
+Revises: 0010
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013"
-down_revision: str | None = "0006"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
