@@ -18,6 +18,7 @@ from .feeds import feeds
 from .feeds_admin import disable as feeds_disable
 from .feeds_admin import enable as feeds_enable
 from .geo import geo
+from .keys import keys
 from .loop import loop
 from .risks import risks
 from .serve import cron, demo, web, worker
@@ -86,6 +87,7 @@ for command in (
     users,
     audit,
     loop,
+    keys,
 ):
     main.add_command(command)
 feeds.add_command(feeds_enable)  # gridcc feeds enable|disable NAME: pause and resume, audited
