@@ -46,13 +46,12 @@ def _push(protocol: str) -> Response:
         return _json(202, {"status": "index", "links": answer.get("links", 0), "poll": "enqueued"})
     stored = answer.get("stored", [])
     quarantined = answer.get("quarantined", [])
-    if not stored and quarantined and not answer.get("ignored"):
+    figures = answer.get("counts", {})
+    if not stored and quarantined and not figures.get("ignored"):
         count(client, "bad")
         return _json(400, {"error": "nothing could be stored", "quarantined": quarantined})
     count(client, "accepted")
-    keys = ("received", "new", "updated", "ignored", "quarantined")
-    figures = {k: answer.get(k, 0) for k in keys if k != "quarantined"}
-    return _json(200, {"status": "ok", "stored": stored, "quarantined": quarantined, **figures})
+    return _json(200, {"status": "ok", "stored": stored, "quarantined": quarantined, "counts": figures})
 
 
 def register(blueprint: Blueprint) -> None:

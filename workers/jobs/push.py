@@ -121,7 +121,7 @@ def _push(
         session.flush()
         answer = _answer(session, config.name, stored.stored_cases, stored.stored_alerts, stored.rejections)
     versions.bump(rt.redis, sorted(stored.changed))
-    answer.update(status="ok", feed=config.name, **counts.as_dict())
+    answer.update(status="ok", feed=config.name, counts=counts.as_dict())
     if links:
         enqueue_poll(rt.redis, config.name)
         answer.update(status="index", links=links)
