@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import defusedxml.ElementTree as ET
-from sqlalchemy import select
 
 from data.models import Case, Feed
 from layers import versions
@@ -187,7 +186,8 @@ def test_a_key_reads_only_what_it_filed_or_its_departments(push_world: PushWorld
         forged = w.client.get(f"/open311/v2/requests/{rid}.json", headers={"X-Api-Key": token})
         assert forged.status_code == 404 and error_of(forged)[0] == 404
     listed = w.client.get(
-        f"/open311/v2/requests.json?service_request_id={mine},{theirs}", headers={"X-Api-Key": w.tokens["app"]}
+        f"/open311/v2/requests.json?service_request_id={mine},{theirs}",
+        headers={"X-Api-Key": w.tokens["app"]},
     )
     assert {r["service_request_id"] for r in listed.get_json()} == {mine}
     revoked = w.client.get("/open311/v2/requests.json", headers={"X-Api-Key": w.tokens["revoked"]})
