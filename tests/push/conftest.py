@@ -49,6 +49,7 @@ class PushWorld:
     tokens: dict[str, str]
     cap_state: Any
     stack: Stack
+    server: Any  # the Flask app, for a real HTTP server when a client library needs one
 
     def counts(self) -> tuple[int, int, int]:
         with self.runtime.session_factory() as session:
@@ -104,7 +105,7 @@ def push_world(database_url: str, engine: object, redis_url: str, tmp_path: Path
         )
         stack.worker("push")
         try:
-            yield PushWorld(app.server.test_client(), rt, tokens, state, stack)
+            yield PushWorld(app.server.test_client(), rt, tokens, state, stack, app.server)
         finally:
             stack.stop()
             for queue in QUEUES:
