@@ -16,7 +16,7 @@ from rq.job import Job
 
 from data.push import limits
 from data.push.keys import authenticate
-from data.push.queue import INGEST_JOB, JOB_TIMEOUT, PUSH_QUEUE, RESULT_TTL, WAIT_SECONDS
+from data.push.queue import INGEST_JOB, JOB_TIMEOUT, PUSH_QUEUE, RESULT_TTL, RUN_WAIT_SECONDS, WAIT_SECONDS
 
 from ..redis_or import REDIS_DOWN
 from ..services import services
@@ -105,15 +105,17 @@ def count(client: Client, outcome: str) -> None:
 
 def ingest(client: Client, body: bytes, content_type: str | None, **options: Any) -> dict[str, Any]:
     """Hand ``body`` to the workers (``workers.jobs.push.ingest_pushed`` on the push queue) and wait for
-    its answer; :class:`Refused` (503) when no worker answers in time — the job is then cancelled if
-    no worker took it, so a client that tries again does not file twice."""
+    its answer; :class:`Refused` (503) when no worker takes it within ``WAIT_SECONDS`` — the job is then
+    cancelled, so a client that tries again does not file twice — or when one took it and has not
+    finished ``RUN_WAIT_SECONDS`` later (it is stored then, once: the client is told not to resend)."""
     queue = Queue(PUSH_QUEUE, connection=services().redis)
     job = queue.enqueue(
         INGEST_JOB, args=(client.feed_name, body, content_type, client.name), kwargs=options,
         job_timeout=JOB_TIMEOUT, result_ttl=RESULT_TTL, failure_ttl=RESULT_TTL,
         description=f"ingest_pushed({client.feed_name!r}, client={client.name!r})",
     )  # fmt: skip
-    deadline = time.monotonic() + WAIT_SECONDS
+    started = time.monotonic()
+    deadline = started + WAIT_SECONDS
     while time.monotonic() < deadline:
         status = job.get_status(refresh=True)
         if status == "finished":
@@ -123,14 +125,22 @@ def ingest(client: Client, body: bytes, content_type: str | None, **options: Any
             break
         if status == "failed":
             raise Refused(500, "the push could not be stored (the worker failed); nothing was kept")
+        if status == "started":  # taken: it will be stored, so wait for its answer a while longer
+            deadline = max(deadline, started + WAIT_SECONDS + RUN_WAIT_SECONDS)
         time.sleep(POLL_S)
-    _cancel(job)
-    raise Refused(503, f"no gridcc worker answered within {WAIT_SECONDS:.0f} s; try again")
+    if _cancel(job):
+        raise Refused(503, f"no gridcc worker took the push within {WAIT_SECONDS:.0f} s; nothing was stored")
+    raise Refused(
+        503, "a worker is still storing the push: look for it (GET requests) before sending it again"
+    )
 
 
-def _cancel(job: Job) -> None:
+def _cancel(job: Job) -> bool:
+    """Cancel the job if no worker has taken it; whether it was cancelled."""
     try:
         if job.get_status(refresh=True) == "queued":
             job.cancel()
-    except Exception:  # noqa: BLE001, S110 - a job that moved on meanwhile is not ours to stop
-        pass
+            return True
+    except Exception:  # noqa: BLE001 - a job that moved on meanwhile is not ours to stop
+        return False
+    return False

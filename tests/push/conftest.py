@@ -10,14 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rq import Queue
+from rq import Queue, Worker
 from sqlalchemy import func, select
 
 from data.db import transaction
 from data.models import Alert, Case, Quarantine
 from data.push.keys import create_key, revoke_key
+from data.push.queue import PUSH_QUEUE
 from data.settings import Settings
-from tests.workers._rq_stack import Stack
+from tests.workers._rq_stack import Stack, wait_until
 from tests.workers.test_poll_support import (
     feed_server,
     make_hierarchy,
@@ -103,7 +104,14 @@ def push_world(database_url: str, engine: object, redis_url: str, tmp_path: Path
             s.redis_url,
             tmp_path,
         )
-        stack.worker("push")
+        proc = stack.worker("push")
+        # a push waits 10 s for a worker: the worker must be up before the first one (a loaded machine
+        # takes seconds to start a Python process)
+        wait_until(
+            lambda: proc.poll() is not None or bool(Worker.all(queue=Queue(PUSH_QUEUE, connection=rt.redis))),
+            120,
+            "the push worker",
+        )
         try:
             yield PushWorld(app.server.test_client(), rt, tokens, state, stack, app.server)
         finally:
