@@ -255,11 +255,11 @@ def register(blueprint: Blueprint, settings: Settings) -> None:
                 codes = [c for c in request.args.get("service_code", "").split(",") if c.strip()]
                 if codes:
                     stmt = stmt.where(Case.category_code.in_(codes[:100]))
-                status = request.args.get("status", "").strip().lower()
-                if status in ("open", "closed"):
-                    stmt = stmt.where(Case.is_open.is_(status == "open"))
-                elif status:
-                    raise Refused(400, "status must be open or closed")
+                wanted = {w.strip().lower() for w in request.args.get("status", "").split(",") if w.strip()}
+                if wanted - {"open", "closed"}:
+                    raise Refused(400, "status must be open, closed or both (comma-separated)")
+                if len(wanted) == 1:
+                    stmt = stmt.where(Case.is_open.is_("open" in wanted))
                 start, end = _when("start_date"), _when("end_date")
                 if start is not None:
                     stmt = stmt.where(Case.requested_at >= start)

@@ -190,6 +190,15 @@ def test_a_key_reads_only_what_it_filed_or_its_departments(push_world: PushWorld
         headers={"X-Api-Key": w.tokens["app"]},
     )
     assert {r["service_request_id"] for r in listed.get_json()} == {mine}
+    for query, expected in (
+        ("status=open", {mine}),
+        ("status=closed", set()),
+        ("status=open,closed", {mine}),
+    ):
+        got = w.client.get(f"/open311/v2/requests.json?{query}", headers={"X-Api-Key": w.tokens["app"]})
+        assert {r["service_request_id"] for r in got.get_json()} == expected, query
+    bad = w.client.get("/open311/v2/requests.xml?status=lost", headers={"X-Api-Key": w.tokens["app"]})
+    assert bad.status_code == 400 and error_of(bad)[0] == 400
     revoked = w.client.get("/open311/v2/requests.json", headers={"X-Api-Key": w.tokens["revoked"]})
     assert revoked.status_code == 403
 
