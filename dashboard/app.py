@@ -22,6 +22,7 @@ from .headers import install_security_headers
 from .i18n import lang_from_query, t
 from .inbound import make_inbound_blueprint
 from .page import PageContext, PageRegistry
+from .push import make_push_blueprint
 from .routes import register_routes
 from .scope import current_scope
 from .screens import default_pages
@@ -70,6 +71,7 @@ def create_app(settings: Settings, pages: PageRegistry | None = None) -> dash.Da
     register_export(server)  # GET /export/cases.csv, through the viewer's scope like the layer routes
     install_auth(server, settings)  # sign-in pages; enforced only with settings.auth_required
     server.register_blueprint(make_inbound_blueprint(settings))  # departments' answers, signed (no sign-in)
+    server.register_blueprint(make_push_blueprint(settings))  # Open311 server, CAP and sensor push (by key)
     install_asset_cache(server)  # fingerprinted assets and bundles kept for good
     install_security_headers(server, settings)  # after Compress: runs first, sees pages uncompressed
     install_callback_checks(app)  # after the sign-in and CSRF checks: 400 for a malformed callback body

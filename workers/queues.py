@@ -6,9 +6,12 @@ import redis
 from rq import Queue, Retry
 from rq.job import Job
 
+from data.push.queue import PUSH_QUEUE
+
 FEEDS_QUEUE = "gridcc-feeds"  # poll_feed jobs
 DEFAULT_QUEUE = "gridcc-default"  # check_deadlines, deliver_outbox and other housekeeping
-QUEUES = (FEEDS_QUEUE, DEFAULT_QUEUE)
+# A push (workers.jobs.push) has a client waiting for its answer: every worker serves it first.
+QUEUES = (PUSH_QUEUE, FEEDS_QUEUE, DEFAULT_QUEUE)
 
 # Workers run jobs in their own process (no fork per job), so the per-process runtime (engine,
 # Redis client, grid locator) is built once, and give memory back after each job (workers.worker);

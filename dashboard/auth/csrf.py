@@ -23,6 +23,8 @@ UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Machine endpoints authenticated by a department's HMAC signature (dashboard.inbound), not by a session:
 # no sign-in, no CSRF token (a browser cannot sign).
 SIGNED_PATHS = frozenset({"/api/loop/answers"})
+# Machine endpoints authenticated by a push key (dashboard.push): no sign-in, no CSRF token.
+KEY_PREFIXES = ("/open311/v2/", "/api/push/")
 
 
 def csrf_token() -> str:
@@ -53,7 +55,12 @@ def refuse() -> Response:
 
 
 def _check() -> Response | None:
-    if request.method in UNSAFE and request.path not in SIGNED_PATHS and not csrf_ok():
+    if (
+        request.method in UNSAFE
+        and request.path not in SIGNED_PATHS
+        and not request.path.startswith(KEY_PREFIXES)
+        and not csrf_ok()
+    ):
         return refuse()
     return None
 

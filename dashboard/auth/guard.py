@@ -1,6 +1,7 @@
 """``require_signin``: without a signed-in account, a page request goes to ``/signin?next=…`` and a
 layer, API or Dash request gets 401. Only the sign-in pages themselves are open, and the departments'
-signed endpoints (``csrf.SIGNED_PATHS``), which authenticate each request by its signature."""
+signed endpoints (``csrf.SIGNED_PATHS``), which authenticate each request by its signature, and the
+push endpoints (``csrf.KEY_PREFIXES``), by its key."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from urllib.parse import urlencode
 from flask import Flask, Response, jsonify, redirect, request
 from werkzeug.wrappers import Response as BaseResponse
 
-from .csrf import SIGNED_PATHS
+from .csrf import KEY_PREFIXES, SIGNED_PATHS
 from .viewer import current_user
 
 OPEN_PATHS = frozenset({"/signin", "/signout", "/_favicon.ico"})
@@ -35,7 +36,7 @@ def unauthorised() -> Response:
 
 def _guard() -> BaseResponse | None:
     path = request.path
-    if path in OPEN_PATHS or path in SIGNED_PATHS or path.startswith(OPEN_PREFIXES):
+    if path in OPEN_PATHS or path in SIGNED_PATHS or path.startswith((*OPEN_PREFIXES, *KEY_PREFIXES)):
         return None
     if current_user() is not None:
         return None

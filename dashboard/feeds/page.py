@@ -39,6 +39,8 @@ from ..redis_or import REDIS_DOWN, redis_or
 from ..scope import current_scope
 from ..services import Services, services
 from .access import FeedsAccess, feeds_access
+from .push_keys import read as read_push_keys
+from .push_keys import section as push_keys_section
 from .queues import RqState, read_rq, rq_tables
 from .tables import as_of, health_table, payload_panel, quarantine_list, summary
 from .undelivered import read as read_undelivered
@@ -129,6 +131,8 @@ def content(svc: Services, scope: AreaScope, lang: str, tz: str, stale_after_pol
         except REDIS_DOWN as exc:  # the client itself could not be made
             state = RqState(error=str(exc))
         parts.append(rq_tables(state, lang))
+        keys, key_error = read_push_keys(svc)
+        parts.append(push_keys_section(keys, key_error, lang, tz))
     if access.quarantine:
         parts.append(
             html.Div(

@@ -16,6 +16,7 @@ Actions written by gridcc (``action`` column):
   undelivered instruction again);
 - the duty desk: ``desk_file`` (登记: a case filed by hand), ``desk_alert_case`` (an alert turned into a
   linked case), ``desk_alert_dismiss`` (an alert dismissed, with the reason);
+- push keys: ``push_key_create``, ``push_key_revoke`` (``gridcc keys``, the demo's first start);
 - feeds: ``feed_change`` (paused or resumed by an admin or on the console, or changed by the feeds file:
   actor ``catalogue``).
 """
@@ -70,6 +71,8 @@ ACTIONS = (
     "desk_alert_dismiss",
     "case_merge",
     "case_unmerge",
+    "push_key_create",
+    "push_key_revoke",
 )
 
 

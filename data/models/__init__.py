@@ -29,9 +29,13 @@ from .loop import (
 )
 from .merge import CaseMerge
 from .places import CODE_LENGTH, LEVELS, PARENT_LEVEL, AdminUnit, GridStaff, level_of_code
+from .push import PUSH_KINDS, PUSH_PROTOCOLS, PushKey
 from .users import UserAccount, UserSession
 
 __all__ = [
+    "PUSH_KINDS",
+    "PUSH_PROTOCOLS",
+    "PushKey",
     "ALERT_STATES",
     "ANSWER_KINDS",
     "INSTRUCTION_KINDS",

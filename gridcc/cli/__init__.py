@@ -18,6 +18,7 @@ from .feeds import feeds
 from .feeds_admin import disable as feeds_disable
 from .feeds_admin import enable as feeds_enable
 from .geo import geo
+from .keys import keys
 from .loop import loop
 from .report import report
 from .risks import risks
@@ -88,6 +89,7 @@ for command in (
     audit,
     loop,
     report,
+    keys,
 ):
     main.add_command(command)
 feeds.add_command(feeds_enable)  # gridcc feeds enable|disable NAME: pause and resume, audited

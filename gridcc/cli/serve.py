@@ -22,6 +22,7 @@ from data.settings import Settings
 
 from ..supervisor import Child, Supervisor, die_with_parent
 from .demo_accounts import ensure_demo_accounts
+from .demo_keys import ensure_demo_keys
 from .simulate import demo_loop_secrets
 
 
@@ -256,6 +257,8 @@ def demo(settings: Settings, faults: str) -> None:
     base_url = f"http://{settings.host}:{settings.port}/"
     accounts = ensure_demo_accounts(settings, base_url)
     for line in accounts.lines(settings.language):
+        click.echo(line)
+    for line in ensure_demo_keys(settings).lines(settings.language):  # push keys (Open311, CAP, sensors)
         click.echo(line)
     logs = data_dir / "logs"
     gridcc_cmd = [sys.executable, "-m", "gridcc"]

@@ -27,8 +27,8 @@ from data.queries import feed_health
 from data.scope import AreaScope
 from gridcc.cli import main
 from gridcc.cli.feeds_parse import parse as parse_command
+from workers.ingest import store
 from workers.ingest.batch import cursor_text, parse_cursor
-from workers.jobs import poll
 from workers.jobs.poll import run_poll
 from workers.runtime import Runtime
 
@@ -336,7 +336,7 @@ def test_a_commit_that_still_fails_is_on_the_feed_health_and_raised(
     def locked(*_args: object, **_kwargs: object) -> int:
         raise OperationalError("INSERT INTO quarantine …", {}, Exception("database is locked"))
 
-    monkeypatch.setattr(poll, "quarantine", locked)
+    monkeypatch.setattr(store, "quarantine", locked)  # the store step the poll and the push share
     with pytest.raises(OperationalError):
         run_poll(rt, "hotline")
     _row, health = feed_state(rt)

@@ -33,13 +33,12 @@ from ..feeds.fetch import Budget, Cursor, FetchError, FetchResult, KnownDocument
 from ..feeds.records import Rejection
 from ..heartbeat import heartbeat
 from ..ingest import isolate
-from ..ingest.alerts import AlertIngest
 from ..ingest.batch import Batch, cursor_text, parse_cursor
-from ..ingest.cases import CaseIngest, Counts
+from ..ingest.cases import Counts
 from ..ingest.held import Hold
 from ..ingest.placement import cached_placer
-from ..ingest.quarantine import quarantine, refused
 from ..ingest.quarantine import storable as storable_text
+from ..ingest.store import store_batch
 from ..protocols.base import FeedProtocol, adapter_for
 from ..queues import POLL_RETRY_INTERVALS, POLL_RETRY_MAX
 from ..runtime import Runtime, get_runtime
@@ -194,23 +193,9 @@ def _commit(
         assert row is not None and health is not None
         previous = parse_cursor(row.cursor)
         placer = cached_placer(rt.cache, session, rt.redis)
-        cases = [c for r in batch.results for c in r.cases]
-        alerts = [a for r in batch.results for a in r.alerts]
-        # each record its own unit of failure: those the database refuses are quarantined, the rest go in
-        counts, bad_cases = isolate.each(
-            session, cases, lambda part: CaseIngest(session, config, placer, now, previous).run(part)
-        )
-        alert_counts, bad_alerts = isolate.each(
-            session, alerts, lambda part: AlertIngest(session, config.name, placer, now).run(part)
-        )
-        isolate.merge(counts, alert_counts)
-        unstorable = [*batch.unstorable, *(refused(case, why) for case, why in bad_cases)]
-        unstorable += [refused(alert, why) for alert, why in bad_alerts]
-        screened = {id(r) for r in batch.unstorable}
-        others = [r for r in batch.rejections if id(r) not in screened]
-        new_unstorable = quarantine(session, config.name, unstorable, now)
-        counts.quarantined = quarantine(session, config.name, others, now) + new_unstorable
-        changed |= counts.layers | alert_counts.layers
+        stored = store_batch(session, config, placer, batch, now, previous)
+        counts, unstorable, new_unstorable = stored.counts, stored.unstorable, stored.new_unstorable
+        changed |= stored.changed
 
         # The cursor moves only with the records it covers, in this same transaction, as the protocol
         # says (on Open311, never past a page that could not be read: see workers.ingest.batch).
