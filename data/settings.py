@@ -45,6 +45,13 @@ class Settings(BaseSettings):
         description="Basemap tile URL template (`https://…/{z}/{x}/{y}.png`). Empty: no basemap, "
         "the map works with no internet.",
     )
+    long_poll_slots: int = Field(
+        48,
+        ge=0,
+        description="Walls that may wait for new versions at once per web process (a long poll each holds "
+        "one of `gridcc web --threads`, which must exceed it); past it a wall ticks each second instead. "
+        "0: every wall ticks.",
+    )
     map_cases_whole_max: int = Field(
         5000,
         ge=0,

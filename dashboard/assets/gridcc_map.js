@@ -550,18 +550,44 @@
     const UNREACHABLE_TICKS = 10;
     const failures = {}; // map name -> ticks in a row without an answer
 
+    // The long poll (dashboard/version_watch.py): the tick's request, asking the server to answer only
+    // when the versions differ from the ones this map has (or after LONG_POLL_S). While one is out the
+    // ticks skip (inflight), so a wall holds one request and hears of a change at once. A server that
+    // holds no more waits answers "full" at once: then plain ticks for TICK_ONLY_MS before trying again.
+    const LONG_POLL_S = 25;
+    const TICK_ONLY_MS = 30000;
+    const tickOnlyUntil = {}; // map name -> Date.now() before which the map ticks without waiting
+
+    // The same string as layers.versions.token: "layer:version" pairs sorted by layer, comma-separated.
+    function versionsToken(v) {
+        return Object.keys(v || {}).sort().map(function (k) { return k + ":" + v[k]; }).join(",");
+    }
+
+    function versionsUrl(store, name) {
+        const v = store && store.versions;
+        const waits = v && Object.keys(v).length && !store.down && !pending[name] &&
+            !(tickOnlyUntil[name] > Date.now());
+        if (!waits) return {url: store.url, ms: 4000};
+        const sep = store.url.indexOf("?") < 0 ? "?" : "&";
+        const url = store.url + sep + "wait=" + LONG_POLL_S + "&since=" + encodeURIComponent(versionsToken(v));
+        return {url: url, ms: (LONG_POLL_S + 10) * 1000};
+    }
+
     window.dash_clientside = Object.assign({}, window.dash_clientside, {
         gridcc: {
-            // 1 s tick: one request for every layer version; a new store object only when one changed
-            // (or when the last refresh failed, or Redis went away or came back: ``down``). Errors are
-            // swallowed: the interval keeps ticking; a 401 (no session any more) reloads the page.
+            // 1 s tick: one request for every layer version, held by the server until they change (the
+            // long poll, versionsUrl); a new store object only when one changed (or when the last refresh
+            // failed, or Redis went away or came back: ``down``). Errors are swallowed: the interval
+            // keeps ticking; a 401 (no session any more) reloads the page.
             tick: async function (n, store) {
                 const name = (store && store.map) || "map";
                 if (inflight[name]) return noUpdate();
                 inflight[name] = true;
                 try {
-                    const r = await fetchTimeout(store.url, 4000, {cache: "no-store"});
+                    const ask = versionsUrl(store, name);
+                    const r = await fetchTimeout(ask.url, ask.ms, {cache: "no-store"});
                     failures[name] = 0;
+                    if (r.headers.get("X-Gridcc-Wait") === "full") tickOnlyUntil[name] = Date.now() + TICK_ONLY_MS;
                     // the session ended (expired, signed out elsewhere, account disabled): reload, so the
                     // server sends this screen to the sign-in page (a wall link signs a wall in again)
                     if (r.status === 401) { window.location.reload(); return noUpdate(); }

@@ -95,11 +95,14 @@ def _worker_argv(redis_url: str, name: str | None = None, burst: bool = False) -
     return [*argv, *QUEUES]
 
 
+FREE_THREADS = 16  # per web process, never held by a long poll (dashboard/version_watch.py)
+
+
 @click.command()
 @click.option("--host", default=None)
 @click.option("--port", default=None, type=int)
 @click.option("--processes", default=2, show_default=True)
-@click.option("--threads", default=8, show_default=True)
+@click.option("--threads", default=64, show_default=True)
 @click.option("--dev", is_flag=True)
 @click.pass_obj
 def web(
@@ -116,6 +119,9 @@ def web(
         click.echo(f"gridcc web: {note}", err=True)
     redis_url, embedded = _redis_url(settings)
     os.environ["GRIDCC_REDIS_URL"] = redis_url
+    # the walls' long polls each hold a thread: keep FREE_THREADS of them for the pages and layers
+    slots = max(0, min(settings.long_poll_slots, threads - FREE_THREADS))
+    os.environ["GRIDCC_LONG_POLL_SLOTS"] = str(slots)
     try:
         if dev:
             from dashboard.app import create_app
