@@ -65,13 +65,15 @@ class VersionWatch:
     def _listen(self) -> None:
         pause = 0.2
         while not self._stop.is_set():
-            pubsub = self._conn.pubsub(ignore_subscribe_messages=True)
+            # subscription confirmations are kept: redis-py may reconnect and subscribe again by itself,
+            # and its confirmation is then the only sign of a gap in which a bump may have been missed
+            pubsub = self._conn.pubsub()
             try:
                 pubsub.subscribe(versions.CHANNEL)
                 self.listening = True
                 pause = 0.2
-                self._wake()  # subscribed (again): a bump in the gap is read by every waiter now
                 while not self._stop.is_set():
+                    # a bump, or "subscribed (again)": every waiter reads the versions now
                     if pubsub.get_message(timeout=1.0) is not None:
                         self._wake()
             except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
@@ -85,8 +87,8 @@ class VersionWatch:
                 self.listening = False
                 try:
                     pubsub.close()
-                except Exception:  # noqa: BLE001 - closing a connection that already broke
-                    pass
+                except Exception as exc:  # noqa: BLE001 - closing a connection that already broke
+                    log.debug("version watch: closing the old subscription: %s", exc)
 
     def close(self) -> None:
         self._stop.set()
@@ -108,7 +110,9 @@ class VersionWatch:
     def held(self) -> int:
         return self._held
 
-    def wait(self, read: Callable[[], dict[str, int]], since: str, wait_s: float) -> tuple[dict[str, int], str]:
+    def wait(
+        self, read: Callable[[], dict[str, int]], since: str, wait_s: float
+    ) -> tuple[dict[str, int], str]:
         """The versions as soon as they differ from ``since`` (a :func:`layers.versions.token`), or as they
         are after ``wait_s``; and how it went: ``"changed"``, ``"timeout"``, or ``"full"`` (no slot:
         answered at once). ``read`` raises what Redis raises: the caller answers that."""
@@ -131,6 +135,6 @@ class VersionWatch:
                     return current, "timeout"
                 recheck = RECHECK_S if self.listening else RECHECK_DOWN_S
                 with self._cond:
-                    self._cond.wait_for(lambda: self._seq != seen, timeout=min(left, recheck))
+                    self._cond.wait_for(lambda seen=seen: self._seq != seen, timeout=min(left, recheck))
         finally:
             self._leave()

@@ -19,7 +19,9 @@ def _get_later(client, url: str) -> tuple[threading.Thread, dict]:  # type: igno
 
     def run() -> None:
         response = client.get(url)
-        out.update(status=response.status_code, body=response.get_json(), how=response.headers.get("X-Gridcc-Wait"))
+        out.update(
+            status=response.status_code, body=response.get_json(), how=response.headers.get("X-Gridcc-Wait")
+        )
 
     t = threading.Thread(target=run)
     t.start()
@@ -74,7 +76,9 @@ def test_a_bad_wait_is_a_400(client, redis_conn, wait: str) -> None:
     assert response.status_code == 400
 
 
-def test_past_the_slots_answered_at_once(engine, database_url: str, redis_url: str, redis_conn, tmp_path: Path, grids) -> None:  # type: ignore[no-untyped-def]
+def test_past_the_slots_answered_at_once(
+    engine, database_url: str, redis_url: str, redis_conn, tmp_path: Path, grids
+) -> None:  # type: ignore[no-untyped-def]
     from dashboard.app import create_app
     from dashboard.map.page import PAGE as MAP_PAGE
     from dashboard.page import PageRegistry
@@ -130,3 +134,30 @@ def test_listener_comes_back_after_its_connection_is_cut(app, redis_conn) -> Non
     versions.bump(redis_conn, ["feeds"])
     t.join(20)
     assert out["how"] == "changed"  # woken by the message (no recheck before the 20 s timeout)
+
+
+def test_signed_out_long_poll_is_refused_at_once_and_holds_no_slot(  # type: ignore[no-untyped-def]
+    engine, database_url: str, redis_url: str, redis_conn, tmp_path: Path, grids
+) -> None:
+    """An attacker without a session asking to wait (to use up the slots, or to learn when cases
+    arrive): 401 at once, before any wait, and no slot is taken."""
+    from dashboard.app import create_app
+    from dashboard.services import services
+
+    settings = Settings(
+        data_dir=tmp_path / "var",
+        database_url=database_url,
+        redis_url=redis_url,
+        auth_required=True,
+        long_poll_slots=1,
+    )
+    app = create_app(settings)
+    try:
+        client = app.server.test_client()
+        since = _since(redis_conn)
+        answers = [client.get(f"/api/versions?wait=25&since={since}") for _ in range(3)]
+        assert [a.status_code for a in answers] == [401, 401, 401]
+        assert all("X-Gridcc-Wait" not in a.headers for a in answers)
+        assert services(app.server).watch.held == 0
+    finally:
+        services(app.server).close()
