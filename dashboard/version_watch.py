@@ -135,6 +135,7 @@ class VersionWatch:
                     return current, "timeout"
                 recheck = RECHECK_S if self.listening else RECHECK_DOWN_S
                 with self._cond:
-                    self._cond.wait_for(lambda seen=seen: self._seq != seen, timeout=min(left, recheck))
+                    if self._seq == seen:  # not woken since our read: wait for the next wake-up
+                        self._cond.wait(timeout=min(left, recheck))
         finally:
             self._leave()
