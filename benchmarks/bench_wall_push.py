@@ -62,6 +62,9 @@ from tests.wall_live import MOVE_TO, PROBE_ZOOM, Live, Web, insert_case, open_wa
 
 LEVELS_WHOLE = ("district", "street", "community")  # counts a district-sized wall loads whole
 CASE_EVERY_S = 2.0
+# each server its own Redis keyspace (db), so that neither finds payloads the other built: the page
+# that hears of a case first would otherwise pay every build, and the other find them done
+KEYSPACES = {"tick": 1, "long poll": 0}
 
 # when each case-<id> first entered the page's DOM: window.__firstSeen[id] = epoch ms (next frame)
 FIRST_SEEN = """() => {
@@ -135,12 +138,16 @@ def build_database(folder: Path, small: bool) -> tuple[str, list[tuple[str, floa
     return url, [(r.code, float(r.label_lon), float(r.label_lat)) for r in rows]
 
 
-def file_case(factory: sessionmaker[Session], conn: redis.Redis, grid: str, lon: float, lat: float) -> int:
+def file_case(
+    factory: sessionmaker[Session], conns: list[redis.Redis], grid: str, lon: float, lat: float
+) -> int:
     """File one new case and tell the walls; its id. Today: commit it and bump ``cases``/``kpis``, what the
-    ingest does after its commit. When the push endpoint lands (``POST /open311/v2/requests``, branch
-    ``push``), this is the one function to point at it: POST the request, return the stored case's id."""
+    ingest does after its commit (in each server's keyspace: see :data:`KEYSPACES`). When the push
+    endpoint lands (``POST /open311/v2/requests``, branch ``push``), this is the one function to point
+    at it: POST the request, return the stored case's id."""
     case_id = insert_case(factory, grid, lon, lat)
-    versions.bump(conn, ["cases", "kpis"])
+    for conn in conns:
+        versions.bump(conn, ["cases", "kpis"])
     return case_id
 
 
@@ -157,7 +164,7 @@ def marker_latency(
 
     out: dict[str, list[float | None]] = {name: [] for name in webs}
     heard: dict[str, list[float | None]] = {name: [] for name in webs}
-    conn = connect(live.redis_url)
+    conns = [connect(f"{live.redis_url}?db={db}") for db in KEYSPACES.values()]
     with sync_playwright() as pw:
         opened = {name: open_wall(pw, web.url) for name, web in webs.items()}
         try:
@@ -172,7 +179,7 @@ def marker_latency(
                 time.sleep(2.5)  # the views settle (the viewport's grids and cases)
                 time.sleep(rng.uniform(0, 1))  # not in step with the tick
                 t0 = time.time() * 1000
-                case_id = file_case(factory, conn, grid, lon, lat)
+                case_id = file_case(factory, conns, grid, lon, lat)
                 deadline = time.monotonic() + 30
                 got: dict[str, float | None] = {name: None for name in webs}
                 while time.monotonic() < deadline and any(v is None for v in got.values()):
@@ -195,7 +202,8 @@ def marker_latency(
         finally:
             for browser, _ in opened.values():
                 browser.close()
-    conn.close()
+    for conn in conns:
+        conn.close()
     for name in webs:
         out[name + ": heard"] = heard[name]
     return out
@@ -325,10 +333,10 @@ async def _wall(
 
 
 def _cases_while(
-    live: Live, factory: sessionmaker[Session], grids: list[Any], stop: float, bumped: dict[str, float]
+    redis_url: str, factory: sessionmaker[Session], grids: list[Any], stop: float, bumped: dict[str, float]
 ) -> None:
     """A new case every :data:`CASE_EVERY_S` until ``stop``, each committed then bumped."""
-    conn = connect(live.redis_url)
+    conn = connect(redis_url)
     rng = random.Random(11)
     while time.monotonic() < stop:
         grid, lon, lat = rng.choice(grids)
@@ -367,6 +375,7 @@ def load(
     the client seconds of CPU); each wall reads its first versions before the clock starts."""
     first = httpx.get(web.url, timeout=120)  # the session and CSRF cookies a wall's page sets
     csrf = first.cookies.get("_csrf_token") or ""
+    redis_url = web.env["GRIDCC_REDIS_URL"]  # the server's own keyspace
     stats = Stats()
     bumped: dict[str, float] = {}
     pids = web.pids()
@@ -385,7 +394,7 @@ def load(
             measured["cpu0"], measured["me0"] = _cpu(pids), _cpu([os.getpid()])
             stop = time.monotonic() + seconds
             feeder = threading.Thread(
-                target=_cases_while, args=(live, factory, grids, stop, bumped), daemon=True
+                target=_cases_while, args=(redis_url, factory, grids, stop, bumped), daemon=True
             )
             if cases:
                 feeder.start()
@@ -454,8 +463,20 @@ def main() -> None:
         try:
             live.start_redis().close()
             webs = {
-                "tick": live.web("tick", workers=2, threads=8, GRIDCC_LONG_POLL_SLOTS="0"),
-                "long poll": live.web("long-poll", workers=2, threads=64, GRIDCC_LONG_POLL_SLOTS="48"),
+                "tick": live.web(
+                    "tick",
+                    workers=2,
+                    threads=8,
+                    GRIDCC_LONG_POLL_SLOTS="0",
+                    GRIDCC_REDIS_URL=f"{live.redis_url}?db={KEYSPACES['tick']}",
+                ),
+                "long poll": live.web(
+                    "long-poll",
+                    workers=2,
+                    threads=64,
+                    GRIDCC_LONG_POLL_SLOTS="48",
+                    GRIDCC_REDIS_URL=f"{live.redis_url}?db={KEYSPACES['long poll']}",
+                ),
             }
             lines: list[str] = []
             if not args.skip_browser:

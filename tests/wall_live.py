@@ -165,8 +165,8 @@ class Live:
             GRIDCC_REDIS_URL=self.redis_url,
             GRIDCC_AUTH_REQUIRED="false",
             GRIDCC_DEFAULT_DISTRICT=self.district,
-            **extra,
         )
+        env.update(extra)  # GRIDCC_REDIS_URL=…?db=1, say: a server with a keyspace of its own
         return env
 
     def web(self, name: str, workers: int = 1, threads: int = 24, **extra: str) -> Web:
@@ -221,7 +221,9 @@ def insert_case(factory: sessionmaker[Session], grid: str, lon: float, lat: floa
         return int(case.id)
 
 
-def commit_and_bump(factory: sessionmaker[Session], conn: redis.Redis, grid: str, lon: float, lat: float) -> int:
+def commit_and_bump(
+    factory: sessionmaker[Session], conn: redis.Redis, grid: str, lon: float, lat: float
+) -> int:
     """What the ingest does for a new case: commit it, then bump ``cases`` and ``kpis``. The push
     endpoint (``POST /open311/v2/requests``, branch ``push``) will do the same through the ingest: point
     :func:`benchmarks.bench_wall_push.file_case` at it when it lands."""

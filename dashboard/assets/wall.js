@@ -19,6 +19,9 @@
 
     const RETRY_MS = 3000;
     const BUILDING_RETRY_MS = 300; // a part answered stale (its new version building elsewhere): ask soon
+    // versions just heard (the long poll answered): the map's new layers (the new case's marker) are
+    // asked first, the wall's figures this much later, so that their build does not delay the marker
+    const FIGURES_AFTER_MS = 300;
     const STALE_S = 120;
     let lastAsk = {key: null, at: 0};
 
@@ -122,6 +125,10 @@
                 lastAsk = {key: key, at: now};
                 inflight = true;
                 try {
+                    const since = now - ((store && store.at) || 0);
+                    if (since >= 0 && since < FIGURES_AFTER_MS) {
+                        await new Promise(function (r) { setTimeout(r, FIGURES_AFTER_MS - since); });
+                    }
                     const answer = await ask(config, want, have);
                     const expected = (config && config.outputs || []).length;
                     if (!answer || !Array.isArray(answer.outputs) || answer.outputs.length !== expected) {
