@@ -12,14 +12,16 @@ from layers import versions, wall_payload
 from layers.cache import cache_key
 
 from .test_wall_components import by_id
-from .test_wall_page import _cases, _layout, _refresh, units, wall_app  # noqa: F401 - fixtures
+from .test_wall_page import _cases, _layout, _refresh
+from .test_wall_page import units as units  # noqa: F401 - a fixture
+from .test_wall_page import wall_app as wall_app  # noqa: F401 - a fixture
 
 
 def test_refresh_answers_the_previous_figures_while_the_new_build(
     wall_app,
     session_factory,
     units,
-    redis_conn,  # noqa: F811 - fixtures
+    redis_conn,
 ) -> None:
     from dashboard.wall.page import OUTPUTS
 
@@ -48,7 +50,7 @@ def test_refresh_answers_the_previous_figures_while_the_new_build(
     assert out[("wall-have", "data")]["stats"] == wall_payload.part_key("stats", current)
 
 
-def test_the_first_render_says_building_too(wall_app, units, redis_conn) -> None:  # noqa: F811
+def test_the_first_render_says_building_too(wall_app, units, redis_conn) -> None:
     page = _layout(wall_app)
     assert by_id(page, "wall-have").data["stats"] != "building"
     versions.bump(redis_conn, ["cases"])
