@@ -16,11 +16,11 @@ from shapely.geometry import Point
 
 from data import migrate
 from data.db import make_engine, make_sessionmaker
+from data.redis_server import connect
 from data.seed import seed_catalogue
+from layers import versions
 from tests.browser.conftest import screenshot
 from tests.layers.hierarchy import add_case, build_hierarchy, grid_box
-from data.redis_server import connect
-from layers import versions
 from tests.wall_live import MOVE_TO, PROBE_ZOOM, WATCH, Live, Web, insert_case, open_wall
 
 MARKER_TIMEOUT_MS = 30000
@@ -84,9 +84,11 @@ def test_new_case_reaches_the_open_wall_through_the_long_poll(live: tuple[Live, 
         answers: list[str] = []
         page.on(
             "response",
-            lambda r: answers.append(r.headers.get("x-gridcc-wait", ""))
-            if "/api/versions" in r.url and "wait=" in r.url
-            else None,
+            lambda r: (
+                answers.append(r.headers.get("x-gridcc-wait", ""))
+                if "/api/versions" in r.url and "wait=" in r.url
+                else None
+            ),
         )
         try:
             page.evaluate("window.__notReloaded = true")
