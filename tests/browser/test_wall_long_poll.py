@@ -114,6 +114,32 @@ def test_new_case_reaches_the_open_wall_through_the_long_poll(live: tuple[Live, 
             browser.close()
 
 
+def test_the_map_answers_a_pan_while_a_long_poll_is_held(live: tuple[Live, Web, Any]) -> None:
+    """The long poll is out (nothing changes for 25 s): moving the map to a grid's zoom still loads the
+    grids of the new view at once. (A poll awaited inside the tick callback would hold back every
+    callback that reads the versions store — the map's level of detail among them — until it ended.)"""
+    from playwright.sync_api import sync_playwright
+
+    setup, web, _ = live
+    held: list[str] = []
+    with sync_playwright() as pw:
+        browser, page = open_wall(
+            pw,
+            web.url,
+            lambda r: held.append(r.url) if "/api/versions" in r.url and "wait=" in r.url else None,
+        )
+        try:
+            page.wait_for_timeout(3000)  # the first long poll is out by now
+            assert page.locator("path.unit-grid").count() == 0  # the district's view: no grid drawn
+            lon, lat = _grid_spot("500151002002002", 0)
+            held.clear()
+            page.evaluate(MOVE_TO, [lat, lon, PROBE_ZOOM])
+            page.wait_for_selector("path.unit-grid", timeout=10000)  # well before the poll's 25 s
+            assert not held  # no long poll had answered: the grids did not wait for one
+        finally:
+            browser.close()
+
+
 def test_without_slots_the_wall_ticks_and_still_updates(live: tuple[Live, Web, Any]) -> None:
     """A web process that may hold no wait (``long_poll_slots=0``): answered "full", the wall falls
     back to the 1 s tick and still shows the new case."""
