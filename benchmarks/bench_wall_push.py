@@ -7,7 +7,7 @@ sample cases, as ``bench_wall.py``; ``--small``: the tests' eight-grid hierarchy
 
 * **tick** — the old mechanism: ``GRIDCC_LONG_POLL_SLOTS=0``, 2 processes × 8 threads (the old
   ``gridcc web`` default). Every long poll is answered "full" at once, so the walls tick each second;
-* **long poll** — the new one: 2 processes × 64 threads, 48 waits per process (``gridcc web`` now).
+* **long poll** — the new one: 2 processes × 128 threads, 112 waits per process (``gridcc web`` now).
 
 1. **New case → marker on an open wall** (headless Chromium, one page per server, each at zoom 17 on the
    case's grid, where every case is its own marker ``.case-<id>``): :func:`file_case` commits a case and
@@ -473,8 +473,8 @@ def main() -> None:
                 "long poll": live.web(
                     "long-poll",
                     workers=2,
-                    threads=64,
-                    GRIDCC_LONG_POLL_SLOTS="48",
+                    threads=128,
+                    GRIDCC_LONG_POLL_SLOTS="112",
                     GRIDCC_REDIS_URL=f"{live.redis_url}?db={KEYSPACES['long poll']}",
                 ),
             }

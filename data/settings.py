@@ -46,7 +46,7 @@ class Settings(BaseSettings):
         "the map works with no internet.",
     )
     long_poll_slots: int = Field(
-        48,
+        112,
         ge=0,
         description="Walls that may wait for new versions at once per web process (a long poll each holds "
         "one of `gridcc web --threads`, which must exceed it); past it a wall ticks each second instead. "

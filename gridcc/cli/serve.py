@@ -102,7 +102,7 @@ FREE_THREADS = 16  # per web process, never held by a long poll (dashboard/versi
 @click.option("--host", default=None)
 @click.option("--port", default=None, type=int)
 @click.option("--processes", default=2, show_default=True)
-@click.option("--threads", default=64, show_default=True)
+@click.option("--threads", default=128, show_default=True)
 @click.option("--dev", is_flag=True)
 @click.pass_obj
 def web(
