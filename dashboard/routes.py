@@ -27,7 +27,7 @@ from data.models.places import LEVELS
 from data.scope import AreaScope
 from layers import versions
 from layers.alerts import build_alerts
-from layers.cache import cached
+from layers.cache import BuildBusy, cached
 from layers.case_clusters import MAX_ZOOM, MIN_ZOOM, case_clusters
 from layers.cases import build_cases, open_case_count
 from layers.counts import unit_counts
@@ -145,9 +145,20 @@ def _payload(
     return response
 
 
+def _busy(exc: BuildBusy) -> Response:
+    """Another process is still building this payload: "ask again" (the map retries on its next tick)
+    rather than a second build of the same thing."""
+    response = jsonify({"error": str(exc)})
+    response.status_code = 503
+    response.headers["Retry-After"] = "1"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def make_blueprint() -> Blueprint:
     bp = Blueprint("gridcc_layers", __name__)
     bp.register_error_handler(BadArgument, _bad)
+    bp.register_error_handler(BuildBusy, _busy)
 
     @bp.get("/layers/units/<level>.pbf")
     def units(level: str) -> Response:
@@ -289,9 +300,21 @@ def make_blueprint() -> Blueprint:
 
     @bp.get("/api/versions")
     def api_versions() -> Response:
+        """Every layer's version. With ``since=<versions.token>&wait=<s>``: a long poll, answered as soon
+        as the versions differ from ``since`` (or after ``wait`` s, at most 25; at once when the process
+        holds as many waits as it may: ``X-Gridcc-Wait: full``, the browser then ticks)."""
         current_scope()  # access is decided per request, even for the versions
+        since = request.args.get("since", "")[:400]
+        wait_s = _arg(lambda: float(request.args.get("wait") or 0))
+        if not 0 <= wait_s <= 3600:  # nan fails this too
+            raise BadArgument("wait must be a number of seconds")
+        how = "none"
         try:
-            body = versions.read(services().redis)
+            svc = services()
+            if since and wait_s > 0:
+                body, how = svc.watch.wait(lambda: versions.read(svc.redis), since, wait_s)
+            else:
+                body = versions.read(svc.redis)
         except REDIS_DOWN + (redis.BusyLoadingError,):
             # nothing new reaches any screen while Redis is away (the versions, the queues): an open
             # wall reads this and says so (assets/gridcc_map.js tick, wall.js down)
@@ -301,6 +324,7 @@ def make_blueprint() -> Blueprint:
             return response
         response = jsonify(body)
         response.headers["Cache-Control"] = "no-store"
+        response.headers["X-Gridcc-Wait"] = how
         return response
 
     return bp

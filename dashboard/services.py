@@ -15,6 +15,8 @@ from data.db import make_engine, make_sessionmaker
 from data.redis_server import EmbeddedRedis, connect
 from data.settings import Settings
 
+from .version_watch import VersionWatch
+
 EXTENSION = "gridcc"
 
 
@@ -28,6 +30,7 @@ class Services:
         self._sessions: sessionmaker[Session] | None = None
         self._redis: redis.Redis | None = None
         self._embedded: EmbeddedRedis | None = None
+        self._watch: VersionWatch | None = None
 
     @property
     def engine(self) -> Engine:
@@ -59,8 +62,21 @@ class Services:
                 )
             return self._redis
 
+    @property
+    def watch(self) -> VersionWatch:
+        """The process's :class:`~dashboard.version_watch.VersionWatch` (its listener starts with the
+        first long poll)."""
+        conn = self.redis
+        with self._lock:
+            if self._watch is None:
+                self._watch = VersionWatch(conn, self.settings.long_poll_slots)
+            return self._watch
+
     def close(self) -> None:
         with self._lock:
+            if self._watch is not None:
+                self._watch.close()
+                self._watch = None
             if self._redis is not None:
                 self._redis.close()
                 self._redis = None

@@ -45,6 +45,14 @@ class Settings(BaseSettings):
         description="Basemap tile URL template (`https://…/{z}/{x}/{y}.png`). Empty: no basemap, "
         "the map works with no internet.",
     )
+    long_poll_slots: int = Field(
+        112,
+        ge=0,
+        description="Walls that may wait for new versions at once per web process (a long poll each holds "
+        "a thread of its own, added by `gridcc web` to the `GRIDCC_WEB_THREADS` page threads; it waits on "
+        "Redis, never holds a database connection); past it a wall ticks each second instead. "
+        "0: every wall ticks.",
+    )
     map_cases_whole_max: int = Field(
         5000,
         ge=0,

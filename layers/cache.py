@@ -2,8 +2,10 @@
 
 The key carries the layer version, so a bump makes every older payload unreachable (it then expires by
 its TTL). When many displays ask for a new version at once, one of them builds (it holds a short lock)
-and the others wait for its result: a hundred walls cost one build. If Redis cannot be reached the
-payload is built directly: the map keeps working, only without sharing.
+and the others wait for its result, however long it takes, without ever building it a second time: a
+hundred walls cost one build. Where a display can show the previous version for a moment (the wall's
+figures), the waiters answer that one at once instead (stale-while-building). If Redis cannot be
+reached the payload is built directly: the map keeps working, only without sharing.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import redis
 from redis.exceptions import LockError
@@ -43,6 +46,19 @@ def cache_key(layer: str, scope: AreaScope, version: int, params: str = "") -> s
     return f"{PREFIX}{layer}:{scope_part}:v{version}:{params_part}"
 
 
+class BuildBusy(Exception):
+    """Another process has been building this payload for longer than the caller will wait: the caller
+    answers "try again" (a 503) rather than start a second build of the same thing."""
+
+
+@dataclass(frozen=True)
+class Payload:
+    """A cached payload and whether it is the previous version's (served while the next one builds)."""
+
+    body: bytes
+    stale: bool = False
+
+
 def cached(
     conn: redis.Redis,
     layer: str,
@@ -51,40 +67,77 @@ def cached(
     params: str,
     build: Callable[[], bytes],
     ttl: int = DEFAULT_TTL,
-    wait_s: float = 10.0,
+    wait_s: float = 2 * LOCK_TTL,
+    lock_ttl: int = LOCK_TTL,
 ) -> bytes:
-    """The payload for this key from Redis, or built by ``build()`` once and stored with ``SET … EX ttl``."""
+    """The payload for this key from Redis, or built by ``build()`` once and stored with ``SET … EX ttl``.
+
+    Single flight: whoever holds the key's lock builds; the others wait for its result and never build
+    it a second time while the lock lives. A builder that died leaves a lock that expires after
+    ``lock_ttl``: one waiter then takes the lock over and builds. A waiter that has waited ``wait_s``
+    raises :class:`BuildBusy`."""
+    return load(conn, layer, scope, version, params, build, ttl=ttl, wait_s=wait_s, lock_ttl=lock_ttl).body
+
+
+def load(
+    conn: redis.Redis,
+    layer: str,
+    scope: AreaScope,
+    version: int,
+    params: str,
+    build: Callable[[], bytes],
+    ttl: int = DEFAULT_TTL,
+    wait_s: float = 2 * LOCK_TTL,
+    lock_ttl: int = LOCK_TTL,
+    stale_family: str | None = None,
+) -> Payload:
+    """:func:`cached`, and with ``stale_family`` stale-while-building: the last payload built for
+    (layer, scope, ``stale_family``), of whatever version, is kept under a key of its own; while another
+    process builds the new version, a waiter answers that one at once (``stale=True``) instead of
+    waiting, so no display waits for a build. The family must hold everything but the version that
+    makes two payloads differ (the viewer's text mode, say)."""
     key = cache_key(layer, scope, version, params)
+    latest = cache_key(layer, scope, 0, "latest:" + stale_family) if stale_family is not None else None
     body: bytes | None = None
     try:
         hit = conn.get(key)
         if hit is not None:
-            return _as_bytes(hit)
+            return Payload(_as_bytes(hit))
         # redis-py's lock, as the poll job's: a token only its holder can release, expiring on its own
-        lock = conn.lock(key + ":building", timeout=LOCK_TTL, blocking=False, thread_local=False)
-        if lock.acquire(blocking=False):
-            try:
-                hit = conn.get(key)  # built by another process between our GET and our lock?
-                if hit is not None:
-                    return _as_bytes(hit)
-                body = build()
-                conn.set(key, body, ex=ttl)
-            finally:
-                _release(lock)
-            return body
+        lock = conn.lock(key + ":building", timeout=lock_ttl, blocking=False, thread_local=False)
         deadline = time.monotonic() + wait_s
-        while time.monotonic() < deadline:
-            time.sleep(0.05)
+        pause = 0.02
+        while True:
+            if lock.acquire(blocking=False):
+                try:
+                    hit = conn.get(key)  # built by another process between our GET and our lock?
+                    if hit is not None:
+                        return Payload(_as_bytes(hit))
+                    body = build()
+                    pipe = conn.pipeline(transaction=False)
+                    pipe.set(key, body, ex=ttl)
+                    if latest is not None:
+                        pipe.set(latest, body, ex=ttl)
+                    pipe.execute()
+                finally:
+                    _release(lock)
+                return Payload(body)
+            if latest is not None:
+                previous = conn.get(latest)
+                if previous is not None:
+                    return Payload(_as_bytes(previous), stale=True)
+            if time.monotonic() + pause > deadline:
+                raise BuildBusy(f"{layer} v{version} is being built by another process")
+            time.sleep(pause)
+            pause = min(pause * 1.5, 0.2)  # a long build: fewer GETs from each waiter
             hit = conn.get(key)
             if hit is not None:
-                return _as_bytes(hit)
-            if not lock.locked():
-                break  # the builder failed: build it ourselves
+                return Payload(_as_bytes(hit))
     except (redis.ConnectionError, redis.TimeoutError) as exc:
         log.warning("layer cache unavailable (%s): building %s without it", exc, layer)
         if body is not None:
-            return body
-    return build()
+            return Payload(body)
+    return Payload(build())
 
 
 def _release(lock: Lock) -> None:

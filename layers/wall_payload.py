@@ -13,7 +13,9 @@
 Times travel as epoch seconds (UTC). Feed text travels as plain strings: the components show it as text,
 with phones and ID numbers in it masked in the viewer's mode (:func:`data.masking.mask_personal_text`;
 a wall's ``"none"``: placeholders, no digit), the mode being a part of the cache key.
-A hundred walls asking for the same version cost one build (:func:`layers.cache.cached`).
+A hundred walls asking for the same version cost one build (:func:`layers.cache.load`), and none of
+them waits for it: while one builds, the others are answered the previous version, marked stale, and
+ask again (stale-while-building).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from data.masking import mask_personal_text
 from data.queries.common import department_name, department_names
 from data.queries.loop import LoopFigures, department_report_times, loop_figures, unanswered
 from data.scope import AreaScope
-from layers.cache import cached
+from layers import cache
 from layers.encoding import json_bytes
 
 PARTS = ("stats", "ticker", "feeds")
@@ -241,7 +243,10 @@ def load(
     text_mode: str = "masked",
 ) -> dict[str, Any]:
     """One part of the wall, from the Redis cache or built (and cached) now; its free text as
-    ``text_mode`` says (``"full"``, ``"masked"``, ``"none"``: a part of the cache key)."""
+    ``text_mode`` says (``"full"``, ``"masked"``, ``"none"``: a part of the cache key).
+
+    While another process builds this version, the previous one is answered, with ``"_stale": True``
+    (the caller asks again shortly)."""
 
     def build() -> bytes:
         with sessions() as session:
@@ -255,9 +260,15 @@ def load(
 
     version, params = part_params(part, versions, now, tz)
     params = f"{params}:t={text_mode}"
+    stale = False
     if conn is None:
         raw = build()
     else:
-        raw = cached(conn, f"wall-{part}", scope, version, params, build, ttl=TTL[part])
+        got = cache.load(
+            conn, f"wall-{part}", scope, version, params, build, ttl=TTL[part], stale_family=f"t={text_mode}"
+        )
+        raw, stale = got.body, got.stale
     data: dict[str, Any] = json.loads(raw)
+    if stale:
+        data["_stale"] = True
     return data

@@ -550,40 +550,103 @@
     const UNREACHABLE_TICKS = 10;
     const failures = {}; // map name -> ticks in a row without an answer
 
+    // The long poll (dashboard/version_watch.py): the tick's request, asking the server to answer only
+    // when the versions differ from the ones this map has (or after LONG_POLL_S). While one is out the
+    // ticks send nothing (unless a layer failed and wants a retry: pending), so a wall holds one request
+    // and hears of a change at once. A server that holds no more waits answers "full" at once: then
+    // plain ticks for TICK_ONLY_MS before trying again.
+    const LONG_POLL_S = 25;
+    const TICK_ONLY_MS = 30000;
+    const tickOnlyUntil = {}; // map name -> Date.now() before which the map ticks without waiting
+
+    // The same string as layers.versions.token: "layer:version" pairs sorted by layer, comma-separated.
+    function versionsToken(v) {
+        return Object.keys(v || {}).sort().map(function (k) { return k + ":" + v[k]; }).join(",");
+    }
+
+    function versionsUrl(store, name) {
+        const v = store && store.versions;
+        const waits = !!(v && Object.keys(v).length && !store.down && !pending[name] &&
+            !(tickOnlyUntil[name] > Date.now()));
+        if (!waits) return {url: store.url, ms: 4000, waits: false};
+        const sep = store.url.indexOf("?") < 0 ? "?" : "&";
+        const url = store.url + sep + "wait=" + LONG_POLL_S + "&since=" + encodeURIComponent(versionsToken(v));
+        return {url: url, ms: (LONG_POLL_S + 10) * 1000, waits: true};
+    }
+
+    const polling = {}; // map name -> a long poll is out
+    const latest = {}; // map name -> the versions store as the last tick saw it
+
+    // What an answer of /api/versions makes of the map's versions store: a new store object, or
+    // noUpdate when nothing changed.
+    async function heard(name, store, request) {
+        try {
+            const r = await request;
+            failures[name] = 0;
+            if (r.headers.get("X-Gridcc-Wait") === "full") tickOnlyUntil[name] = Date.now() + TICK_ONLY_MS;
+            // the session ended (expired, signed out elsewhere, account disabled): reload, so the
+            // server sends this screen to the sign-in page (a wall link signs a wall in again)
+            if (r.status === 401) { window.location.reload(); return noUpdate(); }
+            // the server cannot reach Redis: nothing new reaches any screen until it can; mark
+            // the store down (once) so that a screen can say so (the wall's banner)
+            if (r.status === 503) {
+                const body = await r.json().catch(function () { return {}; });
+                if (body.redis !== "down" || (store && store.down)) return noUpdate();
+                return Object.assign({map: name}, store || {}, {down: true, at: Date.now()});
+            }
+            if (!r.ok) return noUpdate();
+            const versions = await r.json();
+            const back = !!(store && store.down);
+            if (store && !back && sameVersions(store.versions, versions) && !pending[name]) return noUpdate();
+            pending[name] = false;
+            return {map: name, base: store && store.base, url: store && store.url, versions: versions, at: Date.now(), down: false};
+        } catch (e) {
+            // no answer at all (the web server gone, or hung on a Redis that does not answer):
+            // after UNREACHABLE_TICKS in a row, nothing is flowing either; say so the same way
+            failures[name] = (failures[name] || 0) + 1;
+            if (failures[name] < UNREACHABLE_TICKS || (store && store.down)) return noUpdate();
+            return Object.assign({map: name}, store || {}, {down: true, at: Date.now()});
+        }
+    }
+
+    // The long poll, outside Dash's callbacks: its answer goes into the versions store through
+    // set_props, compared with the store as it is then (a plain tick may have moved it meanwhile).
+    async function longPoll(name, ask) {
+        polling[name] = true;
+        try {
+            const request = fetchTimeout(ask.url, ask.ms, {cache: "no-store"});
+            await request.catch(function () { return null; });
+            const store = latest[name];
+            const next = await heard(name, store, request);
+            if (next !== noUpdate()) {
+                window.dash_clientside.set_props({part: "versions", map: name}, {data: next});
+                latest[name] = next;
+            }
+        } finally {
+            polling[name] = false;
+        }
+    }
+
     window.dash_clientside = Object.assign({}, window.dash_clientside, {
         gridcc: {
             // 1 s tick: one request for every layer version; a new store object only when one changed
             // (or when the last refresh failed, or Redis went away or came back: ``down``). Errors are
             // swallowed: the interval keeps ticking; a 401 (no session any more) reloads the page.
+            // Where the server holds waits, the request is a long poll sent outside this callback
+            // (longPoll): a callback still running would hold back every callback that reads the
+            // store (Dash waits for its inputs), so panning the map would wait for the next change.
             tick: async function (n, store) {
                 const name = (store && store.map) || "map";
-                if (inflight[name]) return noUpdate();
+                latest[name] = store;
+                const ask = versionsUrl(store, name);
+                if (ask.waits) {
+                    if (!polling[name]) longPoll(name, ask);
+                    return noUpdate();
+                }
+                if (inflight[name] || (polling[name] && !pending[name])) return noUpdate();
                 inflight[name] = true;
                 try {
-                    const r = await fetchTimeout(store.url, 4000, {cache: "no-store"});
-                    failures[name] = 0;
-                    // the session ended (expired, signed out elsewhere, account disabled): reload, so the
-                    // server sends this screen to the sign-in page (a wall link signs a wall in again)
-                    if (r.status === 401) { window.location.reload(); return noUpdate(); }
-                    // the server cannot reach Redis: nothing new reaches any screen until it can; mark
-                    // the store down (once) so that a screen can say so (the wall's banner)
-                    if (r.status === 503) {
-                        const body = await r.json().catch(function () { return {}; });
-                        if (body.redis !== "down" || (store && store.down)) return noUpdate();
-                        return Object.assign({map: name}, store || {}, {down: true, at: Date.now()});
-                    }
-                    if (!r.ok) return noUpdate();
-                    const versions = await r.json();
-                    const back = !!(store && store.down);
-                    if (store && !back && sameVersions(store.versions, versions) && !pending[name]) return noUpdate();
-                    pending[name] = false;
-                    return {map: name, base: store && store.base, url: store && store.url, versions: versions, at: Date.now(), down: false};
-                } catch (e) {
-                    // no answer at all (the web server gone, or hung on a Redis that does not answer):
-                    // after UNREACHABLE_TICKS in a row, nothing is flowing either; say so the same way
-                    failures[name] = (failures[name] || 0) + 1;
-                    if (failures[name] < UNREACHABLE_TICKS || (store && store.down)) return noUpdate();
-                    return Object.assign({map: name}, store || {}, {down: true, at: Date.now()});
+                    return await heard(name, store, fetchTimeout(ask.url, ask.ms, {cache: "no-store"}));
                 } finally {
                     inflight[name] = false;
                 }

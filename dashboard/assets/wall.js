@@ -1,10 +1,12 @@
 /*
  * The wall (/): clientside callbacks (window.dash_clientside.gridcc_wall).
  *
- * refresh: on the map's 1 s tick, compare the layer versions the map already fetched (its versions
- *        store), the minute and the screen's scale with what the wall shows (wall-have). When a part is
- *        behind, POST /api/wall once and put what it answers into the wall's components; ask again
- *        only after RETRY_MS if no answer came (a plain fetch: a failed ask logs no callback error).
+ * refresh: when the map's versions store changes (the long poll's answer) and on its 1 s tick, compare
+ *        the layer versions the map already fetched, the minute and the screen's scale with what the
+ *        wall shows (wall-have). When a part is behind, POST /api/wall once and put what it answers into
+ *        the wall's components; ask again only after RETRY_MS if no answer came (a plain fetch: a failed
+ *        ask logs no callback error), or after BUILDING_RETRY_MS when a part came back stale (its new
+ *        version still building in another process: layers.cache.load, stale-while-building).
  * down:  while the server cannot reach Redis (the versions store is marked down), "data stopped" in
  *        place of the feeds banner (a catalogue string the layout rendered, shown by a class).
  * clock: the clock, ticking in the browser (it keeps going while the server is away), and the "data
@@ -16,6 +18,10 @@
     "use strict";
 
     const RETRY_MS = 3000;
+    const BUILDING_RETRY_MS = 300; // a part answered stale (its new version building elsewhere): ask soon
+    // versions just heard (the long poll answered): the map's new layers (the new case's marker) are
+    // asked first, the wall's figures this much later, so that their build does not delay the marker
+    const FIGURES_AFTER_MS = 300;
     const STALE_S = 120;
     let lastAsk = {key: null, at: 0};
 
@@ -119,10 +125,19 @@
                 lastAsk = {key: key, at: now};
                 inflight = true;
                 try {
+                    const since = now - ((store && store.at) || 0);
+                    if (since >= 0 && since < FIGURES_AFTER_MS) {
+                        await new Promise(function (r) { setTimeout(r, FIGURES_AFTER_MS - since); });
+                    }
                     const answer = await ask(config, want, have);
                     const expected = (config && config.outputs || []).length;
                     if (!answer || !Array.isArray(answer.outputs) || answer.outputs.length !== expected) {
                         return skipAll(config);
+                    }
+                    const haveAt = (config.outputs || []).indexOf("wall-have.data");
+                    const got = haveAt >= 0 ? answer.outputs[haveAt] : null;
+                    if (got && ["stats", "ticker", "feeds"].some(function (k) { return got[k] === "building"; })) {
+                        lastAsk.at = Date.now() - RETRY_MS + BUILDING_RETRY_MS;
                     }
                     return answer.outputs.map(function (value, i) {
                         return answer.skip[i] ? noUpdate() : value;

@@ -130,6 +130,10 @@ class WallParts:
             self._loaded[part] = wall_payload.load(part, **self._args)
         return self._loaded[part]
 
+    def stale(self, part: str) -> bool:
+        """Whether ``part`` was loaded and is the previous version's (the new one still building)."""
+        return bool(self._loaded.get(part, {}).get("_stale"))
+
 
 def layout(ctx: PageContext) -> Any:
     now = _now()
@@ -146,6 +150,9 @@ def layout(ctx: PageContext) -> Any:
     )
     stats, ticker, feeds = parts["stats"], parts["ticker"], parts["feeds"]
     have = keys_for(current, int(now.timestamp() // 60), 1.0)
+    for part in ("stats", "ticker", "feeds"):
+        if parts.stale(part):
+            have[part] = "building"  # the browser asks for the new version at once
     names = scope_name([name for _, name, _ in units], lang) or t("app_title", lang)
     banner_children, banner_class = banner(feeds, lang, tz)
     other = other_language(lang)
@@ -302,6 +309,11 @@ def refresh(
         out[7], out[8] = banner(feeds, lang, tz)
         out[9] = as_of_text(feeds, stats_for_asof, tz, lang)
         out[10] = as_of_epoch(feeds, stats_for_asof)
+    # a part answered stale (its new version still building elsewhere): the browser is told the key it
+    # has not got yet, so it asks again shortly (wall.js, ``building``)
+    for part in ("stats", "ticker", "feeds"):
+        if parts.stale(part):
+            keys[part] = "building"
     out[12] = keys
     return out
 
@@ -363,7 +375,7 @@ def register(app: Any) -> None:
         ClientsideFunction("gridcc_wall", "refresh"),
         [Output(i, p) for i, p in OUTPUTS],
         Input(map_id(MAP_NAME, "tick"), "n_intervals"),
-        State(map_id(MAP_NAME, "versions"), "data"),
+        Input(map_id(MAP_NAME, "versions"), "data"),  # at once when the long poll brings new versions
         State("wall-have", "data"),
         State("wall-config", "data"),
     )

@@ -122,6 +122,10 @@ def web(
         click.echo(f"gridcc web: {note}", err=True)
     redis_url, embedded = _redis_url(settings)
     os.environ["GRIDCC_REDIS_URL"] = redis_url
+    # the walls' long polls each hold a thread (waiting on Redis, never on the database): gunicorn gets
+    # the page threads (GRIDCC_WEB_THREADS, one pooled connection each) plus one per long-poll slot
+    slots = settings.long_poll_slots
+    os.environ["GRIDCC_LONG_POLL_SLOTS"] = str(slots)
     try:
         if dev:
             from dashboard.app import create_app
@@ -133,7 +137,7 @@ def web(
             _bin("gunicorn"),
             "--bind", f"{host}:{port}",
             "--workers", str(processes),
-            "--threads", str(threads),
+            "--threads", str(threads + slots),
             "--worker-class", "gthread",
             "--timeout", "120",
             "--graceful-timeout", "5",
