@@ -194,11 +194,12 @@ def _commit(
         assert row is not None and health is not None
         previous = parse_cursor(row.cursor)
         placer = cached_placer(rt.cache, session, rt.redis)
+        phone_key = rt.phone_search_key()
         cases = [c for r in batch.results for c in r.cases]
         alerts = [a for r in batch.results for a in r.alerts]
         # each record its own unit of failure: those the database refuses are quarantined, the rest go in
         counts, bad_cases = isolate.each(
-            session, cases, lambda part: CaseIngest(session, config, placer, now, previous).run(part)
+            session, cases, lambda part: CaseIngest(session, config, placer, now, previous, phone_key).run(part)
         )
         alert_counts, bad_alerts = isolate.each(
             session, alerts, lambda part: AlertIngest(session, config.name, placer, now).run(part)
