@@ -29,8 +29,8 @@ from .states import OPEN_STATES, STATES
 
 # The duty page's period selector: "all" (no period) and the named periods
 PERIODS = ("all", *NAMED_PERIODS)
-# URL parameters the filter does not own but a page keeps (language)
-KEEP = ("lang",)
+# URL parameters the filter does not own but a page keeps (the search box's query, the language)
+KEEP = ("q", "lang")
 SHANGHAI = "Asia/Shanghai"
 _STREET = re.compile(r"^\d{9}$")
 _CODE = re.compile(r"^[A-Za-z0-9_.\-]{1,40}$")

@@ -60,8 +60,8 @@ class Settings(BaseSettings):
     phone_search_key: str = Field(
         "",
         description="Key of the keyed hash (HMAC-SHA256) a reporter's phone is stored and searched by "
-        "(`case.phone_hash`). Empty: derived from the secret key. Changing it leaves stored hashes unfindable "
-        "until `gridcc db rebuild-search --phones`.",
+        "(`case.phone_hash`). Empty: derived from the secret key. Changing it leaves stored hashes "
+        "unfindable until `gridcc db rebuild-search --phones`.",
     )
     default_district: str = Field(
         "500151", description="District the demo generates and the wall shows first (500151 铜梁区)."

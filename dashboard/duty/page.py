@@ -26,6 +26,7 @@ from data.queries import (
     street_options,
 )
 from data.scope import AreaScope
+from data.search import clean_query
 from layers import versions
 from layers.units import any_synthetic, scope_bounds, scope_units, unit_features
 
@@ -47,6 +48,7 @@ from .export import EXPORT_HREF, export_link
 from .file_case import file_button, file_dialog, result_area
 from .file_case import register as register_file_case
 from .map import HIGHLIGHT_ID, OUTLINE_ID, duty_map, map_part, padded
+from .search import SEARCH_ID, find, search_box
 from .selection import selected_case
 from .selectors import selectors
 from .table import GRID_ID, case_grid, case_rows
@@ -69,6 +71,7 @@ class DutyData:
     bounds: tuple[float, float, float, float] | None
     notice: str
     outline: dict[str, Any]
+    query: str = ""  # the search box's query (its results are the rows), "" for the open cases
 
 
 def _lang(search: str | None) -> tuple[str, dict[str, str]]:
@@ -83,8 +86,17 @@ def resolve_view(view: CaseFilter, scope: AreaScope, street_codes: set[str]) -> 
     return view, False
 
 
-def load(view: CaseFilter, scope: AreaScope, lang: str, now: datetime | None = None) -> DutyData:
-    """Rows, alerts and bounds of a view within ``scope`` (a street outside it is ignored)."""
+def load(
+    view: CaseFilter,
+    scope: AreaScope,
+    lang: str,
+    now: datetime | None = None,
+    query: str | None = None,
+    audited: bool = False,
+) -> DutyData:
+    """Rows, alerts and bounds of a view within ``scope`` (a street outside it is ignored); with a
+    search ``query`` the rows are what it finds (:func:`dashboard.duty.search.find`; ``audited``: the
+    viewer's own search, audited when by phone)."""
     svc = services()
     tz = svc.settings.timezone
     now = now or datetime.now(UTC)
@@ -92,10 +104,16 @@ def load(view: CaseFilter, scope: AreaScope, lang: str, now: datetime | None = N
         streets = {o.value for o in street_options(session, scope)}
         view, refused = resolve_view(view, scope, streets)
         area = AreaScope.of([view.street]) if view.street else scope
-        found = open_cases(session, scope, view, ROW_LIMIT, now=now, tz=tz)
         alerts = active_alerts(session, area, now)
         bounds = scope_bounds(session, area)
         outline = unit_features(session, area, "street") if view.street else []
+    searched = find(query, view, scope, lang, now, audited=audited)
+    if searched is None:
+        with svc.sessions() as session:
+            found = open_cases(session, scope, view, ROW_LIMIT, now=now, tz=tz)
+    else:
+        found = searched.rows
+    notices = [t("duty_out_of_scope", lang) if refused else "", searched.notice if searched else ""]
     mode = text_mode()  # phones and ID numbers in feed text, as this viewer may see them
     found = masked_rows(found, CASE_TEXT, mode)
     alerts = masked_rows(alerts, ALERT_TEXT, mode)
@@ -108,8 +126,9 @@ def load(view: CaseFilter, scope: AreaScope, lang: str, now: datetime | None = N
         alert_total=len(alerts),
         alert_new=sum(1 for a in alerts if a.unacknowledged),
         bounds=bounds,
-        notice=t("duty_out_of_scope", lang) if refused else "",
+        notice=" · ".join(n for n in notices if n),
         outline={"type": "FeatureCollection", "features": outline},
+        query=(query or "").strip() if searched is not None else "",
     )
 
 
@@ -123,7 +142,7 @@ def _alert_count(data: DutyData, lang: str) -> str:
 
 def layout(ctx: PageContext) -> Any:
     lang = ctx.lang
-    data = load(CaseFilter.from_query(ctx.query), ctx.scope, lang)
+    data = load(CaseFilter.from_query(ctx.query), ctx.scope, lang, query=ctx.query.get("q"), audited=True)
     view = data.view
     with ctx.services.sessions() as session:
         units = scope_units(session, ctx.scope)
@@ -147,6 +166,7 @@ def layout(ctx: PageContext) -> Any:
                 [html.H1(t("duty_title", lang), className="duty-h1"), html.Span(area, className="duty-area")],
                 className="duty-titles",
             ),
+            search_box(lang, data.query),
             selectors(ctx, view),
             header_nav(ctx, "duty"),
         ],
@@ -218,11 +238,15 @@ def update_view(
     period: str | None,
     search: str | None,
     config: dict[str, Any] | None,
+    q: str | None = None,
+    audited: bool = False,
 ) -> dict[str, Any]:
-    """The filters changed: new rows, alerts, map filters and bounds, and the URL query."""
+    """The filters or the search box changed: new rows, alerts, map filters and bounds, and the URL
+    query."""
     lang, query = _lang(search)
     scope = current_scope()
-    data = load(CaseFilter.from_values(street, category, department, status, period), scope, lang)
+    view = CaseFilter.from_values(street, category, department, status, period)
+    data = load(view, scope, lang, query=q, audited=audited)
     new_config = dict(config or {})
     new_config["filters"] = data.view.as_args()
     viewport: Any = (
@@ -237,7 +261,7 @@ def update_view(
         "alert_count": _alert_count(data, lang),
         "config": new_config,
         "viewport": viewport,
-        "search": data.view.search(query),
+        "search": data.view.search({**query, "q": clean_query(q)}),
         "notice": data.notice,
         "outline": data.outline,
     }
@@ -250,9 +274,13 @@ def url_behind_filters(
     status: str | None,
     period: str | None,
     search: str | None,
+    q: str | None = None,
 ) -> bool:
-    """Whether the selectors hold a view the URL does not show yet."""
-    shown = CaseFilter.from_query(dict(parse_qsl((search or "").lstrip("?"))))
+    """Whether the selectors (or the search box) hold a view the URL does not show yet."""
+    query = dict(parse_qsl((search or "").lstrip("?")))
+    shown = CaseFilter.from_query(query)
+    if clean_query(q) != clean_query(query.get("q")):
+        return True
     return CaseFilter.from_values(street, category, department, status, period).as_args() != shown.as_args()
 
 
@@ -301,6 +329,7 @@ def register(app: Any) -> None:
         Output("duty-seen", "data"),
         Output(OUTLINE_ID, "data"),
         *filters,
+        Input(SEARCH_ID, "value"),
         Input("duty-tick", "n_intervals"),
         Input("duty-acked", "data"),
         State("gridcc-url", "search"),
@@ -308,14 +337,14 @@ def register(app: Any) -> None:
         State("duty-seen", "data"),
         prevent_initial_call=True,
     )
-    def refresh(street, category, department, status, period, _tick, _acked, search, config, seen):
+    def refresh(street, category, department, status, period, q, _tick, _acked, search, config, seen):
         trigger = callback_context.triggered_id
         keep = [no_update] * 10
         now_versions: Any
         # Dash keeps only the newest answer of a callback: a tick or an acknowledgement that fires while a
         # filter change's answer is on its way supersedes it. Whatever fired, filters the URL does not yet
         # show are a filter change.
-        behind = url_behind_filters(street, category, department, status, period, search)
+        behind = url_behind_filters(street, category, department, status, period, search, q)
         if trigger == "duty-tick" and not behind:
             now_versions = redis_or(None, lambda: versions.read(services().redis))
             if now_versions is None:
@@ -325,8 +354,9 @@ def register(app: Any) -> None:
                 return keep
         else:
             now_versions = no_update
-        out = update_view(street, category, department, status, period, search, config)
-        if trigger in FILTER_IDS or (behind and out["search"] != (search or "")):
+        audited = trigger == SEARCH_ID  # the viewer's own search (a refresh of it is not audited again)
+        out = update_view(street, category, department, status, period, search, config, q, audited)
+        if trigger in (*FILTER_IDS, SEARCH_ID) or (behind and out["search"] != (search or "")):
             return [
                 out["rows"],
                 out["case_count"],

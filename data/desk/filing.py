@@ -22,9 +22,9 @@ from ..auth.roles import Permission, may
 from ..auth.supervision import NotPermitted
 from ..auth.users import scope_of
 from ..deadlines import evaluate
-from ..search.terms import search_columns
 from ..models import Case, CaseEvent, Category, Department, UserAccount
 from ..models.catalogue import PRIORITIES
+from ..search.terms import search_columns
 from .errors import DeskRefused
 from .fields import DESCRIPTION_MAX, clean_phone, clean_text, column_limit
 from .place import Place, resolve_place

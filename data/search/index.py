@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
-FTS_TABLE = "case_fts"
+FTS_TABLE = "case_fts"  # written out in the statements below
 # the tables FTS5 keeps for case_fts (autogenerate must not take them for strays)
 FTS_TABLES = frozenset(
     {FTS_TABLE, f"{FTS_TABLE}_data", f"{FTS_TABLE}_idx", f"{FTS_TABLE}_docsize", f"{FTS_TABLE}_config"}
@@ -29,25 +29,27 @@ UNMODELLED = FTS_TABLES | {PG_INDEX}
 PG_VECTOR = "to_tsvector('simple'::regconfig, coalesce(search_terms, ''))"
 
 SQLITE_CREATE = (
-    f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
+    "CREATE VIRTUAL TABLE IF NOT EXISTS case_fts USING fts5("
     "search_terms, content='case', content_rowid='id', tokenize='unicode61 remove_diacritics 0')",
-    f"""CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_ai AFTER INSERT ON "case" BEGIN
-        INSERT INTO {FTS_TABLE}(rowid, search_terms) VALUES (new.id, new.search_terms);
+    """CREATE TRIGGER IF NOT EXISTS case_fts_ai AFTER INSERT ON "case" BEGIN
+        INSERT INTO case_fts(rowid, search_terms) VALUES (new.id, new.search_terms);
     END""",
-    f"""CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_ad AFTER DELETE ON "case" BEGIN
-        INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, search_terms) VALUES ('delete', old.id, old.search_terms);
+    """CREATE TRIGGER IF NOT EXISTS case_fts_ad AFTER DELETE ON "case" BEGIN
+        INSERT INTO case_fts(case_fts, rowid, search_terms) VALUES ('delete', old.id, old.search_terms);
     END""",
-    f"""CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_au AFTER UPDATE OF search_terms ON "case" BEGIN
-        INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, search_terms) VALUES ('delete', old.id, old.search_terms);
-        INSERT INTO {FTS_TABLE}(rowid, search_terms) VALUES (new.id, new.search_terms);
+    """CREATE TRIGGER IF NOT EXISTS case_fts_au AFTER UPDATE OF search_terms ON "case" BEGIN
+        INSERT INTO case_fts(case_fts, rowid, search_terms) VALUES ('delete', old.id, old.search_terms);
+        INSERT INTO case_fts(rowid, search_terms) VALUES (new.id, new.search_terms);
     END""",
+    "INSERT INTO case_fts(case_fts) VALUES ('rebuild')",  # index the rows already there
 )
 SQLITE_DROP = (
-    f"DROP TRIGGER IF EXISTS {FTS_TABLE}_au",
-    f"DROP TRIGGER IF EXISTS {FTS_TABLE}_ad",
-    f"DROP TRIGGER IF EXISTS {FTS_TABLE}_ai",
-    f"DROP TABLE IF EXISTS {FTS_TABLE}",
+    "DROP TRIGGER IF EXISTS case_fts_au",
+    "DROP TRIGGER IF EXISTS case_fts_ad",
+    "DROP TRIGGER IF EXISTS case_fts_ai",
+    "DROP TABLE IF EXISTS case_fts",
 )
+PG_CREATE = f'CREATE INDEX IF NOT EXISTS {PG_INDEX} ON "case" USING gin ({PG_VECTOR})'
 
 
 def create_index(conn: Connection) -> None:
@@ -55,9 +57,8 @@ def create_index(conn: Connection) -> None:
     if conn.dialect.name == "sqlite":
         for statement in SQLITE_CREATE:
             conn.execute(text(statement))
-        conn.execute(text(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')"))
     elif conn.dialect.name == "postgresql":
-        conn.execute(text(f'CREATE INDEX IF NOT EXISTS {PG_INDEX} ON "case" USING gin ({PG_VECTOR})'))
+        conn.execute(text(PG_CREATE))
 
 
 def drop_index(conn: Connection) -> None:

@@ -20,9 +20,9 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, literal_column, or_, select, text
+from sqlalchemy import ColumnElement, Select, literal_column, or_, select, text
 from sqlalchemy.orm import Session
 
 from ..models import Case
@@ -89,7 +89,7 @@ def words_clause(session: Session, query: str) -> ColumnElement[bool] | None:
     if session.get_bind().dialect.name == "postgresql":
         wanted = text("to_tsquery('simple'::regconfig, :wanted)").bindparams(wanted=tsquery(phrases))
         return literal_column(PG_VECTOR).op("@@")(wanted)
-    matching = (
+    matching: Select[Any] = (
         select(literal_column("rowid"))
         .select_from(text(FTS_TABLE))
         .where(text(f"{FTS_TABLE} MATCH :wanted").bindparams(wanted=fts5_query(phrases)))

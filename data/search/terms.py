@@ -2,9 +2,9 @@
 
 Chinese has no spaces between words, so a text is indexed as **bigrams**: each stretch of text between
 spaces and punctuation is cut into units (a CJK character, or a word of letters and digits) and their
-overlapping pairs are the terms (``沙坝村第5网格`` → ``沙坝 坝村 村第 第5 5网 网格``). A query is cut the same
-way and matched as a phrase (its terms adjacent and in order), so ``坝村`` and ``第5网格`` find it and ``沙村``
-does not.
+overlapping pairs are the terms (``沙坝村第5网格`` → ``沙坝 坝村 村第 第5 5网 网格``). A query is cut the
+same way and matched as a phrase (its terms adjacent and in order), so ``坝村`` and ``第5网格`` find it
+and ``沙村`` does not.
 Bigrams, not trigrams: the commonest Chinese search words have two characters (井盖, 噪声, 垃圾), which a
 trigram index cannot look up.
 

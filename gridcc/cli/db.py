@@ -71,7 +71,7 @@ def rebuild_aggregates(settings: Settings, batch: int) -> None:
 
 
 @db.command("rebuild-search")
-@click.option("--phones", is_flag=True, help="Re-hash every stored phone (after the phone search key changed).")
+@click.option("--phones", is_flag=True)
 @click.pass_obj
 def rebuild_search(settings: Settings, phones: bool) -> None:
     """Fill the case search's columns (the texts' terms, the phones' keyed hashes) of cases written

@@ -31,8 +31,8 @@ from sqlalchemy.orm import Session
 from data import first_response
 from data.deadlines import evaluate
 from data.geo.rows import place_columns
-from data.search import document_terms, search_columns
 from data.models import Case, Category
+from data.search import document_terms, search_columns
 from data.states import OPEN_STATES, STATES, IllegalTransition, path
 
 from ..feeds.config import FeedConfig
@@ -246,7 +246,8 @@ class CaseIngest:
             **place_columns(placement.code),
         }
         # the case search's columns, in this same insert (the full-text index follows in the transaction)
-        row.update(search_columns(row["title"], r.description, row["address"], r.reporter_phone, self.phone_key))
+        found = search_columns(row["title"], r.description, row["address"], r.reporter_phone, self.phone_key)
+        row.update(found)
         created = event_row(
             None, "created", r.requested_at, to_status=status, detail=r.source_status,
             actor=self.actor, feed_name=self.feed.name,

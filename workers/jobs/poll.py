@@ -199,7 +199,9 @@ def _commit(
         alerts = [a for r in batch.results for a in r.alerts]
         # each record its own unit of failure: those the database refuses are quarantined, the rest go in
         counts, bad_cases = isolate.each(
-            session, cases, lambda part: CaseIngest(session, config, placer, now, previous, phone_key).run(part)
+            session,
+            cases,
+            lambda part: CaseIngest(session, config, placer, now, previous, phone_key).run(part),
         )
         alert_counts, bad_alerts = isolate.each(
             session, alerts, lambda part: AlertIngest(session, config.name, placer, now).run(part)
