@@ -23,6 +23,7 @@ from data.queries import (
     acknowledge_alert,
     active_alerts,
     open_cases,
+    place_options,
     street_options,
 )
 from data.scope import AreaScope
@@ -50,12 +51,21 @@ from .file_case import register as register_file_case
 from .map import HIGHLIGHT_ID, OUTLINE_ID, duty_map, map_part, padded
 from .search import SEARCH_ID, find, search_box
 from .selection import selected_case
+from .selectors import options as place_choices
 from .selectors import selectors
 from .table import GRID_ID, case_grid, case_rows
 
 ROW_LIMIT = 5000
 TICK_MS = 5000
-FILTER_IDS = ("duty-street", "duty-category", "duty-department", "duty-status", "duty-period")
+FILTER_IDS = (
+    "duty-street",
+    "duty-category",
+    "duty-department",
+    "duty-status",
+    "duty-period",
+    "duty-community",
+    "duty-grid-unit",
+)
 
 
 @dataclass(frozen=True)
@@ -80,9 +90,14 @@ def _lang(search: str | None) -> tuple[str, dict[str, str]]:
 
 
 def resolve_view(view: CaseFilter, scope: AreaScope, street_codes: set[str]) -> tuple[CaseFilter, bool]:
-    """Drop a street that is not one of the scope's streets (a URL may ask for anything)."""
+    """Drop a street that is not one of the scope's streets, and a community or grid outside the scope
+    or outside the street (community) chosen (a URL may ask for anything)."""
     if view.street and (view.street not in street_codes or not scope.contains(view.street)):
         return view.without_street(), True
+    inside = [p for p in (view.street, view.community) if p]
+    for code in (view.community, view.grid):
+        if code and not (scope.overlaps(code) and all(code.startswith(p) for p in inside)):
+            return view.without_places(), True
     return view, False
 
 
@@ -240,12 +255,13 @@ def update_view(
     config: dict[str, Any] | None,
     q: str | None = None,
     audited: bool = False,
+    places: tuple[str | None, str | None] = (None, None),
 ) -> dict[str, Any]:
     """The filters or the search box changed: new rows, alerts, map filters and bounds, and the URL
     query."""
     lang, query = _lang(search)
     scope = current_scope()
-    view = CaseFilter.from_values(street, category, department, status, period)
+    view = CaseFilter.from_values(street, category, department, status, period, *places)
     data = load(view, scope, lang, query=q, audited=audited)
     new_config = dict(config or {})
     new_config["filters"] = data.view.as_args()
@@ -275,13 +291,15 @@ def url_behind_filters(
     period: str | None,
     search: str | None,
     q: str | None = None,
+    places: tuple[str | None, str | None] = (None, None),
 ) -> bool:
     """Whether the selectors (or the search box) hold a view the URL does not show yet."""
     query = dict(parse_qsl((search or "").lstrip("?")))
     shown = CaseFilter.from_query(query)
     if clean_query(q) != clean_query(query.get("q")):
         return True
-    return CaseFilter.from_values(street, category, department, status, period).as_args() != shown.as_args()
+    chosen = CaseFilter.from_values(street, category, department, status, period, *places)
+    return chosen.as_args() != shown.as_args()
 
 
 def acknowledge(alert_id: int, actor: str, now: datetime | None = None) -> bool:
@@ -337,14 +355,17 @@ def register(app: Any) -> None:
         State("duty-seen", "data"),
         prevent_initial_call=True,
     )
-    def refresh(street, category, department, status, period, q, _tick, _acked, search, config, seen):
+    def refresh(
+        street, category, department, status, period, community, grid, q, _tick, _acked, search, config, seen
+    ):
         trigger = callback_context.triggered_id
         keep = [no_update] * 10
         now_versions: Any
         # Dash keeps only the newest answer of a callback: a tick or an acknowledgement that fires while a
         # filter change's answer is on its way supersedes it. Whatever fired, filters the URL does not yet
         # show are a filter change.
-        behind = url_behind_filters(street, category, department, status, period, search, q)
+        places = (community, grid)
+        behind = url_behind_filters(street, category, department, status, period, search, q, places)
         if trigger == "duty-tick" and not behind:
             now_versions = redis_or(None, lambda: versions.read(services().redis))
             if now_versions is None:
@@ -355,7 +376,7 @@ def register(app: Any) -> None:
         else:
             now_versions = no_update
         audited = trigger == SEARCH_ID  # the viewer's own search (a refresh of it is not audited again)
-        out = update_view(street, category, department, status, period, search, config, q, audited)
+        out = update_view(street, category, department, status, period, search, config, q, audited, places)
         if trigger in (*FILTER_IDS, SEARCH_ID) or (behind and out["search"] != (search or "")):
             return [
                 out["rows"],
@@ -418,6 +439,33 @@ def register(app: Any) -> None:
     )
     def on_select(selected, search):
         return selected_case(selected, search)
+
+    @app.callback(
+        Output("duty-community", "data"),
+        Output("duty-community", "value"),
+        Input("duty-street", "value"),
+        State("duty-community", "value"),
+        prevent_initial_call=True,
+    )
+    def street_chosen(street, community):
+        """The chosen street's communities (a community of another street is let go)."""
+        with services().sessions() as session:
+            units = place_options(session, current_scope(), street)
+        keep = community if community and street and community.startswith(street) else None
+        return place_choices(units), keep
+
+    @app.callback(
+        Output("duty-grid-unit", "data"),
+        Output("duty-grid-unit", "value"),
+        Input("duty-community", "value"),
+        State("duty-grid-unit", "value"),
+        prevent_initial_call=True,
+    )
+    def community_chosen(community, grid):
+        with services().sessions() as session:
+            units = place_options(session, current_scope(), community)
+        keep = grid if grid and community and grid.startswith(community) else None
+        return place_choices(units), keep
 
     # the desk's own actions (登记, 转为案件, 排除): after 确认's, which owns duty-acked (theirs duplicate it)
     register_file_case(app)

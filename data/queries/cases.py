@@ -194,6 +194,21 @@ def street_options(session: Session, scope: AreaScope) -> list[Option]:
     return [Option(code, name) for code, name in streets_in_scope(session, scope)]
 
 
+def place_options(session: Session, scope: AreaScope, parent: str | None) -> list[Option]:
+    """The communities of a street, or the grids of a community (``parent``'s children), that overlap
+    the scope, by code; none without a parent (the duty page's community and grid selectors)."""
+    if not parent or not parent.isdecimal() or len(parent) not in (9, 12):
+        return []
+    rows = session.execute(
+        select(AdminUnit.code, AdminUnit.name)
+        .where(
+            AdminUnit.parent_code == parent, AdminUnit.level == ("community" if len(parent) == 9 else "grid")
+        )
+        .order_by(AdminUnit.code)
+    ).all()
+    return [Option(r.code, r.name) for r in rows if scope.overlaps(r.code)]
+
+
 def category_options(session: Session, scope: AreaScope) -> list[Option]:
     """Every category, each top-level one followed by its sub-categories (``parent`` set).
     The catalogue is the same everywhere; ``scope`` is taken for a uniform signature."""

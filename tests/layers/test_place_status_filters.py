@@ -10,7 +10,7 @@ import pytest
 from data.case_filter import CaseFilter
 from data.db import transaction
 from data.scope import AreaScope
-from tests.data.helpers import ORIGIN, add_case, build_units
+from tests.data.helpers import add_case, build_units
 from tests.layers.test_case_filter_agreement import _map, _table
 
 NOW = datetime.now(UTC)
@@ -50,7 +50,9 @@ def test_community_and_grid_filters(world, session_factory) -> None:  # type: ig
 def test_closed_cases_in_the_table_and_the_map(world, session_factory) -> None:  # type: ignore[no-untyped-def]
     scope, ids, _u = world
     closed = CaseFilter(statuses=("closed",), period="7d")
-    assert _table(session_factory, scope, closed) == _map(session_factory, scope, closed) == {ids["g0_closed"]}
+    assert (
+        _table(session_factory, scope, closed) == _map(session_factory, scope, closed) == {ids["g0_closed"]}
+    )
     resolved = CaseFilter(statuses=("resolved",))
     assert _table(session_factory, scope, resolved) == {ids["g2_resolved"]}
     # no status: the open cases only, as before
