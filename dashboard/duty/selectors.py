@@ -73,7 +73,11 @@ def selectors(ctx: PageContext, view: CaseFilter) -> html.Div:
                 view.community,
             ),
             _select(
-                "duty-grid-unit", t("search_grid", lang), t("search_all_grids", lang), options(grids), view.grid
+                "duty-grid-unit",
+                t("search_grid", lang),
+                t("search_all_grids", lang),
+                options(grids),
+                view.grid,
             ),
             _select(
                 "duty-category",
