@@ -151,6 +151,11 @@ def _case_count(data: DutyData, lang: str) -> str:
     return t("duty_count", lang, n=len(data.rows), late=data.overdue)
 
 
+def _cases_title(data: DutyData, lang: str) -> str:
+    """在办案件, or 查找结果 while the search box holds a query (its results include closed cases)."""
+    return t("search_results", lang) if data.query else t("duty_cases", lang)
+
+
 def _alert_count(data: DutyData, lang: str) -> str:
     return t("duty_alerts_count", lang, n=data.alert_total, new=data.alert_new)
 
@@ -191,7 +196,7 @@ def layout(ctx: PageContext) -> Any:
         [
             html.Div(
                 [
-                    html.H2(t("duty_cases", lang), className="duty-h2"),
+                    html.H2(_cases_title(data, lang), id="duty-cases-title", className="duty-h2"),
                     html.Span(_case_count(data, lang), id="duty-case-count", className="duty-count"),
                     export_link(ctx, view),
                     file_button(lang),  # 登记 (dashboard/duty/file_case.py)
@@ -272,6 +277,7 @@ def update_view(
     )
     return {
         "rows": data.rows,
+        "title": _cases_title(data, lang),
         "case_count": _case_count(data, lang),
         "alerts": data.alerts,
         "alert_count": _alert_count(data, lang),
@@ -337,6 +343,7 @@ def register(app: Any) -> None:
 
     @app.callback(
         Output(GRID_ID, "rowData"),
+        Output("duty-cases-title", "children"),
         Output("duty-case-count", "children"),
         Output("duty-alerts", "children"),
         Output("duty-alert-count", "children"),
@@ -359,7 +366,7 @@ def register(app: Any) -> None:
         street, category, department, status, period, community, grid, q, _tick, _acked, search, config, seen
     ):
         trigger = callback_context.triggered_id
-        keep = [no_update] * 10
+        keep = [no_update] * 11
         now_versions: Any
         # Dash keeps only the newest answer of a callback: a tick or an acknowledgement that fires while a
         # filter change's answer is on its way supersedes it. Whatever fired, filters the URL does not yet
@@ -380,6 +387,7 @@ def register(app: Any) -> None:
         if trigger in (*FILTER_IDS, SEARCH_ID) or (behind and out["search"] != (search or "")):
             return [
                 out["rows"],
+                out["title"],
                 out["case_count"],
                 out["alerts"],
                 out["alert_count"],
@@ -393,6 +401,7 @@ def register(app: Any) -> None:
         # new data (tick) or an acknowledgement: the same view, fresh rows and alerts
         return [
             out["rows"],
+            out["title"],
             out["case_count"],
             out["alerts"],
             out["alert_count"],
