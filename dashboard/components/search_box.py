@@ -9,6 +9,7 @@ from dash import dcc, html
 from flask import has_request_context
 
 from data.auth import is_display
+from data.text import lang_params
 
 from ..auth import auth_required, current_user
 from ..i18n import t
@@ -23,7 +24,8 @@ def top_search(lang: str, base_path: str = "/") -> html.Form | None:
         user = current_user()
         if user is None or is_display(user.role):
             return None
-    hidden = [dcc.Input(type="hidden", name="lang", value=lang)] if lang == "en" else []
+    # the language travels as the screens' links carry it (nothing for the default)
+    hidden = [dcc.Input(type="hidden", name=k, value=v) for k, v in lang_params(lang).items()]
     action = Urls(base_path).path("/duty")
     return html.Form(
         [

@@ -64,7 +64,7 @@ def _file(page: Any, stack: Any, word: str, phone: str) -> str:
     return filed.inner_text().split()[-1]
 
 
-def test_duty_finds_by_number_word_and_phone_leader_and_wall_refused(stack, page_and_log, browser) -> None:  # type: ignore[no-untyped-def]
+def test_duty_finds_by_number_word_and_phone(stack, page_and_log) -> None:  # type: ignore[no-untyped-def]
     page, log = page_and_log
     rng = random.Random(uuid.uuid4().int)
     word = "".join(rng.sample(RARE, 3))
@@ -107,7 +107,20 @@ def test_duty_finds_by_number_word_and_phone_leader_and_wall_refused(stack, page
     assert ("duty", f"{phone[:3]}****{phone[-4:]}; 1 found") in [tuple(a) for a in audits]
     assert stored.reporter_phone == phone and stored.phone_hash and phone not in stored.phone_hash
 
+
+def _any_number(database_url: str) -> str:
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return str(conn.scalar(select(Case.external_id).order_by(Case.id.desc()).limit(1)))
+    finally:
+        engine.dispose()
+
+
+def test_leader_and_wall_phone_search_refused_with_words(stack, browser) -> None:  # type: ignore[no-untyped-def]
     refused = t("search_refused_phone", "zh-CN")
+    phone = "13912345678"
+    number = _any_number(stack.database_url)
     leader = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
     try:
         lp = leader.new_page()
