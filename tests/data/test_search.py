@@ -204,3 +204,44 @@ def test_migration_fills_stored_cases(database_url: str) -> None:
         assert session.scalar(select(Case.phone_hash)) == phone_hash(PHONE, KEY)
     migrate.downgrade(engine, "0006")
     engine.dispose()
+
+
+def test_cli_rebuild_search_fills_a_bulk_load_and_rehashes(world, database_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``gridcc db rebuild-search`` fills cases written without the columns (found afterwards, by words
+    and by phone with the server's key); a second run changes nothing; ``--phones`` re-hashes with a new
+    key."""
+    import re
+
+    from click.testing import CliRunner
+
+    from data.settings import Settings
+    from gridcc.cli import main
+
+    session, u, ids = world
+    session.execute(text('UPDATE "case" SET search_terms = NULL, phone_hash = NULL'))
+    session.commit()
+    scope = AreaScope.district(u.district)
+    assert _search(session, scope, "玉泉路").rows == []
+
+    def run(*args: str, key: str = "first key") -> int:
+        env = {
+            "GRIDCC_DATABASE_URL": database_url,
+            "GRIDCC_DATA_DIR": str(tmp_path),
+            "GRIDCC_PHONE_SEARCH_KEY": key,
+        }
+        result = CliRunner().invoke(main, ["db", "rebuild-search", *args], env=env)
+        assert result.exit_code == 0, result.output
+        return int(re.findall(r"\d+", result.output)[-1])
+
+    assert run() == 4
+    assert run() == 0
+    session.expire_all()
+    assert _ids(_search(session, scope, "玉泉路")) == {ids["noise"]}
+    first = Settings(phone_search_key="first key").phone_search_key_bytes()
+    by_phone = search_cases(session, scope, PHONE, may_search_phone=True, phone_key=first)
+    assert _ids(by_phone) == {ids["manhole"], ids["other_street"]}
+    assert run("--phones", key="second key") == 3  # the three cases with a phone
+    session.expire_all()
+    second = Settings(phone_search_key="second key").phone_search_key_bytes()
+    assert search_cases(session, scope, PHONE, may_search_phone=True, phone_key=first).rows == []
+    assert len(search_cases(session, scope, PHONE, may_search_phone=True, phone_key=second).rows) == 2
