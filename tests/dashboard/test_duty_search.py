@@ -103,7 +103,8 @@ def test_duty_finds_by_number_words_and_phone(web, session_factory) -> None:  # 
 
 def test_a_street_officer_never_finds_another_streets_case(web) -> None:  # type: ignore[no-untyped-def]
     client = client_of(web, "duty_west")
-    for forged in ("E-200", "龙城大道", PHONE, f"E-200&street={EAST}"):
+    east_community = f"{EAST}001"
+    for forged in ("E-200", "龙城大道", PHONE, f"E-200&street={EAST}", f"E-200&community={east_community}"):
         assert "E-200" not in duty_page(client, forged)[0], forged
     assert duty_page(client, PHONE)[0] == {"W-100"}
 

@@ -245,3 +245,20 @@ def test_cli_rebuild_search_fills_a_bulk_load_and_rehashes(world, database_url: 
     second = Settings(phone_search_key="second key").phone_search_key_bytes()
     assert search_cases(session, scope, PHONE, may_search_phone=True, phone_key=first).rows == []
     assert len(search_cases(session, scope, PHONE, may_search_phone=True, phone_key=second).rows) == 2
+
+
+def test_query_syntax_is_text_never_an_operator(world) -> None:  # type: ignore[no-untyped-def]
+    """FTS5 and tsquery operators in a query are only characters: no error, no widening."""
+    session, u, ids = world
+    scope = AreaScope.district(u.district)
+    for hostile in (
+        '井盖" OR "*',
+        "井盖 | 噪声",
+        "井盖:* & !噪声",
+        "NEAR(井盖 噪声)",
+        "'; DROP TABLE case; --",
+        "*",
+    ):
+        result = _search(session, scope, hostile)
+        assert ids["noise"] not in _ids(result), hostile
+    assert _ids(_search(session, scope, '"井盖"')) == {ids["manhole"], ids["other_street"]}
