@@ -16,7 +16,10 @@ Then, for a case number, four address / description words (rare → common) and 
 :func:`data.search.search_cases` over the district (the newest 200 matches) and the same question as a
 plain scan: ``LIKE '%…%'`` on the number, on the title, description and address, on the stored phone
 (the plain-text phone scan gridcc never does; only a baseline), with the same scope, order and limit.
-Median of ``--repeat`` runs after one warm-up; the rows found by both are compared.
+Median of ``--repeat`` runs after one warm-up; the rows found by both are compared. Two figures each: the
+SQL alone (the ids of the newest 200 matches) and the whole call, which also builds the table rows
+(names, map places: :func:`data.queries.common.case_rows`, the same for both).
+``--reuse FILE`` times the questions on a SQLite file an earlier run left (its folder is kept).
 """
 
 from __future__ import annotations
@@ -43,7 +46,8 @@ from data.models import Case
 from data.names import community_short_name
 from data.queries.common import CASE_ROW_COLUMNS, case_rows
 from data.scope import AreaScope
-from data.search import search_cases, search_columns
+from data.search import phone_hash, search_cases, search_columns
+from data.search.query import number_clause, words_clause
 
 DISTRICT = "500151"
 OPEN = ("in_progress", "accepted")
@@ -146,6 +150,25 @@ def median_ms(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
     return statistics.median(times), result
 
 
+def newest_ids(session: Session, scope: AreaScope, clause: Any) -> list[int]:
+    """The SQL alone: ids of the newest 200 matches of ``clause`` in scope."""
+    query = (
+        select(Case.id)
+        .where(scope.clause(Case), clause)
+        .order_by(Case.requested_at.desc(), Case.id.desc())
+        .limit(200)
+    )
+    return list(session.scalars(query))
+
+
+def index_clause(session: Session, kind: str, q: str) -> Any:
+    if kind == "number":
+        return number_clause(q)
+    if kind == "phone":
+        return Case.phone_hash == phone_hash(q, KEY)
+    return words_clause(session, q)
+
+
 def like_scan(session: Session, scope: AreaScope, columns: list[Any], needle: str) -> list[int]:
     """The baseline: ``LIKE '%needle%'`` on the columns, same scope, order and limit as the search, its
     rows made into table rows the same way (:func:`data.queries.common.case_rows`)."""
@@ -184,14 +207,38 @@ def run(engine: Engine, repeat: int) -> None:
             ("words: a 2-character word (井盖)", "井盖"),
             ("words: a common 2-character word (纠纷)", "纠纷"),
         ]
-        questions: list[tuple[str, str, list[Any]]] = [
-            ("number", chosen["number"], [Case.external_id]),
-            *((label, q, [Case.title, Case.description, Case.address]) for label, q in words),
-            ("phone (keyed hash) vs LIKE on the stored phone", chosen["phone"], [Case.reporter_phone]),
+        texts = [Case.title, Case.description, Case.address]
+        questions: list[tuple[str, str, str, list[Any]]] = [
+            ("number", "number", chosen["number"], [Case.external_id]),
+            *((label, "words", q, texts) for label, q in words),
+            (
+                "phone (keyed hash) vs LIKE on the stored phone",
+                "phone",
+                chosen["phone"],
+                [Case.reporter_phone],
+            ),
         ]
         print(f"\n{engine.dialect.name}: {total:,} cases; the newest 200 matches of each, median of {repeat}")
-        print(f"{'question':<50} {'query':<34} {'found':>6} {'search ms':>10} {'LIKE ms':>10} {'×':>7}  same")
-        for label, q, columns in questions:
+        print("SQL alone (ids):")
+        print(f"{'question':<50} {'query':<30} {'found':>6} {'index ms':>9} {'LIKE ms':>9} {'×':>7}  same")
+        for label, kind, q, columns in questions:
+            clause = index_clause(s, kind, q)
+            pattern = or_(*(c.like(f"%{q}%") for c in columns))
+
+            def by_index(c: Any = clause) -> list[int]:
+                return newest_ids(s, scope, c)
+
+            def by_like(c: Any = pattern) -> list[int]:
+                return newest_ids(s, scope, c)
+
+            ms, ids = median_ms(by_index, repeat)
+            base_ms, base = median_ms(by_like, repeat)
+            same = "yes" if ids == base else f"no ({len(set(ids) & set(base))} shared)"
+            ratio = base_ms / max(ms, 0.001)
+            print(f"{label:<50} {q[:28]:<30} {len(ids):>6} {ms:>9.1f} {base_ms:>9.1f} {ratio:>7.1f}  {same}")
+        print("the whole call (search_cases, with the table rows built):")
+        print(f"{'question':<50} {'query':<30} {'found':>6} {'search ms':>9} {'LIKE ms':>9} {'×':>7}  same")
+        for label, _kind, q, columns in questions:
 
             def indexed(q: str = q) -> Any:
                 return search_cases(s, scope, q, may_search_phone=True, phone_key=KEY, now=NOW)
@@ -204,9 +251,7 @@ def run(engine: Engine, repeat: int) -> None:
             ids = [r.id for r in found.rows]
             same = "yes" if ids == base else f"no ({len(set(ids) & set(base))} shared)"
             ratio = base_ms / max(ms, 0.001)
-            print(
-                f"{label:<50} {q[:32]:<34} {len(ids):>6} {ms:>10.1f} {base_ms:>10.1f} {ratio:>7.1f}  {same}"
-            )
+            print(f"{label:<50} {q[:28]:<30} {len(ids):>6} {ms:>9.1f} {base_ms:>9.1f} {ratio:>7.1f}  {same}")
 
 
 def main() -> None:
@@ -217,10 +262,16 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument(
-        "--keep", action="store_true", help="keep the database (the SQLite folder, the PG schema)"
+        "--keep", action="store_true", help="keep the PostgreSQL schema (a SQLite folder is always kept)"
     )
+    parser.add_argument("--reuse", default="", help="time the questions on this SQLite file (no load)")
     args = parser.parse_args()
     schema = admin = None
+    if args.reuse:
+        engine = make_engine(f"sqlite:///{args.reuse}")
+        run(engine, args.repeat)
+        engine.dispose()
+        return
     if args.database == "sqlite":
         folder = tempfile.mkdtemp(prefix="gridcc-bench-search-")
         url = f"sqlite:///{Path(folder) / 'bench.db'}"
