@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -67,6 +68,7 @@ def _engine(url: str, settings: Settings | None, role: str, **kwargs: Any) -> En
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.execute("PRAGMA synchronous=NORMAL")
+            connect_search_index(cur)
             cur.close()
 
         return engine
@@ -76,6 +78,18 @@ def _engine(url: str, settings: Settings | None, role: str, **kwargs: Any) -> En
         kwargs.setdefault("max_overflow", settings.db_pool_overflow)
         kwargs.setdefault("pool_timeout", 10)
     return create_engine(url, **kwargs)
+
+
+def connect_search_index(cursor: Any) -> None:
+    """Open the case search's FTS5 table (``data.search.index``) as the connection opens, outside any
+    transaction. Opening it reads its configuration; done lazily, that read happened inside a deferred
+    transaction (a savepoint) just before its first write, and SQLite refuses such a transaction the
+    write lock at once ("database is locked", no waiting) when another connection wrote in between —
+    two desks filing at the same moment did. A database not migrated yet has no such table."""
+    try:
+        cursor.execute("SELECT rowid FROM case_fts WHERE rowid = 0").fetchall()
+    except sqlite3.OperationalError:  # no search index (yet): nothing to open
+        return
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -20,8 +20,12 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "head", phone_search_key: bytes | None = None) -> None:
+    """Upgrade to ``revision``; ``phone_search_key`` lets a migration that fills ``case.phone_hash``
+    (0009) hash the phones already stored (without it they wait for ``gridcc db rebuild-search``)."""
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+    if phone_search_key:
+        cfg.attributes["phone_search_key"] = phone_search_key
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, revision)

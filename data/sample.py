@@ -26,6 +26,7 @@ from .deadlines import DUE_SOON_FRACTION, ESCALATE_TO_STREET_FRACTION, RED_CARD_
 from .models import AdminUnit, Alert, AlertEvent, AlertGrid, Case, CaseEvent, Category, Risk
 from .models.alerts import RISK_KINDS, SEVERITY_COLOUR
 from .names import community_short_name
+from .search.terms import search_columns
 from .seed import seed_catalogue
 
 BATCH = 5000
@@ -157,9 +158,11 @@ def make_sample(
     *,
     n_alerts: int | None = None,
     n_risks: int | None = None,
+    phone_key: bytes | None = None,
 ) -> SampleSummary:
     """Insert ``n_cases`` cases (with events), alerts (with covered grids) and risks into the
-    district's real grids, deterministically for a ``seed``. A second call needs another seed."""
+    district's real grids, deterministically for a ``seed``. A second call needs another seed.
+    ``phone_key``: the key of the reporters' phone hashes (the case search); without it, none."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     rng = random.Random(seed)
@@ -204,6 +207,9 @@ def make_sample(
             lon, lat = _point_in(rng, grid)
             requested = now - timedelta(seconds=rng.uniform(0, 365 * 86400))
         row, events = _case(rng, i, seed, grid, cat, top_of, names, lon, lat, requested, now)
+        row.update(
+            search_columns(row["title"], row["description"], row["address"], row["reporter_phone"], phone_key)
+        )
         n_open += row["is_open"]
         n_overdue += row["is_open"] and row["deadline_at"] is not None and row["deadline_at"] < now
         case_rows.append(row)

@@ -65,6 +65,12 @@ class Settings(BaseSettings):
         description="Key that signs sessions. Empty: a random key is made once and kept in "
         "`<data_dir>/secret_key`.",
     )
+    phone_search_key: str = Field(
+        "",
+        description="Key of the keyed hash (HMAC-SHA256) a reporter's phone is stored and searched by "
+        "(`case.phone_hash`). Empty: derived from the secret key. Changing it leaves stored hashes "
+        "unfindable until `gridcc db rebuild-search --phones`.",
+    )
     default_district: str = Field(
         "500151", description="District the demo generates and the wall shows first (500151 铜梁区)."
     )
@@ -233,3 +239,14 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip()
+
+    def phone_search_key_bytes(self) -> bytes:
+        """The key of :func:`data.search.phone_hash`: ``phone_search_key``, else one derived from the
+        secret key (so the session key itself is never the hash key)."""
+        import hashlib
+        import hmac
+
+        if self.phone_search_key:
+            return self.phone_search_key.encode()
+        secret = self.effective_secret_key().encode()
+        return hmac.new(secret, b"gridcc phone search", hashlib.sha256).digest()

@@ -19,7 +19,6 @@ from data.masking import mask_personal_text
 from data.models import Case, Category
 from data.queries.case_place import APPROX, MAP_LAT, MAP_LON, with_map_place
 from data.scope import AreaScope
-from data.states import OPEN_STATES
 
 from .encoding import geobuf_bytes
 from .units import BBox
@@ -44,20 +43,16 @@ def open_cases_query(
     tz: str = "Asia/Shanghai",
     now: datetime | None = None,
 ) -> Select[Any]:
-    """The ``WHERE`` of the case layers: open cases in the scope that the map can draw (at their own
-    point, or approximately at their grid's or community's label point: :mod:`data.queries.case_place`),
-    matching the filters (:meth:`data.case_filter.CaseFilter.clause`, the duty table's own) and the bbox
-    (on the point drawn); a named period as of ``now`` in ``tz``.
+    """The ``WHERE`` of the case layers: open cases (or the states of a status filter) in the scope that
+    the map can draw (at their own point, or approximately at their grid's or community's label point:
+    :mod:`data.queries.case_place`), matching the filters (:meth:`data.case_filter.CaseFilter.clause`,
+    the duty table's own) and the bbox (on the point drawn); a named period as of ``now`` in ``tz``.
     Callers add their columns with ``with_only_columns``; ``MAP_LON``, ``MAP_LAT`` and ``APPROX`` of
     :mod:`data.queries.case_place` are the drawn point and its approximation."""
     query = with_map_place(
         select(Case.id)
         .outerjoin(Category, Category.code == Case.category_code)
-        .where(
-            Case.is_open.is_(True),
-            Case.status.in_(sorted(OPEN_STATES)),
-            scope.clause(Case),
-        )
+        .where(filters.states_clause(), scope.clause(Case))
     )
     if bbox is not None:
         query = query.where(

@@ -42,6 +42,13 @@ class Runtime:
         engine = make_engine(settings, role="worker")
         return cls(settings, engine, make_sessionmaker(engine), connect(settings.redis_url))
 
+    def phone_search_key(self) -> bytes:
+        """The key of the reporters' phone hashes (made once per process: it may read a file)."""
+        key = self.cache.get("phone_search_key")
+        if not isinstance(key, bytes):
+            key = self.cache["phone_search_key"] = self.settings.phone_search_key_bytes()
+        return key
+
     def feeds(self) -> list[FeedConfig]:
         """The feeds file, re-read when it changes on disk."""
         path = self.settings.effective_feeds_file

@@ -9,6 +9,7 @@ from dash import html
 
 from ..i18n import t
 from ..urls import Urls
+from .search_box import top_search
 from .user_menu import user_menu
 
 
@@ -36,14 +37,17 @@ def lang_switch(base_path: str, path: str, query: Mapping[str, str], lang: str) 
 def top_bar(
     title: Any, lang: str, back_href: str, back_key: str, switch: html.Div, extra: Any = None
 ) -> html.Div:
-    """Back link left, title, optional extra (e.g. the "as of" time), the signed-in account, language
-    switch right."""
+    """Back link left, title, optional extra (e.g. the "as of" time), the case search, the signed-in
+    account, language switch right."""
     children: list[Any] = [
         html.A(t(back_key, lang), href=back_href, className="page-back"),
         html.H1(title, className="page-title"),
     ]
     if extra is not None:
         children.append(html.Div(extra, className="page-extra"))
+    find = top_search(lang)
+    if find is not None:
+        children.append(find)
     who = user_menu(lang)
     if who is not None:
         children.append(who)

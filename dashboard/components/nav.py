@@ -9,6 +9,7 @@ from data.text import other
 
 from ..i18n import t
 from ..page import PageContext
+from .search_box import top_search
 from .user_menu import user_menu
 
 LINKS = (
@@ -41,4 +42,7 @@ def header_nav(ctx: PageContext, here: str) -> html.Nav:
         className="duty-nav-lang",
     )
     who = user_menu(ctx.lang, ctx.base_path)
-    return html.Nav([*links, switch, *([who] if who is not None else [])], className="duty-nav")
+    # the case search (the duty page has its own box beside its filters)
+    find = top_search(ctx.lang, ctx.base_path) if here != "duty" else None
+    parts = [*([find] if find is not None else []), *links, switch, *([who] if who is not None else [])]
+    return html.Nav(parts, className="duty-nav")

@@ -189,7 +189,15 @@ def submit(values: dict[str, Any], now: datetime) -> Filed:
     )
     svc = services()
     with transaction(svc.sessions) as session:
-        filed = file_case(session, user, form, now, svc.settings.timezone, request.remote_addr or "")
+        filed = file_case(
+            session,
+            user,
+            form,
+            now,
+            svc.settings.timezone,
+            request.remote_addr or "",
+            svc.settings.phone_search_key_bytes(),
+        )
     redis_or(None, lambda: versions.bump(svc.redis, filed.layers))  # the wall, the maps and /duty show it
     return filed
 

@@ -23,9 +23,11 @@ from data.queries import (
     acknowledge_alert,
     active_alerts,
     open_cases,
+    place_options,
     street_options,
 )
 from data.scope import AreaScope
+from data.search import clean_query
 from layers import versions
 from layers.units import any_synthetic, scope_bounds, scope_units, unit_features
 
@@ -47,13 +49,23 @@ from .export import EXPORT_HREF, export_link
 from .file_case import file_button, file_dialog, result_area
 from .file_case import register as register_file_case
 from .map import HIGHLIGHT_ID, OUTLINE_ID, duty_map, map_part, padded
+from .search import SEARCH_ID, find, search_box
 from .selection import selected_case
+from .selectors import options as place_choices
 from .selectors import selectors
 from .table import GRID_ID, case_grid, case_rows
 
 ROW_LIMIT = 5000
 TICK_MS = 5000
-FILTER_IDS = ("duty-street", "duty-category", "duty-department", "duty-status", "duty-period")
+FILTER_IDS = (
+    "duty-street",
+    "duty-category",
+    "duty-department",
+    "duty-status",
+    "duty-period",
+    "duty-community",
+    "duty-grid-unit",
+)
 
 
 @dataclass(frozen=True)
@@ -69,6 +81,7 @@ class DutyData:
     bounds: tuple[float, float, float, float] | None
     notice: str
     outline: dict[str, Any]
+    query: str = ""  # the search box's query (its results are the rows), "" for the open cases
 
 
 def _lang(search: str | None) -> tuple[str, dict[str, str]]:
@@ -77,14 +90,28 @@ def _lang(search: str | None) -> tuple[str, dict[str, str]]:
 
 
 def resolve_view(view: CaseFilter, scope: AreaScope, street_codes: set[str]) -> tuple[CaseFilter, bool]:
-    """Drop a street that is not one of the scope's streets (a URL may ask for anything)."""
+    """Drop a street that is not one of the scope's streets, and a community or grid outside the scope
+    or outside the street (community) chosen (a URL may ask for anything)."""
     if view.street and (view.street not in street_codes or not scope.contains(view.street)):
         return view.without_street(), True
+    inside = [p for p in (view.street, view.community) if p]
+    for code in (view.community, view.grid):
+        if code and not (scope.overlaps(code) and all(code.startswith(p) for p in inside)):
+            return view.without_places(), True
     return view, False
 
 
-def load(view: CaseFilter, scope: AreaScope, lang: str, now: datetime | None = None) -> DutyData:
-    """Rows, alerts and bounds of a view within ``scope`` (a street outside it is ignored)."""
+def load(
+    view: CaseFilter,
+    scope: AreaScope,
+    lang: str,
+    now: datetime | None = None,
+    query: str | None = None,
+    audited: bool = False,
+) -> DutyData:
+    """Rows, alerts and bounds of a view within ``scope`` (a street outside it is ignored); with a
+    search ``query`` the rows are what it finds (:func:`dashboard.duty.search.find`; ``audited``: the
+    viewer's own search, audited when by phone)."""
     svc = services()
     tz = svc.settings.timezone
     now = now or datetime.now(UTC)
@@ -92,10 +119,16 @@ def load(view: CaseFilter, scope: AreaScope, lang: str, now: datetime | None = N
         streets = {o.value for o in street_options(session, scope)}
         view, refused = resolve_view(view, scope, streets)
         area = AreaScope.of([view.street]) if view.street else scope
-        found = open_cases(session, scope, view, ROW_LIMIT, now=now, tz=tz)
         alerts = active_alerts(session, area, now)
         bounds = scope_bounds(session, area)
         outline = unit_features(session, area, "street") if view.street else []
+    searched = find(query, view, scope, lang, now, audited=audited)
+    if searched is None:
+        with svc.sessions() as session:
+            found = open_cases(session, scope, view, ROW_LIMIT, now=now, tz=tz)
+    else:
+        found = searched.rows
+    notices = [t("duty_out_of_scope", lang) if refused else "", searched.notice if searched else ""]
     mode = text_mode()  # phones and ID numbers in feed text, as this viewer may see them
     found = masked_rows(found, CASE_TEXT, mode)
     alerts = masked_rows(alerts, ALERT_TEXT, mode)
@@ -108,13 +141,19 @@ def load(view: CaseFilter, scope: AreaScope, lang: str, now: datetime | None = N
         alert_total=len(alerts),
         alert_new=sum(1 for a in alerts if a.unacknowledged),
         bounds=bounds,
-        notice=t("duty_out_of_scope", lang) if refused else "",
+        notice=" · ".join(n for n in notices if n),
         outline={"type": "FeatureCollection", "features": outline},
+        query=(query or "").strip() if searched is not None else "",
     )
 
 
 def _case_count(data: DutyData, lang: str) -> str:
     return t("duty_count", lang, n=len(data.rows), late=data.overdue)
+
+
+def _cases_title(data: DutyData, lang: str) -> str:
+    """在办案件, or 查找结果 while the search box holds a query (its results include closed cases)."""
+    return t("search_results", lang) if data.query else t("duty_cases", lang)
 
 
 def _alert_count(data: DutyData, lang: str) -> str:
@@ -123,7 +162,7 @@ def _alert_count(data: DutyData, lang: str) -> str:
 
 def layout(ctx: PageContext) -> Any:
     lang = ctx.lang
-    data = load(CaseFilter.from_query(ctx.query), ctx.scope, lang)
+    data = load(CaseFilter.from_query(ctx.query), ctx.scope, lang, query=ctx.query.get("q"), audited=True)
     view = data.view
     with ctx.services.sessions() as session:
         units = scope_units(session, ctx.scope)
@@ -147,6 +186,7 @@ def layout(ctx: PageContext) -> Any:
                 [html.H1(t("duty_title", lang), className="duty-h1"), html.Span(area, className="duty-area")],
                 className="duty-titles",
             ),
+            search_box(lang, data.query),
             selectors(ctx, view),
             header_nav(ctx, "duty"),
         ],
@@ -156,7 +196,7 @@ def layout(ctx: PageContext) -> Any:
         [
             html.Div(
                 [
-                    html.H2(t("duty_cases", lang), className="duty-h2"),
+                    html.H2(_cases_title(data, lang), id="duty-cases-title", className="duty-h2"),
                     html.Span(_case_count(data, lang), id="duty-case-count", className="duty-count"),
                     export_link(ctx, view),
                     file_button(lang),  # 登记 (dashboard/duty/file_case.py)
@@ -218,11 +258,16 @@ def update_view(
     period: str | None,
     search: str | None,
     config: dict[str, Any] | None,
+    q: str | None = None,
+    audited: bool = False,
+    places: tuple[str | None, str | None] = (None, None),
 ) -> dict[str, Any]:
-    """The filters changed: new rows, alerts, map filters and bounds, and the URL query."""
+    """The filters or the search box changed: new rows, alerts, map filters and bounds, and the URL
+    query."""
     lang, query = _lang(search)
     scope = current_scope()
-    data = load(CaseFilter.from_values(street, category, department, status, period), scope, lang)
+    view = CaseFilter.from_values(street, category, department, status, period, *places)
+    data = load(view, scope, lang, query=q, audited=audited)
     new_config = dict(config or {})
     new_config["filters"] = data.view.as_args()
     viewport: Any = (
@@ -232,12 +277,13 @@ def update_view(
     )
     return {
         "rows": data.rows,
+        "title": _cases_title(data, lang),
         "case_count": _case_count(data, lang),
         "alerts": data.alerts,
         "alert_count": _alert_count(data, lang),
         "config": new_config,
         "viewport": viewport,
-        "search": data.view.search(query),
+        "search": data.view.search({**query, "q": clean_query(q)}),
         "notice": data.notice,
         "outline": data.outline,
     }
@@ -250,10 +296,16 @@ def url_behind_filters(
     status: str | None,
     period: str | None,
     search: str | None,
+    q: str | None = None,
+    places: tuple[str | None, str | None] = (None, None),
 ) -> bool:
-    """Whether the selectors hold a view the URL does not show yet."""
-    shown = CaseFilter.from_query(dict(parse_qsl((search or "").lstrip("?"))))
-    return CaseFilter.from_values(street, category, department, status, period).as_args() != shown.as_args()
+    """Whether the selectors (or the search box) hold a view the URL does not show yet."""
+    query = dict(parse_qsl((search or "").lstrip("?")))
+    shown = CaseFilter.from_query(query)
+    if clean_query(q) != clean_query(query.get("q")):
+        return True
+    chosen = CaseFilter.from_values(street, category, department, status, period, *places)
+    return chosen.as_args() != shown.as_args()
 
 
 def acknowledge(alert_id: int, actor: str, now: datetime | None = None) -> bool:
@@ -291,6 +343,7 @@ def register(app: Any) -> None:
 
     @app.callback(
         Output(GRID_ID, "rowData"),
+        Output("duty-cases-title", "children"),
         Output("duty-case-count", "children"),
         Output("duty-alerts", "children"),
         Output("duty-alert-count", "children"),
@@ -301,6 +354,7 @@ def register(app: Any) -> None:
         Output("duty-seen", "data"),
         Output(OUTLINE_ID, "data"),
         *filters,
+        Input(SEARCH_ID, "value"),
         Input("duty-tick", "n_intervals"),
         Input("duty-acked", "data"),
         State("gridcc-url", "search"),
@@ -308,14 +362,17 @@ def register(app: Any) -> None:
         State("duty-seen", "data"),
         prevent_initial_call=True,
     )
-    def refresh(street, category, department, status, period, _tick, _acked, search, config, seen):
+    def refresh(
+        street, category, department, status, period, community, grid, q, _tick, _acked, search, config, seen
+    ):
         trigger = callback_context.triggered_id
-        keep = [no_update] * 10
+        keep = [no_update] * 11
         now_versions: Any
         # Dash keeps only the newest answer of a callback: a tick or an acknowledgement that fires while a
         # filter change's answer is on its way supersedes it. Whatever fired, filters the URL does not yet
         # show are a filter change.
-        behind = url_behind_filters(street, category, department, status, period, search)
+        places = (community, grid)
+        behind = url_behind_filters(street, category, department, status, period, search, q, places)
         if trigger == "duty-tick" and not behind:
             now_versions = redis_or(None, lambda: versions.read(services().redis))
             if now_versions is None:
@@ -325,10 +382,12 @@ def register(app: Any) -> None:
                 return keep
         else:
             now_versions = no_update
-        out = update_view(street, category, department, status, period, search, config)
-        if trigger in FILTER_IDS or (behind and out["search"] != (search or "")):
+        audited = trigger == SEARCH_ID  # the viewer's own search (a refresh of it is not audited again)
+        out = update_view(street, category, department, status, period, search, config, q, audited, places)
+        if trigger in (*FILTER_IDS, SEARCH_ID) or (behind and out["search"] != (search or "")):
             return [
                 out["rows"],
+                out["title"],
                 out["case_count"],
                 out["alerts"],
                 out["alert_count"],
@@ -342,6 +401,7 @@ def register(app: Any) -> None:
         # new data (tick) or an acknowledgement: the same view, fresh rows and alerts
         return [
             out["rows"],
+            out["title"],
             out["case_count"],
             out["alerts"],
             out["alert_count"],
@@ -388,6 +448,33 @@ def register(app: Any) -> None:
     )
     def on_select(selected, search):
         return selected_case(selected, search)
+
+    @app.callback(
+        Output("duty-community", "data"),
+        Output("duty-community", "value"),
+        Input("duty-street", "value"),
+        State("duty-community", "value"),
+        prevent_initial_call=True,
+    )
+    def street_chosen(street, community):
+        """The chosen street's communities (a community of another street is let go)."""
+        with services().sessions() as session:
+            units = place_options(session, current_scope(), street)
+        keep = community if community and street and community.startswith(street) else None
+        return place_choices(units), keep
+
+    @app.callback(
+        Output("duty-grid-unit", "data"),
+        Output("duty-grid-unit", "value"),
+        Input("duty-community", "value"),
+        State("duty-grid-unit", "value"),
+        prevent_initial_call=True,
+    )
+    def community_chosen(community, grid):
+        with services().sessions() as session:
+            units = place_options(session, current_scope(), community)
+        keep = grid if grid and community and grid.startswith(community) else None
+        return place_choices(units), keep
 
     # the desk's own actions (登记, 转为案件, 排除): after 确认's, which owns duty-acked (theirs duplicate it)
     register_file_case(app)

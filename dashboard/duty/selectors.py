@@ -1,4 +1,5 @@
-"""The duty view's selectors: street (the scope's real street names), category, department, status, period."""
+"""The duty view's selectors: street (the scope's real street names), its community and grid, category,
+department, status (the open states, then 已办结 and 已归档), period."""
 
 from __future__ import annotations
 
@@ -8,7 +9,13 @@ import dash_mantine_components as dmc
 from dash import html
 
 from data.case_filter import PERIODS, CaseFilter
-from data.queries import category_options, department_options, status_options, street_options
+from data.queries import (
+    category_options,
+    department_options,
+    place_options,
+    status_options,
+    street_options,
+)
 from data.text import label, pick
 
 from ..components.select import search_select
@@ -23,10 +30,20 @@ def _select(id_: str, label: str, placeholder: str, data: list[dict[str, str]], 
     )
 
 
+def options(units: list[Any]) -> list[dict[str, str]]:
+    """A community's or grid's options (its name; a grid's code too, names repeat across communities)."""
+    return [
+        {"value": u.value, "label": u.label if len(u.value) < 15 else f"{u.label} {u.value[-3:]}"}
+        for u in units
+    ]
+
+
 def selectors(ctx: PageContext, view: CaseFilter) -> html.Div:
     lang = ctx.lang
     with ctx.services.sessions() as session:
         streets = street_options(session, ctx.scope)
+        communities = place_options(session, ctx.scope, view.street)
+        grids = place_options(session, ctx.scope, view.community)
         categories = category_options(session, ctx.scope)
         departments = department_options(session, ctx.scope)
 
@@ -47,6 +64,20 @@ def selectors(ctx: PageContext, view: CaseFilter) -> html.Div:
                 t("duty_all_streets", lang),
                 [{"value": s.value, "label": s.label} for s in streets],
                 view.street,
+            ),
+            _select(
+                "duty-community",
+                t("search_community", lang),
+                t("search_all_communities", lang),
+                options(communities),
+                view.community,
+            ),
+            _select(
+                "duty-grid-unit",
+                t("search_grid", lang),
+                t("search_all_grids", lang),
+                options(grids),
+                view.grid,
             ),
             _select(
                 "duty-category",

@@ -17,6 +17,8 @@ Actions written by gridcc (``action`` column):
 - the duty desk: ``desk_file`` (登记: a case filed by hand), ``desk_alert_case`` (an alert turned into a
   linked case), ``desk_alert_dismiss`` (an alert dismissed, with the reason);
 - push keys: ``push_key_create``, ``push_key_revoke`` (``gridcc keys``, the demo's first start);
+- the case search: ``search_phone`` (a case searched by the reporter's phone: the number masked, the
+  count found), ``search_phone_refused`` (by a role that may not see personal data);
 - feeds: ``feed_change`` (paused or resumed by an admin or on the console, or changed by the feeds file:
   actor ``catalogue``).
 """
@@ -73,6 +75,8 @@ ACTIONS = (
     "case_unmerge",
     "push_key_create",
     "push_key_revoke",
+    "search_phone",
+    "search_phone_refused",
 )
 
 

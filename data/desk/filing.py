@@ -24,6 +24,7 @@ from ..auth.users import scope_of
 from ..deadlines import evaluate
 from ..models import Case, CaseEvent, Category, Department, UserAccount
 from ..models.catalogue import PRIORITIES
+from ..search.terms import search_columns
 from .errors import DeskRefused
 from .fields import DESCRIPTION_MAX, clean_phone, clean_text, column_limit
 from .place import Place, resolve_place
@@ -129,9 +130,19 @@ def check_form(session: Session, form: CaseForm, title_required: bool = True) ->
 
 
 def create_case(
-    session: Session, actor: UserAccount, checked: _Checked, place: Place, now: datetime, tz: str, detail: str
+    session: Session,
+    actor: UserAccount,
+    checked: _Checked,
+    place: Place,
+    now: datetime,
+    tz: str,
+    detail: str,
+    phone_key: bytes | None = None,
 ) -> Case:
-    """Insert the case and its ``created`` event (the caller audits and commits)."""
+    """Insert the case and its ``created`` event (the caller audits and commits); ``phone_key`` hashes
+    the reporter's phone for the case search (:func:`data.search.phone_hash`)."""
+    title = checked.title or checked.category.name
+    found = search_columns(title, checked.description, checked.address, checked.reporter_phone, phone_key)
     limit = checked.category.limit_hours(checked.priority)
     clock = evaluate(now, limit, now, True)
     day = now.astimezone(ZoneInfo(tz)).strftime("%Y%m%d")
@@ -147,7 +158,7 @@ def create_case(
             priority=checked.priority,
             status="reported",
             source_status="",
-            title=checked.title or checked.category.name,
+            title=title,
             description=checked.description,
             address=checked.address,
             lon=place.lon,
@@ -155,6 +166,8 @@ def create_case(
             placement=place.method,
             reporter_name=checked.reporter_name or None,
             reporter_phone=checked.reporter_phone or None,
+            search_terms=found["search_terms"],
+            phone_hash=found["phone_hash"],
             requested_at=now,
             accepted_at=now,
             source_updated_at=now,
@@ -197,6 +210,7 @@ def file_case(
     now: datetime,
     tz: str = "Asia/Shanghai",
     remote_addr: str = "",
+    phone_key: bytes | None = None,
 ) -> Filed:
     """登记: file the case of ``form`` as ``actor`` (a duty officer or a leader), in a place of the
     account's own scope. :class:`NotPermitted` for any other account, :class:`DeskRefused` for a form
@@ -205,7 +219,7 @@ def file_case(
     checked = check_form(session, form)
     address = checked.address
     place = resolve_place(session, scope_of(user), form.place, address, form.lon, form.lat)
-    case = create_case(session, user, checked, place, now, tz, "")
+    case = create_case(session, user, checked, place, now, tz, "", phone_key)
     audit(
         session,
         user.username,

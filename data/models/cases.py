@@ -38,6 +38,10 @@ class Case(PlaceMixin, Base):
     placement: Mapped[str] = mapped_column(String(20), default="unplaced")
     reporter_name: Mapped[str | None] = mapped_column(String(100))
     reporter_phone: Mapped[str | None] = mapped_column(String(30))  # personal data: masked when shown
+    # the case search (data.search): the texts' bigrams (indexed by FTS5 on SQLite, a GIN tsvector on
+    # PostgreSQL; deferred: no screen reads it) and the keyed hash of the reporter's phone
+    search_terms: Mapped[str | None] = mapped_column(Text, deferred=True)
+    phone_hash: Mapped[str | None] = mapped_column(String(64))
 
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -72,6 +76,8 @@ class Case(PlaceMixin, Base):
         Index("ix_case_open_deadline", "is_open", "deadline_at"),
         Index("ix_case_modified", "modified_at"),
         Index("ix_case_resolved", "resolved_at"),
+        Index("ix_case_external_id", "external_id"),
+        Index("ix_case_phone_hash", "phone_hash"),
     )
 
 

@@ -45,6 +45,7 @@ Duty table and case page (:mod:`.cases`)::
     open_cases(session, scope, filters=None, limit=5000, *, now=None, tz=...) -> list[CaseRow]
     case_detail(session, scope, case_id, viewer_may_see_personal=False, *, now=None) -> CaseDetail | None
     street_options(session, scope) -> list[Option]
+    place_options(session, scope, parent) -> list[Option]  (a street's communities, a community's grids)
     category_options(session, scope) -> list[Option]
     department_options(session, scope) -> list[Option]
     status_options() -> list[str]  (codes)
@@ -103,6 +104,7 @@ from .cases import (
     category_options,
     department_options,
     open_cases,
+    place_options,
     status_options,
     street_options,
 )
@@ -179,6 +181,7 @@ __all__ = [
     "feeds_in_scope",
     "risk_counts",
     "risks",
+    "place_options",
     "status_options",
     "street_options",
     "street_ranking",

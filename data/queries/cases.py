@@ -83,15 +83,19 @@ def open_cases(
     tz: str = "Asia/Shanghai",
 ) -> list[CaseRow]:
     """Open cases of the scope matching the filters (:meth:`data.case_filter.CaseFilter.clause`, the map's
-    own; a named period as of ``now`` in ``tz``): overdue first, then by deadline (soonest first).
+    own; a named period as of ``now`` in ``tz``): overdue first, then by deadline (soonest first). A
+    status filter decides the states instead (:meth:`~data.case_filter.CaseFilter.states_clause`:
+    ``closed`` lists the archived cases, newest deadline last as well).
 
     With ``now`` the overdue / due-soon marks and hours late are exact at that moment; without it
     they are the flags the deadline job keeps."""
     if now is not None:
         require_aware(now)
-    query = select(*CASE_ROW_COLUMNS).where(scope.clause(Case), Case.is_open == true())
+    query = select(*CASE_ROW_COLUMNS).where(scope.clause(Case))
     if filters is not None:
-        query = query.where(filters.clause(now, tz))
+        query = query.where(filters.states_clause(), filters.clause(now, tz))
+    else:
+        query = query.where(Case.is_open == true())
     late = (Case.deadline_at < now) if now is not None else Case.overdue
     query = query.order_by(late.desc(), nulls_last(Case.deadline_at.asc()), Case.id).limit(limit)
     return case_rows(session, session.execute(query).all(), now)
@@ -190,6 +194,21 @@ def street_options(session: Session, scope: AreaScope) -> list[Option]:
     return [Option(code, name) for code, name in streets_in_scope(session, scope)]
 
 
+def place_options(session: Session, scope: AreaScope, parent: str | None) -> list[Option]:
+    """The communities of a street, or the grids of a community (``parent``'s children), that overlap
+    the scope, by code; none without a parent (the duty page's community and grid selectors)."""
+    if not parent or not parent.isdecimal() or len(parent) not in (9, 12):
+        return []
+    rows = session.execute(
+        select(AdminUnit.code, AdminUnit.name)
+        .where(
+            AdminUnit.parent_code == parent, AdminUnit.level == ("community" if len(parent) == 9 else "grid")
+        )
+        .order_by(AdminUnit.code)
+    ).all()
+    return [Option(r.code, r.name) for r in rows if scope.overlaps(r.code)]
+
+
 def category_options(session: Session, scope: AreaScope) -> list[Option]:
     """Every category, each top-level one followed by its sub-categories (``parent`` set).
     The catalogue is the same everywhere; ``scope`` is taken for a uniform signature."""
@@ -220,6 +239,7 @@ def department_options(session: Session, scope: AreaScope) -> list[Option]:
 
 
 def status_options() -> list[str]:
-    """The open states' codes, in the order a case passes through them (the screens label them)."""
-    order = ("reported", "accepted", "assigned", "in_progress", "returned")
-    return [s for s in order if s in OPEN_STATES]
+    """The states' codes, in the order a case passes through them (the screens label them): the open
+    ones, then 已办结 and 已归档 (a status filter of those lists the cases no longer open)."""
+    order = ("reported", "accepted", "assigned", "in_progress", "returned", "resolved", "closed")
+    return [s for s in order if s in OPEN_STATES or s in ("resolved", "closed")]

@@ -211,7 +211,7 @@ class CaseRow:
     """One case as a table row (duty table, overdue list). Labels are zh-CN; codes are kept beside them.
 
     ``hours_late`` is how far past the deadline the case is at ``now`` (negative: hours left), None
-    without a deadline or without ``now``.
+    without a deadline, without ``now`` or for a case no longer open.
     """
 
     id: int
@@ -301,7 +301,8 @@ def case_rows(session: Session, rows: Sequence[Any], now: datetime | None) -> li
         map_lon, map_lat, approx = places.get(r.id, (None, None, None))
         cat = cats.get(r.category_code or "")
         if now is not None and r.deadline_at is not None:
-            hours_late: float | None = (now - r.deadline_at).total_seconds() / 3600.0
+            # a case no longer open is neither late nor has time left (the search lists closed cases)
+            hours_late: float | None = (now - r.deadline_at).total_seconds() / 3600.0 if r.is_open else None
             overdue = bool(r.is_open) and now > r.deadline_at
             soon_at = due_soon_at(r.accepted_at, r.deadline_at)
             due_soon = bool(r.is_open) and not overdue and soon_at is not None and now >= soon_at

@@ -21,7 +21,7 @@ def migrate(settings: Settings, revision: str, down: bool) -> None:
     if down:
         migrations.downgrade(engine, "base" if revision == "head" else revision)
     else:
-        migrations.upgrade(engine, revision)
+        migrations.upgrade(engine, revision, settings.phone_search_key_bytes())
     revision = migrations.current_revision(engine) or "base"
     click.echo(text.t("cli_migrated", settings.language, revision=revision))
 
@@ -73,3 +73,20 @@ def rebuild_aggregates(settings: Settings, batch: int) -> None:
     finally:
         engine.dispose()
     click.echo(text.t("ranking_rebuild_done", settings.language, cases=cases, changed=changed))
+
+
+@db.command("rebuild-search")
+@click.option("--phones", is_flag=True)
+@click.pass_obj
+def rebuild_search(settings: Settings, phones: bool) -> None:
+    """Fill the case search's columns (the texts' terms, the phones' keyed hashes) of cases written
+    without them, e.g. by a bulk load; with --phones recompute them all. A second run changes nothing."""
+    from data.search.backfill import backfill
+
+    engine = make_engine(settings)
+    try:
+        with engine.begin() as conn:
+            written = backfill(conn, settings.phone_search_key_bytes(), only_missing=not phones)
+    finally:
+        engine.dispose()
+    click.echo(text.t("search_rebuilt", settings.language, cases=written))

@@ -222,7 +222,7 @@ def prepare_database(settings: Settings, echo: bool = True) -> None:
     from data.seed import seed_catalogue
 
     engine = make_engine(settings)
-    migrations.upgrade(engine)
+    migrations.upgrade(engine, phone_search_key=settings.phone_search_key_bytes())
     factory = make_sessionmaker(engine)
     with transaction(factory) as session:
         seed_catalogue(session)

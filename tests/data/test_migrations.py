@@ -24,13 +24,20 @@ def test_upgrade_creates_every_table_then_downgrade_removes_them(database_url: s
 
 
 def test_migration_matches_the_models(database_url: str) -> None:
-    """Autogenerate finds nothing to add: the migration and the models agree."""
+    """Autogenerate finds nothing to add: the migration and the models agree (the case search's FTS5
+    table and GIN expression index, which have no model, aside)."""
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
+
+    from data.search.index import UNMODELLED
+
+    def modelled(name: str | None, kind: str, _parents: object) -> bool:
+        return not (kind in ("table", "index") and name in UNMODELLED)
 
     engine = make_engine(database_url)
     migrate.upgrade(engine)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        context = MigrationContext.configure(conn, opts={"include_name": modelled})
+        diff = compare_metadata(context, Base.metadata)
     engine.dispose()
     assert diff == []

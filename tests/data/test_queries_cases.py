@@ -136,5 +136,9 @@ def test_options(world: tuple[Session, Units, dict[str, int]]) -> None:
     assert ("environment.noise", "噪声扰民") in {(o.value, o.label) for o in cats}
     deps = department_options(session, district)
     assert ("police", "区公安分局") in {(o.value, o.label) for o in deps}
-    assert status_options() == ["reported", "accepted", "assigned", "in_progress", "returned"]  # codes
-    assert [label("status", s) for s in status_options()] == ["待受理", "已受理", "已交办", "处置中", "退回"]
+    assert status_options() == [
+        "reported", "accepted", "assigned", "in_progress", "returned", "resolved", "closed"
+    ]  # codes  # fmt: skip
+    assert [label("status", s) for s in status_options()] == [
+        "待受理", "已受理", "已交办", "处置中", "退回", "已办结", "已归档"
+    ]  # fmt: skip

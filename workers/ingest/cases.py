@@ -32,6 +32,7 @@ from data import first_response
 from data.deadlines import evaluate
 from data.geo.rows import place_columns
 from data.models import Case, Category
+from data.search import document_terms, search_columns
 from data.states import OPEN_STATES, STATES, IllegalTransition, path
 
 from ..feeds.config import FeedConfig
@@ -125,11 +126,14 @@ class CaseIngest:
         placer: Placer,
         now: datetime,
         echo_before: datetime | None = None,
+        phone_key: bytes | None = None,
     ) -> None:
         """``echo_before``: the cursor of the previous poll. The poll asks for a little before it (see
         ``workers.jobs.poll.CURSOR_OVERLAP``); a stored record seen again unchanged from that overlap
-        is an echo, not news, and is not counted at all."""
+        is an echo, not news, and is not counted at all. ``phone_key``: the key of the reporters' phone
+        hashes (:func:`data.search.phone_hash`; without it no case gets one, and none is found by phone)."""
         self.echo_before = echo_before
+        self.phone_key = phone_key
         self.session = session
         self.feed = feed
         self.placer = placer
@@ -241,6 +245,9 @@ class CaseIngest:
             "escalation_level": facts.escalation_level,
             **place_columns(placement.code),
         }
+        # the case search's columns, in this same insert (the full-text index follows in the transaction)
+        found = search_columns(row["title"], r.description, row["address"], r.reporter_phone, self.phone_key)
+        row.update(found)
         created = event_row(
             None, "created", r.requested_at, to_status=status, detail=r.source_status,
             actor=self.actor, feed_name=self.feed.name,
@@ -294,6 +301,8 @@ class CaseIngest:
             if getattr(case, name) != value:
                 setattr(case, name, value)
                 changed.append(name)
+        if {"description", "address"} & set(changed):
+            case.search_terms = document_terms(case.title, case.description, case.address)
         case.source_status = r.source_status
         case.source_updated_at = incoming
         if r.accepted_at is not None and case.accepted_at != r.accepted_at:

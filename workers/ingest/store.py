@@ -9,13 +9,14 @@ caller's: a push must never move the poll's cursor.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from ..feeds.config import FeedConfig
-from ..feeds.records import Rejection
+from ..feeds.records import CaseRecord, Rejection
 from . import isolate
 from .alerts import AlertIngest
 from .batch import Batch
@@ -42,13 +43,17 @@ def store_batch(
     batch: Batch,
     now: datetime,
     echo_before: datetime | None = None,
+    phone_key: bytes | None = None,
 ) -> Stored:
-    """Upsert the batch's cases and alerts and quarantine its rejections (the caller commits)."""
+    """Upsert the batch's cases and alerts and quarantine its rejections (the caller commits).
+    ``phone_key``: the key of the reporters' phone hashes (:class:`workers.ingest.cases.CaseIngest`)."""
     cases = [c for r in batch.results for c in r.cases]
     alerts = [a for r in batch.results for a in r.alerts]
-    counts, bad_cases = isolate.each(
-        session, cases, lambda part: CaseIngest(session, config, placer, now, echo_before).run(part)
-    )
+
+    def ingest(part: Sequence[CaseRecord]) -> Counts:  # a fresh ingest per part: a refused part leaves none
+        return CaseIngest(session, config, placer, now, echo_before, phone_key).run(part)
+
+    counts, bad_cases = isolate.each(session, cases, ingest)
     alert_counts, bad_alerts = isolate.each(
         session, alerts, lambda part: AlertIngest(session, config.name, placer, now).run(part)
     )

@@ -193,7 +193,7 @@ def _commit(
         assert row is not None and health is not None
         previous = parse_cursor(row.cursor)
         placer = cached_placer(rt.cache, session, rt.redis)
-        stored = store_batch(session, config, placer, batch, now, previous)
+        stored = store_batch(session, config, placer, batch, now, previous, rt.phone_search_key())
         counts, unstorable, new_unstorable = stored.counts, stored.unstorable, stored.new_unstorable
         changed |= stored.changed
 

@@ -113,7 +113,7 @@ def _push(
             _screen(batch, placer)
         if reporter:
             _reporter(batch, reporter)
-        stored = store_batch(session, config, placer, batch, now)
+        stored = store_batch(session, config, placer, batch, now, phone_key=rt.phone_search_key())
         counts = stored.counts
         for name in ("received", "new", "updated", "ignored", "quarantined"):
             setattr(health, name, (getattr(health, name) or 0) + getattr(counts, name))
