@@ -32,6 +32,7 @@ from layers.case_clusters import MAX_ZOOM, MIN_ZOOM, case_clusters
 from layers.cases import build_cases, open_case_count
 from layers.counts import unit_counts
 from layers.encoding import json_bytes
+from layers.hotspots import build_hotspots
 from layers.risks import build_risks
 from layers.units import STATIC_LEVELS, BBox, build_units, grids_in_bbox, lod_plan, unit_sizes, units_in_bbox
 
@@ -263,6 +264,19 @@ def make_blueprint() -> Blueprint:
             ttl=30,
         )
         return audit_full_phones(response, view)
+
+    @bp.get("/layers/hotspots.json")
+    def hotspot_layer() -> Response:
+        # the 类案 change when the cases do: cached under the cases' version
+        mode = text_mode()
+        return _payload(
+            "cases",
+            f"hotspots;t={mode}",
+            lambda session, scope: json_bytes(build_hotspots(session, scope, text_mode=mode)),
+            JSON,
+            SHORT,
+            ttl=600,
+        )
 
     @bp.get("/layers/risks.json")
     def risks() -> Response:

@@ -95,6 +95,7 @@ class Urls:
             "clusters": root + "cases/clusters.json",
             "alerts": root + "alerts.json",
             "risks": root + "risks.json",
+            "hotspots": root + "hotspots.json",
         }
 
     def switch(self, path: str, query: Mapping[str, str], lang: str) -> str:

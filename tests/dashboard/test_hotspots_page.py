@@ -261,3 +261,16 @@ def test_the_case_page_names_the_merge_and_a_duty_officer_undoes_it(
     assert _merged(session_factory) == 1
     assert "已撤销合并。" in page_text(post_callback(client, body))
     assert _merged(session_factory) == 0
+
+
+def test_the_hotspots_are_a_map_layer_in_the_viewers_scope(web: Any, grids: list[str]) -> None:
+    west = signed_in(web, "duty1").get("/layers/hotspots.json?v=1")
+    assert west.status_code == 200, west.status_code
+    (feature,) = west.get_json()["features"]
+    assert feature["properties"]["key"] == _key(grids) and feature["properties"]["count"] == 3
+    assert feature["properties"]["category"] == "乱堆乱放"
+    east = signed_in(web, "duty_east").get("/layers/hotspots.json?v=1")
+    assert east.get_json()["features"] == []  # the other street's officer: its own (none), never the west's
+    assert signed_in(web, "leader").get("/layers/hotspots.json?v=1").get_json()["features"][0]["properties"][
+        "key"
+    ] == _key(grids)
