@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .audit.page import PAGE as AUDIT
+from .calls.page import PAGE as CALLS
 from .case.page import PAGE as CASE
 from .duty.page import PAGE as DUTY
 from .feeds.page import PAGE as FEEDS
@@ -18,4 +19,4 @@ from .wall.page import PAGE as WALL
 
 
 def default_pages() -> list[Page]:
-    return [WALL, replace(MAP, path="/map"), CASE, FEEDS, DUTY, OVERDUE, AUDIT]
+    return [WALL, replace(MAP, path="/map"), CASE, FEEDS, DUTY, OVERDUE, AUDIT, CALLS]

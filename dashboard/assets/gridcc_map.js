@@ -316,6 +316,17 @@
     function alertStyle(feature, context) {
         const p = feature.properties;
         const c = signalHex(p, context.hideout);
+        if (p.call) {
+            // 预警叫应: a called grid — silent ones flash in the warning's colour, answered ones are green
+            const silent = p.call === "silent";
+            return {
+                color: silent ? c : "#3ddc84",
+                weight: silent ? 2.5 : 1.5,
+                fillColor: silent ? c : "#3ddc84",
+                fillOpacity: silent ? 0.55 : 0.12,
+                className: "call-grid " + (silent ? "call-silent" : "call-answered"),
+            };
+        }
         return {
             color: c,
             weight: 3,
@@ -373,7 +384,14 @@
     function alertEach(feature, layer, context) {
         const p = feature.properties;
         const s = strings(context);
-        layer.bindTooltip(el("span", "", (s["signal_" + p.colour] || "") + " " + (p.event || p.headline || "")), {
+        if (p.call) {
+            const said = p.call === "silent" ? s.call_silent : ((s.call_states || {})[p.state] || p.state);
+            layer.bindTooltip(el("span", "", p.name + " · " + said), {direction: "top", className: "alert-tip", sticky: true});
+            return;
+        }
+        let tip = (s["signal_" + p.colour] || "") + " " + (p.event || p.headline || "");
+        if (p.calls_total) tip += " · " + s.call_ticker_count.replace("{answered}", p.calls_answered).replace("{total}", p.calls_total);
+        layer.bindTooltip(el("span", "", tip), {
             direction: "top",
             className: "alert-tip",
             sticky: true,

@@ -13,6 +13,7 @@ from .alerts import (
 )
 from .audit import AuditLog
 from .base import Base, PlaceMixin, UTCDateTime, utcnow
+from .calls import CALL_ANSWER_KINDS, CALL_STATES, AlertCall
 from .cases import Case, CaseEvent
 from .catalogue import PRIORITIES, Category, Department
 from .feeds import Feed, FeedHealth, Quarantine
@@ -31,6 +32,8 @@ from .users import UserAccount, UserSession
 
 __all__ = [
     "ALERT_STATES",
+    "CALL_ANSWER_KINDS",
+    "CALL_STATES",
     "ANSWER_KINDS",
     "INSTRUCTION_KINDS",
     "OUTBOUND_KINDS",
@@ -45,6 +48,7 @@ __all__ = [
     "SEVERITY_RANK",
     "AdminUnit",
     "Alert",
+    "AlertCall",
     "AlertEvent",
     "AlertGrid",
     "Answer",
