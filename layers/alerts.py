@@ -114,7 +114,7 @@ def build_alerts(
     ).all()
     grids, totals = _covered_grids(session, scope, [a.id for a in alerts], max_grids, full_phones)
     calls = call_grids(session, scope, [a.id for a in alerts])
-    features = []
+    features: list[dict[str, Any]] = []
     for alert in alerts:
         geom = from_wkb(alert.geometry)
         if geom is None and alert.lon is not None and alert.lat is not None:

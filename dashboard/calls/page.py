@@ -80,7 +80,10 @@ def _table(rows: list[CallRow], view: str, lang: str, tz: str, silent: bool) -> 
         else:
             cells += [local_time(r.answered_at, tz, lang, "day_minute", none=EMPTY), _result(r, lang)]
         body.append(
-            html.Tr([html.Td(c) for c in cells], className="calls-row " + ("is-silent" if silent else "is-answered"))
+            html.Tr(
+                [html.Td(c) for c in cells],
+                className="calls-row " + ("is-silent" if silent else "is-answered"),
+            )
         )
     return html.Table(
         [html.Thead(html.Tr([html.Th(t(h, lang)) for h in heads])), html.Tbody(body)],
@@ -128,7 +131,12 @@ def layout(ctx: PageContext) -> Any:
     controls: list[Any] = [html.Div(summary, id="calls-summary", className="calls-summary")]
     if may_recall:
         controls += [
-            html.Button(t("call_recall", ctx.lang), id="calls-recall", n_clicks=0, className="desk-button calls-recall"),
+            html.Button(
+                t("call_recall", ctx.lang),
+                id="calls-recall",
+                n_clicks=0,
+                className="desk-button calls-recall",
+            ),
             html.Div("", id="calls-message", className="calls-message", role="status"),
         ]
     header = html.Div(
@@ -152,7 +160,9 @@ def layout(ctx: PageContext) -> Any:
 
 def on_tick(_n: int | None, store: dict[str, Any] | None) -> tuple[Any, Any]:
     store = store or {}
-    summary, content = body(current_scope(), alert_id_of(store.get("alert")), str(store.get("lang") or "zh-CN"))
+    summary, content = body(
+        current_scope(), alert_id_of(store.get("alert")), str(store.get("lang") or "zh-CN")
+    )
     return summary, content
 
 
@@ -196,4 +206,6 @@ def register(app: Any) -> None:
     )(on_recall)
 
 
-PAGE = Page(path="/calls/<alert_id>", name="calls", title_key="call_page_title", layout=layout, register=register)
+PAGE = Page(
+    path="/calls/<alert_id>", name="calls", title_key="call_page_title", layout=layout, register=register
+)

@@ -84,7 +84,10 @@ def call_text(item: dict[str, Any], lang: str) -> str:
     event = str(item.get("event") or label("alert_kind", item.get("kind"), lang))
     if colour in SIGNALS and item.get("kind") == "weather":
         event = t("call_ticker_event", lang, event=event, colour=label("colour", colour, lang))
-    parts = [event, t("call_ticker_count", lang, answered=item.get("answered", 0), total=item.get("total", 0))]
+    parts = [
+        event,
+        t("call_ticker_count", lang, answered=item.get("answered", 0), total=item.get("total", 0)),
+    ]
     if item.get("evacuated"):
         parts.append(t("call_ticker_evacuated", lang, n=item["evacuated"]))
     if item.get("support"):

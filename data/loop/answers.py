@@ -262,10 +262,10 @@ def receive(
                     target = _apply(session, department, answer, sent_at, now, _header(headers, GRID))
             except IntegrityError:  # the same message id committed by a concurrent request
                 raise Refused(409, "replayed", f"answer {answer.message_id} was received already") from None
-        body: dict[str, Any] = {"ok": True, "state": target.state, "message_id": answer.message_id}
+        reply: dict[str, Any] = {"ok": True, "state": target.state, "message_id": answer.message_id}
         if isinstance(target, AlertCall):  # the wall's 叫应 counts (loop) and the map's silent grids (alerts)
-            return Outcome(200, body, ("loop", "alerts"))
-        return Outcome(200, body)
+            return Outcome(200, reply, ("loop", "alerts"))
+        return Outcome(200, reply)
     except Refused as refusal:
         who = (
             f"dept:{department}" if department else "dept:?" + clean(_header(headers, signing.DEPARTMENT), 40)

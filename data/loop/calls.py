@@ -208,6 +208,17 @@ def _end(
     return _message(session, alert, call, name, now, kind="call_ended")
 
 
+def _new_call(session: Session, alert: Alert, grid: str, worker: tuple[str, str], now: datetime) -> AlertCall:
+    call = AlertCall(
+        alert_id=alert.id, grid_code=grid, worker_name=worker[0], worker_role=worker[1], level=alert.severity,
+        round=1, round_at=now, state="calling", messages=0, evacuated=0, note="", end_reason="",
+        created_at=now,
+    )  # fmt: skip
+    session.add(call)
+    session.flush()
+    return call
+
+
 def _new_round(call: AlertCall, alert: Alert, now: datetime) -> None:
     call.round = (call.round or 0) + 1
     call.round_at, call.level, call.state, call.answered_at = now, alert.severity, "calling", None
@@ -239,9 +250,9 @@ def sync_alert(session: Session, alert: Alert, now: datetime) -> Synced:
         else set(session.scalars(select(AlertGrid.grid_code).where(AlertGrid.alert_id == alert.id)))
     )
     names = _grid_names(session, set(calls) | covered)
-    for grid, call in calls.items():
-        if call.ended_at is None and grid not in covered:
-            sent = _end(session, alert, call, reason or "uncovered", place_name(grid, names), now)
+    for grid, existing in calls.items():
+        if existing.ended_at is None and grid not in covered:
+            sent = _end(session, alert, existing, reason or "uncovered", place_name(grid, names), now)
             out.ended += 1
             if sent is not None:
                 out.messages.append(sent)
@@ -255,14 +266,7 @@ def sync_alert(session: Session, alert: Alert, now: datetime) -> Synced:
         if call is None:
             if grid not in workers:
                 continue  # no one on the roster to call
-            name, role = workers[grid]
-            call = AlertCall(
-                alert_id=alert.id, grid_code=grid, worker_name=name, worker_role=role, level=alert.severity,
-                round=1, round_at=now, state="calling", messages=0, evacuated=0, note="", end_reason="",
-                created_at=now,
-            )  # fmt: skip
-            session.add(call)
-            session.flush()
+            call = _new_call(session, alert, grid, workers[grid], now)
             out.called += 1
         elif call.ended_at is not None or _rank(alert.severity) > _rank(call.level):
             out.raised += call.ended_at is None

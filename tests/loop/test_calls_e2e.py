@@ -181,7 +181,8 @@ def test_a_warning_calls_its_grids_answers_count_recall_reaches_the_silent_raise
             _post(web, grids[2], grid_key(SECRET, grids[2]), _answer_doc(first[grids[2]], "evacuated")),
         ]
         assert [(r.status_code, r.json()["error"]) for r in refused] == [
-            (404, "not_sent"), (401, "bad_signature"), (404, "not_sent"), (404, "not_sent"), (400, "bad_request"),
+            (404, "not_sent"), (401, "bad_signature"), (404, "not_sent"), (404, "not_sent"),
+            (400, "bad_request"),
         ]  # fmt: skip
         assert _answer_count(rw) == before and _counts(rw) == (2, 4)
 
@@ -203,7 +204,7 @@ def test_a_warning_calls_its_grids_answers_count_recall_reaches_the_silent_raise
                 select(func.count()).select_from(AuditLog).where(AuditLog.action == "call_recall")
             )
 
-        # an Update that raises the level (橙 → 红) calls every grid again; the earlier answers no longer count
+        # an Update that raises the level (橙 → 红) calls every grid again; earlier answers no longer count
         later = sent + timedelta(minutes=1)
         cap.put_cap(
             "W2", later, cap_alert("W2", later, "Update", ("W1",), "Extreme", polygon=STREET_1_POLYGON)
