@@ -54,6 +54,7 @@ JS_KEYS = (
     "covered_grids",
     "call_ticker_count",  # 预警叫应: "已叫应 {answered}/{total} 网格" on a calling warning's tooltip
     "call_silent",
+    "call_page_title",
     "more_grids",
     "role_grid_worker",
     "role_grid_chief",

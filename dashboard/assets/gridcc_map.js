@@ -364,6 +364,13 @@
         row(box, s.address, p.area_desc);
         row(box, s.onset, fmtTime(p.onset, context.hideout));
         row(box, s.expires, fmtTime(p.expires, context.hideout));
+        if (p.calls_total && context.hideout && context.hideout.calls_url) {
+            // 预警叫应: how many covered grids answered, and the duty officer's page of the silent ones
+            const link = el("a", "popup-calls", s.call_page_title + " · " +
+                s.call_ticker_count.replace("{answered}", p.calls_answered).replace("{total}", p.calls_total));
+            link.href = context.hideout.calls_url + p.id;
+            box.appendChild(link);
+        }
         const grids = Array.isArray(p.grids) ? p.grids : [];
         if (grids.length) {
             box.appendChild(el("div", "popup-subtitle", s.covered_grids + "（" + (p.grid_count || grids.length) + "）"));
