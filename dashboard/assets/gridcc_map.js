@@ -321,9 +321,9 @@
             const silent = p.call === "silent";
             return {
                 color: silent ? c : "#3ddc84",
-                weight: silent ? 2.5 : 1.5,
+                weight: silent ? 3 : 0.6,
                 fillColor: silent ? c : "#3ddc84",
-                fillOpacity: silent ? 0.55 : 0.12,
+                fillOpacity: silent ? 0.8 : 0.22,
                 className: "call-grid " + (silent ? "call-silent" : "call-answered"),
             };
         }
