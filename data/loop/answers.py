@@ -263,8 +263,10 @@ def receive(
             except IntegrityError:  # the same message id committed by a concurrent request
                 raise Refused(409, "replayed", f"answer {answer.message_id} was received already") from None
         reply: dict[str, Any] = {"ok": True, "state": target.state, "message_id": answer.message_id}
-        if isinstance(target, AlertCall):  # the wall's 叫应 counts (loop) and the map's silent grids (alerts)
-            return Outcome(200, reply, ("loop", "alerts"))
+        if isinstance(target, AlertCall):
+            # the wall's 叫应 chip (the ticker) and the map's silent grids follow the alerts version only:
+            # hundreds of grids answering in a minute must not rebuild the wall's stats (the loop version)
+            return Outcome(200, reply, ("alerts",))
         return Outcome(200, reply)
     except Refused as refusal:
         who = (

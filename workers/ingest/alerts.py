@@ -90,7 +90,7 @@ class AlertIngest:
         for alert in self._touched.values():
             synced = sync_alert(self.session, alert, self.now)
             if synced.changed:
-                self.counts.layers.update({"alerts", "loop"})
+                self.counts.layers.add("alerts")  # the wall's 叫应 chip and the map's called grids
                 self.counts.calls += len(synced.messages)
         self.session.flush()
         return self.counts

@@ -69,7 +69,7 @@ def run_deadlines(rt: Runtime, now: datetime | None = None) -> dict[str, int]:
         enqueue_delivery(rt.redis)
     layers = set()
     if synced.changed:
-        layers |= {"loop", "alerts"}
+        layers.add("alerts")  # the wall's 叫应 chip and the map's called grids
     if cases or unanswered or raised:
         layers |= {"cases", "kpis"}
     if unanswered:
