@@ -69,6 +69,11 @@ def _recall(client: Any, alert_id: int, csrf: bool = True) -> Any:
     return post_callback(client, body, csrf=csrf)
 
 
+def _audit(session_factory: Any, action: str) -> list[Any]:
+    with session_factory() as session:  # closed: an open transaction would hold PostgreSQL's teardown
+        return list(audit_rows(session, action=action))
+
+
 def _outbox(session_factory: Any) -> int:
     with session_factory() as session:
         return int(session.scalar(select(func.count()).select_from(OutboxMessage)) or 0)
@@ -79,7 +84,7 @@ def test_the_duty_officer_sees_the_silent_grids_phones_in_full_audited(web, sess
     text = page_text(route(signed_in(app, "duty1"), f"/calls/{alert_id}"))
     assert "未应答网格 3 个" in text and "已应答网格 1 个" in text and "已叫应 1/4 网格" in text, text
     assert len(set(PHONE.findall(text))) == 4 and "再叫应" in text
-    rows = audit_rows(session_factory(), action="personal_view")
+    rows = _audit(session_factory, "personal_view")
     assert [(r.actor, r.target) for r in rows] == [("duty1", f"calls:alert:{alert_id}")]
     assert rows[0].detail == "4 grid worker phones in full" and not PHONE.search(rows[0].detail)
 
@@ -88,7 +93,7 @@ def test_the_duty_officer_sees_the_silent_grids_phones_in_full_audited(web, sess
     wall = page_text(route(signed_in(app, "wall1"), f"/calls/{alert_id}"))
     assert "未应答网格 3 个" in wall and not re.search(r"1[3-9]\d", wall.replace(str(alert_id), ""))
     assert "再叫应" not in leader and "再叫应" not in wall  # no button for who may not
-    assert len(audit_rows(session_factory(), action="personal_view")) == 1  # masked views: no row
+    assert len(_audit(session_factory, "personal_view")) == 1  # masked views: no row
 
 
 def test_recall_reaches_the_silent_grids_of_ones_own_street_only(web, session_factory) -> None:  # type: ignore[no-untyped-def]
@@ -110,7 +115,7 @@ def test_recall_reaches_the_silent_grids_of_ones_own_street_only(web, session_fa
         silent = set(session.scalars(select(AlertCall.id).where(AlertCall.state == "calling")))
         new = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(3)).all()
         assert {m.call_id for m in new} == silent and all('"recall":true' in m.body for m in new)
-    [row] = audit_rows(session_factory(), action="call_recall")
+    [row] = _audit(session_factory, "call_recall")
     assert (row.actor, row.target, row.remote_addr) == ("duty1", f"alert:{alert_id}", ADDR)
     # again at once: the calls have not left yet, so nothing more is written
     assert "没有需要再叫应的网格" in page_text(_recall(duty, alert_id))
