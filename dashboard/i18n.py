@@ -54,6 +54,9 @@ JS_KEYS = (
     "onset",
     "expires",
     "covered_grids",
+    "call_ticker_count",  # 预警叫应: "已叫应 {answered}/{total} 网格" on a calling warning's tooltip
+    "call_silent",
+    "call_page_title",
     "more_grids",
     "role_grid_worker",
     "role_grid_chief",
@@ -87,5 +90,6 @@ def js_strings(lang: str = DEFAULT) -> dict[str, object]:
     lang = normalise(lang)
     strings: dict[str, object] = {key: t(key, lang) for key in JS_KEYS}
     strings["states"] = labels("status", lang)
+    strings["call_states"] = labels("call_state", lang)
     strings["intl_locale"] = t("time_clock_intl_locale", lang)  # the browser's Intl locale for times
     return strings

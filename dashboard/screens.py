@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from .alerts.page import PAGE as ALERTS
 from .audit.page import PAGE as AUDIT
+from .calls.page import PAGE as CALLS
 from .case.page import PAGE as CASE
 from .duty.page import PAGE as DUTY
 from .feeds.page import PAGE as FEEDS
@@ -36,4 +37,5 @@ def default_pages() -> list[Page]:
         ALERTS,
         REPORTS,
         AUDIT,
+        CALLS,
     ]

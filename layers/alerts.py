@@ -1,6 +1,10 @@
 """Active alerts as a small GeoJSON layer: points and CAP polygons in the signal colours, with the grids
 (and their grid workers, phones masked unless the caller asks for them in full) each warning covers inside
-the scope."""
+the scope.
+
+预警叫应: a warning calling its grids carries ``calls_answered`` / ``calls_total`` (the grids in scope),
+and each called grid in scope is a feature of its own (``call``: ``silent`` or ``answered``, the grid's
+code and name, no person): the map draws the silent ones flashing (``assets/gridcc_map.js``)."""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from sqlalchemy.orm import Session
 from data.masking import mask_personal_text, mask_phone
 from data.models import SEVERITY_COLOUR, AdminUnit, Alert, AlertGrid, GridStaff
 from data.names import place_name
+from data.queries.calls import call_grids
 from data.scope import AreaScope
 
 from .encoding import feature_collection, from_wkb, geometry_json
@@ -22,6 +27,7 @@ from .encoding import feature_collection, from_wkb, geometry_json
 ACTIVE_STATES = ("new", "acknowledged", "linked")
 SIGNAL_COLOURS = ("blue", "yellow", "orange", "red")
 MAX_GRIDS_LISTED = 30
+CALL_SIMPLIFY = 0.0001  # degrees (~10 m): a called grid's outline, light enough for the wall
 
 
 def _epoch(value: datetime | None) -> int | None:
@@ -107,7 +113,8 @@ def build_alerts(
         .order_by(Alert.id)
     ).all()
     grids, totals = _covered_grids(session, scope, [a.id for a in alerts], max_grids, full_phones)
-    features = []
+    calls = call_grids(session, scope, [a.id for a in alerts])
+    features: list[dict[str, Any]] = []
     for alert in alerts:
         geom = from_wkb(alert.geometry)
         if geom is None and alert.lon is not None and alert.lat is not None:
@@ -132,7 +139,53 @@ def build_alerts(
                     "expires": _epoch(alert.expires),
                     "grid_count": totals.get(alert.id, 0),
                     "grids": grids.get(alert.id, []),
+                    "calls_total": len(calls.get(alert.id, {})),
+                    "calls_answered": sum(s != "calling" for s in calls.get(alert.id, {}).values()),
                 },
             }
         )
+    colours = {f["properties"]["id"]: f["properties"]["colour"] for f in features}
+    features += _call_features(session, calls, colours)
     return feature_collection(features)
+
+
+def _call_features(
+    session: Session, calls: dict[int, dict[str, str]], colours: dict[int, str]
+) -> list[dict[str, Any]]:
+    """One feature per called grid (silent ones last, so they are drawn on top)."""
+    codes = sorted({g for grids in calls.values() for g in grids})
+    if not codes:
+        return []
+    shapes: dict[str, Any] = {}
+    names: dict[str, str] = {}
+    wanted = sorted({x for c in codes for x in (c, c[:12])})
+    for i in range(0, len(wanted), 500):
+        for code, name, wkb in session.execute(
+            select(AdminUnit.code, AdminUnit.name, AdminUnit.geometry).where(
+                AdminUnit.code.in_(wanted[i : i + 500])
+            )
+        ):
+            names[code] = name
+            if len(code) == 15:
+                shapes[code] = from_wkb(wkb)
+    out: list[dict[str, Any]] = []
+    for alert_id, grids in sorted(calls.items()):
+        for code, state in sorted(grids.items(), key=lambda item: (item[1] == "calling", item[0])):
+            geom = shapes.get(code)
+            if geom is None:
+                continue
+            out.append(
+                {
+                    "type": "Feature",
+                    "geometry": geometry_json(geom.simplify(CALL_SIMPLIFY, preserve_topology=True)),
+                    "properties": {
+                        "call": "silent" if state == "calling" else "answered",
+                        "state": state,
+                        "alert": alert_id,
+                        "colour": colours.get(alert_id, ""),
+                        "grid": code,
+                        "name": place_name(code, names),
+                    },
+                }
+            )
+    return out

@@ -6,7 +6,9 @@
   time), the hotspots (类案);
 * ``ticker`` (versions ``alerts`` + ``loop``, and the minute: alerts expire by the clock): active alerts,
   newest first, and the instructions 超时未报到 (department, case number, kind, role, how late: codes
-  and counts, never an instruction's text), and the number of the ledger's risks overdue now;
+  and counts, never an instruction's text), the number of the ledger's risks overdue now, and the
+  warnings calling their grids (预警叫应: how many covered grids in scope answered of how many — counts,
+  never a worker's name);
 * ``feeds`` (version ``feeds``, and the minute: staleness is a matter of time): the feeds that are stale
   or failing, and "data as of" (the last successful poll of any feed).
 
@@ -32,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from data import queries as q
 from data.masking import mask_personal_text
+from data.queries.calls import call_counts
 from data.queries.common import department_name, department_names
 from data.queries.loop import LoopFigures, department_report_times, loop_figures, unanswered
 from data.scope import AreaScope
@@ -153,9 +156,24 @@ def build_ticker(
     late = unanswered(session, scope, now, limit=LOOP_TICKER_LIMIT)
     names = department_names(session) if late else {}
     risk_counts = q.risk_counts(session, scope, now)
+    calls = call_counts(session, scope)[:LOOP_TICKER_LIMIT]
     return {
         # the ledger's risks past their 销号 deadline now (a count: the wall gets no risk's text)
         "risks_overdue": sum(c.overdue for c in risk_counts),
+        # 预警叫应: per warning calling its grids, the most silent first (counts only)
+        "calls": [
+            {
+                "alert_id": c.alert_id,
+                "kind": c.kind,
+                "event": mask_personal_text(c.event, text_mode),
+                "colour": c.colour,
+                "answered": c.answered,
+                "total": c.total,
+                "evacuated": c.evacuated,
+                "support": c.support,
+            }
+            for c in calls
+        ],
         # 超时未报到, most late first: the department, the case's number, the kind and role, how late —
         # never the instruction's text nor the case's title (the wall receives counts and codes)
         "loop": [

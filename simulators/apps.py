@@ -239,11 +239,44 @@ class Open311App(FeedApp):
 
 
 class CapApp(FeedApp):
+    """A weather office's CAP feed. ``POST /_control/warnings`` moves it by hand, for a drill or a test
+    (预警叫应): ``{"event": "暴雨", "severity": "Severe"}`` issues a warning (``"circle": false`` forces a
+    polygon), ``{"update": "<id>", "severity": "Extreme"}`` updates one, ``{"cancel": "<id>"}`` cancels
+    one; the answer names the warning and the CAP message's identifier."""
+
     def __init__(self, spec: SimSpec, office: WeatherOffice, **kw: Any) -> None:
         super().__init__(spec, **kw)
         self.office = office
 
+    def _warnings(self, req: Request) -> Response:
+        if req.method != "POST":
+            return Response(405, b"method not allowed")
+        try:
+            doc = json.loads(req.body or b"{}")
+            if not isinstance(doc, dict):
+                raise ValueError("a JSON object is expected")
+            now = self.clock()
+            severity = doc.get("severity")
+            if severity is not None and severity not in capxml.SEVERITY_COLOUR:
+                raise ValueError(f"severity: one of {', '.join(capxml.SEVERITY_COLOUR)}")
+            if doc.get("cancel"):
+                warning = str(doc["cancel"])
+                identifier = self.office.cancel(now, warning)
+            elif doc.get("update"):
+                warning = str(doc["update"])
+                identifier = self.office.update(now, warning, severity)
+            else:
+                circle = doc.get("circle")
+                warning = identifier = self.office.issue(
+                    now, doc.get("event"), severity, circle if isinstance(circle, bool) else None
+                )
+        except (ValueError, KeyError, IndexError, TypeError) as exc:
+            return json_response(400, {"error": str(exc)[:300]})
+        return json_response(200, {"warning": warning, "identifier": identifier})
+
     def route(self, req: Request, mode: str) -> Response | None:
+        if req.path == "/_control/warnings":
+            return self._warnings(req)
         if req.path == "/cap/index.atom":
             entries = self.shuffle(self.office.index_entries(self.clock()), mode, lambda e: None)
             updated = self.office.last_modified() or self.clock()

@@ -13,6 +13,13 @@ Answers go to gridcc's inbound endpoint (``answer_url``), signed with the same s
 (accepted, with a handler's name) within the 报到 deadline, some late, a few never, some 退回 (refused)
 with a reason (:class:`Behaviour`; ``scale`` shrinks every delay for tests and the demo).
 
+预警叫应: the grid patrol app's desk also takes **calls** (``"type": "call"``, one per grid under a
+warning): it answers as the grid's worker would, signed with that grid's own key
+(:func:`data.loop.calls.grid_key`, header ``X-Gridcc-Grid``) — most 已收到 within minutes and then
+巡查完成, 已转移 N 人 or 需要支援, some late, a few never (:class:`CallBehaviour`; ``scale`` shrinks it
+too). A 再叫应 (``"recall": true``) reaches a silent worker, who then answers half of the time. A
+``call_ended`` message is acknowledged and not answered.
+
 Then the case moves on its feed: when the desk has sent a 报到 or a 办结 about a case that came from a
 simulated Open311 feed (``case.feed`` and ``case.external_id`` of the instruction), the record of that
 feed shows it in the department's hands (``in_progress``), then ``closed`` on 办结
@@ -37,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from data.loop import signing
+from data.loop.calls import grid_key
 
 from .apps import Request, Response, json_response
 
@@ -74,6 +82,25 @@ class Behaviour:
     then_done: bool = False  # after 报到, report 办理情况 and then 办结
 
 
+SUPPORT_NOTES = ("低洼处积水过膝，需要抽水设备", "两户老人行动不便，需要人手协助转移", "道路塌方，需要派车")
+
+
+@dataclass(frozen=True)
+class CallBehaviour:
+    """How grid workers answer calls (预警叫应). Delays are in seconds before ``scale``: 已收到 within
+    ``on_time`` (most), ``late`` (some), never (a few); then, ``then`` later, what was done."""
+
+    p_never: float = 0.08
+    p_late: float = 0.15
+    p_recall_answers: float = 0.5  # a silent worker called again (再叫应) answers
+    on_time: tuple[float, float] = (30.0, 600.0)  # half a minute to ten minutes
+    late: tuple[float, float] = (1200.0, 3600.0)  # twenty minutes to an hour
+    then: tuple[float, float] = (120.0, 900.0)
+    p_evacuated: float = 0.2
+    p_support: float = 0.1
+    scale: float = 1.0
+
+
 @dataclass
 class Counts:
     received: int = 0
@@ -109,8 +136,10 @@ class Desk:
         max_age: int = 300,
         book: CaseBook | None = None,
         clock: Callable[[], datetime] | None = None,
+        calls: CallBehaviour | None = None,
     ) -> None:
         self.department = department
+        self.calls = calls or CallBehaviour(scale=self.behaviour_scale(behaviour))
         self.name = f"desk-{department}"
         self.secret = secret
         self.answer_url = answer_url
@@ -121,6 +150,7 @@ class Desk:
         self.book = book  # the simulated feeds' cases: a 报到 / 办结 moves the case on its feed
         self.clock = clock or (lambda: datetime.now(UTC))
         self.moved: Counter[str] = Counter()  # feed records moved, by their new status
+        self.call_answers: Counter[str] = Counter()  # 预警叫应 answers sent, by kind
         self.counts = Counts()
         self.messages: dict[str, dict[str, Any]] = {}  # key → the instruction as first received
         self._lock = threading.Lock()
@@ -136,6 +166,10 @@ class Desk:
         self.gate = threading.Event()
         self.gate.set()
         self.waiting = threading.Event()
+
+    @staticmethod
+    def behaviour_scale(behaviour: Behaviour | None) -> float:
+        return behaviour.scale if behaviour is not None else 1.0
 
     # -- faults ---------------------------------------------------------------------------------------
 
@@ -157,7 +191,10 @@ class Desk:
     def handle(self, req: Request, fault: str = "none") -> Response:
         if req.path == "/loop/_counts" and req.method == "GET":
             with self._lock:
-                counts = {"department": self.department, **self.counts.as_dict(), "moved": dict(self.moved)}
+                counts = {
+                    "department": self.department, **self.counts.as_dict(), "moved": dict(self.moved),
+                    "call_answers": dict(self.call_answers),
+                }  # fmt: skip
                 return json_response(200, counts)
         if req.path == "/loop/_faults" and req.method == "POST":
             try:
@@ -241,11 +278,54 @@ class Desk:
             ]
         return answers
 
+    def call_plan(self, doc: dict[str, Any]) -> list[tuple[float, str, str, int | None]]:
+        """How the grid's worker answers a call: ``(delay seconds, kind, text, count)`` for each answer,
+        none for a worker who never answers (drawn from :class:`CallBehaviour`)."""
+        b = self.calls
+        if doc.get("type") != "call":
+            return []
+        if doc.get("recall"):
+            if self.rng.random() >= b.p_recall_answers:
+                return []
+            delay = self.rng.uniform(*b.on_time) * b.scale
+        else:
+            draw = self.rng.random()
+            if draw < b.p_never:
+                return []
+            span = b.late if draw < b.p_never + b.p_late else b.on_time
+            delay = self.rng.uniform(*span) * b.scale
+        then = delay + self.rng.uniform(*b.then) * b.scale
+        draw = self.rng.random()
+        if draw < b.p_support:
+            done: tuple[float, str, str, int | None] = (then, "support", self.rng.choice(SUPPORT_NOTES), None)
+        elif draw < b.p_support + b.p_evacuated:
+            done = (then, "evacuated", "", self.rng.randint(3, 60))
+        else:
+            done = (then, "patrolled", "", None)
+        return [(delay, "received", "", None), done]
+
     def _plan(self, key: str, doc: dict[str, Any]) -> None:
         if not self.answer_url:
             return
+        if doc.get("type") in ("call", "call_ended"):
+            grid = str((doc.get("grid") or {}).get("code") or "")
+            for delay, kind, text, count in self.call_plan(doc):
+                self._schedule(delay, key, kind, text=text, grid=grid, count=count)
+            return
         for delay, kind, text, handler in self.plan(doc):
             self._schedule(delay, key, kind, text=text, handler=handler)
+
+    def call_answer(
+        self, key: str, kind: str, text: str = "", count: int | None = None, delay: float = 0.0,
+        grid: str | None = None,
+    ) -> None:  # fmt: skip
+        """Answer the call ``key`` as its grid's worker (``grid``: as another grid's, a forgery)."""
+        with self._lock:
+            doc = self.messages.get(key)
+        if doc is None:
+            raise KeyError(f"{self.name}: no call {key!r} received")
+        code = grid if grid is not None else str((doc.get("grid") or {}).get("code") or "")
+        self._schedule(delay, key, kind, text=text, grid=code, count=count)
 
     def answer(self, key: str, kind: str, text: str = "", handler: str = "", delay: float = 0.0) -> None:
         """Answer the instruction ``key`` (one this desk received) with ``kind`` after ``delay`` seconds,
@@ -255,14 +335,21 @@ class Desk:
                 raise KeyError(f"{self.name}: no instruction {key!r} received")
         self._schedule(delay, key, kind, text=text, handler=handler)
 
-    def _schedule(self, delay: float, key: str, kind: str, text: str = "", handler: str = "") -> None:
-        answer = {
+    def _schedule(
+        self, delay: float, key: str, kind: str, text: str = "", handler: str = "", grid: str = "",
+        count: int | None = None,
+    ) -> None:  # fmt: skip
+        answer: dict[str, Any] = {
             "message_id": f"{self.department}-{uuid.uuid4().hex}",
             "in_reply_to": key,
             "kind": kind,
             "handler": handler,
             "text": text,
         }
+        if count is not None:
+            answer["count"] = count
+        if grid:
+            answer["_grid"] = grid  # not sent: the grid whose key signs it
         with self._wake:
             self._seq += 1
             heapq.heappush(self._queue, (time.monotonic() + delay, self._seq, answer))
@@ -301,15 +388,19 @@ class Desk:
             self._send(answer)
 
     def _send(self, answer: dict[str, Any], tries: int = 5) -> None:
-        body = json.dumps(answer, ensure_ascii=False).encode()
+        grid = str(answer.get("_grid") or "")
+        body = json.dumps({k: v for k, v in answer.items() if k != "_grid"}, ensure_ascii=False).encode()
+        secret = grid_key(self.secret, grid) if grid else self.secret  # a worker holds its grid's key only
         assert self._client is not None and self.answer_url
         for attempt in range(tries):
             stamp = str(int(time.time()))
             headers = {
                 "Content-Type": "application/json; charset=utf-8",
                 signing.DEPARTMENT: self.department,
-                **signing.signed_headers(self.secret, stamp, body),
+                **signing.signed_headers(secret, stamp, body),
             }
+            if grid:
+                headers["X-Gridcc-Grid"] = grid
             try:
                 response = self._client.post(self.answer_url, content=body, headers=headers)
             except httpx.HTTPError as exc:
@@ -319,6 +410,8 @@ class Desk:
                 if response.status_code < 300 or replayed:
                     with self._lock:
                         self.counts.answers_sent += 1
+                        if grid:
+                            self.call_answers[answer["kind"]] += 1
                     self._move_case(answer)
                     return
                 log.warning("%s: answer refused: %s %s", self.name, response.status_code, response.text[:200])

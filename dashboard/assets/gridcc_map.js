@@ -316,6 +316,17 @@
     function alertStyle(feature, context) {
         const p = feature.properties;
         const c = signalHex(p, context.hideout);
+        if (p.call) {
+            // 预警叫应: a called grid — silent ones flash in the warning's colour, answered ones are green
+            const silent = p.call === "silent";
+            return {
+                color: silent ? c : "#3ddc84",
+                weight: silent ? 3 : 0.6,
+                fillColor: silent ? c : "#3ddc84",
+                fillOpacity: silent ? 0.8 : 0.22,
+                className: "call-grid " + (silent ? "call-silent" : "call-answered"),
+            };
+        }
         return {
             color: c,
             weight: 3,
@@ -353,6 +364,13 @@
         row(box, s.address, p.area_desc);
         row(box, s.onset, fmtTime(p.onset, context.hideout));
         row(box, s.expires, fmtTime(p.expires, context.hideout));
+        if (p.calls_total && context.hideout && context.hideout.calls_url) {
+            // 预警叫应: how many covered grids answered, and the duty officer's page of the silent ones
+            const link = el("a", "popup-calls", s.call_page_title + " · " +
+                s.call_ticker_count.replace("{answered}", p.calls_answered).replace("{total}", p.calls_total));
+            link.href = context.hideout.calls_url + p.id;
+            box.appendChild(link);
+        }
         const grids = Array.isArray(p.grids) ? p.grids : [];
         if (grids.length) {
             box.appendChild(el("div", "popup-subtitle", s.covered_grids + "（" + (p.grid_count || grids.length) + "）"));
@@ -373,7 +391,14 @@
     function alertEach(feature, layer, context) {
         const p = feature.properties;
         const s = strings(context);
-        layer.bindTooltip(el("span", "", (s["signal_" + p.colour] || "") + " " + (p.event || p.headline || "")), {
+        if (p.call) {
+            const said = p.call === "silent" ? s.call_silent : ((s.call_states || {})[p.state] || p.state);
+            layer.bindTooltip(el("span", "", p.name + " · " + said), {direction: "top", className: "alert-tip", sticky: true});
+            return;
+        }
+        let tip = (s["signal_" + p.colour] || "") + " " + (p.event || p.headline || "");
+        if (p.calls_total) tip += " · " + s.call_ticker_count.replace("{answered}", p.calls_answered).replace("{total}", p.calls_total);
+        layer.bindTooltip(el("span", "", tip), {
             direction: "top",
             className: "alert-tip",
             sticky: true,

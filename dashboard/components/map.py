@@ -215,6 +215,7 @@ def map_view(
         "cases": CASE_COLOURS,
         "approx_pane": APPROX_PANE,
         "cluster_radius": RADIUS_PX,  # a bubble is never wider than the clusterer's radius
+        "calls_url": Urls(base_path).path("/calls/"),  # 预警叫应: a calling warning's popup links its page
     }
 
     units = [_unit_layer(name, level, lang, tz) for level in UNIT_LEVELS]

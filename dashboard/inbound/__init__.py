@@ -57,8 +57,9 @@ def make_inbound_blueprint(settings: Settings) -> Blueprint:
             settings.loop_answer_max_age_seconds,
             remote_addr=request.remote_addr or "",
         )
-        if outcome.status == 200:  # an answer was recorded: the wall's loop figures and ticker move
-            redis_or(None, lambda: versions.bump(services().redis, ["loop"]), also=(RuntimeError,))
+        if outcome.status == 200:  # an answer was recorded: the wall's loop figures, ticker (and 叫应) move
+            layers = list(outcome.layers)
+            redis_or(None, lambda: versions.bump(services().redis, layers), also=(RuntimeError,))
         return _json(outcome.status, outcome.body)
 
     return blueprint

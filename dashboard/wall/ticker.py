@@ -1,4 +1,5 @@
-"""The alert ticker: the instructions 超时未报到 first (most late first: department, case number, kind,
+"""The alert ticker: 预警叫应 first (per warning calling its grids: ``已叫应 37/52 网格``, flashing while a
+grid is silent), then the instructions 超时未报到 (most late first: department, case number, kind,
 role, how late — never the instruction's text), a chip counting the ledger's overdue risks (超期风险),
 then active alerts newest first; an unacknowledged
 alert flashes in its signal colour.
@@ -102,11 +103,47 @@ def risk_chip(ticker: dict[str, Any] | None, lang: str) -> list[Any]:
     ]
 
 
+def call_text(item: dict[str, Any], lang: str) -> str:
+    """``暴雨橙色预警 · 已叫应 37/52 网格 · 已转移 120 人 · 2 网格需要支援`` (counts, no person)."""
+    colour = item.get("colour")
+    event = str(item.get("event") or label("alert_kind", item.get("kind"), lang))
+    if colour in SIGNALS and item.get("kind") == "weather":
+        event = t("call_ticker_event", lang, event=event, colour=label("colour", colour, lang))
+    parts = [
+        event,
+        t("call_ticker_count", lang, answered=item.get("answered", 0), total=item.get("total", 0)),
+    ]
+    if item.get("evacuated"):
+        parts.append(t("call_ticker_evacuated", lang, n=item["evacuated"]))
+    if item.get("support"):
+        parts.append(t("call_ticker_support", lang, n=item["support"]))
+    return " · ".join(parts)
+
+
+def call_chips(ticker: dict[str, Any] | None, lang: str) -> list[Any]:
+    """One chip per warning calling its grids; it flashes while any covered grid is silent."""
+    chips: list[Any] = []
+    for item in (ticker or {}).get("calls", []):
+        colour = item.get("colour") if item.get("colour") in SIGNALS else "none"
+        silent = int(item.get("total", 0)) - int(item.get("answered", 0))
+        chips.append(
+            html.Div(
+                [
+                    html.Span(t("call_ticker_head", lang), className="ticker-call-head"),
+                    html.Span(call_text(item, lang), className="ticker-text"),
+                ],
+                className=f"ticker-item ticker-call sig-{colour}" + (" flash call-silent" if silent else ""),
+                **fmt.data_attr("alert", int(item.get("alert_id", 0))),
+            )
+        )
+    return chips
+
+
 def ticker_items(ticker: dict[str, Any] | None, lang: str, tz: str) -> list[Any]:
-    """Children of ``#wall-ticker``: the unanswered instructions, the overdue risks, a count, then one chip
-    per alert."""
+    """Children of ``#wall-ticker``: the calling warnings, the unanswered instructions, the overdue risks,
+    a count, then one chip per alert."""
     items = (ticker or {}).get("items", [])
-    loop = loop_chips(ticker, lang) + risk_chip(ticker, lang)
+    loop = call_chips(ticker, lang) + loop_chips(ticker, lang) + risk_chip(ticker, lang)
     if not items:
         return loop or [html.Div(t("wall_ticker_none", lang), className="ticker-none")]
     unacked = sum(1 for i in items if i.get("new"))

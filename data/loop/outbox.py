@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..auth.audit import audit
-from ..models import CaseEvent, OutboxMessage, Recipient
+from ..models import AlertCall, CaseEvent, OutboxMessage, Recipient
 from ..models.loop import WAITING_STATES
 
 MAX_BACKOFF = 3600.0
@@ -96,6 +96,12 @@ def mark_delivered(session: Session, row_id: int, now: datetime, receipt: str = 
     if row is None or row.state == "delivered":
         return False
     row.state, row.delivered_at, row.leased_until, row.last_error = "delivered", now, None, ""
+    if row.call_id is not None:  # 预警叫应: the call has reached the worker's app
+        call = session.get(AlertCall, row.call_id, with_for_update=True)
+        if call is not None:
+            call.delivered_at = now
+        return True
+    assert row.recipient_id is not None
     recipient, _case = _recipient_case(session, row.recipient_id)
     if recipient.delivered_at is None:
         recipient.delivered_at = now
@@ -119,6 +125,8 @@ def mark_failed(
     row.leased_until = None
     if final or row.attempts >= max_attempts:
         row.state = "undelivered"
+        if row.recipient_id is None:  # a call: the duty officer sees the grid silent and calls again
+            return "undelivered"
         recipient, _case = _recipient_case(session, row.recipient_id)
         if recipient.state == "pending" and recipient.delivered_at is None:
             recipient.state = "undelivered"
@@ -150,6 +158,9 @@ def resend(
     if row.state != "undelivered":
         raise ValueError(f"message {message_id} is {row.state}: only an undelivered message is sent again")
     row.state, row.attempts, row.next_attempt_at, row.leased_until = "pending", 0, now, None
+    if row.recipient_id is None:  # a call (预警叫应)
+        audit(session, actor, "loop_resend", f"message:{message_id}", row.department_code, remote_addr, now)
+        return row
     recipient, _case = _recipient_case(session, row.recipient_id)
     if recipient.state == "undelivered":
         recipient.state = "pending"

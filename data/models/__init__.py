@@ -13,6 +13,7 @@ from .alerts import (
 )
 from .audit import AuditLog
 from .base import Base, PlaceMixin, UTCDateTime, utcnow
+from .calls import CALL_ANSWER_KINDS, CALL_STATES, AlertCall
 from .case_daily import CaseDaily
 from .cases import Case, CaseEvent
 from .catalogue import PRIORITIES, Category, Department
@@ -37,6 +38,8 @@ __all__ = [
     "PUSH_PROTOCOLS",
     "PushKey",
     "ALERT_STATES",
+    "CALL_ANSWER_KINDS",
+    "CALL_STATES",
     "ANSWER_KINDS",
     "INSTRUCTION_KINDS",
     "OUTBOUND_KINDS",
@@ -51,6 +54,7 @@ __all__ = [
     "SEVERITY_RANK",
     "AdminUnit",
     "Alert",
+    "AlertCall",
     "AlertEvent",
     "AlertGrid",
     "Answer",

@@ -38,7 +38,7 @@ RECIPIENT_STATES = (
 WAITING_STATES = ("pending", "delivered")  # no answer yet: these become overdue past report_by
 RECIPIENT_ROLES = ("sole", "lead", "helper")  # 交办 / 督办: sole; 吹哨: lead 牵头 and helpers 协办
 ANSWER_KINDS = ("accepted", "refused", "progress", "done")
-OUTBOX_STATES = ("pending", "delivered", "undelivered")
+OUTBOX_STATES = ("pending", "delivered", "undelivered", "cancelled")  # cancelled: its call ended unsent
 
 
 class Instruction(Base):
@@ -86,7 +86,11 @@ class OutboxMessage(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     message_id: Mapped[str] = mapped_column(String(64), unique=True)  # the idempotency key
-    recipient_id: Mapped[int] = mapped_column(ForeignKey("loop_recipient.id", ondelete="CASCADE"), index=True)
+    # an instruction's recipient, or (预警叫应) a call to a grid's worker: exactly one is set
+    recipient_id: Mapped[int | None] = mapped_column(
+        ForeignKey("loop_recipient.id", ondelete="CASCADE"), index=True
+    )
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("alert_call.id", ondelete="CASCADE"), index=True)
     department_code: Mapped[str] = mapped_column(String(40), index=True)
     body: Mapped[str] = mapped_column(Text)  # the JSON sent, byte for byte (UTF-8)
     state: Mapped[str] = mapped_column(String(12), default="pending")
@@ -107,7 +111,12 @@ class Answer(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     message_id: Mapped[str] = mapped_column(String(64), unique=True)  # the department's: replays refused
-    recipient_id: Mapped[int] = mapped_column(ForeignKey("loop_recipient.id", ondelete="CASCADE"), index=True)
+    # an answer to an instruction (its recipient) or to a call (预警叫应): exactly one is set
+    recipient_id: Mapped[int | None] = mapped_column(
+        ForeignKey("loop_recipient.id", ondelete="CASCADE"), index=True
+    )
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("alert_call.id", ondelete="CASCADE"), index=True)
+    count: Mapped[int | None] = mapped_column(Integer)  # 已转移 N 人: N
     department_code: Mapped[str] = mapped_column(String(40))
     kind: Mapped[str] = mapped_column(String(12))
     text: Mapped[str] = mapped_column(Text, default="")

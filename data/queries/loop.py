@@ -216,7 +216,8 @@ def case_loop(session: Session, scope: AreaScope, case_id: int) -> list[Instruct
             .order_by(Answer.received_at, Answer.id)
         )
         for answer in answers:
-            by_recipient[answer.recipient_id].answers.append(answer)
+            if answer.recipient_id is not None:  # (an answer to a call has no recipient)
+                by_recipient[answer.recipient_id].answers.append(answer)
     return list(views.values())
 
 

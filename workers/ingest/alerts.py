@@ -13,6 +13,10 @@
   naming no alert we hold is stored as an alert of its own (it is the best knowledge we have).
 - Each change is an ``alert_event``; a warning's area is intersected with the grids and stored as
   ``alert_grid`` rows; the alert's place columns hold the grid of its centre.
+- 预警叫应: then each alert touched is synced with its calls (:func:`data.loop.calls.sync_alert`), in
+  the same transaction: a warning at 黄 or above calls its covered grids' workers (outbox messages), an
+  Update that raises the level calls them again, a Cancel ends the calling. ``counts.calls`` counts the
+  messages written; the poll asks the workers to deliver them at once.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from data.loop.calls import sync_alert
 from data.models import SEVERITY_RANK, Alert, AlertEvent, AlertGrid
 
 from ..feeds.records import AlertRecord
@@ -67,6 +72,7 @@ class AlertIngest:
         self.now = now
         self.counts = Counts()
         self._known: set[str] | None = None
+        self._touched: dict[int, Alert] = {}  # the alerts this run changed (by object id): synced with calls
 
     def run(self, records: Sequence[AlertRecord]) -> Counts:
         self.counts.received += len(records)
@@ -81,6 +87,12 @@ class AlertIngest:
         self.session.flush()
         if self.counts.new or self.counts.updated:
             self.counts.layers.update({"alerts", "kpis"})
+        for alert in self._touched.values():
+            synced = sync_alert(self.session, alert, self.now)
+            if synced.changed:
+                self.counts.layers.add("alerts")  # the wall's 叫应 chip and the map's called grids
+                self.counts.calls += len(synced.messages)
+        self.session.flush()
         return self.counts
 
     def _find(self, external_ids: Sequence[str]) -> list[Alert]:
@@ -101,6 +113,7 @@ class AlertIngest:
         alert.events.append(AlertEvent(kind=kind, at=self.now, detail=detail, actor=f"feed:{self.feed_name}"))
 
     def _set_content(self, alert: Alert, record: AlertRecord) -> None:
+        self._touched[id(alert)] = alert
         for name in CONTENT_FIELDS:
             setattr(alert, name, getattr(record, name))
         alert.sent_at = record.sent
@@ -190,6 +203,7 @@ class AlertIngest:
                 if alert.state != "cancelled":
                     alert.state = "cancelled"
                 self._event(alert, "cancelled", record.external_id)
+                self._touched[id(alert)] = alert
             else:
                 self._replace(alert, record)
                 if alert.state == "expired" and (alert.expires is None or alert.expires > self.now):

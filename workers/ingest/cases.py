@@ -55,6 +55,7 @@ class Counts:
     updated: int = 0
     ignored: int = 0
     quarantined: int = 0
+    calls: int = 0  # 预警叫应 messages written to the outbox (workers.ingest.alerts)
     newest: datetime | None = None  # newest source update seen (for the cursor and the record age)
     layers: set[str] = field(default_factory=set)
 

@@ -92,7 +92,7 @@ def _apply(
 
 def merge(total: Counts, more: Counts) -> None:
     """Add ``more`` into ``total``."""
-    for name in ("received", "new", "updated", "ignored", "quarantined"):
+    for name in ("received", "new", "updated", "ignored", "quarantined", "calls"):
         setattr(total, name, getattr(total, name) + getattr(more, name))
     total.saw(more.newest)
     total.layers |= more.layers

@@ -8,8 +8,10 @@ objects); only those rows are read, updated (``executemany``) and given their ev
 creation) get one ``escalated`` event; alerts past ``expires`` become ``expired``; loop recipients not
 answered by their 报到 deadline become 超时未报到 (:func:`data.loop.clock.mark_overdue`), and those
 still unanswered long after it raise their case one level, once per instruction
-(:func:`data.loop.clock.escalate_unanswered`). The versions
-of the layers that changed are bumped.
+(:func:`data.loop.clock.escalate_unanswered`). Last, 预警叫应's safety net: every warning's calls
+are synced with it (:func:`data.loop.calls.sync_alerts`: an expired warning ends its calling, a grid
+whose worker was put on the roster after the warning came is called) and new messages are delivered at
+once. The versions of the layers that changed are bumped.
 """
 
 from __future__ import annotations
@@ -32,11 +34,13 @@ from sqlalchemy import (
 )
 
 from data.deadlines import evaluate, moments
+from data.loop.calls import sync_alerts
 from data.loop.clock import escalate_unanswered, mark_overdue
 from data.models import Alert, AlertEvent, Case, CaseEvent, utcnow
 from layers import versions
 
 from ..ingest.clock import Facts, advance
+from ..queues import enqueue_delivery
 from ..runtime import Runtime, get_runtime
 
 BATCH = 2000
@@ -58,7 +62,14 @@ def run_deadlines(rt: Runtime, now: datetime | None = None) -> dict[str, int]:
     with rt.engine.begin() as conn:
         escalated = _escalate_alerts(conn, now, rt.settings.alert_escalate_minutes)
         expired = _expire_alerts(conn, now)
+    with rt.session_factory() as session, session.begin():
+        synced = sync_alerts(session, now)
+    calls = len(synced.messages)
+    if calls:
+        enqueue_delivery(rt.redis)
     layers = set()
+    if synced.changed:
+        layers.add("alerts")  # the wall's 叫应 chip and the map's called grids
     if cases or unanswered or raised:
         layers |= {"cases", "kpis"}
     if unanswered:
@@ -73,6 +84,7 @@ def run_deadlines(rt: Runtime, now: datetime | None = None) -> dict[str, int]:
         "alerts_expired": expired,
         "loop_report_overdue": unanswered,
         "loop_report_escalated": raised,
+        "calls_written": calls,
     }
 
 

@@ -40,7 +40,7 @@ from ..ingest.placement import cached_placer
 from ..ingest.quarantine import storable as storable_text
 from ..ingest.store import store_batch
 from ..protocols.base import FeedProtocol, adapter_for
-from ..queues import POLL_RETRY_INTERVALS, POLL_RETRY_MAX
+from ..queues import POLL_RETRY_INTERVALS, POLL_RETRY_MAX, enqueue_delivery
 from ..runtime import Runtime, get_runtime
 
 log = logging.getLogger(__name__)
@@ -167,6 +167,8 @@ def _poll(rt: Runtime, config: FeedConfig) -> dict[str, Any]:
         raise
     if changed:
         versions.bump(rt.redis, changed)
+    if counts.calls:  # 预警叫应 written with the alerts: delivered now, not at the next cron run
+        enqueue_delivery(rt.redis)
     summary: dict[str, Any] = {"feed": config.name, "status": "ok", **counts.as_dict()}
     summary.update(requests=fetched.requests, not_modified=fetched.not_modified)
     if fetched.short:
