@@ -23,6 +23,8 @@ JS_KEYS = (
     "layer_cases",
     "layer_alerts",
     "layer_risks",
+    "hotspot_open",
+    "hotspot_cases",
     "legend_fill",
     "legend_overdue_outline",
     "legend_cases",

@@ -436,10 +436,39 @@
         return marker;
     }
 
+    // ---------------------------------------------------------------- hotspots (类案)
+    function hotspotPoint(feature, latlng, context) {
+        const p = feature.properties;
+        const s = strings(context);
+        const n = Number(p.count) || 0;
+        const size = Math.round((n < 10 ? 44 : n < 100 ? 54 : 64) * screenScale());
+        const ring = el("div", "hotspot-ring", String(n));
+        const marker = L.marker(latlng, {
+            icon: L.divIcon({
+                html: ring,
+                className: "hotspot-marker trend-" + (p.trend || "flat"),
+                iconSize: L.point(size, size),
+            }),
+            pane: context.pane || "markerPane",
+            keyboard: false,
+        });
+        marker.bindTooltip(el("span", "", p.category + " · " + p.place + " · " + n), {direction: "top", className: "hotspot-tip"});
+        marker.bindPopup(function () {
+            const box = el("div", "gridcc-popup hotspot");
+            box.appendChild(el("div", "popup-title", p.category + " · " + p.place));
+            row(box, s.hotspot_cases, String(n) + " (" + (p.recent || 0) + "/" + (p.previous || 0) + ")");
+            const link = el("a", "popup-link", s.hotspot_open);
+            link.href = context.hideout.hotspot_url + encodeURIComponent(p.key);
+            box.appendChild(link);
+            return box;
+        }, {className: "gridcc-leaflet-popup", maxWidth: 360});
+        return marker;
+    }
+
     function noop() {}
 
     window.gridcc = Object.assign(window.gridcc || {}, {
-        map: {unitStyle, unitEach, casePoint, caseStyle, caseCluster, caseAgg, alertStyle, alertPoint, alertEach, riskPoint, noop},
+        map: {unitStyle, unitEach, casePoint, caseStyle, caseCluster, caseAgg, alertStyle, alertPoint, alertEach, riskPoint, hotspotPoint, noop},
     });
 
     // ---------------------------------------------------------------- clientside callbacks
@@ -755,8 +784,8 @@
             // city-sized one (lod.json: cases_by_view) gets them by view: below the grid zooms clustered
             // on the server (cells of the clusterer's radius at that zoom), from the grid zooms on the
             // cases of the viewport, each bbox snapped outwards so small pans keep the URL.
-            layers: async function (store, config, zoom, bounds, cu, gu, au, ru) {
-                const keep = [noUpdate(), noUpdate(), noUpdate(), noUpdate()];
+            layers: async function (store, config, zoom, bounds, cu, gu, au, ru, hu) {
+                const keep = [noUpdate(), noUpdate(), noUpdate(), noUpdate(), noUpdate()];
                 if (!store || !store.versions || !config) return keep;
                 const v = store.versions;
                 const on = config.layers || {};
@@ -791,8 +820,10 @@
                     aggregates,
                     on.alerts ? layerUrl(config, "alerts") + "?v=" + (v.alerts || 0) : null,
                     on.risks ? layerUrl(config, "risks") + "?v=" + (v.risks || 0) : null,
+                    // the 类案 change when the cases do: the cases' version
+                    on.hotspots ? layerUrl(config, "hotspots") + "?v=" + (v.cases || 0) : null,
                 ];
-                return swap(config.map, wanted, [cu, gu, au, ru]);
+                return swap(config.map, wanted, [cu, gu, au, ru, hu]);
             },
         },
     });

@@ -69,6 +69,7 @@ class MapOptions:
     cases: bool = True
     alerts: bool = True
     risks: bool = True
+    hotspots: bool = True  # 类案: each hotspot at the mean of its cases, opening its cases
     legend: bool = True
     layer_control: bool = True
     live: bool = True  # the 1 s version tick
@@ -216,6 +217,7 @@ def map_view(
         "approx_pane": APPROX_PANE,
         "cluster_radius": RADIUS_PX,  # a bubble is never wider than the clusterer's radius
         "calls_url": Urls(base_path).path("/calls/"),  # 预警叫应: a calling warning's popup links its page
+        "hotspot_url": Urls(base_path).path("/hotspots/"),  # 类案: a hotspot's popup links its cases
     }
 
     units = [_unit_layer(name, level, lang, tz) for level in UNIT_LEVELS]
@@ -260,8 +262,17 @@ def map_view(
         onEachFeature=JS("noop"),
         hideout=common_hideout,
     )
+    hotspots = dl.GeoJSON(
+        id=map_id(name, "hotspots"),
+        url=None,
+        pane="gridcc-hotspots",
+        pointToLayer=JS("hotspotPoint"),
+        onEachFeature=JS("noop"),
+        hideout=common_hideout,
+    )
     children: list[Any] = [
         dl.Pane(name="gridcc-units", style={"zIndex": 350}),
+        dl.Pane(name="gridcc-hotspots", style={"zIndex": 430}),  # under the cases: a ring around them
         dl.Pane(name="gridcc-alerts", style={"zIndex": 420}),
         dl.Pane(name="gridcc-cases", style={"zIndex": 610}),
         dl.Pane(name=APPROX_PANE, style={"zIndex": 655}),
@@ -278,13 +289,14 @@ def map_view(
                     dl.Overlay(alerts, name=t("layer_alerts", lang), checked=options.alerts),
                     dl.Overlay(case_group, name=t("layer_cases", lang), checked=options.cases),
                     dl.Overlay(risks, name=t("layer_risks", lang), checked=options.risks),
+                    dl.Overlay(hotspots, name=t("layer_hotspots", lang), checked=options.hotspots),
                 ],
                 position="topright",
                 collapsed=False,
             )
         )
     else:
-        children += [unit_group, alerts, case_group, risks]
+        children += [unit_group, alerts, case_group, risks, hotspots]
     children.append(dl.ZoomControl(position="bottomright"))
 
     config = {
@@ -293,7 +305,12 @@ def map_view(
         "urls": Urls(base_path).layers(),  # what gridcc_map.js fetches: no path is written in the JS
         "lod": LOD,
         "snap": GRID_SNAP,
-        "layers": {"cases": options.cases, "alerts": options.alerts, "risks": options.risks},
+        "layers": {
+            "cases": options.cases,
+            "alerts": options.alerts,
+            "risks": options.risks,
+            "hotspots": options.hotspots,
+        },
         "filters": options.case_filters.as_args(),
     }
     overlays: list[Any] = []
@@ -371,7 +388,7 @@ def register_map_callbacks(app: Any) -> None:
         [Input(mid(f"units-{lv}"), "url") for lv in UNIT_LEVELS],  # bbox-loaded layers: counts of that bbox
         [State(mid(f"units-{lv}"), "hideout") for lv in UNIT_LEVELS],
     )
-    layer_parts = ("cases", "cases-agg", "alerts", "risks")
+    layer_parts = ("cases", "cases-agg", "alerts", "risks", "hotspots")
     app.clientside_callback(
         ClientsideFunction("gridcc", "layers"),
         [Output(mid(part), "url") for part in layer_parts],

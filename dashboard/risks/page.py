@@ -127,7 +127,9 @@ def layout(ctx: PageContext) -> Any:
         synthetic=synthetic,
         tile_url=ctx.settings.tile_url,
         base_path=ctx.base_path,
-        options=MapOptions(cases=False, alerts=False, risks=True, legend=False, layer_control=False),
+        options=MapOptions(
+            cases=False, alerts=False, risks=True, hotspots=False, legend=False, layer_control=False
+        ),
     )
     panel = html.Div(
         [
