@@ -663,8 +663,15 @@
         }
     }
 
+    // Whether the map ``name`` is still on the page: a long poll may answer after the person has gone to
+    // another screen (Dash's own id attribute of a dict id: its keys sorted, JSON).
+    function mounted(name) {
+        return document.getElementById(JSON.stringify({map: name, part: "wrap"})) !== null;
+    }
+
     // The long poll, outside Dash's callbacks: its answer goes into the versions store through
-    // set_props, compared with the store as it is then (a plain tick may have moved it meanwhile).
+    // set_props, compared with the store as it is then (a plain tick may have moved it meanwhile). A
+    // map no longer on the page takes no answer (set_props on a store that is gone throws in Dash).
     async function longPoll(name, ask) {
         polling[name] = true;
         try {
@@ -672,7 +679,7 @@
             await request.catch(function () { return null; });
             const store = latest[name];
             const next = await heard(name, store, request);
-            if (next !== noUpdate()) {
+            if (next !== noUpdate() && mounted(name)) {
                 window.dash_clientside.set_props({part: "versions", map: name}, {data: next});
                 latest[name] = next;
             }

@@ -79,7 +79,7 @@ def hotspot_map(rows: Sequence[CaseRow], lang: str, tile_url: str = "") -> html.
                 radius=10,
                 pathOptions={"color": "#0b1220", "weight": 2, "fillColor": _colour(r), "fillOpacity": 0.95},
                 children=dl.Tooltip(f"{r.external_id} {r.address or r.title}"),
-                className="hotspot-marker",
+                className="hotspot-case-marker",
             )
         )
     return html.Div(
