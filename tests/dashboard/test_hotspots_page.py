@@ -52,8 +52,7 @@ def _key(grids: list[str]) -> str:
 
 
 def test_the_list_links_each_hotspot_to_its_cases(web: Any, grids: list[str]) -> None:
-    answer = route(signed_in(web, "duty1"), "/hotspots").get_json()
-    text = page_text_of(answer)
+    text = page_text(route(signed_in(web, "duty1"), "/hotspots"))
     assert "近30天共 1 个类案" in text and "乱堆乱放" in text
     assert f"/hotspots/{_key(grids)}?days=30" in text
 
@@ -139,24 +138,6 @@ def test_forged_class_supervision_writes_nothing(
     if said:
         assert said in answer
     assert "已督办" not in answer and _instructions(session_factory) == 0
-
-
-def page_text_of(answer: Any) -> str:
-    """Every string (and every link target) in a Dash answer."""
-    out: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, str):
-            out.append(node)
-        elif isinstance(node, dict):
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(answer)
-    return "\n".join(out)
 
 
 def _two_channels(session_factory: Any, grids: list[str]) -> list[int]:
