@@ -236,6 +236,12 @@ def open_wall(pw: Any, url: str, on_response: Callable[[Any], None] | None = Non
     """A headless Chromium (1920×1080) on the wall, map handles kept; (browser, page). ``on_response``
     sees every response from the first one on."""
     browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    return browser, wall_page(browser, url, on_response)[1]
+
+
+def wall_page(browser: Any, url: str, on_response: Callable[[Any], None] | None = None) -> tuple[Any, Any]:
+    """The wall in a new context of a running ``browser`` (the tests' shared one: a second Playwright
+    cannot start beside it); (context, page), map handles kept."""
     context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN", bypass_csp=True)
     context.add_init_script(KEEP_MAPS)
     page = context.new_page()
@@ -244,4 +250,4 @@ def open_wall(pw: Any, url: str, on_response: Callable[[Any], None] | None = Non
     page.goto(url, wait_until="domcontentloaded")
     page.wait_for_function("() => (window.__maps || []).length > 0", timeout=120000)
     page.wait_for_selector(".case-cluster, .case-marker", timeout=120000)
-    return browser, page
+    return context, page

@@ -630,6 +630,7 @@
 
     const polling = {}; // map name -> a long poll is out
     const latest = {}; // map name -> the versions store as the last tick saw it
+    const storeIds = {}; // map name -> the id of its versions store (a map's, or a page's own: /feeds)
 
     // What an answer of /api/versions makes of the map's versions store: a new store object, or
     // noUpdate when nothing changed.
@@ -663,15 +664,10 @@
         }
     }
 
-    // Whether the map ``name`` is still on the page: a long poll may answer after the person has gone to
-    // another screen (Dash's own id attribute of a dict id: its keys sorted, JSON).
-    function mounted(name) {
-        return document.getElementById(JSON.stringify({map: name, part: "wrap"})) !== null;
-    }
-
     // The long poll, outside Dash's callbacks: its answer goes into the versions store through
-    // set_props, compared with the store as it is then (a plain tick may have moved it meanwhile). A
-    // map no longer on the page takes no answer (set_props on a store that is gone throws in Dash).
+    // set_props, compared with the store as it is then (a plain tick may have moved it meanwhile). The
+    // store is the one the tick wrote (a map's, or a page's own such as /feeds'). A page left while the
+    // poll was out has no store any more: set_props then throws in Dash, and the answer is dropped.
     async function longPoll(name, ask) {
         polling[name] = true;
         try {
@@ -679,9 +675,13 @@
             await request.catch(function () { return null; });
             const store = latest[name];
             const next = await heard(name, store, request);
-            if (next !== noUpdate() && mounted(name)) {
-                window.dash_clientside.set_props({part: "versions", map: name}, {data: next});
-                latest[name] = next;
+            if (next !== noUpdate()) {
+                try {
+                    window.dash_clientside.set_props(storeIds[name] || {part: "versions", map: name}, {data: next});
+                    latest[name] = next;
+                } catch (e) {
+                    // the screen is gone (another page now): nothing to tell
+                }
             }
         } finally {
             polling[name] = false;
@@ -699,6 +699,9 @@
             tick: async function (n, store) {
                 const name = (store && store.map) || "map";
                 latest[name] = store;
+                const context = window.dash_clientside.callback_context;
+                const out = context && context.outputs_list;
+                if (out && out.id) storeIds[name] = out.id;
                 const ask = versionsUrl(store, name);
                 if (ask.waits) {
                     if (!polling[name]) longPoll(name, ask);

@@ -21,7 +21,7 @@ from data.seed import seed_catalogue
 from layers import versions
 from tests.browser.conftest import screenshot
 from tests.layers.hierarchy import add_case, build_hierarchy, grid_box
-from tests.wall_live import MOVE_TO, PROBE_ZOOM, WATCH, Live, Web, insert_case, open_wall
+from tests.wall_live import MOVE_TO, PROBE_ZOOM, WATCH, Live, Web, insert_case, wall_page
 
 MARKER_TIMEOUT_MS = 30000
 
@@ -75,76 +75,70 @@ def _new_case_appears(page: Any, setup: Live, factory: Any, k: int) -> int:
     return case_id
 
 
-def test_new_case_reaches_the_open_wall_through_the_long_poll(live: tuple[Live, Web, Any]) -> None:
-    from playwright.sync_api import sync_playwright
-
+def test_new_case_reaches_the_open_wall_through_the_long_poll(
+    live: tuple[Live, Web, Any], browser: Any
+) -> None:
     setup, web, factory = live
-    with sync_playwright() as pw:
-        browser, page = open_wall(pw, web.url)
-        answers: list[str] = []
-        page.on(
-            "response",
-            lambda r: (
-                answers.append(r.headers.get("x-gridcc-wait", ""))
-                if "/api/versions" in r.url and "wait=" in r.url
-                else None
-            ),
-        )
-        try:
-            page.evaluate("window.__notReloaded = true")
-            case_id = _new_case_appears(page, setup, factory, 0)
-            assert page.locator(f".case-{case_id}").count() >= 1
-            # the wall held a long poll and was answered by the bump, not by a tick
-            assert "changed" in answers, answers
-            screenshot(page, "wall_long_poll_marker")
+    context, page = wall_page(browser, web.url)
+    answers: list[str] = []
+    page.on(
+        "response",
+        lambda r: (
+            answers.append(r.headers.get("x-gridcc-wait", ""))
+            if "/api/versions" in r.url and "wait=" in r.url
+            else None
+        ),
+    )
+    try:
+        page.evaluate("window.__notReloaded = true")
+        case_id = _new_case_appears(page, setup, factory, 0)
+        assert page.locator(f".case-{case_id}").count() >= 1
+        # the wall held a long poll and was answered by the bump, not by a tick
+        assert "changed" in answers, answers
+        screenshot(page, "wall_long_poll_marker")
 
-            # the web server restarted: the held request breaks, the wall asks again by itself
-            web.restart()
-            case_id = _new_case_appears(page, setup, factory, 1)
-            assert page.locator(f".case-{case_id}").count() >= 1
+        # the web server restarted: the held request breaks, the wall asks again by itself
+        web.restart()
+        case_id = _new_case_appears(page, setup, factory, 1)
+        assert page.locator(f".case-{case_id}").count() >= 1
 
-            # Redis restarted: the web process's subscription is cut and comes back by itself
-            setup.restart_redis()
-            page.wait_for_timeout(3000)
-            answers.clear()
-            case_id = _new_case_appears(page, setup, factory, 2)
-            assert page.locator(f".case-{case_id}").count() >= 1
-            assert page.evaluate("window.__notReloaded") is True
-        finally:
-            browser.close()
+        # Redis restarted: the web process's subscription is cut and comes back by itself
+        setup.restart_redis()
+        page.wait_for_timeout(3000)
+        answers.clear()
+        case_id = _new_case_appears(page, setup, factory, 2)
+        assert page.locator(f".case-{case_id}").count() >= 1
+        assert page.evaluate("window.__notReloaded") is True
+    finally:
+        context.close()
 
 
-def test_the_map_answers_a_pan_while_a_long_poll_is_held(live: tuple[Live, Web, Any]) -> None:
+def test_the_map_answers_a_pan_while_a_long_poll_is_held(live: tuple[Live, Web, Any], browser: Any) -> None:
     """The long poll is out (nothing changes for 25 s): moving the map to a grid's zoom still loads the
     grids of the new view at once. (A poll awaited inside the tick callback would hold back every
     callback that reads the versions store — the map's level of detail among them — until it ended.)"""
-    from playwright.sync_api import sync_playwright
-
     setup, web, _ = live
     held: list[str] = []
-    with sync_playwright() as pw:
-        browser, page = open_wall(
-            pw,
-            web.url,
-            lambda r: held.append(r.url) if "/api/versions" in r.url and "wait=" in r.url else None,
-        )
-        try:
-            page.wait_for_timeout(3000)  # the first long poll is out by now
-            assert page.locator("path.unit-grid").count() == 0  # the district's view: no grid drawn
-            lon, lat = _grid_spot("500151002002002", 0)
-            held.clear()
-            page.evaluate(MOVE_TO, [lat, lon, PROBE_ZOOM])
-            page.wait_for_selector("path.unit-grid", timeout=10000)  # well before the poll's 25 s
-            assert not held  # no long poll had answered: the grids did not wait for one
-        finally:
-            browser.close()
+    context, page = wall_page(
+        browser,
+        web.url,
+        lambda r: held.append(r.url) if "/api/versions" in r.url and "wait=" in r.url else None,
+    )
+    try:
+        page.wait_for_timeout(3000)  # the first long poll is out by now
+        assert page.locator("path.unit-grid").count() == 0  # the district's view: no grid drawn
+        lon, lat = _grid_spot("500151002002002", 0)
+        held.clear()
+        page.evaluate(MOVE_TO, [lat, lon, PROBE_ZOOM])
+        page.wait_for_selector("path.unit-grid", timeout=10000)  # well before the poll's 25 s
+        assert not held  # no long poll had answered: the grids did not wait for one
+    finally:
+        context.close()
 
 
-def test_without_slots_the_wall_ticks_and_still_updates(live: tuple[Live, Web, Any]) -> None:
+def test_without_slots_the_wall_ticks_and_still_updates(live: tuple[Live, Web, Any], browser: Any) -> None:
     """A web process that may hold no wait (``long_poll_slots=0``): answered "full", the wall falls
     back to the 1 s tick and still shows the new case."""
-    from playwright.sync_api import sync_playwright
-
     setup, _, factory = live
     web = setup.web("tick", threads=8, GRIDCC_LONG_POLL_SLOTS="0")
     answers: list[tuple[bool, str]] = []
@@ -153,13 +147,12 @@ def test_without_slots_the_wall_ticks_and_still_updates(live: tuple[Live, Web, A
         if "/api/versions" in r.url:
             answers.append(("wait=" in r.url, r.headers.get("x-gridcc-wait", "")))
 
-    with sync_playwright() as pw:
-        browser, page = open_wall(pw, web.url, seen)
-        try:
-            case_id = _new_case_appears(page, setup, factory, 3)
-            assert page.locator(f".case-{case_id}").count() >= 1
-            assert (True, "full") in answers, answers  # asked to wait, answered at once
-            assert (False, "none") in answers, answers  # then plain ticks
-        finally:
-            browser.close()
-            web.stop()
+    context, page = wall_page(browser, web.url, seen)
+    try:
+        case_id = _new_case_appears(page, setup, factory, 3)
+        assert page.locator(f".case-{case_id}").count() >= 1
+        assert (True, "full") in answers, answers  # asked to wait, answered at once
+        assert (False, "none") in answers, answers  # then plain ticks
+    finally:
+        context.close()
+        web.stop()
