@@ -24,6 +24,19 @@
         parent.appendChild(line);
     }
 
+    // Leaflet asks a removed map for its pane's position when a layer's data or an animation lands after
+    // the person has left the screen (a new case bumps the layers just as a link is clicked): "Cannot
+    // read properties of undefined (reading '_leaflet_pos')". A removed map answers (0, 0) instead.
+    let calmed = false;
+    function calmRemovedMaps() {
+        if (calmed || !window.L || !window.L.Map) return;
+        calmed = true;
+        const position = window.L.Map.prototype._getMapPanePos;
+        window.L.Map.prototype._getMapPanePos = function () {
+            return this._mapPane ? position.call(this) : window.L.point(0, 0);
+        };
+    }
+
     function fmtTime(epoch, hideout) {
         if (epoch === undefined || epoch === null) return "";
         const lang = (hideout && hideout.strings && hideout.strings.intl_locale) || "zh-CN";
@@ -233,6 +246,7 @@
     }
 
     function casePoint(feature, latlng, context) {
+        calmRemovedMaps();
         const p = feature.properties;
         const h = context.hideout || {};
         const s = strings(context);
@@ -338,6 +352,7 @@
     }
 
     function alertPoint(feature, latlng, context) {
+        calmRemovedMaps();
         const p = feature.properties;
         const c = signalHex(p, context.hideout);
         return L.circleMarker(latlng, {
@@ -410,6 +425,7 @@
 
     // ---------------------------------------------------------------- risks
     function riskPoint(feature, latlng, context) {
+        calmRemovedMaps();
         const p = feature.properties;
         const s = strings(context);
         const marker = L.marker(latlng, {
@@ -438,6 +454,7 @@
 
     // ---------------------------------------------------------------- hotspots (类案)
     function hotspotPoint(feature, latlng, context) {
+        calmRemovedMaps();
         const p = feature.properties;
         const s = strings(context);
         const n = Number(p.count) || 0;
@@ -795,6 +812,7 @@
             // on the server (cells of the clusterer's radius at that zoom), from the grid zooms on the
             // cases of the viewport, each bbox snapped outwards so small pans keep the URL.
             layers: async function (store, config, zoom, bounds, cu, gu, au, ru, hu) {
+                calmRemovedMaps();
                 const keep = [noUpdate(), noUpdate(), noUpdate(), noUpdate(), noUpdate()];
                 if (!store || !store.versions || !config) return keep;
                 const v = store.versions;
