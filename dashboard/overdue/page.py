@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl
 from dash import Input, Output, State, html, no_update
 from sqlalchemy.orm import Session
 
-from data.queries import CaseRow, RiskRow, UnitCount, overdue_by_unit, overdue_cases
+from data.queries import CaseRow, Hotspot, RiskRow, UnitCount, overdue_by_unit, overdue_cases
 from data.queries.common import CHILD_LEVEL, level_of, unit_names
 from data.queries.loop import Unanswered
 from data.scope import AreaScope
@@ -32,6 +32,8 @@ from ..personal import CASE_TEXT, masked_rows, text_mode
 from ..scope import current_scope
 from ..services import services
 from .cases import case_table
+from .hotspots import hotspot_links
+from .hotspots import read as read_hotspots
 from .loop import loop_table
 from .loop import read as read_unanswered
 from .risks import read as read_risks
@@ -57,6 +59,7 @@ class Drill:
     unanswered: list[Unanswered] = field(default_factory=list)  # 超时未报到 in the unit
     departments: dict[str, str] = field(default_factory=dict)  # the names to show them with
     risks: list[RiskRow] = field(default_factory=list)  # risks of the ledger not closed by their deadline
+    hotspots: list[Hotspot] = field(default_factory=list)  # 类案 of the unit: each opens its cases
 
 
 def _root(scope: AreaScope) -> str | None:
@@ -107,9 +110,10 @@ def drill(scope: AreaScope, unit: str | None, now: datetime | None = None) -> Dr
         cases = overdue_cases(session, scope, code, now, CASE_LIMIT)
         late_answers, departments = read_unanswered(session, scope, code, now)
         late_risks = read_risks(session, scope, code, now, text_mode())
+        spots = read_hotspots(session, scope, code, now)
     cases = masked_rows(cases, CASE_TEXT, text_mode())  # phones and ID numbers in feed text
     return Drill(
-        code, level, path, children, late, soon, n_open, cases, late_answers, departments, late_risks
+        code, level, path, children, late, soon, n_open, cases, late_answers, departments, late_risks, spots
     )
 
 
@@ -168,6 +172,20 @@ def body(scope: AreaScope, unit: str | None, lang: str, now: datetime | None = N
                 className="duty-panel-head overdue-loop-head",
             ),
             html.Div(risk_table(found.risks, lang), id="overdue-risks", className="overdue-loop-scroll"),
+            html.Div(
+                [
+                    html.H2(t("overdue_hotspots_title", lang), className="duty-h2"),
+                    html.Span(
+                        t("overdue_hotspots_count", lang, n=len(found.hotspots)), className="duty-count"
+                    ),
+                ],
+                className="duty-panel-head overdue-loop-head",
+            ),
+            html.Div(
+                hotspot_links(found.hotspots, lang, text_mode()),
+                id="overdue-hotspots",
+                className="overdue-loop-scroll",
+            ),
         ],
         className="overdue-cases",
     )

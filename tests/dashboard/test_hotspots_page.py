@@ -255,3 +255,10 @@ def test_the_hotspots_are_a_map_layer_in_the_viewers_scope(web: Any, grids: list
     assert signed_in(web, "leader").get("/layers/hotspots.json?v=1").get_json()["features"][0]["properties"][
         "key"
     ] == _key(grids)
+
+
+def test_overdue_lists_the_units_hotspots_each_opening_its_cases(web: Any, grids: list[str]) -> None:
+    west = page_text(route(signed_in(web, "duty1"), "/overdue"))
+    assert "类案（近30天）" in west and f"/hotspots/{_key(grids)}?days=30" in west
+    east = page_text(route(signed_in(web, "duty_east"), "/overdue"))
+    assert "类案（近30天）" in east and _key(grids) not in east  # the other street's officer: not the west's
