@@ -281,8 +281,12 @@ def test_wall_payloads_carry_no_phone(stack: Demo, page_and_log: tuple[Any, Any]
     # phones and ID numbers, full or masked (tests/leaks.py; not Dash's end_id, which is not a phone)
     leaks = [(u, find_leaks(b.decode("utf-8", "replace"))) for u, b in bodies]
     assert [(u, found) for u, found in leaks if found] == []
-    alerts = json.loads(client.get("layers/alerts.json").content)["features"]
+    features = json.loads(client.get("layers/alerts.json").content)["features"]
+    alerts = [a for a in features if "call" not in a["properties"]]
     assert all("phone" not in w for a in alerts for g in a["properties"]["grids"] for w in g["workers"])
+    # 预警叫应's called grids (drawn silent or answered): a grid's code and name, never a worker
+    calls = [a["properties"] for a in features if "call" in a["properties"]]
+    assert all(set(p) <= {"call", "state", "alert", "colour", "grid", "name"} for p in calls), calls[:3]
     log.assert_clean()
 
 
