@@ -30,6 +30,7 @@ from data.text import pick
 from ..act.choices import act_case, department_choices, viewer_kinds
 from ..act.panel import action_form, case_panel, done_store
 from ..auth import phone_view, viewer_name
+from ..components import follow
 from ..components.chrome import lang_switch, top_bar
 from ..components.format import data_attrs
 from ..i18n import t
@@ -43,7 +44,7 @@ from .loop import load_loop, loop_card
 from .map import case_map
 from .merge import merge_line
 from .merge import register as register_merge
-from .refresh import CASE_ID, SEEN_ID, TICK_ID, TICK_MS, register_refresh, signature
+from .refresh import CASE_ID, FOLLOW, FOLLOW_PREFIX, SEEN_ID, register_refresh, signature
 from .sources import source_names
 from .supervise import TIMELINE_ID, supervise_panel
 from .timeline import timeline
@@ -212,7 +213,7 @@ def layout(ctx: PageContext) -> Any:
             done_store(),
             dcc.Store(id=CASE_ID, data=case_id),
             dcc.Store(id=SEEN_ID, data=signature(len(detail.events), loop)),
-            dcc.Interval(id=TICK_ID, interval=TICK_MS),
+            *follow.parts(FOLLOW_PREFIX, ctx.services, ctx.urls.api("versions"), ctx.base_path, FOLLOW),
         ],
         className="gridcc-page case-page",
     )

@@ -1,5 +1,6 @@
-"""The case page keeps its loop current: after an action of the panel (the ``act-done`` store) and every
-few seconds (a department's 报到 arrives on its own), the timeline and the "指令与报到" card are read again
+"""The case page keeps its loop current: after an action of the panel (the ``act-done`` store) and when
+the ``cases`` or ``loop`` version moves (a delivery, a department's 报到, a feed's update: the long poll
+of ``components/follow.py`` hears it at once), the timeline and the "指令与报到" card are read again
 through the viewer's scope — and sent only when something changed."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from data.scope import AreaScope
 
 from ..act import ids as act_ids
 from ..auth import phone_view
+from ..components import follow
 from ..i18n import lang_from_query
 from ..personal import masked_rows
 from ..scope import current_scope
@@ -24,10 +26,10 @@ from .sources import source_names
 from .supervise import TIMELINE_ID
 from .timeline import timeline
 
-TICK_ID = "case-tick"
+FOLLOW_PREFIX = "case"  # case-versions, case-moved, case-tick (components/follow.py)
+FOLLOW = ("cases", "loop")
 CASE_ID = "case-page-case"
 SEEN_ID = "case-loop-seen"
-TICK_MS = 5000
 
 
 def signature(events: int, loop: list[Sent]) -> str:
@@ -55,7 +57,7 @@ def current(scope: AreaScope, case_id: int, lang: str) -> tuple[html.Div, html.D
     )
 
 
-def on_refresh(_done: Any, _tick: Any, case_id: Any, seen: Any, search: str | None) -> tuple[Any, Any, Any]:
+def on_refresh(_done: Any, _moved: Any, case_id: Any, seen: Any, search: str | None) -> tuple[Any, Any, Any]:
     if isinstance(case_id, bool) or not isinstance(case_id, int) or not 0 < case_id < 2**31:
         return no_update, no_update, no_update
     lang = lang_from_query(dict(parse_qsl((search or "").lstrip("?"))), services().settings.language)
@@ -66,12 +68,13 @@ def on_refresh(_done: Any, _tick: Any, case_id: Any, seen: Any, search: str | No
 
 
 def register_refresh(app: Any) -> None:
+    follow.register(app, FOLLOW_PREFIX, FOLLOW)
     app.callback(
         Output(TIMELINE_ID, "children", allow_duplicate=True),
         Output(LOOP_ID, "children"),
         Output(SEEN_ID, "data"),
         Input(act_ids.DONE, "data"),
-        Input(TICK_ID, "n_intervals"),
+        Input(f"{FOLLOW_PREFIX}-moved", "data"),
         State(CASE_ID, "data"),
         State(SEEN_ID, "data"),
         State("gridcc-url", "search"),

@@ -9,9 +9,9 @@ pause buttons), and the server answers into the payload panel after checking aga
 role that may see personal data with the whole deployment in scope (a ``personal_view`` audit row,
 ``quarantine:<id>``), masked to an admin, refused to anyone else.
 
-It refreshes when the ``feeds`` layer version changes: the map's 1 s tick (``gridcc.tick``, one
-``/api/versions`` request) fills a store; a small clientside step passes on only a new ``feeds``
-version; only then does the server re-read the database and RQ. No DB query runs on the tick itself.
+It refreshes when the ``feeds`` layer version changes (``components/follow.py``: the long poll fills a
+store, a small clientside step passes on only a new ``feeds`` version); only then does the server re-read
+the database and RQ. No DB query runs on the tick itself.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from dash import ALL, ClientsideFunction, Input, Output, State, dcc, html, no_update
+from dash import ALL, Input, Output, State, dcc, html, no_update
 from flask import has_request_context, request
 
 from data.auth import Permission, audit, may
@@ -31,6 +31,7 @@ from data.scope import AreaScope
 from layers import versions
 
 from ..auth import auth_required, current_user, viewer_name
+from ..components import follow
 from ..components.chrome import lang_switch, top_bar
 from ..components.click_request import register_click_request
 from ..i18n import normalise, t
@@ -51,16 +52,8 @@ QUARANTINE_ROWS = 50
 RAW_CHARS = 4000
 PREVIEW_CHARS = 160
 PREVIEW_READ = PREVIEW_CHARS + 40  # read a little more than shown: masked texts may be shorter
-TICK_MS = 1000
 
-# Passes on the feeds version only when it moved (the tick's store changes for any layer).
-ONLY_FEEDS = """
-function (store, seen) {
-    var v = store && store.versions ? store.versions.feeds : undefined;
-    if (v === undefined || v === seen) { return window.dash_clientside.no_update; }
-    return v;
-}
-"""
+FOLLOW = ("feeds",)  # the layer versions whose move makes the page read again
 
 
 def may_manage_feeds() -> bool:
@@ -146,10 +139,6 @@ def content(svc: Services, scope: AreaScope, lang: str, tz: str, stale_after_pol
     return html.Div(parts, className="feeds-content")
 
 
-def _version(svc: Services) -> int:
-    return redis_or(-1, lambda: versions.read(svc.redis)["feeds"])
-
-
 def layout(ctx: PageContext) -> Any:
     settings = ctx.settings
     switch = lang_switch(ctx.base_path, "/feeds", ctx.query, ctx.lang)
@@ -168,49 +157,27 @@ def layout(ctx: PageContext) -> Any:
                 id="feeds-content",
             ),
             dcc.Store(id="feeds-lang", data=ctx.lang),
-            dcc.Store(
-                id="feeds-versions",
-                # the 1 s tick (gridcc_map.js) asks this URL for the versions: without it, nothing moved
-                data={
-                    "map": "feeds-page",
-                    "base": ctx.base_path,
-                    "url": ctx.urls.api("versions"),
-                    "versions": {},
-                },
-            ),
-            dcc.Store(id="feeds-seen", data=_version(ctx.services)),
+            *follow.parts("feeds", ctx.services, ctx.urls.api("versions"), ctx.base_path, FOLLOW),
             html.Div(id="feeds-payload", className="case-card feeds-payload-panel"),
             dcc.Store(id="feeds-request"),
             dcc.Store(id="feeds-payload-request"),
             dcc.Store(id="feeds-loop-request"),
             dcc.Store(id="feeds-loop-request-department"),
-            dcc.Interval(id="feeds-tick", interval=TICK_MS),
         ],
         className="gridcc-page feeds-page",
     )
 
 
 def register(app: Any) -> None:
-    app.clientside_callback(
-        ClientsideFunction("gridcc", "tick"),
-        Output("feeds-versions", "data"),
-        Input("feeds-tick", "n_intervals"),
-        State("feeds-versions", "data"),
-    )
-    app.clientside_callback(
-        ONLY_FEEDS,
-        Output("feeds-seen", "data"),
-        Input("feeds-versions", "data"),
-        State("feeds-seen", "data"),
-    )
+    follow.register(app, "feeds", FOLLOW)
 
     @app.callback(
         Output("feeds-content", "children"),
-        Input("feeds-seen", "data"),
+        Input("feeds-moved", "data"),
         State("feeds-lang", "data"),
         prevent_initial_call=True,
     )
-    def refresh(_version: int | None, lang: str | None) -> Any:
+    def refresh(_moved: str | None, lang: str | None) -> Any:
         svc = services()
         return content(
             svc, current_scope(), normalise(lang), svc.settings.timezone, svc.settings.stale_after_polls

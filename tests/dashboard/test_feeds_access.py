@@ -105,8 +105,8 @@ def bodies_of(client: Any, record: int) -> dict[str, str]:
     refresh = _callback(
         client,
         "feeds-content.children",
-        [{"id": "feeds-seen", "property": "data", "value": 99}],
-        "feeds-seen.data",
+        [{"id": "feeds-moved", "property": "data", "value": "feeds:99"}],
+        "feeds-moved.data",
     )
     return {"page": page.get_data(as_text=True), "refresh": refresh.get_data(as_text=True)}
 

@@ -237,9 +237,11 @@ def test_refresh_callback_rereads(app, client, feeds, session_factory, redis_con
     body = {
         "output": "feeds-content.children",
         "outputs": {"id": "feeds-content", "property": "children"},
-        "inputs": [{"id": "feeds-seen", "property": "data", "value": versions.read(redis_conn)["feeds"]}],
+        "inputs": [
+            {"id": "feeds-moved", "property": "data", "value": f"feeds:{versions.read(redis_conn)['feeds']}"}
+        ],
         "state": [{"id": "feeds-lang", "property": "data", "value": "en"}],
-        "changedPropIds": ["feeds-seen.data"],
+        "changedPropIds": ["feeds-moved.data"],
     }
     response = client.post("/_dash-update-component", json=body)
     assert response.status_code == 200

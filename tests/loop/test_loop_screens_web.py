@@ -277,3 +277,47 @@ def test_resend_without_csrf_token_or_with_bad_input_changes_nothing(web: Any) -
         assert response.status_code in (200, 204)
     assert {state_of(web, m)[0] for m in web.messages.values()} == {"undelivered"}
     assert resend_audits(web) == []
+
+
+# ---------------------------------------------------------------- the case page follows the versions
+
+
+def case_refresh(client: Any, case_id: int, moved: str) -> Any:
+    """The case page's refresh, as the browser sends it when the ``cases``/``loop`` versions moved."""
+    deps = client.get("/_dash-dependencies").get_json()
+    dep = next(d for d in deps if any(i["id"] == "case-moved" for i in d["inputs"]))
+    outputs = []
+    for part in dep["output"].strip(".").split("..."):
+        ident, prop = part.rsplit(".", 1)
+        outputs.append({"id": ident, "property": prop.split("@")[0]})
+    values = {"act-done": None, "case-moved": moved}
+    state = {"case-page-case": case_id, "case-loop-seen": "an older signature", "gridcc-url": ""}
+    body = {
+        "output": dep["output"],
+        "outputs": outputs,
+        "inputs": [{**i, "value": values[i["id"]]} for i in dep["inputs"]],
+        "state": [{**s, "value": state[s["id"]]} for s in dep["state"]],
+        "changedPropIds": ["case-moved.data"],
+    }
+    token = client.get_cookie("_csrf_token").value
+    return client.post("/_dash-update-component", json=body, headers={"X-CSRFToken": token})
+
+
+def test_the_case_page_reads_its_loop_when_the_versions_move_and_only_in_scope(
+    web: Any, redis_conn: Any
+) -> None:
+    world: World = web.world
+    duty1 = client_for(web, "duty1")
+    page = json.dumps(render(duty1, f"/cases/{world.mine}").get_json())
+    # the page follows the cases and loop versions through the long poll, not a 5 s re-read
+    assert '"id": "case-versions"' in page and '"url": "/api/versions"' in page
+    assert '"id": "case-moved"' in page and "case-tick" in page
+    versions.bump(redis_conn, ["loop"])
+    moved = ",".join(f"{k}:{v}" for k, v in versions.read(redis_conn).items() if k in ("cases", "loop"))
+    answer = case_refresh(duty1, world.mine, moved)
+    assert answer.status_code == 200
+    body = json.dumps(answer.get_json(), ensure_ascii=False)
+    assert "吹哨" in body and "区公安分局" in body  # the timeline and the card, read again
+    # another street's case, whatever the request says: nothing
+    theirs = case_refresh(duty1, world.theirs, moved)
+    assert theirs.status_code == 204 or "吹哨" not in json.dumps(theirs.get_json(), ensure_ascii=False)
