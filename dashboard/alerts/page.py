@@ -21,6 +21,7 @@ from data.text import EMPTY, label, local_time, normalise, t
 
 from ..auth import current_user
 from ..components.format import as_attrs
+from ..components.marks import level_change
 from ..components.nav import header_nav
 from ..page import Page, PageContext
 
@@ -45,8 +46,7 @@ def _raised(row: HistoryRow, lang: str, tz: Any) -> list[Any] | str:
         return EMPTY
     out: list[Any] = []
     for e in raises:
-        before, _, after = e.detail.partition("→")
-        words = f"{label('colour', before, lang)}→{label('colour', after, lang)}" if after else e.detail
+        words = level_change(e.detail, lang) or e.detail
         out.append(
             html.Div(
                 [html.Span(words, className="alerts-raise"), " ", local_time(e.at, tz, lang, "day_minute")],

@@ -10,10 +10,10 @@ from shapely.geometry import shape
 
 from data.queries import CaseDetail
 
+from ..components.marks import case_colour
 from ..i18n import t
 
 GRID_STYLE = {"color": "#8fd0ff", "weight": 3, "fillColor": "#1f5a8a", "fillOpacity": 0.35}
-CASE_COLOURS = {"overdue": "#ff3b3b", "due_soon": "#ffa31a", "open": "#3ddc84", "done": "#a7b4c6"}
 
 
 def _rings(geometry: dict[str, Any]) -> list[list[list[float]]]:
@@ -22,15 +22,6 @@ def _rings(geometry: dict[str, Any]) -> list[list[list[float]]]:
     if geometry["type"] not in ("Polygon", "MultiPolygon"):
         return []
     return [[[round(lat, 6), round(lon, 6)] for lon, lat, *_ in poly[0]] for poly in polys if poly]
-
-
-def _colour(detail: CaseDetail) -> str:
-    row = detail.row
-    if row.overdue:
-        return CASE_COLOURS["overdue"]
-    if row.due_soon:
-        return CASE_COLOURS["due_soon"]
-    return CASE_COLOURS["done" if row.status in ("resolved", "closed") else "open"]
 
 
 def case_map(detail: CaseDetail, lang: str, tile_url: str = "") -> html.Div:
@@ -52,11 +43,12 @@ def case_map(detail: CaseDetail, lang: str, tile_url: str = "") -> html.Div:
         west, south, east, north = (round(v, 6) for v in shape(geometry).bounds)
         bounds = [[south, west], [north, east]]
     if row.lon is not None and row.lat is not None:
+        colour = case_colour(row.overdue, row.due_soon, row.status)
         children.append(
             dl.CircleMarker(
                 center=[round(row.lat, 6), round(row.lon, 6)],
                 radius=11,
-                pathOptions={"color": "#0b1220", "weight": 3, "fillColor": _colour(detail), "fillOpacity": 1},
+                pathOptions={"color": "#0b1220", "weight": 3, "fillColor": colour, "fillOpacity": 1},
                 # feed text as a plain string: React escapes it
                 children=dl.Tooltip(row.address or detail.description[:80] or row.title, permanent=False),
                 className="case-map-marker",

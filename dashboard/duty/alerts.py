@@ -15,6 +15,7 @@ from data.text import local_time
 
 from ..components.format import as_attrs
 from ..components.map import SIGNAL_COLOURS
+from ..components.marks import level_change
 from ..i18n import t
 from .alert_actions import Powers, card_actions
 
@@ -75,8 +76,7 @@ def loud_again(alert: AlertRow, lang: str, tz: str) -> list[Any]:
     acknowledged, or it was left unacknowledged past its limit and escalated."""
     badges: list[Any] = []
     if alert.raised_at is not None and alert.raised_detail:
-        before, _, after = alert.raised_detail.partition("→")
-        levels = f"{label('colour', before, lang)}→{label('colour', after, lang)}" if after else ""
+        levels = level_change(alert.raised_detail, lang)
         badges.append(html.Span(t("duty_alert_raised", lang, levels=levels), className="duty-alert-raised"))
     if alert.escalated and alert.escalated_at is not None:
         at = local_time(alert.escalated_at, tz, lang, "day_minute")

@@ -17,11 +17,9 @@ from data.queries import CaseRow, Hotspot, label
 from data.text import EMPTY, local_time
 
 from ..components.format import as_attrs
+from ..components.marks import TREND_ARROWS, case_colour
 from ..i18n import t
 from ..urls import Urls
-
-ARROWS = {"up": "↑", "down": "↓", "flat": "→"}
-COLOURS = {"overdue": "#ff3b3b", "due_soon": "#ffa31a", "open": "#3ddc84", "done": "#a7b4c6"}
 
 
 def hotspot_rows(spots: Sequence[Hotspot], urls: Urls, days: int, lang: str, tz: str | ZoneInfo) -> html.Div:
@@ -41,7 +39,7 @@ def hotspot_rows(spots: Sequence[Hotspot], urls: Urls, days: int, lang: str, tz:
                         html.Span(s.category_name, className="hs-category"),
                         html.Span(s.place_name or EMPTY, className="hs-place"),
                         html.Span(str(s.count), className="hs-count"),
-                        html.Span(f"{ARROWS[s.trend]} {halves}", className=f"hs-trend trend-{s.trend}"),
+                        html.Span(f"{TREND_ARROWS[s.trend]} {halves}", className=f"hs-trend trend-{s.trend}"),
                         html.Span(local_time(s.last_at, tz, lang, "day_minute"), className="hs-last"),
                     ],
                     href=urls.hotspot(s.key, days),
@@ -52,14 +50,6 @@ def hotspot_rows(spots: Sequence[Hotspot], urls: Urls, days: int, lang: str, tz:
             )
         )
     return html.Div(rows, className="hotspot-table")
-
-
-def _colour(row: CaseRow) -> str:
-    if row.overdue:
-        return COLOURS["overdue"]
-    if row.due_soon:
-        return COLOURS["due_soon"]
-    return COLOURS["done" if row.status in ("resolved", "closed") else "open"]
 
 
 def hotspot_map(rows: Sequence[CaseRow], lang: str, tile_url: str = "") -> html.Div:
@@ -73,11 +63,12 @@ def hotspot_map(rows: Sequence[CaseRow], lang: str, tile_url: str = "") -> html.
     bounds = [[min(lats) - pad, min(lons) - pad], [max(lats) + pad, max(lons) + pad]]
     children: list[Any] = [dl.TileLayer(url=tile_url, maxZoom=19)] if tile_url else []
     for r in placed:
+        colour = case_colour(r.overdue, r.due_soon, r.status)
         children.append(
             dl.CircleMarker(
                 center=[round(float(r.lat or 0), 6), round(float(r.lon or 0), 6)],
                 radius=10,
-                pathOptions={"color": "#0b1220", "weight": 2, "fillColor": _colour(r), "fillOpacity": 0.95},
+                pathOptions={"color": "#0b1220", "weight": 2, "fillColor": colour, "fillOpacity": 0.95},
                 children=dl.Tooltip(f"{r.external_id} {r.address or r.title}"),
                 className="hotspot-case-marker",
             )

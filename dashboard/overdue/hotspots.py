@@ -14,13 +14,13 @@ from data.queries import Hotspot, hotspots
 from data.scope import AreaScope
 
 from ..components.format import as_attrs
+from ..components.marks import TREND_ARROWS
 from ..i18n import t
 from ..personal import shown
 from ..urls import Urls
 
 DAYS = 30
 LIMIT = 8
-ARROWS = {"up": "↑", "down": "↓", "flat": "→"}
 
 
 def read(session: Session, scope: AreaScope, code: str, now: datetime) -> list[Hotspot]:
@@ -41,7 +41,8 @@ def hotspot_links(rows: Sequence[Hotspot], lang: str, mode: str) -> Any:
                         html.Span(h.category_name, className="hs-category"),
                         html.Span(shown(h.place_name, mode), className="hs-place"),
                         html.Span(
-                            f"{h.count} {ARROWS.get(h.trend, '')}", className=f"hs-count trend-{h.trend}"
+                            f"{h.count} {TREND_ARROWS.get(h.trend, '')}",
+                            className=f"hs-count trend-{h.trend}",
                         ),
                     ],
                     href=urls.hotspot(h.key, DAYS),

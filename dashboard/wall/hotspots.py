@@ -9,10 +9,9 @@ from dash import html
 from data.queries import label
 from layers.wall_payload import TREND_DAYS
 
+from ..components.marks import TREND_ARROWS
 from ..i18n import t
 from ..urls import Urls
-
-ARROWS = {"up": "↑", "down": "↓", "flat": "→"}
 
 
 def hotspot_list(stats: dict[str, Any] | None, lang: str, urls: Urls | None = None) -> list[Any]:
@@ -24,7 +23,7 @@ def hotspot_list(stats: dict[str, Any] | None, lang: str, urls: Urls | None = No
     for h in items:
         if urls is None and h.get("key"):
             urls = Urls.current(lang)
-        trend = h.get("trend") if h.get("trend") in ARROWS else "flat"
+        trend = h.get("trend") if h.get("trend") in TREND_ARROWS else "flat"
         rows.append(
             html.A(
                 [
@@ -32,7 +31,7 @@ def hotspot_list(stats: dict[str, Any] | None, lang: str, urls: Urls | None = No
                     html.Span(str(h.get("place") or ""), className="hotspot-place"),
                     html.Span(f"{int(h.get('count', 0))}", className="hotspot-count"),
                     html.Span(
-                        ARROWS[trend],
+                        TREND_ARROWS[trend],
                         className=f"hotspot-trend trend-{trend}",
                         title=label("trend", trend, lang),
                     ),
