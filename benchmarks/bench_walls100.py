@@ -141,7 +141,9 @@ async def _timed(stats: Stats, kind: str, send: Any) -> httpx.Response | None:
     return r
 
 
-async def _changed(servers: Servers, stats: Stats, new: dict[str, int], have: dict[str, Any]) -> dict[str, Any]:
+async def _changed(
+    servers: Servers, stats: Stats, new: dict[str, int], have: dict[str, Any]
+) -> dict[str, Any]:
     """What a wall fetches when the versions moved (each request to the next server)."""
     v = new.get("cases", 0)
     want = _keys(new)
@@ -168,8 +170,8 @@ async def _wall(servers: Servers, have_v: dict[str, int], long_poll: bool, stop:
         started = time.monotonic()
         new = have_v
         if long_poll:
-            c = servers.next()
-            r = await _timed(stats, "held", lambda c=c: c.get(f"/api/versions?wait=25&since={_token(have_v)}"))
+            ask = f"/api/versions?wait=25&since={_token(have_v)}"
+            r = await _timed(stats, "held", lambda c=servers.next(), ask=ask: c.get(ask))
         else:
             c = servers.next()
             r = await _timed(stats, "versions", lambda c=c: c.get("/api/versions"))
@@ -195,7 +197,13 @@ def _cases_while(redis_url: str, factory: Any, grids: list[Any], stop: float, fi
 
 
 def run_load(
-    webs: list[GridccWeb], redis_url: str, factory: Any, grids: list[Any], walls: int, seconds: float, long_poll: bool
+    webs: list[GridccWeb],
+    redis_url: str,
+    factory: Any,
+    grids: list[Any],
+    walls: int,
+    seconds: float,
+    long_poll: bool,
 ) -> tuple[Stats, float, float, int]:
     """(stats, web CPU s, the walls' own CPU s, cases filed)."""
     first = httpx.get(webs[0].url + "/", timeout=120)  # the session and CSRF cookies a wall's page sets
@@ -277,7 +285,20 @@ def _profile(webs: list[GridccWeb], folder: Path, seconds: float) -> list[subpro
     for n, web in enumerate(webs):
         for pid in web.pids()[1:]:  # the gunicorn workers
             out = folder / f"web{n + 1}-{pid}.txt"
-            argv = [spy, "record", "-p", str(pid), "-d", str(int(seconds)), "-r", "50", "-f", "raw", "-o", str(out)]
+            argv = [
+                spy,
+                "record",
+                "-p",
+                str(pid),
+                "-d",
+                str(int(seconds)),
+                "-r",
+                "50",
+                "-f",
+                "raw",
+                "-o",
+                str(out),
+            ]
             procs.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     return procs
 
@@ -313,7 +334,11 @@ def main() -> None:
             for long_poll in modes:
                 name = "long poll (wait=25)" if long_poll else "tick (1 s)"
                 print(f"  load: {args.walls} walls, {name}, {args.seconds:g} s …", flush=True)
-                spies = _profile(webs, args.profile / ("long-poll" if long_poll else "tick"), args.seconds) if args.profile else []
+                spies = (
+                    _profile(webs, args.profile / ("long-poll" if long_poll else "tick"), args.seconds)
+                    if args.profile
+                    else []
+                )
                 stats, cpu, mine, filed = run_load(
                     webs, live.redis_url, factory, grids, args.walls, args.seconds, long_poll
                 )

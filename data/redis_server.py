@@ -198,7 +198,9 @@ class SentinelUrl:
             raise ValueError("a redis+sentinel URL names at least one Sentinel (host:port)")
         service, _, db = path.strip("/").partition("/")
         if not service:
-            raise ValueError("a redis+sentinel URL names the service: redis+sentinel://host:port/<service>/<db>")
+            raise ValueError(
+                "a redis+sentinel URL names the service: redis+sentinel://host:port/<service>/<db>"
+            )
         if db and not db.isdigit():
             raise ValueError(f"the database of a redis+sentinel URL is a number, not {db!r}")
         options = parse_qs(query, keep_blank_values=True)
@@ -232,7 +234,7 @@ class GridccRedis(redis.Redis):
     name then). RQ's commands use it too (``--connection-class data.redis_server.GridccRedis``)."""
 
     @classmethod
-    def from_url(cls, url: str, **kwargs: Any) -> GridccRedis:  # type: ignore[override]
+    def from_url(cls, url: str, **kwargs: Any) -> GridccRedis:
         if not is_sentinel_url(url):
             return cast(GridccRedis, super().from_url(url, **kwargs))
         where = SentinelUrl.parse(url)

@@ -94,7 +94,14 @@ def _worker_argv(redis_url: str, name: str | None = None, burst: bool = False) -
     """``rq worker`` on gridcc's queues, with the scheduler (for retries) and gridcc's worker class."""
     from workers.queues import QUEUES, WORKER_CLASS
 
-    argv = [_bin("rq"), "worker", *_rq_connection(redis_url), "--with-scheduler", "--worker-class", WORKER_CLASS]
+    argv = [
+        _bin("rq"),
+        "worker",
+        *_rq_connection(redis_url),
+        "--with-scheduler",
+        "--worker-class",
+        WORKER_CLASS,
+    ]
     if burst:
         argv.append("--burst")
     if name:

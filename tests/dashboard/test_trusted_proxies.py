@@ -33,7 +33,9 @@ def make_web(settings, redis_url, redis_conn, engine, session_factory, grids) ->
 
     def make(hops: int) -> Any:
         app = create_app(
-            settings.model_copy(update={"redis_url": redis_url, "auth_required": True, "trusted_proxies": hops}),
+            settings.model_copy(
+                update={"redis_url": redis_url, "auth_required": True, "trusted_proxies": hops}
+            ),
             pages=PageRegistry([WALL_PAGE]),
         )
         made.append(app)

@@ -93,7 +93,18 @@ class Sentinelled:
 
 
 def _server_args(folder: Path, port: int) -> list[str]:
-    return ["--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder), "--save", "", "--appendonly", "no"]
+    return [
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--dir",
+        str(folder),
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+    ]
 
 
 def _wait(what: str, probe, timeout: float = 30) -> None:  # type: ignore[no-untyped-def]
