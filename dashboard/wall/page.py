@@ -33,6 +33,7 @@ from data.scope import AreaScope
 from data.text import other as other_language
 from layers import versions as layer_versions
 from layers import wall_payload
+from layers.cache import cache_key
 from layers.units import any_synthetic, scope_bounds, scope_units
 
 from ..components.map import MapOptions, map_id, map_view
@@ -260,12 +261,26 @@ def layout(ctx: PageContext) -> Any:
     )
 
 
+def _moved(keys: dict[str, Any], have: dict[str, Any]) -> tuple[bool, bool, bool]:
+    """Whether the stats, the ticker and the feeds parts moved from what the browser has."""
+    time_moved = keys["minute"] != have.get("minute")
+    return (
+        keys["stats"] != have.get("stats") or keys["scale"] != have.get("scale"),
+        keys["ticker"] != have.get("ticker") or time_moved,
+        keys["feeds"] != have.get("feeds") or time_moved,
+    )
+
+
 def refresh(
-    want: dict[str, Any] | None, have: dict[str, Any] | None, config: dict[str, Any] | None
+    want: dict[str, Any] | None,
+    have: dict[str, Any] | None,
+    config: dict[str, Any] | None,
+    current: dict[str, int] | None = None,
 ) -> list[Any]:
     """The wall's server-side update: the outputs of :data:`OUTPUTS`, ``no_update`` where nothing moved.
 
-    ``want`` only triggers: the versions come from Redis here (a client cannot choose the cache key).
+    ``want`` only triggers: the versions come from Redis here (a client cannot choose the cache key),
+    or from ``current`` (the versions the caller read there).
     """
     skip = [no_update] * len(OUTPUTS)
     if not want:
@@ -275,17 +290,14 @@ def refresh(
     lang = (config or {}).get("lang") or settings.language
     tz = settings.timezone
     conn = _redis()
-    current = _read_versions(conn)
+    current = current if current is not None else _read_versions(conn)
     if current is None:
         return skip  # Redis is down: keep what is shown, the gate asks again
     have = have or {}
     scale = float(want.get("scale") or 1.0)
     minute = int(want.get("minute") or 0)
     keys = keys_for(current, minute, scale)
-    stats_moved = keys["stats"] != have.get("stats") or scale != have.get("scale")
-    time_moved = minute != have.get("minute")
-    ticker_moved = keys["ticker"] != have.get("ticker") or time_moved
-    feeds_moved = keys["feeds"] != have.get("feeds") or time_moved
+    stats_moved, ticker_moved, feeds_moved = _moved(keys, have)
     if not (stats_moved or ticker_moved or feeds_moved):
         return skip
     parts = WallParts(svc.sessions, conn, current_scope(), current, _now(), tz, settings.stale_after_polls)
@@ -320,6 +332,7 @@ def refresh(
 
 SCALE_RANGE = (0.25, 8.0)  # wall.js sends 0.5 and up, in quarter steps (an 8K screen is 4)
 MINUTE_MAX = 2**40  # minutes since 1970: far beyond any real clock
+ANSWER_TTL_S = 120  # a rendered /api/wall answer (its key carries the versions and the minute)
 
 
 def parse_ask(body: object) -> tuple[dict[str, Any], dict[str, Any] | None, str]:
@@ -357,16 +370,51 @@ def api_wall() -> Response:
         response.status_code = 400
         response.headers["Cache-Control"] = "no-store"
         return response
-    outputs = refresh(want, have, {"lang": normalise(lang)})
-    payload = {
-        "outputs": [None if o is no_update else o for o in outputs],
-        "skip": [o is no_update for o in outputs],
-    }
-    response = Response(
-        json.dumps(payload, cls=PlotlyJSONEncoder, ensure_ascii=False), mimetype="application/json"
-    )
+    response = Response(answer(want, have, normalise(lang)), mimetype="application/json")
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def answer(want: dict[str, Any], have: dict[str, Any] | None, lang: str) -> bytes:
+    """The body of a ``POST /api/wall`` answer: :func:`refresh` as JSON ``{"outputs", "skip"}``.
+
+    Every wall of a scope asks the same question after a version moves (same versions, minute, scale,
+    language and text mode; the same parts moved): the answer is kept in Redis for
+    :data:`ANSWER_TTL_S` under all of that, and rendered once rather than once per wall (the charts,
+    KPI band and lists are most of a wall's CPU after a change). An answer holding a part still being
+    built elsewhere (``building``) is not kept: the walls ask again shortly and get the new one."""
+    conn = _redis()
+    current = _read_versions(conn)
+    key = None
+    if conn is not None and current is not None:
+        keys = keys_for(current, int(want.get("minute") or 0), float(want.get("scale") or 1.0))
+        moved = "".join("1" if m else "0" for m in _moved(keys, have or {}))
+        params = ":".join(
+            [
+                lang,
+                text_mode(),
+                *(str(keys[k]) for k in ("scale", "minute", "stats", "ticker", "feeds")),
+                moved,
+            ]
+        )
+        key = cache_key("wall-answer", current_scope(), 0, params)
+        hit = redis_or(None, lambda: conn.get(key))
+        if hit is not None:
+            return hit if isinstance(hit, bytes) else str(hit).encode("utf-8")
+    outputs = refresh(want, have, {"lang": lang}, current)
+    body = json.dumps(
+        {
+            "outputs": [None if o is no_update else o for o in outputs],
+            "skip": [o is no_update for o in outputs],
+        },
+        cls=PlotlyJSONEncoder,
+        ensure_ascii=False,
+    ).encode("utf-8")
+    keys_out = outputs[-1] if outputs and outputs[-1] is not no_update else {}
+    building = any(v == "building" for v in keys_out.values())
+    if conn is not None and key is not None and not building:
+        redis_or(None, lambda: conn.set(key, body, ex=ANSWER_TTL_S))
+    return body
 
 
 def register(app: Any) -> None:

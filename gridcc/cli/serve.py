@@ -17,7 +17,7 @@ import httpx
 from data import migrate as migrations
 from data import text
 from data.db import make_engine, make_sessionmaker, transaction
-from data.redis_server import EmbeddedRedis
+from data.redis_server import CONNECTION_CLASS, EmbeddedRedis
 from data.settings import Settings
 
 from ..supervisor import Child, Supervisor, die_with_parent
@@ -84,11 +84,24 @@ def _fresh_worker_argv(redis_url: str, prefix: str) -> Callable[[], list[str]]:
     return argv
 
 
+def _rq_connection(redis_url: str) -> list[str]:
+    """RQ's options for gridcc's Redis: the URL, read by gridcc's client class, which also takes a
+    ``redis+sentinel://`` URL (RQ's own reads only one server's)."""
+    return ["--url", redis_url, "--connection-class", CONNECTION_CLASS]
+
+
 def _worker_argv(redis_url: str, name: str | None = None, burst: bool = False) -> list[str]:
     """``rq worker`` on gridcc's queues, with the scheduler (for retries) and gridcc's worker class."""
     from workers.queues import QUEUES, WORKER_CLASS
 
-    argv = [_bin("rq"), "worker", "--url", redis_url, "--with-scheduler", "--worker-class", WORKER_CLASS]
+    argv = [
+        _bin("rq"),
+        "worker",
+        *_rq_connection(redis_url),
+        "--with-scheduler",
+        "--worker-class",
+        WORKER_CLASS,
+    ]
     if burst:
         argv.append("--burst")
     if name:
@@ -183,7 +196,7 @@ def cron(settings: Settings) -> None:
     """Run ``rq cron`` with one registration per enabled feed (run exactly one of these)."""
     if not settings.redis_url:
         raise _error(settings, "cli_need_redis_url")
-    argv = [_bin("rq"), "cron", "--url", settings.redis_url, "workers.cron_config"]
+    argv = [_bin("rq"), "cron", *_rq_connection(settings.redis_url), "workers.cron_config"]
     os.execv(argv[0], argv)
 
 
@@ -296,7 +309,7 @@ def demo(settings: Settings, faults: str) -> None:
         if not feeds_file.exists():
             raise _error(settings, "cli_sims_not_started", log=logs / "simulators.log")
         # rq cron reads the feeds file the simulators wrote
-        cron_argv = [_bin("rq"), "cron", "--url", redis_url, "workers.cron_config"]
+        cron_argv = [_bin("rq"), "cron", *_rq_connection(redis_url), "workers.cron_config"]
         sup.add(Child("cron", cron_argv, logs / "cron.log"))
         if not _wait_http(base_url, 120, web_child):
             raise _error(settings, "cli_web_no_answer", log=logs / "web.log")
