@@ -72,6 +72,7 @@ from data.queries.common import (
     period_group,
     rate,
 )
+from data.queries.loop import department_report_times, loop_figures
 from data.queries.rankings import _open_now, _worst_last
 from data.redis_server import EmbeddedRedis, connect
 from data.sample import make_sample
@@ -338,6 +339,30 @@ def wall_rebuild(factory: Callable[[], Session], scope: AreaScope, repeat: int) 
         wall_payload.build_stats = original  # type: ignore[assignment]
         conn.close()
         server.stop()
+    wall_parts(factory, scope)
+
+
+def wall_parts(factory: Callable[[], Session], scope: AreaScope) -> None:
+    """Where a build of the wall's figures spends its time: each query ``build_stats`` runs, once."""
+    with factory() as s:
+        today, year = period_today(NOW), period_year(NOW)
+        month = period_today(NOW - timedelta(days=wall_payload.TREND_DAYS - 1)).start
+        calls: list[tuple[str, Callable[[], Any]]] = [
+            ("cases_by_category (30 days)", lambda: cases_by_category(s, scope, month, today.end)),
+            ("daily_trend (30 days)", lambda: daily_trend(s, scope, NOW, days=wall_payload.TREND_DAYS)),
+            ("street_ranking (year)", lambda: street_ranking(s, scope, *year, NOW)),
+            ("department_ranking (year)", lambda: department_ranking(s, scope, *year, NOW)),
+            ("hotspots (30 days)", lambda: hotspots(s, scope, NOW, days=wall_payload.TREND_DAYS)),
+            ("department_report_times (year)", lambda: department_report_times(s, scope, *year)),
+            ("kpis (today)", lambda: kpis(s, scope, *today, NOW)),
+            ("kpis (year)", lambda: kpis(s, scope, *year, NOW)),
+            ("loop_figures (today)", lambda: loop_figures(s, scope, *today, NOW)),
+            ("loop_figures (year)", lambda: loop_figures(s, scope, *year, NOW)),
+        ]
+        for name, fn in calls:
+            t = time.perf_counter()
+            fn()
+            print(f"{'  wall part: ' + name:45s} {(time.perf_counter() - t) * 1000:8.1f} ms (one run)")
 
 
 def main() -> None:
