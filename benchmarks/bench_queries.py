@@ -407,6 +407,9 @@ def run(args: argparse.Namespace, url: str) -> None:
     with factory() as session:
         if session.execute(select(func.count()).select_from(Case)).scalar_one():
             print("measuring the cases already loaded (--schema)")
+            t = time.perf_counter()
+            analyse(engine, session)  # a migration may have rebuilt a table since
+            print(f"(VACUUM) ANALYZE of every table: {time.perf_counter() - t:.1f} s")
         else:
             load(engine, session, args.cases, args.replicate)
 
