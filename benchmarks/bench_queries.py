@@ -9,7 +9,8 @@ schema (dropped at the end) in the PostgreSQL of ``--database-url`` (default: th
 hierarchy (``data.geo.generate``, 7 grids per community), the catalogue, and ``make_sample``
 cases/alerts/risks, loaded as a bulk load is: ``case_daily``'s triggers off, the table rebuilt after
 (``gridcc db rebuild-aggregates``), the triggers back on. Then ``ANALYZE`` on every table it loaded
-(``case_event`` and ``case_daily`` included: a server may run with autovacuum off).
+(``case_event`` and ``case_daily`` included: a server may run with autovacuum off; on PostgreSQL
+``VACUUM ANALYZE``, which sets the visibility map as autovacuum would).
 
 Prints, for each screen query, the median wall time of ``--repeat`` runs beside a baseline measured in
 the same run: one full scan of the case table reading every row (``SELECT count(*), sum(lon)``) — the
@@ -30,11 +31,12 @@ import signal
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -71,10 +73,13 @@ from data.queries.common import (
     period_group,
     rate,
 )
+from data.queries.loop import department_report_times, loop_figures
 from data.queries.rankings import _open_now, _worst_last
+from data.redis_server import EmbeddedRedis, connect
 from data.sample import make_sample
 from data.seed import seed_catalogue
 from data.states import DONE_STATES
+from layers import wall_payload
 
 DISTRICT = "500151"
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -174,13 +179,18 @@ def same(a: Any, b: Any) -> bool:
 
 
 def analyse(engine: Engine, session: Session) -> None:
-    """Fresh statistics on every table of the database (a server may run with autovacuum off)."""
+    """Fresh statistics on every table of the database, and on PostgreSQL its visibility map too
+    (``VACUUM ANALYZE``: what autovacuum does after a load, so that index-only scans are index-only; a
+    server may run with autovacuum off)."""
     if engine.dialect.name == "sqlite":
         session.execute(text("ANALYZE"))
-    else:
-        for table in inspect(session.connection()).get_table_names():
-            session.execute(text(f'ANALYZE "{table}"'))
+        session.commit()
+        return
+    tables = inspect(session.connection()).get_table_names()
     session.commit()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for table in tables:
+            conn.execute(text(f'VACUUM ANALYZE "{table}"'))
 
 
 def database(args: argparse.Namespace, folder: str) -> tuple[str, str | None]:
@@ -188,13 +198,13 @@ def database(args: argparse.Namespace, folder: str) -> tuple[str, str | None]:
     if args.database == "sqlite":
         return args.database_url or f"sqlite:///{Path(folder) / 'bench.db'}", None
     base = args.database_url or os.environ.get("GRIDCC_TEST_DATABASE_URL") or PG_DEFAULT
-    schema = f"gridcc_bench_{uuid.uuid4().hex[:8]}"
+    schema = args.schema or f"gridcc_bench_{uuid.uuid4().hex[:8]}"
     admin = make_engine(base)
     with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
     admin.dispose()
     sep = "&" if "?" in base else "?"
-    return f"{base}{sep}options=-csearch_path%3D{schema}", schema
+    return f"{base}{sep}options=-csearch_path%3D{schema}", None if args.schema else schema
 
 
 def drop_schema(args: argparse.Namespace, schema: str) -> None:
@@ -252,7 +262,113 @@ def load(engine: Engine, session: Session, cases: int, copies: int = 1) -> None:
     print(f"case_daily rebuilt: {rows:,} rows in {time.perf_counter() - t:.1f} s")
     t = time.perf_counter()
     analyse(engine, session)
-    print(f"ANALYZE of every table: {time.perf_counter() - t:.1f} s")
+    print(f"(VACUUM) ANALYZE of every table: {time.perf_counter() - t:.1f} s")
+
+
+def add_case(session: Session, k: int) -> None:
+    """One new case, as the ingest stores it (through ``case_daily``'s triggers): a copy of the latest
+    case, received a minute before :data:`NOW`."""
+    table = Case.__table__
+    columns = [c.name for c in table.columns if c.name not in ("id", "external_id", "requested_at")]
+    listed = ", ".join(f'"{c}"' for c in columns)
+    session.execute(
+        text(
+            f'INSERT INTO "case" ({listed}, external_id, requested_at) SELECT {listed},'  # noqa: S608
+            ' :external_id, :at FROM "case" WHERE id = (SELECT max(id) FROM "case")'
+        ),
+        {"external_id": f"bench-new-{k}", "at": NOW - timedelta(minutes=1)},
+    )
+    session.commit()
+
+
+def wall_rebuild(factory: Callable[[], Session], scope: AreaScope, repeat: int) -> None:
+    """The wall's figures (``layers.wall_payload``'s ``stats`` part) rebuilt after one new case and a
+    version bump, on an embedded Redis: the build's time, and how many builds 4 walls asking for the new
+    version at once caused (single flight, stale-while-building)."""
+    folder = Path(tempfile.mkdtemp(prefix="gridcc-bench-redis-"))
+    server = EmbeddedRedis(folder / "redis.sock", folder)
+    conn = connect(server.start())
+    builds: list[float] = []
+    original = wall_payload.build_stats
+
+    def counted(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        t = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            builds.append((time.perf_counter() - t) * 1000)
+
+    wall_payload.build_stats = counted  # type: ignore[assignment]
+    try:
+        counts: list[int] = []
+        stale: list[int] = []
+        for k in range(repeat + 1):
+            if k:
+                with factory() as session:
+                    add_case(session, k)
+            before = len(builds)
+            barrier = threading.Barrier(4)
+            answers: list[dict[str, Any]] = []
+
+            def ask(
+                barrier: threading.Barrier = barrier, answers: list[dict[str, Any]] = answers, k: int = k
+            ) -> None:
+                barrier.wait(30)
+                answers.append(
+                    wall_payload.load(
+                        "stats",
+                        sessions=factory,
+                        conn=conn,
+                        scope=scope,
+                        versions={"cases": k + 1, "kpis": k + 1},
+                        now=NOW,
+                        tz="Asia/Shanghai",
+                        stale_after_polls=3,
+                    )
+                )
+
+            threads = [threading.Thread(target=ask) for _ in range(4)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            if k:  # the first round only warms the caches and stores a previous version
+                counts.append(len(builds) - before)
+                stale.append(sum(1 for a in answers if a.get("_stale")))
+        took = statistics.median(builds[1:])
+        print(
+            f"{'wall stats rebuild after one new case':45s} {took:8.1f} ms   (median of {repeat}; first"
+            f" build {builds[0]:.1f} ms; 4 walls at once: builds per new version {counts}, answered"
+            f" the previous version while it built {stale})"
+        )
+    finally:
+        wall_payload.build_stats = original  # type: ignore[assignment]
+        conn.close()
+        server.stop()
+    wall_parts(factory, scope)
+
+
+def wall_parts(factory: Callable[[], Session], scope: AreaScope) -> None:
+    """Where a build of the wall's figures spends its time: each query ``build_stats`` runs, once."""
+    with factory() as s:
+        today, year = period_today(NOW), period_year(NOW)
+        month = period_today(NOW - timedelta(days=wall_payload.TREND_DAYS - 1)).start
+        calls: list[tuple[str, Callable[[], Any]]] = [
+            ("cases_by_category (30 days)", lambda: cases_by_category(s, scope, month, today.end)),
+            ("daily_trend (30 days)", lambda: daily_trend(s, scope, NOW, days=wall_payload.TREND_DAYS)),
+            ("street_ranking (year)", lambda: street_ranking(s, scope, *year, NOW)),
+            ("department_ranking (year)", lambda: department_ranking(s, scope, *year, NOW)),
+            ("hotspots (30 days)", lambda: hotspots(s, scope, NOW, days=wall_payload.TREND_DAYS)),
+            ("department_report_times (year)", lambda: department_report_times(s, scope, *year)),
+            ("kpis (today)", lambda: kpis(s, scope, *today, NOW)),
+            ("kpis (year)", lambda: kpis(s, scope, *year, NOW)),
+            ("loop_figures (today)", lambda: loop_figures(s, scope, *today, NOW)),
+            ("loop_figures (year)", lambda: loop_figures(s, scope, *year, NOW)),
+        ]
+        for name, fn in calls:
+            t = time.perf_counter()
+            fn()
+            print(f"{'  wall part: ' + name:45s} {(time.perf_counter() - t) * 1000:8.1f} ms (one run)")
 
 
 def main() -> None:
@@ -263,6 +379,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument(
         "--raw-repeat", type=int, default=0, help="runs of the raw queries (default: --repeat)"
+    )
+    parser.add_argument(
+        "--schema",
+        default="",
+        help="PostgreSQL: load into this schema and keep it; a schema already loaded is measured as it is",
     )
     parser.add_argument("--event-search", action="store_true", help="time the old ranking above 1 M cases")
     parser.add_argument(
@@ -284,7 +405,13 @@ def run(args: argparse.Namespace, url: str) -> None:
     migrate.upgrade(engine)
     factory = make_sessionmaker(engine)
     with factory() as session:
-        load(engine, session, args.cases, args.replicate)
+        if session.execute(select(func.count()).select_from(Case)).scalar_one():
+            print("measuring the cases already loaded (--schema)")
+            t = time.perf_counter()
+            analyse(engine, session)  # a migration may have rebuilt a table since
+            print(f"(VACUUM) ANALYZE of every table: {time.perf_counter() - t:.1f} s")
+        else:
+            load(engine, session, args.cases, args.replicate)
 
     scope = AreaScope.district(DISTRICT)
     year, today = period_year(NOW), period_today(NOW)
@@ -311,7 +438,8 @@ def run(args: argparse.Namespace, url: str) -> None:
                 lambda: open_cases(s, scope, CaseFilter(street=street), now=NOW),
             ),
         ]
-        print(f"\n{engine.dialect.name}, {args.cases:,} cases, median of {args.repeat} runs")
+        n = s.execute(select(func.count()).select_from(Case)).scalar_one()
+        print(f"\n{engine.dialect.name}, {n:,} cases, median of {args.repeat} runs")
         print(f"{'baseline: full scan of the case table':45s} {baseline:8.1f} ms")
         print(f"{'query':45s} {'case_daily':>11s} {'raw rows':>11s}  same answer")
         results = {}
@@ -331,8 +459,8 @@ def run(args: argparse.Namespace, url: str) -> None:
         both = results["kpis (year)"] + results["overdue_by_unit (district → streets)"]
         print(f"{'kpis (year) + overdue_by_unit (district)':45s} {both:8.1f} ms")
         name = "department_ranking, per-case event search"
-        if args.replicate > 1:
-            print(f"{name:45s} (skipped: the copies have no events)")
+        if args.replicate > 1 or args.schema:
+            print(f"{name:45s} (skipped: copies made by --replicate have no events)")
         elif args.cases > 1_000_000 and not args.event_search:
             print(f"{name:45s} (skipped above 1,000,000 cases: --event-search)")
         else:
@@ -345,6 +473,8 @@ def run(args: argparse.Namespace, url: str) -> None:
                 f"{name:45s} {old:8.1f} ms   ({old / baseline:.2f} × baseline, one run; from case_daily"
                 f" {old / stored:.0f}× faster; same answer: {'yes' if agree else 'NO'})"
             )
+
+        wall_rebuild(factory, scope, args.repeat)
 
         if engine.dialect.name == "sqlite":
             print()

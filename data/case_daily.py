@@ -14,6 +14,9 @@ local month, ``span`` ``m``, it was *received*) with the period measures of :mod
 :mod:`data.queries.rankings`, and — once it has a ``resolved_at`` — a ``resolved`` count keyed by the
 local day it was *resolved* (the trend's closed line). A year is then twelve month rows per street,
 category and department however many cases it holds; a ragged period adds the day rows at its ends.
+The same contributions go to the district's own rows too (``span`` ``D`` and ``M``: street, category
+and department ``''``), so a question about whole districts (the KPIs, the trend of a district or the
+city) reads twelve rows a year per district, not one per street × category × department.
 Days are Asia/Shanghai (:data:`ZONE`; UTC+8 all year since 1991, which SQLite's ``'+8 hours'`` uses).
 
 ``rebuild`` recomputes the table from the case rows in one statement (``gridcc db rebuild-aggregates``,
@@ -27,7 +30,8 @@ from sqlalchemy import Connection, text
 ZONE = "Asia/Shanghai"
 TABLE = "case_daily"
 KEYS = ("span", "day", "district_code", "street_code", "category_code", "department_code")
-SPANS = ("d", "m")  # a local day; a local month (``day`` is its first day)
+SPANS = ("d", "m", "D", "M")  # a local day; a local month (``day`` is its first day); D, M: district grain
+DISTRICT_SPAN = {"d": "D", "m": "M"}
 MEASURES = (
     "received", "done", "judged", "on_time", "rated", "satisfied", "strict", "still_open",
     "handled", "handling_s", "responded", "response_s", "resolved",
@@ -46,9 +50,9 @@ _STRICT = "'satisfied'"
 def _day(dialect: str, column: str, span: str = "d") -> str:
     """The local day (``d``) or the first day of the local month (``m``) of a UTC column."""
     if dialect == "sqlite":
-        month = ", 'start of month'" if span == "m" else ""
+        month = ", 'start of month'" if span in ("m", "M") else ""
         return f"date({column}, '+8 hours'{month})"
-    if span == "m":
+    if span in ("m", "M"):
         return f"CAST(date_trunc('month', {column} AT TIME ZONE '{ZONE}') AS date)"
     return f"CAST(({column} AT TIME ZONE '{ZONE}') AS date)"
 
@@ -66,7 +70,8 @@ def _flag(condition: str) -> str:
 def contributions(dialect: str, p: str, sign: int, span: str = "d") -> tuple[str, str]:
     """The SELECT lists (no FROM) of a case row ``p``'s two contributions to ``span`` rows, each value
     times ``sign``: its cohort row, and its resolved row (to be selected only WHERE
-    ``p.resolved_at IS NOT NULL``; the trend reads it from day rows only)."""
+    ``p.resolved_at IS NOT NULL``; the trend reads it from day rows only). ``D`` and ``M``: the
+    district's rows (street, category and department ``''``)."""
     done = f"{p}.status IN ('resolved', 'closed')"
     judged = f"{done} AND {p}.resolved_at IS NOT NULL AND {p}.deadline_at IS NOT NULL"
     handled = f"{done} AND {p}.resolved_at IS NOT NULL AND {p}.accepted_at IS NOT NULL"
@@ -78,6 +83,8 @@ def contributions(dialect: str, p: str, sign: int, span: str = "d") -> tuple[str
         f"COALESCE({p}.category_code, '')",
         f"COALESCE({p}.department_code, '')",
     ]
+    if span in ("D", "M"):
+        keys[1:] = ["''"] * 3
     cohort = [
         f"'{span}'",
         _day(dialect, f"{p}.requested_at", span),
@@ -121,24 +128,28 @@ def _grouped(dialect: str, sources: list[tuple[str, int]]) -> str:
     """SELECT of the summed contributions of every row of each (table, sign) source, by key."""
     parts = []
     for source, sign in sources:
-        cohort, resolved = contributions(dialect, "p", sign)
-        month, _ = contributions(dialect, "p", sign, "m")
-        parts.append(f"SELECT {cohort} FROM {source} p")  # noqa: S608 -- our own constants
-        parts.append(f"SELECT {resolved} FROM {source} p WHERE p.resolved_at IS NOT NULL")  # noqa: S608
-        parts.append(f"SELECT {month} FROM {source} p")  # noqa: S608
+        for day_span, month_span in (("d", "m"), ("D", "M")):
+            cohort, resolved = contributions(dialect, "p", sign, day_span)
+            month, _ = contributions(dialect, "p", sign, month_span)
+            parts.append(f"SELECT {cohort} FROM {source} p")  # noqa: S608 -- our own constants
+            parts.append(f"SELECT {resolved} FROM {source} p WHERE p.resolved_at IS NOT NULL")  # noqa: S608
+            parts.append(f"SELECT {month} FROM {source} p")  # noqa: S608
     union = " UNION ALL ".join(parts)
     return f"SELECT {_GROUP}, {_SUMS} FROM ({union}) AS x GROUP BY {_GROUP}"  # noqa: S608
 
 
 def _row_upserts(p: str, sign: int) -> str:
-    cohort, resolved = contributions("sqlite", p, sign)
-    month, _ = contributions("sqlite", p, sign, "m")
     into = f"INSERT INTO {TABLE} ({_COLUMNS})"
-    return (
-        f"{into} SELECT {cohort} WHERE true {_on_conflict()};\n"
-        f"{into} SELECT {resolved} WHERE {p}.resolved_at IS NOT NULL {_on_conflict()};\n"
-        f"{into} SELECT {month} WHERE true {_on_conflict()};\n"
-    )
+    out = ""
+    for day_span, month_span in (("d", "m"), ("D", "M")):
+        cohort, resolved = contributions("sqlite", p, sign, day_span)
+        month, _ = contributions("sqlite", p, sign, month_span)
+        out += (
+            f"{into} SELECT {cohort} WHERE true {_on_conflict()};\n"
+            f"{into} SELECT {resolved} WHERE {p}.resolved_at IS NOT NULL {_on_conflict()};\n"
+            f"{into} SELECT {month} WHERE true {_on_conflict()};\n"
+        )
+    return out
 
 
 def trigger_statements(dialect: str) -> list[str]:

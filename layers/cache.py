@@ -142,6 +142,16 @@ def load(
     return Payload(build())
 
 
+def latest(conn: redis.Redis, layer: str, scope: AreaScope, stale_family: str) -> bytes | None:
+    """The last payload built for (layer, scope, ``stale_family``) by :func:`load`, of whatever
+    version, or None (none yet, or Redis cannot be reached)."""
+    try:
+        hit = conn.get(cache_key(layer, scope, 0, "latest:" + stale_family))
+    except (redis.ConnectionError, redis.TimeoutError):
+        return None
+    return _as_bytes(hit) if hit is not None else None
+
+
 def _release(lock: Lock) -> None:
     """Release the builder's lock; one that outlived :data:`LOCK_TTL` is someone else's now: left alone."""
     try:

@@ -3,7 +3,9 @@
 * ``stats`` (versions ``cases`` + ``kpis`` + ``loop``, and the local day): the KPI band for today and this
   year, the loop's figures (吹哨 / 交办 sent, 报到率, mean 报到 time, 超时未报到 and 未送达 now), cases
   by category and the 30-day trend, the street and department rankings (with each department's mean 报到
-  time), the hotspots (类案);
+  time), the hotspots (类案: found again at most every :data:`HOTSPOTS_REUSE_S` — the one query of the
+  wall reading every case of 30 days — and meanwhile taken from the last payload built, so a build after
+  a new case reads only aggregates and the open cases' index);
 * ``ticker`` (versions ``alerts`` + ``loop``, and the minute: alerts expire by the clock): active alerts,
   newest first, and the instructions 超时未报到 (department, case number, kind, role, how late: codes
   and counts, never an instruction's text), the number of the ledger's risks overdue now, and the
@@ -50,6 +52,7 @@ TOP_HOTSPOTS = 6
 TICKER_LIMIT = 20
 LOOP_TICKER_LIMIT = 5
 TREND_DAYS = 30
+HOTSPOTS_REUSE_S = 300  # the wall's hotspots are found again at most every 5 minutes
 
 
 def _epoch(value: datetime | None) -> float | None:
@@ -82,10 +85,45 @@ def _loop(f: LoopFigures) -> dict[str, Any]:
     }
 
 
+def _hotspots(
+    session: Session, scope: AreaScope, now: datetime, text_mode: str, previous: dict[str, Any] | None
+) -> tuple[float, list[dict[str, Any]]]:
+    """(as of, items) of the wall's hotspots: the ``previous`` payload's when they are under
+    :data:`HOTSPOTS_REUSE_S` old, else found now (the one query of the wall that reads every case of
+    the last 30 days: seconds at a million cases a year, so not once per new case)."""
+    if previous is not None:
+        at = previous.get("hotspots_at")
+        if isinstance(at, int | float) and 0 <= now.timestamp() - at < HOTSPOTS_REUSE_S:
+            return float(at), list(previous.get("hotspots", []))
+    spots = q.hotspots(session, scope, now, days=TREND_DAYS)
+    return (
+        now.timestamp(),
+        [
+            {
+                "category": mask_personal_text(h.category_name, text_mode),
+                "place": mask_personal_text(h.place_name, text_mode),
+                "count": h.count,
+                "recent": h.recent,
+                "previous": h.previous,
+                "trend": h.trend,
+                "key": h.key,  # opens /hotspots/<key>: the cases behind it
+            }
+            for h in spots[:TOP_HOTSPOTS]
+        ],
+    )
+
+
 def build_stats(
-    session: Session, scope: AreaScope, now: datetime, tz: str, text_mode: str = "masked"
+    session: Session,
+    scope: AreaScope,
+    now: datetime,
+    tz: str,
+    text_mode: str = "masked",
+    previous: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Everything the KPI band, charts, rankings and hotspots show, at ``now``."""
+    """Everything the KPI band, charts, rankings and hotspots show, at ``now``; the hotspots those of
+    ``previous`` (the last payload built for this scope and text mode) while they are under
+    :data:`HOTSPOTS_REUSE_S` old."""
     today = q.period_today(now, tz)
     year = q.period_year(now, tz)
     month_start = q.period_today(now - timedelta(days=TREND_DAYS - 1), tz).start
@@ -93,7 +131,7 @@ def build_stats(
     trend = q.daily_trend(session, scope, now, tz, days=TREND_DAYS)
     streets = q.street_ranking(session, scope, year.start, year.end, now)
     departments = q.department_ranking(session, scope, year.start, year.end, now)
-    spots = q.hotspots(session, scope, now, days=TREND_DAYS)
+    hotspots_at, spots = _hotspots(session, scope, now, text_mode, previous)
     report = {d.department_code: d for d in department_report_times(session, scope, year.start, year.end)}
     return {
         "built_at": now.timestamp(),
@@ -134,18 +172,8 @@ def build_stats(
                 key=lambda d: (-(d.mean_response_hours or 0.0), d.code),
             )[:TOP_DEPARTMENTS]
         ],
-        "hotspots": [
-            {
-                "category": mask_personal_text(h.category_name, text_mode),
-                "place": mask_personal_text(h.place_name, text_mode),
-                "count": h.count,
-                "recent": h.recent,
-                "previous": h.previous,
-                "trend": h.trend,
-                "key": h.key,  # opens /hotspots/<key>: the cases behind it
-            }
-            for h in spots[:TOP_HOTSPOTS]
-        ],
+        "hotspots": spots,
+        "hotspots_at": hotspots_at,
     }
 
 
@@ -269,7 +297,9 @@ def load(
     def build() -> bytes:
         with sessions() as session:
             if part == "stats":
-                body = build_stats(session, scope, now, tz, text_mode)
+                last = cache.latest(conn, "wall-stats", scope, f"t={text_mode}") if conn is not None else None
+                previous = json.loads(last) if last is not None else None
+                body = build_stats(session, scope, now, tz, text_mode, previous)
             elif part == "ticker":
                 body = build_ticker(session, scope, now, text_mode)
             else:

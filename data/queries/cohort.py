@@ -6,7 +6,8 @@ answers them so that the cost does not grow with history:
 
 - the whole local days (Asia/Shanghai, :data:`data.case_daily.ZONE`) inside the period are read from
   ``case_daily`` (kept by triggers, so never stale): its month rows for the whole months, its day rows
-  for the days around them (a year is twelve rows per street × category × department);
+  for the days around them (a year is twelve rows per street × category × department; the totals of
+  whole districts — the city's KPIs and trend — twelve rows per district, from its district rows);
 - the ragged ends (the part of a day before the first midnight and after the last — none for "today" or
   "this year", under a day each for "the last 7 days") are read from the case rows by the
   ``(district_code, requested_at)`` index, so the answer is exact for any instant.
@@ -131,12 +132,20 @@ def _next_month(day: date) -> date:
     return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
 
 
-def _spans(first: date, last: date) -> Any:
+def districts_only(scope: AreaScope) -> bool:
+    """Whether the scope is whole districts (the city, a district): ``case_daily``'s district rows
+    (``span`` ``D`` and ``M``) answer its totals."""
+    return bool(scope.codes) and all(len(c) == 6 for c in scope.codes)
+
+
+def _spans(first: date, last: date, district_rows: bool = False) -> Any:
     """WHERE: the rows covering the local days ``[first, last)``: whole months from month rows, the
-    days before the first whole month and after the last from day rows."""
+    days before the first whole month and after the last from day rows (with ``district_rows``, the
+    district grain's: ``D`` and ``M``)."""
     lo = first if first.day == 1 else _next_month(first)
     hi = _month_start(last)
-    d, m = CaseDaily.span == "d", CaseDaily.span == "m"
+    day_span, month_span = ("D", "M") if district_rows else ("d", "m")
+    d, m = CaseDaily.span == day_span, CaseDaily.span == month_span
     if lo >= hi:
         return and_(d, CaseDaily.day >= first, CaseDaily.day < last)
     return or_(
@@ -150,7 +159,7 @@ def _aggregate(
     session: Session, scope: AreaScope, first: date, last: date, by: str | None, out: dict[Any, Parts]
 ) -> None:
     sums = [func.sum(getattr(CaseDaily, m)) for m in MEASURES]
-    where = (scope.clause(CaseDaily), _spans(first, last))
+    where = (scope.clause(CaseDaily), _spans(first, last, by is None and districts_only(scope)))
     if by is None:
         rows = [(None, *session.execute(select(*sums).where(*where)).one())]
     else:
@@ -229,7 +238,10 @@ def trend_from_aggregates(
     rows = session.execute(
         select(CaseDaily.day, func.sum(CaseDaily.received), func.sum(CaseDaily.resolved))
         .where(
-            scope.clause(CaseDaily), CaseDaily.span == "d", CaseDaily.day >= days[0], CaseDaily.day < days[-1]
+            scope.clause(CaseDaily),
+            CaseDaily.span == ("D" if districts_only(scope) else "d"),
+            CaseDaily.day >= days[0],
+            CaseDaily.day < days[-1],
         )
         .group_by(CaseDaily.day)
     ).all()
