@@ -37,6 +37,7 @@ from ..services import services
 log = logging.getLogger(__name__)
 
 HEADER = "X-Api-Key"
+_KEEP_FAILED: tuple[type[Exception], ...] = (*REDIS_DOWN, SQLAlchemyError)  # a refusal's row not written
 POLL_S = 0.02  # how often the waiting request looks at its job
 
 
@@ -132,7 +133,7 @@ def keep_refusal(request: Request, client: Client | None, refused: Refused, raw:
                 session, feed, refused.reason, refusals.raw_text(raw), utcnow(),
                 lambda: refusals.allowed(conn, address, client is None),
             )  # fmt: skip
-    except (*REDIS_DOWN, SQLAlchemyError):
+    except _KEEP_FAILED:
         log.exception("a refused push could not be quarantined")
 
 

@@ -51,7 +51,9 @@ def test_a_posted_request_is_stored_placed_and_read_back(push_world: PushWorld) 
     w = push_world
     before = versions.read(w.runtime.redis)["cases"]
     script = "<script>alert('x')</script> 楼道堆放杂物"
-    response = post(w, description=script, media_url="https://example.org/p.jpg")
+    response = post(
+        w, description=script, media_url="https://example.org/p.jpg", email="zhang.san@example.org"
+    )
     assert response.status_code == 200, response.data
     answer = response.get_json()
     rid = answer[0]["service_request_id"]
@@ -61,6 +63,9 @@ def test_a_posted_request_is_stored_placed_and_read_back(push_world: PushWorld) 
         assert case.description == script  # kept as text, verbatim
         assert case.grid_code == GRID_A and case.placement == "point"
         assert case.reporter_name == "张 三" and case.reporter_phone == "13812345678"
+        assert (
+            case.reporter_email == "zhang.san@example.org" and case.media_url == "https://example.org/p.jpg"
+        )
         assert case.category_code == "city.clutter" and case.status == "reported"
         feed = session.get(Feed, "hotline")
         assert feed is not None and feed.cursor is None and feed.etag is None  # the poll's cursor untouched
@@ -69,7 +74,9 @@ def test_a_posted_request_is_stored_placed_and_read_back(push_world: PushWorld) 
     assert got.status_code == 200
     row = got.get_json()[0]
     assert row["service_request_id"] == rid and row["status"] == "open" and row["description"] == script
+    assert row["media_url"] == "https://example.org/p.jpg"
     assert "13812345678" not in got.get_data(as_text=True)  # the reporter never goes back out
+    assert "zhang.san" not in got.get_data(as_text=True)
     xml = w.client.get(f"/open311/v2/requests/{rid}.xml?api_key={w.tokens['app']}")
     assert xml.status_code == 200 and xml.mimetype == "text/xml"
     assert b"<script>" not in xml.data and b"&lt;script&gt;" in xml.data
@@ -127,6 +134,7 @@ def test_bad_requests_get_the_standards_errors_and_store_nothing_but_their_rows(
         (dict(lat="north", long="106"), 400, "decimal degrees"),
         (dict(description="x" * 4001), 400, "4000"),
         (dict(media_url="javascript:alert(1)"), 400, "media_url"),
+        (dict(email="not an address"), 400, "email"),
         (dict(description="长" * 1_000_000), 413, "larger"),
     ]
     for fields, status, words in cases:
