@@ -38,13 +38,11 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-import psutil
 import redis
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -53,6 +51,8 @@ REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO))
 
+from wall_clients import Stats, cpu_seconds, percentile, table, token, wall  # noqa: E402
+
 from data import migrate  # noqa: E402
 from data.db import make_engine, make_sessionmaker  # noqa: E402
 from data.redis_server import connect  # noqa: E402
@@ -60,7 +60,6 @@ from data.seed import seed_catalogue  # noqa: E402
 from layers import versions  # noqa: E402
 from tests.wall_live import MOVE_TO, PROBE_ZOOM, Live, Web, insert_case, open_wall  # noqa: E402
 
-LEVELS_WHOLE = ("district", "street", "community")  # counts a district-sized wall loads whole
 CASE_EVERY_S = 2.0
 # each server its own Redis keyspace (db), so that neither finds payloads the other built: the page
 # that hears of a case first would otherwise pay every build, and the other find them done
@@ -95,15 +94,6 @@ FIRST_SEEN = """() => {
     }
   }).observe({type: 'resource', buffered: false});
 }"""
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    k = (len(ordered) - 1) * q / 100
-    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
 # ------------------------------------------------------------------------------------------ data
@@ -210,128 +200,6 @@ def marker_latency(
 
 
 # ------------------------------------------------------------------------------------------ 2. load
-@dataclass
-class Stats:
-    times: dict[str, list[float]] = field(default_factory=dict)
-    errors: dict[str, int] = field(default_factory=dict)
-    why: dict[str, int] = field(default_factory=dict)  # "kind status" or "kind ExceptionName" → count
-
-    def add(self, kind: str, ms: float) -> None:
-        self.times.setdefault(kind, []).append(ms)
-
-    def error(self, kind: str) -> None:
-        self.errors[kind] = self.errors.get(kind, 0) + 1
-
-
-def _token(v: dict[str, int]) -> str:
-    return versions.token(v)
-
-
-def _keys(v: dict[str, int]) -> dict[str, Any]:
-    loop = v.get("loop", 0)
-    return {
-        "stats": f"{v.get('cases', 0)}.{v.get('kpis', 0)}.{loop}",
-        "ticker": f"{v.get('alerts', 0)}.{loop}",
-        "feeds": str(v.get("feeds", 0)),
-        "minute": int(time.time() // 60),
-        "scale": 1.0,
-    }
-
-
-RACE = (httpx.RemoteProtocolError, httpx.ReadError)  # a kept-alive connection the server closed just then
-
-
-async def _timed(stats: Stats, kind: str, send: Any) -> httpx.Response | None:
-    """``await send()`` timed; a request that met a kept-alive connection closing under it is sent
-    again once (as a browser does), and counted apart ("retried")."""
-    t = time.perf_counter()
-    try:
-        try:
-            r: httpx.Response = await send()
-        except RACE:
-            stats.why[f"{kind} retried"] = stats.why.get(f"{kind} retried", 0) + 1
-            t = time.perf_counter()
-            r = await send()
-    except httpx.HTTPError as exc:
-        stats.error(kind)
-        stats.why[f"{kind} {type(exc).__name__}"] = stats.why.get(f"{kind} {type(exc).__name__}", 0) + 1
-        return None
-    stats.add(kind, (time.perf_counter() - t) * 1000)
-    if r.status_code >= 400:
-        stats.error(kind)
-        stats.why[f"{kind} {r.status_code}"] = stats.why.get(f"{kind} {r.status_code}", 0) + 1
-    return r
-
-
-async def _changed(
-    client: httpx.AsyncClient, stats: Stats, new: dict[str, int], have: dict[str, Any]
-) -> dict[str, Any]:
-    """What a wall fetches when the versions moved: the new cases layer, the counts, the wall's parts."""
-    v = new.get("cases", 0)
-    want = _keys(new)
-    await asyncio.gather(
-        _timed(stats, "cases layer", lambda: client.get(f"/layers/cases.pbf?v={v}")),
-        *(
-            _timed(stats, "counts", lambda lv=lv: client.get(f"/layers/counts/{lv}.json?v={v}"))
-            for lv in LEVELS_WHOLE
-        ),
-        _timed(
-            stats,
-            "api/wall",
-            lambda: client.post("/api/wall", json={"want": want, "have": have, "lang": "zh-CN"}),
-        ),
-    )
-    return want
-
-
-def _why(stats: Stats, what: str) -> None:
-    stats.why[what] = stats.why.get(what, 0) + 1
-
-
-async def _wall(
-    client: httpx.AsyncClient,
-    have_v: dict[str, int],
-    long_poll: bool,
-    stop: float,
-    stats: Stats,
-    bumped: dict[str, float],
-) -> None:
-    """One wall from ``have_v`` on until ``stop``: what ``gridcc_map.js``'s tick and ``wall.js`` ask."""
-    have = _keys(have_v)
-    await asyncio.sleep(random.uniform(0, 1))  # walls opened at different moments
-    while time.monotonic() < stop:
-        started = time.monotonic()
-        if long_poll:
-            held = time.perf_counter()
-            r: httpx.Response | None = None
-            try:
-                r = await client.get(f"/api/versions?wait=25&since={_token(have_v)}")
-                stats.add("held", (time.perf_counter() - held) * 1000)
-            except RACE:
-                _why(stats, "held retried")
-            except httpx.HTTPError as exc:
-                stats.error("held")
-                _why(stats, f"held {type(exc).__name__}")
-            new = have_v
-            if r is not None and r.status_code == 200:
-                new = r.json()
-                if new != have_v:
-                    at = bumped.get(_token(new))
-                    if at is not None:
-                        stats.add("versions", (time.time() - at) * 1000)
-            elif r is not None:
-                stats.error("held")
-                _why(stats, f"held {r.status_code}")
-        else:
-            got = await _timed(stats, "versions", lambda: client.get("/api/versions"))
-            new = got.json() if got is not None and got.status_code == 200 else have_v
-        if new != have_v:
-            have = await _changed(client, stats, new, have)
-            have_v = new
-        # the next ask on the wall's next 1 s tick
-        await asyncio.sleep(max(0.0, 1.0 - (time.monotonic() - started) % 1.0))
-
-
 def _cases_while(
     redis_url: str, factory: sessionmaker[Session], grids: list[Any], stop: float, bumped: dict[str, float]
 ) -> None:
@@ -343,21 +211,10 @@ def _cases_while(
         case_id = insert_case(factory, grid, lon, lat)
         at = time.time()
         versions.bump(conn, ["cases", "kpis"])
-        bumped[_token(versions.read(conn))] = at
+        bumped[token(versions.read(conn))] = at
         del case_id
         time.sleep(CASE_EVERY_S)
     conn.close()
-
-
-def _cpu(pids: list[int]) -> float:
-    total = 0.0
-    for pid in pids:
-        try:
-            t = psutil.Process(pid).cpu_times()
-            total += t.user + t.system
-        except psutil.NoSuchProcess:
-            pass
-    return total
 
 
 def load(
@@ -391,15 +248,15 @@ def load(
             limits=limits,
         ) as client:
             firsts = await asyncio.gather(*(client.get("/api/versions") for _ in range(walls)))
-            measured["cpu0"], measured["me0"] = _cpu(pids), _cpu([os.getpid()])
+            measured["cpu0"], measured["me0"] = cpu_seconds(pids), cpu_seconds([os.getpid()])
             stop = time.monotonic() + seconds
             feeder = threading.Thread(
                 target=_cases_while, args=(redis_url, factory, grids, stop, bumped), daemon=True
             )
             if cases:
                 feeder.start()
-            await asyncio.gather(*(_wall(client, r.json(), long_poll, stop, stats, bumped) for r in firsts))
-            measured["cpu1"], measured["me1"] = _cpu(pids), _cpu([os.getpid()])
+            await asyncio.gather(*(wall(client, r.json(), long_poll, stop, stats, bumped) for r in firsts))
+            measured["cpu1"], measured["me1"] = cpu_seconds(pids), cpu_seconds([os.getpid()])
             if cases:
                 feeder.join(10)
 
@@ -421,18 +278,7 @@ def _load_table(name: str, stats: Stats, cpu: float, seconds: float, walls: int)
         f"  {name}: web CPU {cpu:.1f} s in {seconds:g} s = "
         f"{cpu / seconds * 1000 / walls:.2f} ms CPU per wall per second"
     ]
-    lines.append(f"    {'request':16}{'n':>7}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}")
-    for kind in ("versions", "held", "cases layer", "counts", "api/wall"):
-        if kind == "held" and kind not in stats.times and kind not in stats.errors:
-            continue
-        t = stats.times.get(kind, [])
-        lines.append(
-            f"    {kind:16}{len(t):>7}{percentile(t, 50):>9.1f}{percentile(t, 95):>9.1f}"
-            f"{percentile(t, 99):>9.1f}{stats.errors.get(kind, 0):>8}"
-        )
-    if stats.why:
-        lines.append("    errors: " + ", ".join(f"{k} ×{n}" for k, n in sorted(stats.why.items())))
-    return lines
+    return lines + table(stats, ("versions", "held", "cases layer", "counts", "api/wall"))
 
 
 def main() -> None:

@@ -69,6 +69,17 @@ def mask_phone(phone: str | None) -> str:
     return f"{digits[:3]}{'*' * (len(digits) - 7)}{digits[-4:]}"
 
 
+def mask_email(value: str | None) -> str:
+    """An email address: its first character, ``***`` and its domain (``z***@example.org``); an
+    address without ``@`` is all stars."""
+    if not value:
+        return ""
+    local, at, domain = value.strip().rpartition("@")
+    if not at or not local:
+        return "***"
+    return f"{local[0]}***@{domain}"
+
+
 def mask_id_number(value: str | None) -> str:
     """A resident ID number: keep the first 6 and last 4 characters."""
     if not value:

@@ -122,10 +122,26 @@ def text_block(detail: CaseDetail, lang: str) -> html.Div:
         html.Div(t("case_address", lang), className="fact-label"),
         html.P(row.address or EMPTY, className="case-address"),
     ]
-    if detail.reporter_name or detail.reporter_phone:
+    if detail.reporter_name or detail.reporter_phone or detail.reporter_email:
+        who = " ".join(p for p in (detail.reporter_name, detail.reporter_phone, detail.reporter_email) if p)
         parts += [
             html.Div(t("case_reporter", lang), className="fact-label"),
-            html.P(f"{detail.reporter_name} {detail.reporter_phone}".strip(), className="case-reporter"),
+            html.P(who, className="case-reporter"),
+        ]
+    if detail.media_url.lower().startswith(("http://", "https://")):  # never a javascript: or data: href
+        parts += [
+            html.Div(t("pushload_case_media", lang), className="fact-label"),
+            html.P(
+                html.A(
+                    t("pushload_case_media_open", lang),
+                    href=detail.media_url,
+                    target="_blank",
+                    rel="noopener noreferrer nofollow",
+                    referrerPolicy="no-referrer",
+                    className="case-media",
+                    title=detail.media_url,
+                )
+            ),
         ]
     return html.Div(parts, className="case-card case-text")
 

@@ -4,9 +4,11 @@ leader the action panel (:mod:`dashboard.act`, 交办 … 督办, anchored at ``
 督办 cards. The timeline and the card are read again after an action and every few seconds.
 
 The case is read through :func:`data.queries.case_detail` with the viewer's scope: a case outside it
-(or unknown) shows "not found" and nothing of its data. Phones: unmasked only to a role that needs
-them (each such view is audited as ``personal_view``), masked for others, and left out altogether —
-with the reporter — for a wall account.
+(or unknown) shows "not found" and nothing of its data. Phones and the reporter's email: unmasked only
+to a role that needs them (each such view is audited as ``personal_view``), masked for others, and left
+out altogether — with the reporter — for a wall account. The reporter's photo link (Open311
+``media_url``) is shown to a signed-in account that acts on cases (:func:`media_visible`), never to a
+wall or with nobody signed in: a photo can show a person.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from flask import request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from data.auth import audit
+from data.auth import Permission, audit, may
 from data.db import transaction
 from data.masking import has_personal
 from data.models import Category
@@ -29,7 +31,7 @@ from data.text import pick
 
 from ..act.choices import act_case, department_choices, viewer_kinds
 from ..act.panel import action_form, case_panel, done_store
-from ..auth import phone_view, viewer_name
+from ..auth import current_user, phone_view, viewer_name
 from ..components import follow
 from ..components.chrome import lang_switch, top_bar
 from ..components.format import data_attrs
@@ -82,21 +84,31 @@ def free_text(detail: CaseDetail, policy: str) -> CaseDetail:
     )
 
 
+def media_visible() -> bool:
+    """Whether the reporter's photo link goes to this viewer: a signed-in account that acts on cases
+    (duty officer, leader); not a wall, an admin, or anybody while sign-in is off."""
+    user = current_user()
+    return user is not None and may(user.role, Permission.ACT_ON_CASE)
+
+
 def personal(ctx: PageContext, detail: CaseDetail, policy: str) -> CaseDetail:
     """The detail as this viewer may get it: with ``"none"`` (a wall) no phone and no reporter at all;
     with ``"full"`` an audit row says who saw whose phones, when, from where. Free text as
-    :func:`free_text` makes it."""
+    :func:`free_text` makes it; the photo link only where :func:`media_visible`."""
     detail = free_text(detail, policy)
+    if not media_visible():
+        detail = replace(detail, media_url="")
     if policy == "none":
         staff = [replace(s, phone="") for s in detail.staff]
-        return replace(detail, staff=staff, reporter_name="", reporter_phone="")
+        return replace(detail, staff=staff, reporter_name="", reporter_phone="", reporter_email="")
     in_text = has_personal(" ".join((detail.description, detail.row.title, detail.row.address)))
-    if policy == "full" and (detail.reporter_phone or in_text or any(s.phone for s in detail.staff)):
+    reporter = bool(detail.reporter_phone or detail.reporter_email)
+    if policy == "full" and (reporter or in_text or any(s.phone for s in detail.staff)):
         what = ", ".join(
             w
             for w, shown in (
                 ("grid staff phones", any(s.phone for s in detail.staff)),
-                ("reporter", bool(detail.reporter_phone)),
+                ("reporter", reporter),
                 ("phones or ID numbers in the case text", in_text),
             )
             if shown

@@ -5,7 +5,9 @@
 The body is not read here beyond its size: the workers parse it with the feed's own parser — the same
 schema check and XML entity defences as a poll — and store it in one transaction
 (``workers.jobs.push``). The JSON answer names what was stored (gridcc's ids) and what was quarantined,
-with the reasons; a document nothing of which could be stored is a 400.
+with the reasons; a document nothing of which could be stored is a 400. A push refused here (its key,
+its size, a key whose feed takes another protocol) leaves its quarantine row (:func:`.gate.keep_refusal`);
+one the workers refused has theirs.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from .gate import Client, Refused, admit, body_of, client_for, count, ingest, token_of
+from data.push.refusals import READ_BYTES
+
+from .gate import Client, Refused, admit, body_of, client_for, count, ingest, keep_refusal, token_of
 
 CAP = "/api/push/cap"
 SENSOR = "/api/push/sensor"
@@ -29,17 +33,21 @@ def _json(status: int, body: dict[str, Any]) -> Response:
 
 def _push(protocol: str) -> Response:
     client: Client | None = None
+    body = b""
     try:
         client = client_for(token_of(request))
         admit(request, client, protocol)
         body = body_of(request, client)
         answer = ingest(client, body, request.content_type, protocol=protocol)
     except Refused as exc:
+        # the body as far as it was read: never more than READ_BYTES of one that was refused unread
+        keep_refusal(request, client, exc, body or exc.head or request.stream.read(READ_BYTES))
         return _json(exc.status, {"error": exc.reason})
     status = answer.get("status")
     if status == "wrong_protocol" or status == "unknown_feed" or status == "busy":
         count(client, "bad")
         code = 503 if status == "busy" else 409
+        keep_refusal(request, client, Refused(code, str(answer.get("error", status))), body)
         return _json(code, {"error": answer.get("error", status)})
     if status == "index":
         count(client, "accepted")

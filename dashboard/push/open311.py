@@ -19,16 +19,18 @@ import math
 import secrets
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qsl
 
 from flask import Blueprint, Request, Response, request
 from sqlalchemy import Select, or_, select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from data.models import Case, utcnow
+from data.push.refusals import READ_BYTES
 from data.settings import Settings
 
 from . import georeport
-from .gate import Client, Refused, admit, client_for, count, ingest, token_of
+from .gate import Client, Refused, admit, client_for, count, ingest, keep_refusal, token_of
 
 BASE = "/open311/v2"
 MAX_DESCRIPTION = 4000  # the standard's limit on a request's description
@@ -54,6 +56,24 @@ def _form(req: Request) -> dict[str, str]:
     if req.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         return {k: v for k, v in req.form.items()}
     raise Refused(400, "POST requests takes form fields (application/x-www-form-urlencoded) or JSON")
+
+
+def _raw(form: dict[str, str] | None, read: list[bytes]) -> bytes | str:
+    """What the quarantine keeps of a refused request: its fields as JSON when they were read (a form's
+    text is easier to read so than percent-encoded), else the start of its body (:data:`READ_BYTES`,
+    read now if it was not read: never the whole of a body refused for its size)."""
+    if read:
+        head = read[0][:READ_BYTES]
+    else:
+        try:
+            head = request.stream.read(READ_BYTES)
+        except RequestEntityTooLarge:
+            head = b""
+    if form is None and request.mimetype == "application/x-www-form-urlencoded" and head:
+        form = dict(parse_qsl(head[:READ_BYTES].decode("utf-8", errors="replace"), keep_blank_values=True))
+    if form is not None:
+        return json.dumps({k: v[:READ_BYTES] for k, v in form.items()}, ensure_ascii=False)
+    return head[:READ_BYTES]
 
 
 def _location(form: dict[str, str]) -> dict[str, Any]:
@@ -90,8 +110,15 @@ def _record(client: Client, form: dict[str, str]) -> dict[str, Any]:
     if len(description) > MAX_DESCRIPTION:
         raise Refused(400, f"description is longer than {MAX_DESCRIPTION} characters")
     media = form.get("media_url", "").strip()
-    if media and (not media.startswith(("http://", "https://")) or len(media) > 500):
+    if media and (
+        not media.lower().startswith(("http://", "https://"))
+        or len(media) > 500
+        or any(c.isspace() or c in '<>"' for c in media)
+    ):
         raise Refused(400, "media_url must be an http:// or https:// URL of at most 500 characters")
+    email = form.get("email", "").strip()
+    if email and (len(email) > 254 or "@" not in email[1:-1] or any(c.isspace() or c in "<>" for c in email)):
+        raise Refused(400, "email must be an email address of at most 254 characters")
     now = utcnow().isoformat()
     record: dict[str, Any] = {
         "service_request_id": f"{client.filed_prefix}{secrets.token_hex(8)}",
@@ -110,8 +137,11 @@ def _record(client: Client, form: dict[str, str]) -> dict[str, Any]:
 
 
 def _reporter(form: dict[str, str]) -> dict[str, str]:
+    """The reporter's name, phone and email: personal data, handed to the worker beside the record (never
+    in its raw text, which the quarantine keeps)."""
     name = " ".join(p for p in (form.get("last_name", "").strip(), form.get("first_name", "").strip()) if p)
-    return {"name": name, "phone": form.get("phone", "").strip()} if name or form.get("phone") else {}
+    who = {"name": name, "phone": form.get("phone", "").strip(), "email": form.get("email", "").strip()}
+    return who if any(who.values()) else {}
 
 
 def _visible(client: Client) -> Select[Case]:
@@ -146,7 +176,7 @@ def _row(case: Case, settings: Settings) -> dict[str, Any]:
         "zipcode": "",
         "lat": "" if case.lat is None else case.lat,
         "long": "" if case.lon is None else case.lon,
-        "media_url": "",
+        "media_url": case.media_url or "",
     }
 
 
@@ -166,9 +196,10 @@ def _when(name: str) -> datetime | None:
 def register(blueprint: Blueprint, settings: Settings) -> None:
     from ..services import services as live
 
-    def refused(fmt: str, exc: Refused, client: Client | None = None) -> Response:
+    def refused(fmt: str, exc: Refused, client: Client | None = None, raw: bytes | str = b"") -> Response:
         if client is not None and exc.outcome is None and exc.status == 400:
             count(client, "bad")
+        keep_refusal(request, client, exc, raw)
         return georeport.errors(fmt, exc.status, exc.reason)
 
     @blueprint.get(f"{BASE}/services.<fmt>")
@@ -190,17 +221,22 @@ def register(blueprint: Blueprint, settings: Settings) -> None:
 
     @blueprint.post(f"{BASE}/requests.<fmt>")
     def post_request(fmt: str) -> Response:
-        kind = _fmt(fmt)
-        if kind is None:
-            return georeport.errors("json", 404, "format must be json or xml")
+        kind = _fmt(fmt) or "json"
         client: Client | None = None
+        form: dict[str, str] | None = None
+        read: list[bytes] = []  # the body, once read (the quarantine row of a refusal keeps its start)
         try:
-            if (request.content_length or 0) > HARD_LIMIT:
-                raise Refused(413, f"the body is larger than {HARD_LIMIT} bytes")
+            if _fmt(fmt) is None:
+                raise Refused(404, "format must be json or xml")
             token = token_of(request)
-            if token:
+            if token:  # a key in the header is judged before the body is read
                 client = client_for(token)
                 admit(request, client, "open311")
+            if (request.content_length or 0) > HARD_LIMIT:
+                raise Refused(413, f"the body is larger than {HARD_LIMIT} bytes")
+            # read once, at most HARD_LIMIT bytes whatever the client says; the form is parsed from it
+            request.max_content_length = request.max_form_memory_size = HARD_LIMIT
+            read.append(request.get_data(cache=True))
             form = _form(request)
             if client is None:
                 client = client_for(token_of(request, form))
@@ -210,31 +246,33 @@ def register(blueprint: Blueprint, settings: Settings) -> None:
             answer = ingest(
                 client, body, "application/json", strict=True, reporter=_reporter(form), protocol="open311"
             )
+            _stored(answer)
         except RequestEntityTooLarge:
             if client is not None:
                 count(client, "size")
-            return georeport.errors(kind, 413, "the body is too large")
+            return refused(kind, Refused(413, "the body is too large", "size"), client, _raw(form, read))
         except (ValueError, UnicodeDecodeError):
             if client is not None:
                 count(client, "bad")
-            return georeport.errors(kind, 400, "the body cannot be read as a form or a JSON object")
+            exc = Refused(400, "the body cannot be read as a form or a JSON object", "bad")
+            return refused(kind, exc, client, _raw(form, read))
         except Refused as exc:
-            return refused(kind, exc, client)
-        return _posted(kind, client, answer)
-
-    def _posted(kind: str, client: Client, answer: dict[str, Any]) -> Response:
-        cases = [s for s in answer.get("stored", []) if s.get("kind") == "case"]
-        if answer.get("status") == "busy":
-            return georeport.errors(kind, 503, str(answer.get("error", "busy")))
-        if answer.get("status") != "ok" or not cases:
-            reasons = [q["reason"] for q in answer.get("quarantined", [])] or [
-                answer.get("error", "not stored")
-            ]
-            count(client, "bad")
-            return georeport.errors(kind, 400, "; ".join(str(r) for r in reasons)[:1000])
+            return refused(kind, exc, client, _raw(form, read))
+        assert client is not None  # the workers stored it: a key was admitted
         count(client, "accepted")
+        cases = [s for s in answer["stored"] if s.get("kind") == "case"]
         rows = [{"service_request_id": str(c["id"]), "service_notice": "", "account_id": ""} for c in cases]
         return georeport.document(kind, "service_requests", "request", rows)
+
+    def _stored(answer: dict[str, Any]) -> None:
+        """:class:`Refused` unless the workers stored the request (``kept``: they quarantined it)."""
+        cases = [s for s in answer.get("stored", []) if s.get("kind") == "case"]
+        if answer.get("status") == "busy":
+            raise Refused(503, str(answer.get("error", "busy")), "busy")
+        if answer.get("status") != "ok" or not cases:
+            quarantined = answer.get("quarantined", [])
+            reasons = [q["reason"] for q in quarantined] or [answer.get("error", "not stored")]
+            raise Refused(400, "; ".join(str(r) for r in reasons)[:1000], kept=bool(quarantined))
 
     @blueprint.get(f"{BASE}/requests.<fmt>")
     def list_requests(fmt: str) -> Response:

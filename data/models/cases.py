@@ -38,6 +38,8 @@ class Case(PlaceMixin, Base):
     placement: Mapped[str] = mapped_column(String(20), default="unplaced")
     reporter_name: Mapped[str | None] = mapped_column(String(100))
     reporter_phone: Mapped[str | None] = mapped_column(String(30))  # personal data: masked when shown
+    reporter_email: Mapped[str | None] = mapped_column(String(254))  # personal data, as the phone
+    media_url: Mapped[str | None] = mapped_column(String(500))  # Open311 media_url: an http(s) photo link
     # the case search (data.search): the texts' bigrams (indexed by FTS5 on SQLite, a GIN tsvector on
     # PostgreSQL; deferred: no screen reads it) and the keyed hash of the reporter's phone
     search_terms: Mapped[str | None] = mapped_column(Text, deferred=True)

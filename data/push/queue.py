@@ -12,3 +12,8 @@ WAIT_SECONDS = 10.0  # how long the web tier waits for a worker to take the push
 # (a cold worker's first job builds its runtime and grid locator) rather than tell the client to try
 # again and have it filed twice.
 RUN_WAIT_SECONDS = 50.0
+# A push's fate, decided once: ``"taken"`` by the worker that starts the job, or ``"abandoned"`` by the
+# web tier that stopped waiting for one (SET NX: whoever writes first decides). RQ does not stop a job
+# cancelled between a worker's dequeue and its start, so the cancel alone could store a push the client
+# was told was not stored.
+FATE_KEY = "gridcc:push:fate:{job_id}"

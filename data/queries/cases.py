@@ -11,7 +11,7 @@ from shapely.geometry import mapping
 from sqlalchemy import nulls_last, select, true
 from sqlalchemy.orm import Session
 
-from ..masking import mask_phone
+from ..masking import mask_email, mask_phone
 from ..models import AdminUnit, Case, CaseEvent, Category, Department, GridStaff
 from ..scope import AreaScope
 from ..states import OPEN_STATES
@@ -64,6 +64,8 @@ class CaseDetail:
     placement: str
     reporter_name: str
     reporter_phone: str  # masked unless allowed
+    reporter_email: str  # masked unless allowed, as the phone
+    media_url: str  # the reporter's photo link (Open311 media_url, http(s) only), or ""
     satisfaction: str | None
     resolved_at: datetime | None
     closed_at: datetime | None
@@ -123,6 +125,8 @@ def case_detail(
             Case.placement,
             Case.reporter_name,
             Case.reporter_phone,
+            Case.reporter_email,
+            Case.media_url,
             Case.satisfaction,
             Case.resolved_at,
             Case.closed_at,
@@ -179,6 +183,10 @@ def case_detail(
         placement=extra.placement,
         reporter_name=extra.reporter_name or "",
         reporter_phone=phone(extra.reporter_phone),
+        reporter_email=(extra.reporter_email or "")
+        if viewer_may_see_personal
+        else mask_email(extra.reporter_email),
+        media_url=extra.media_url or "",
         satisfaction=extra.satisfaction,
         resolved_at=extra.resolved_at,
         closed_at=extra.closed_at,

@@ -90,7 +90,8 @@ def push_world(database_url: str, engine: object, redis_url: str, tmp_path: Path
                 made = create_key(session, name, kind, owner, feed, (protocol,), actor="test", **limits)
                 tokens[name] = made.token
             revoke_key(session, "revoked", actor="test")
-        rt.redis.delete("gridcc:push:counts", *rt.redis.keys("gridcc:push:rate:*"))
+        stale = [*rt.redis.keys("gridcc:push:rate:*"), *rt.redis.keys("gridcc:push:refusals:*")]
+        rt.redis.delete("gridcc:push:counts", *stale)
         for queue in QUEUES:
             Queue(queue, connection=rt.redis).empty()
         settings = Settings(

@@ -76,7 +76,8 @@ def test_a_key_pushes_only_its_own_protocol(push_world: PushWorld) -> None:
     assert push(w, "/api/push/sensor", body, "weather", "application/json").status_code == 403
     assert push(w, "/api/push/cap", cap_alert("x", datetime.now(UTC)), "sensors").status_code == 403
     assert push(w, "/api/push/cap", cap_alert("x", datetime.now(UTC)), "revoked").status_code == 403
-    assert w.counts() == (0, 0, 0)
+    assert w.counts() == (0, 0, 3)  # nothing stored; each refused push its quarantine row
+    assert sorted(q.feed_name for q in w.quarantine()) == ["push", "sensors", "weather"]
 
 
 def test_the_poison_alarm_is_quarantined_and_the_good_one_behind_it_goes_in(push_world: PushWorld) -> None:
@@ -144,3 +145,28 @@ def test_no_worker_answers_within_the_wait_503_and_nothing_is_left_queued(
     assert response.get_json()["error"] == "no gridcc worker took the push within 0 s; nothing was stored"
     assert time.monotonic() - started < 5
     assert Queue("gridcc-push", connection=w.runtime.redis).count == 0
+
+
+def test_a_push_given_up_before_a_worker_took_it_is_never_stored(push_world: PushWorld) -> None:
+    """RQ runs a job cancelled between a worker's dequeue and its start: the push's fate key decides
+    instead. A job whose web request gave up (fate "abandoned") stores nothing when a worker runs it; one
+    a worker took first (fate "taken") can no longer be given up."""
+    from data.push.queue import FATE_KEY, INGEST_JOB, PUSH_QUEUE
+
+    w = push_world
+    queue = Queue(PUSH_QUEUE, connection=w.runtime.redis)
+    body = cap_alert("qx-abandoned", datetime.now(UTC))
+    w.runtime.redis.set(FATE_KEY.format(job_id="push-given-up"), "abandoned", ex=60)
+    given_up = queue.enqueue(
+        INGEST_JOB, args=("weather", body, "application/xml", "weather"), job_id="push-given-up"
+    )
+    kept = queue.enqueue(
+        INGEST_JOB, args=("weather", cap_alert("qx-kept", datetime.now(UTC)), "application/xml", "weather")
+    )
+    for job in (given_up, kept):
+        wait_until(lambda job=job: job.get_status(refresh=True) in ("finished", "failed"), 60, "the push job")
+    assert given_up.return_value()["status"] == "abandoned"
+    assert kept.return_value()["status"] == "ok"
+    assert w.runtime.redis.get(FATE_KEY.format(job_id=kept.id)) == b"taken"
+    with w.runtime.session_factory() as session:
+        assert session.scalars(select(Alert.external_id)).all() == ["qx-kept"]

@@ -1,8 +1,8 @@
 """gridcc as an Open311 GeoReport v2 server (issue #12, item 1), on the real app with a real ``rq
 worker``: a posted request goes through the workers' parse, placement, quarantine and upsert and
 answers with the case's id; a key reads back only what it filed or its department's cases; every bad
-request gets the standard's error document with the right status, and nothing stored but, where a
-record was read, its quarantine row."""
+request gets the standard's error document with the right status, and nothing stored but its quarantine
+row (the conformance list of the issue, row by row: ``test_push_refusals.py``)."""
 
 from __future__ import annotations
 
@@ -51,7 +51,9 @@ def test_a_posted_request_is_stored_placed_and_read_back(push_world: PushWorld) 
     w = push_world
     before = versions.read(w.runtime.redis)["cases"]
     script = "<script>alert('x')</script> 楼道堆放杂物"
-    response = post(w, description=script, media_url="https://example.org/p.jpg")
+    response = post(
+        w, description=script, media_url="https://example.org/p.jpg", email="zhang.san@example.org"
+    )
     assert response.status_code == 200, response.data
     answer = response.get_json()
     rid = answer[0]["service_request_id"]
@@ -61,6 +63,9 @@ def test_a_posted_request_is_stored_placed_and_read_back(push_world: PushWorld) 
         assert case.description == script  # kept as text, verbatim
         assert case.grid_code == GRID_A and case.placement == "point"
         assert case.reporter_name == "张 三" and case.reporter_phone == "13812345678"
+        assert (
+            case.reporter_email == "zhang.san@example.org" and case.media_url == "https://example.org/p.jpg"
+        )
         assert case.category_code == "city.clutter" and case.status == "reported"
         feed = session.get(Feed, "hotline")
         assert feed is not None and feed.cursor is None and feed.etag is None  # the poll's cursor untouched
@@ -69,7 +74,9 @@ def test_a_posted_request_is_stored_placed_and_read_back(push_world: PushWorld) 
     assert got.status_code == 200
     row = got.get_json()[0]
     assert row["service_request_id"] == rid and row["status"] == "open" and row["description"] == script
+    assert row["media_url"] == "https://example.org/p.jpg"
     assert "13812345678" not in got.get_data(as_text=True)  # the reporter never goes back out
+    assert "zhang.san" not in got.get_data(as_text=True)
     xml = w.client.get(f"/open311/v2/requests/{rid}.xml?api_key={w.tokens['app']}")
     assert xml.status_code == 200 and xml.mimetype == "text/xml"
     assert b"<script>" not in xml.data and b"&lt;script&gt;" in xml.data
@@ -114,7 +121,9 @@ def test_a_grid_code_or_an_address_places_a_request(push_world: PushWorld) -> No
         assert case is not None and case.placement == "code" and case.grid_code == GRID_A
 
 
-def test_bad_requests_get_the_standards_errors_and_store_nothing(push_world: PushWorld) -> None:
+def test_bad_requests_get_the_standards_errors_and_store_nothing_but_their_rows(
+    push_world: PushWorld,
+) -> None:
     w = push_world
     cases = [
         (dict(token=None), 403, "api_key"),
@@ -125,6 +134,7 @@ def test_bad_requests_get_the_standards_errors_and_store_nothing(push_world: Pus
         (dict(lat="north", long="106"), 400, "decimal degrees"),
         (dict(description="x" * 4001), 400, "4000"),
         (dict(media_url="javascript:alert(1)"), 400, "media_url"),
+        (dict(email="not an address"), 400, "email"),
         (dict(description="长" * 1_000_000), 413, "larger"),
     ]
     for fields, status, words in cases:
@@ -133,7 +143,12 @@ def test_bad_requests_get_the_standards_errors_and_store_nothing(push_world: Pus
             assert response.status_code == status, (fields.keys(), fmt, response.data[:300])
             code, description = error_of(response)
             assert code == status and words in description, (fields.keys(), description)
-    assert w.counts() == (0, 0, 0)
+    assert w.counts()[:2] == (0, 0)
+    # one row per body: the JSON and XML posts of a case send the same body, and so do the forged and the
+    # revoked key once their tokens are masked
+    raws = [q.raw for q in w.quarantine()]
+    assert len(raws) == len(cases) - 1
+    assert not any(w.tokens["revoked"] in r or "gcp_forged" in r for r in raws)
 
 
 def test_a_1mb_description_with_the_key_in_the_header_is_refused_by_its_size(push_world: PushWorld) -> None:
@@ -145,7 +160,7 @@ def test_a_1mb_description_with_the_key_in_the_header_is_refused_by_its_size(pus
     )
     assert response.status_code == 413
     assert error_of(response) == (413, "the body is larger than this key's limit of 262144 bytes")
-    assert w.counts() == (0, 0, 0)
+    assert w.counts() == (0, 0, 1)  # its quarantine row (the first 4,096 characters)
     assert w.runtime.redis.hget("gridcc:push:counts", "app|size") == b"1"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -220,3 +221,24 @@ def test_resolved_datetime_extension_is_read() -> None:
     (c,) = open311.parse(body).cases
     assert c.resolved_at == utc(2025, 3, 2, 2, 0)
     assert c.to_json()["resolved_at"] == "2025-03-02T02:00:00Z"
+
+
+@pytest.mark.parametrize(
+    ("url", "kept"),
+    [
+        ("https://example.org/p.jpg", True),
+        ("http://example.org/photo?id=1", True),
+        ("javascript:alert(1)", False),
+        ("data:image/png;base64,AAAA", False),
+        ('https://example.org/"><script>', False),
+        ("https://example.org/" + "x" * 500, False),
+    ],
+)
+def test_media_url_is_kept_only_as_an_http_link(url: str, kept: bool) -> None:
+    body = (
+        b'[{"service_request_id": "m1", "requested_datetime": "2025-03-01T08:00:00+08:00", "media_url": '
+        + json.dumps(url).encode()
+        + b"}]"
+    )
+    (c,) = open311.parse(body).cases
+    assert c.media_url == (url if kept else "")

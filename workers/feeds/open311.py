@@ -62,6 +62,7 @@ _STATUS_WORDS = {
 }
 _SATISFACTION = {"satisfied": "satisfied", "basic": "basic", "unsatisfied": "unsatisfied"}
 _SATISFACTION.update({"满意": "satisfied", "基本满意": "basic", "不满意": "unsatisfied"})
+MEDIA_URL_LENGTH = 500  # case.media_url
 
 
 class Bounds(NamedTuple):
@@ -173,6 +174,15 @@ def map_status(word: str) -> str:
     return "open"
 
 
+def _media_url(fields: Mapping[str, Any]) -> str:
+    """The request's ``media_url`` when it is an http(s) URL of at most 500 characters, else "" (a
+    ``javascript:`` or ``data:`` link never reaches a page's ``href``)."""
+    url = _clean(fields.get("media_url"))
+    if len(url) > MEDIA_URL_LENGTH or not url.lower().startswith(("http://", "https://")):
+        return ""
+    return url if not any(c.isspace() or c in '<>"' for c in url) else ""
+
+
 def record_from_fields(fields: Mapping[str, Any], raw: str, area: Bounds | None = CHINA) -> CaseRecord:
     """One request's fields (element or key name → value) as a CaseRecord, or :class:`BadRecord`."""
     ext = _clean(fields.get("service_request_id"))
@@ -200,6 +210,7 @@ def record_from_fields(fields: Mapping[str, Any], raw: str, area: Bounds | None 
         priority=_PRIORITIES.get(_clean(fields.get("priority")).lower(), "normal"),
         department=_clean(fields.get("agency_responsible")),
         satisfaction=_SATISFACTION.get(_clean(fields.get("satisfaction")).lower()),
+        media_url=_media_url(fields),
         raw=raw,
     )
 

@@ -33,12 +33,14 @@ class CaseRecord:
     satisfaction: str | None = None
     reporter_name: str | None = None
     reporter_phone: str | None = None
+    reporter_email: str | None = None  # personal data (a pushed request's ``email``)
+    media_url: str = ""  # Open311 ``media_url``: an http(s) link to the reporter's photo, or ""
     raw: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """The `gridcc feeds parse` form: ISO-8601 UTC times, no raw payload, no personal data."""
         d = asdict(self)
-        for key in ("raw", "reporter_name", "reporter_phone"):
+        for key in ("raw", "reporter_name", "reporter_phone", "reporter_email"):
             d.pop(key)
         for key in ("requested_at", "updated_at", "expected_at", "accepted_at", "resolved_at"):
             d[key] = _iso(d[key])

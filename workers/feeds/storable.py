@@ -47,6 +47,7 @@ _CASE_COLUMNS = {
     "category_code": ("category_name", "service_code"),  # kept as the name when the code is not ours
     "reporter_name": ("reporter_name", "reporter_name"),
     "reporter_phone": ("reporter_phone", "reporter_phone"),
+    "reporter_email": ("reporter_email", "email"),
 }
 _CASE_NAMES = {
     "external_id": "service_request_id", "source_status": "status", "category_name": "service_name",

@@ -229,6 +229,8 @@ class CaseIngest:
             "placement": placement.method,
             "reporter_name": r.reporter_name,
             "reporter_phone": r.reporter_phone,
+            "reporter_email": r.reporter_email,
+            "media_url": r.media_url or None,
             "requested_at": r.requested_at,
             "accepted_at": accepted,
             "source_updated_at": when,

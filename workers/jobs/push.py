@@ -25,9 +25,11 @@ import logging
 from dataclasses import replace
 from typing import Any
 
+from rq import get_current_job
 from sqlalchemy import select
 
 from data.models import Alert, Case, FeedHealth, utcnow
+from data.push.queue import FATE_KEY, RESULT_TTL
 from data.seed import load_catalogue
 from layers import versions
 
@@ -56,7 +58,14 @@ def ingest_pushed(
     protocol: str | None = None,
 ) -> dict[str, Any]:
     """The RQ job (primitive arguments): store what ``client_name`` pushed to ``feed_name``
-    (``protocol``: what the client meant to push; a feed of another protocol refuses it)."""
+    (``protocol``: what the client meant to push; a feed of another protocol refuses it). Nothing is
+    stored when the web tier gave up waiting before this job started (:data:`data.push.queue.FATE_KEY`):
+    the client was told so."""
+    job = get_current_job()  # the fate is claimed first, before a cold worker builds its runtime
+    if job is not None and not job.connection.set(
+        FATE_KEY.format(job_id=job.id), "taken", nx=True, ex=RESULT_TTL
+    ):
+        return {"status": "abandoned", "error": "the web tier stopped waiting before a worker took it"}
     return run_push(get_runtime(), feed_name, body, content_type, client_name, strict, reporter, protocol)
 
 
@@ -154,12 +163,15 @@ def _screen(batch: Batch, placer: Placer) -> None:
 
 
 def _reporter(batch: Batch, reporter: dict[str, str]) -> None:
-    """The reporter's name and phone (Open311 ``first_name`` … ``phone``): kept as personal data, masked
-    on the screens (``data.masking``), never in the record's raw text."""
+    """The reporter's name, phone and email (Open311 ``first_name`` … ``email``): kept as personal data,
+    masked on the screens (``data.masking``), never in the record's raw text."""
     name = (reporter.get("name") or "").strip()[:100] or None
     phone = (reporter.get("phone") or "").strip()[:30] or None
+    email = (reporter.get("email") or "").strip()[:254] or None
     for result in batch.results:
-        result.cases = [replace(c, reporter_name=name, reporter_phone=phone) for c in result.cases]
+        result.cases = [
+            replace(c, reporter_name=name, reporter_phone=phone, reporter_email=email) for c in result.cases
+        ]
 
 
 def _answer(
