@@ -132,15 +132,15 @@ def _keep(records: Iterable[R], clock: datetime, rejections: list[Rejection]) ->
             rejections.append(Rejection(reason=reason, raw=record.raw, external_id=external_id))
 
 
-@cache
-def _field_names(kind: type[CaseRecord] | type[AlertRecord]) -> tuple[str, ...]:
-    return tuple(f.name for f in fields(kind) if f.name != "raw")  # raw: the quarantine makes it storable
+# the fields looked at for text (raw: the quarantine makes it storable)
+_CASE_FIELDS = tuple(f.name for f in fields(CaseRecord) if f.name != "raw")
+_ALERT_FIELDS = tuple(f.name for f in fields(AlertRecord) if f.name != "raw")
 
 
 def _texts(record: CaseRecord | AlertRecord) -> list[tuple[str, str]]:
     """Every text of the record with its field's name, in field order."""
     out: list[tuple[str, str]] = []
-    for name in _field_names(type(record)):
+    for name in _CASE_FIELDS if isinstance(record, CaseRecord) else _ALERT_FIELDS:
         value = getattr(record, name)
         if isinstance(value, str):
             out.append((name, value))
