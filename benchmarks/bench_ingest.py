@@ -3,7 +3,7 @@ beside a raw bulk insert (SQLAlchemy Core ``insert()``) of the same rows into th
 measured in the same run.
 
     python benchmarks/bench_ingest.py [--records 10000] [--page-size 200]
-                                      [--database sqlite|postgresql] [--database-url URL]
+                                      [--database sqlite|postgresql] [--database-url URL] [--profile]
 
 The poll keeps ``case_daily`` (the screens' aggregates, :mod:`data.case_daily`) in its own transaction,
 as it always does. The raw insert is timed twice: bare (``case_daily``'s triggers dropped, what a bulk
@@ -16,6 +16,10 @@ grid hierarchy of district 500151 (generated), a private embedded Redis and a lo
 timed poll runs in a warm process, as in a long-lived ``rq worker``: a first poll of the still empty
 feed pays the imports and the grid locator, and its time is printed apart.
 
+``--profile`` runs the timed poll under cProfile and prints its 25 costliest functions (cumulative)
+and every SQL statement it sent, counted and timed (an ``executemany`` is one execution); the profiler's
+own overhead makes that poll slower, so its time is not comparable with a run without it.
+
 The feed-to-database latency of cases filed through the 12345 simulator is measured by
 ``benchmarks/bench_latency.py`` (it starts the whole demo stack).
 """
@@ -23,19 +27,25 @@ The feed-to-database latency of cases filed through the 12345 simulator is measu
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
+import pstats
 import random
 import sys
 import tempfile
 import threading
 import time
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from sqlalchemy import Engine, delete, insert, select, text
+from sqlalchemy import Engine, delete, event, insert, select, text
 
 from data import case_daily, migrate
 from data.db import make_engine, make_sessionmaker, transaction
@@ -101,7 +111,7 @@ class _Handler(BaseHTTPRequestHandler):
         rows = self.server.rows  # ordered by updated_datetime
         if "updated_after" in query:
             after = datetime.fromisoformat(query["updated_after"][0])
-            rows = [r for r in rows if datetime.fromisoformat(r["updated_datetime"]) > after]
+            rows = rows[bisect_right(self.server.times, after) :]
         body = json.dumps(rows[(page - 1) * size : page * size], ensure_ascii=False).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -116,6 +126,17 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, rows: list[dict[str, Any]]) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.rows = rows
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        return self._rows
+
+    @rows.setter
+    def rows(self, rows: list[dict[str, Any]]) -> None:
+        """The feed's records, oldest first, with their times parsed once (the server shares this
+        process, and so the poll's interpreter, with the ingest it serves)."""
+        self._rows = rows
+        self.times = [datetime.fromisoformat(r["updated_datetime"]) for r in rows]
 
 
 def raw_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -160,12 +181,46 @@ def timed_insert(engine: Engine, rows: list[dict[str, Any]], triggers: bool) -> 
     return took
 
 
+@contextmanager
+def profiled(on: bool) -> Iterator[None]:
+    """With ``on``: cProfile and every statement's count and time over the block, printed after it."""
+    if not on:
+        yield
+        return
+    statements: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
+    starts: list[float] = []
+
+    def start(*_args: Any) -> None:
+        starts.append(time.perf_counter())
+
+    def end(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        entry = statements[" ".join(statement.split())[:110]]
+        entry[0] += 1
+        entry[1] += time.perf_counter() - starts.pop()
+
+    event.listen(Engine, "before_cursor_execute", start)
+    event.listen(Engine, "after_cursor_execute", end)
+    profile = cProfile.Profile()
+    profile.enable()
+    try:
+        yield
+    finally:
+        profile.disable()
+        event.remove(Engine, "before_cursor_execute", start)
+        event.remove(Engine, "after_cursor_execute", end)
+    pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
+    print(f"{'count':>7}{'seconds':>9}  statement")
+    for sql, (count, took) in sorted(statements.items(), key=lambda kv: -kv[1][1]):
+        print(f"{count:>7}{took:>9.3f}  {sql}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=10_000)
     parser.add_argument("--page-size", type=int, default=200)
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--database-url", default="")
+    parser.add_argument("--profile", action="store_true", help="profile the timed poll (see the docstring)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url, schema = database(args, tmp)
@@ -212,9 +267,10 @@ def run(args: argparse.Namespace, folder: Path, url: str) -> None:
         first_s = time.perf_counter() - t
         server.rows = records
 
-        t = time.perf_counter()
-        result = run_poll(rt, "bench")
-        poll_s = time.perf_counter() - t
+        with profiled(args.profile):
+            t = time.perf_counter()
+            result = run_poll(rt, "bench")
+            poll_s = time.perf_counter() - t
         assert result["new"] == args.records, result
 
         rows = raw_rows(records)

@@ -39,6 +39,15 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+def sqlite_time(value: datetime) -> str:
+    """An aware datetime as :class:`UTCDateTime` stores it on SQLite (naive UTC text,
+    ``YYYY-MM-DD HH:MM:SS.ffffff``), for a writer that binds its own parameters; the same text
+    SQLAlchemy's bind processor writes (``tests/data/test_models.py`` compares them)."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

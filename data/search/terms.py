@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import re
 import unicodedata
+from functools import lru_cache
 
 from ..masking import mask_personal_text
 
@@ -62,8 +63,21 @@ def terms(text: str | None) -> list[str]:
 def document_terms(*texts: str | None) -> str:
     """The ``case.search_terms`` value of a case's texts: their terms, space-separated, phones and ID
     numbers taken out first."""
-    parts = [" ".join(terms(mask_personal_text(t, "none"))) for t in texts if t]
+    parts = [(_short_text_terms if len(t) <= SHORT_TEXT else _text_terms)(t) for t in texts if t]
     return " ".join(p for p in parts if p)
+
+
+def _text_terms(text: str) -> str:
+    """One text's terms, space-separated."""
+    return " ".join(terms(mask_personal_text(text, "none")))
+
+
+SHORT_TEXT = 300  # a title (200) or an address (300): what a batch repeats, and what is cached
+
+
+@lru_cache(maxsize=2048)
+def _short_text_terms(text: str) -> str:
+    return _text_terms(text)
 
 
 def query_terms(query: str) -> list[tuple[list[str], bool]]:

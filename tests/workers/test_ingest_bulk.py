@@ -5,14 +5,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.exc import DataError, IntegrityError
 
 from data.geo.rows import place_columns
 from data.models import Case, CaseEvent, FeedHealth
+from data.models.base import UTCDateTime, sqlite_time
+from workers.ingest.case_rows import event_row, insert_cases, insert_events
 from workers.jobs.poll import run_poll
 from workers.runtime import Runtime
 
@@ -150,3 +154,52 @@ def test_place_columns_match_the_model() -> None:
         columns = ("district_code", "street_code", "community_code", "grid_code")
         expected = {k: getattr(case, k) for k in columns}
         assert place_columns(code) == expected
+
+
+def test_sqlite_time_is_what_sqlalchemy_binds() -> None:
+    dialect = sqlite.dialect()
+    bind = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    assert bind is not None
+    cst = timezone(timedelta(hours=8))
+    for when in (
+        datetime(1970, 1, 1, tzinfo=UTC),
+        datetime(2026, 12, 6, 0, 30, tzinfo=cst),  # the day before in UTC
+        datetime(2026, 3, 1, 7, 59, 59, 999999, tzinfo=cst),
+        datetime(9999, 12, 31, 23, 59, 59, 123, tzinfo=UTC),
+        NOW,
+    ):
+        assert sqlite_time(when) == bind(when)
+    with pytest.raises(ValueError, match="naive"):
+        sqlite_time(datetime(2026, 1, 1))  # noqa: DTZ001 -- the naive value refused
+
+
+def test_the_bulk_inserts_refuse_a_value_too_long_and_cut_none(engine: Engine) -> None:
+    """A value longer than its column is refused (the record is then quarantined by the bisection),
+    never cut to fit: PostgreSQL's unnest arrays carry no lengths. SQLite keeps any length (the
+    records are screened for lengths before the ingest: workers.feeds.storable)."""
+    long_feed = "f" * 61  # case_event.feed_name holds 60
+    with engine.connect() as conn, conn.begin():
+        ids = insert_cases(conn, "hotline", [case_row("L1")])
+        event = event_row(ids["L1"], "created", NOW, feed_name=long_feed)
+        if engine.dialect.name == "sqlite":
+            insert_events(conn, [event])
+            stored = conn.scalar(select(CaseEvent.feed_name).where(CaseEvent.case_id == ids["L1"]))
+            assert stored == long_feed
+            return
+        with pytest.raises(DataError, match="too long"):
+            insert_events(conn, [event])
+
+
+def test_the_bulk_insert_refuses_a_duplicate_case(engine: Engine) -> None:
+    with engine.connect() as conn, conn.begin():
+        insert_cases(conn, "hotline", [case_row("D1")])
+        with pytest.raises(IntegrityError):
+            insert_cases(conn, "hotline", [case_row("D2"), case_row("D1")])
+
+
+def case_row(external_id: str) -> dict[str, object]:
+    """A minimal new ``case`` row as the ingest writes one (the columns left out take their defaults)."""
+    return {
+        "feed_name": "hotline", "external_id": external_id, "status": "reported", "requested_at": NOW,
+        "accepted_at": NOW, "source_updated_at": NOW, "lon": 106.05, "lat": 29.84, "is_open": True,
+    }  # fmt: skip

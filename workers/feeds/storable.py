@@ -84,7 +84,11 @@ def problem(record: CaseRecord | AlertRecord, clock: datetime) -> str | None:
     else:
         model, columns, names = Alert, _ALERT_COLUMNS, {}
         happened, forward = _ALERT_HAPPENED, _ALERT_FORWARD
-    for name, text in _texts(record):
+    texts = _texts(record)
+    # one search over the record's texts together; each is looked at apart only when one holds a bad
+    # character (the separator is not one)
+    suspect = _BAD_CHAR.search("\n".join([text for _, text in texts])) is not None
+    for name, text in texts if suspect else ():
         label = names.get(name, name)
         found = _BAD_CHAR.search(text)
         if found is not None:
@@ -129,11 +133,21 @@ def _keep(records: Iterable[R], clock: datetime, rejections: list[Rejection]) ->
             rejections.append(Rejection(reason=reason, raw=record.raw, external_id=external_id))
 
 
-def _texts(record: CaseRecord | AlertRecord) -> Iterator[tuple[str, str]]:
-    for field in fields(record):
-        if field.name == "raw":  # kept by the quarantine, which makes it storable
-            continue
-        yield from ((field.name, text) for text in _strings(getattr(record, field.name)))
+# the fields looked at for text (raw: the quarantine makes it storable)
+_CASE_FIELDS = tuple(f.name for f in fields(CaseRecord) if f.name != "raw")
+_ALERT_FIELDS = tuple(f.name for f in fields(AlertRecord) if f.name != "raw")
+
+
+def _texts(record: CaseRecord | AlertRecord) -> list[tuple[str, str]]:
+    """Every text of the record with its field's name, in field order."""
+    out: list[tuple[str, str]] = []
+    for name in _CASE_FIELDS if isinstance(record, CaseRecord) else _ALERT_FIELDS:
+        value = getattr(record, name)
+        if isinstance(value, str):
+            out.append((name, value))
+        elif isinstance(value, tuple | list | dict):
+            out.extend((name, text) for text in _strings(value))
+    return out
 
 
 def _strings(value: object) -> Iterator[str]:

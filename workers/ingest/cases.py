@@ -13,8 +13,9 @@ transaction.
 - duplicates within a batch collapse to the newest.
 
 The work is set-based: one chunked ``SELECT`` finds which records are already stored; the new ones
-go in as plain rows with one bulk ``INSERT … RETURNING`` (see :mod:`.case_rows`) and every event of
-the batch — new and updated cases alike — as one bulk ``INSERT``. Updates of stored cases go through
+go in as plain rows with one bulk insert whose ids come back at once (see :mod:`.case_rows`: one
+statement on PostgreSQL, so ``case_daily``'s statement trigger runs once per batch) and every event of
+the batch — new and updated cases alike — as one bulk insert. Updates of stored cases go through
 the ORM (a poll brings few of them), flushed once.
 """
 

@@ -84,13 +84,20 @@ class Placer:
             lats = [float(points[i][1]) for i in with_point]  # type: ignore[arg-type]
             for i, code in zip(with_point, self.locator.locate_many(lons, lats), strict=True):
                 located[i] = code
+        found_at: dict[str, str | None] = {}  # a batch repeats its addresses: each looked up once
+
+        def by_address(text: str) -> str | None:
+            if text not in found_at:
+                found_at[text] = self.locator.by_address(text)
+            return found_at[text]
+
         out: list[Placement] = []
         for i in range(len(points)):
             if located.get(i):
                 out.append(Placement(located[i], "point"))
             elif codes[i] and self.locator.unit_exists(codes[i]):
                 out.append(Placement(codes[i], "code"))
-            elif addresses[i] and (found := self.locator.by_address(addresses[i])):
+            elif addresses[i] and (found := by_address(addresses[i])):
                 out.append(Placement(found, "address"))
             else:
                 out.append(Placement(None, "unplaced"))
