@@ -58,42 +58,12 @@ from data.db import make_engine, make_sessionmaker  # noqa: E402
 from data.redis_server import connect  # noqa: E402
 from data.seed import seed_catalogue  # noqa: E402
 from layers import versions  # noqa: E402
-from tests.wall_live import MOVE_TO, PROBE_ZOOM, Live, Web, insert_case, open_wall  # noqa: E402
+from tests.wall_live import FIRST_SEEN, MOVE_TO, PROBE_ZOOM, Live, Web, insert_case, open_wall  # noqa: E402
 
 CASE_EVERY_S = 2.0
 # each server its own Redis keyspace (db), so that neither finds payloads the other built: the page
 # that hears of a case first would otherwise pay every build, and the other find them done
 KEYSPACES = {"tick": 1, "long poll": 0}
-
-# when each case-<id> first entered the page's DOM: window.__firstSeen[id] = epoch ms (next frame)
-FIRST_SEEN = """() => {
-  if (window.__firstSeen) return;
-  window.__firstSeen = {};
-  const note = (el) => {
-    if (!el.classList) return;
-    for (const c of el.classList) {
-      const m = /^case-(\\d+)$/.exec(c);
-      if (m && !(m[1] in window.__firstSeen)) {
-        window.__firstSeen[m[1]] = 0;
-        requestAnimationFrame(() => { window.__firstSeen[m[1]] = Date.now(); });
-      }
-    }
-  };
-  new MutationObserver((records) => {
-    for (const r of records) for (const n of r.addedNodes) {
-      if (n.nodeType !== 1) continue;
-      note(n);
-      n.querySelectorAll && n.querySelectorAll('[class*="case-"]').forEach(note);
-    }
-  }).observe(document.body, {childList: true, subtree: true});
-  // when each /api/versions answer ended (epoch ms): the moment the page heard of a change
-  window.__versionsAt = [];
-  new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) {
-      if (e.name.includes('/api/versions')) window.__versionsAt.push(performance.timeOrigin + e.responseEnd);
-    }
-  }).observe({type: 'resource', buffered: false});
-}"""
 
 
 # ------------------------------------------------------------------------------------------ data

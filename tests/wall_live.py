@@ -81,6 +81,77 @@ WATCH = """(id) => {
 }"""
 
 
+# A page's timeline of new cases, kept in the page (every time is epoch ms, at the next animation frame
+# for a marker): window.__firstSeen[id] when the marker .case-<id> first entered the DOM (caught even
+# if before the caller knows the id); window.__versionsAt the end of each /api/versions answer and
+# window.__versionsSeen [{t, cases}] each answer's cases version as the page read it; window.__casesLayer
+# [{t, v}] the end of each cases layer fetch (/layers/cases…?v=). Shared by benchmarks/bench_wall_push.py
+# and benchmarks/bench_latency.py (read with :func:`timeline`).
+FIRST_SEEN = """() => {
+  if (window.__firstSeen) return;
+  window.__firstSeen = {};
+  const note = (el) => {
+    if (!el.classList) return;
+    for (const c of el.classList) {
+      const m = /^case-(\\d+)$/.exec(c);
+      if (m && !(m[1] in window.__firstSeen)) {
+        window.__firstSeen[m[1]] = 0;
+        requestAnimationFrame(() => { window.__firstSeen[m[1]] = Date.now(); });
+      }
+    }
+  };
+  new MutationObserver((records) => {
+    for (const r of records) for (const n of r.addedNodes) {
+      if (n.nodeType !== 1) continue;
+      note(n);
+      n.querySelectorAll && n.querySelectorAll('[class*="case-"]').forEach(note);
+    }
+  }).observe(document.body, {childList: true, subtree: true});
+  window.__versionsAt = [];
+  window.__casesLayer = [];
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const t = performance.timeOrigin + e.responseEnd;
+      if (e.name.includes('/api/versions')) window.__versionsAt.push(t);
+      const m = /\\/layers\\/cases\\.[a-z]+\\?(?:.*&)?v=(\\d+)/.exec(e.name);
+      if (m) window.__casesLayer.push({t: t, v: Number(m[1])});
+    }
+  }).observe({type: 'resource', buffered: false});
+  window.__versionsSeen = [];
+  const real = window.fetch;
+  window.fetch = function (input, init) {
+    const url = typeof input === 'string' ? input : (input && input.url) || '';
+    const p = real.apply(this, arguments);
+    if (url.includes('/api/versions')) {
+      p.then((r) => r.clone().json()).then((v) => {
+        if (v && typeof v.cases === 'number') window.__versionsSeen.push({t: Date.now(), cases: v.cases});
+      }).catch(() => {});
+    }
+    return p;
+  };
+}"""
+
+
+def timeline(page: Any, case_id: int | str, since_ms: float, cases_version: int) -> dict[str, float | None]:
+    """From a page where :data:`FIRST_SEEN` runs: epoch ms at which the page read a cases version ≥
+    ``cases_version`` from /api/versions ("knows"), finished fetching a cases layer of such a version
+    ("layer"), and drew the marker of ``case_id`` ("marker"), each the first one after ``since_ms``
+    (None: not yet)."""
+    got = page.evaluate(
+        """([id, since, v]) => {
+          const first = (xs) => xs.length ? Math.min(...xs) : null;
+          return {
+            knows: first((window.__versionsSeen || []).filter((e) => e.t >= since && e.cases >= v)
+              .map((e) => e.t)),
+            layer: first((window.__casesLayer || []).filter((e) => e.t >= since && e.v >= v).map((e) => e.t)),
+            marker: ((window.__firstSeen || {})[String(id)]) || null,
+          };
+        }""",
+        [str(case_id), since_ms, cases_version],
+    )
+    return {k: (float(v) if v else None) for k, v in got.items()}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

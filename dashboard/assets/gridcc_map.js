@@ -490,6 +490,7 @@
 
     // ---------------------------------------------------------------- clientside callbacks
     const LEVELS = ["district", "street", "community", "grid"];
+    const MAP_LAYERS = ["units", "cases", "alerts", "risks"]; // dashboard/components/map.py MAP_LAYERS
     const inflight = {};
     const pending = {}; // a map whose last refresh failed: the next tick retries even if versions are equal
 
@@ -617,6 +618,67 @@
         return results;
     }
 
+    // The map's data layers (cases, server clusters, alerts, risks, 类案), each handed its new URL on its
+    // own, as soon as that URL has loaded, through set_props: not as the result of the ``layers``
+    // callback. Dash throws away the result of a callback still running when the same callback is
+    // asked again (a new versions store: on a busy district every second or so, by the feeds' health
+    // alone), so a result that had to wait for the slowest of five fetches was often dropped and the
+    // new case's marker waited for a quiet moment; and one layer no longer waits for another. A URL
+    // wanted again while it loads joins that load (one fetch); a layer never goes back to a URL older
+    // than the one it was last handed (each wanted URL is numbered in the order first wanted).
+    const LAYER_PARTS = ["cases", "cases-agg", "alerts", "risks", "hotspots"];
+    const loading = {}; // url -> the prefetch promise, while it is out
+    const handed = {}; // "map|part" -> {url, seq}: the newest URL handed to that layer (or being loaded)
+    let wantSeq = 0;
+
+    function loadOnce(url) {
+        if (!loading[url]) {
+            loading[url] = prefetch(url).finally(function () {
+                delete loading[url];
+            });
+        }
+        return loading[url];
+    }
+
+    function handOver(mapName, ids, wanted, current) {
+        const now = [];
+        wanted.forEach(function (url, i) {
+            const slot = mapName + "|" + LAYER_PARTS[i];
+            const last = handed[slot];
+            if (last && last.url === url) {
+                now.push(noUpdate());
+                return;
+            }
+            const seq = ++wantSeq;
+            if (url === current[i]) { // already drawn (and anything older still loading stays out)
+                handed[slot] = {url: url, seq: seq, applied: seq};
+                now.push(noUpdate());
+                return;
+            }
+            handed[slot] = {url: url, seq: seq, applied: (last && last.applied) || 0};
+            if (url === null) {
+                handed[slot].applied = seq;
+                now.push(null);
+                return;
+            }
+            now.push(noUpdate());
+            loadOnce(url).then(function () {
+                const entry = handed[slot];
+                if (!entry || entry.applied > seq) return; // a newer URL reached this layer first
+                entry.applied = seq;
+                try {
+                    window.dash_clientside.set_props(ids[i], {url: url});
+                } catch (e) {
+                    // the screen is gone (another page now): nothing to draw
+                }
+            }, function () {
+                if (handed[slot] && handed[slot].seq === seq) delete handed[slot]; // asked again next time
+                pending[mapName] = true;
+            });
+        });
+        return now;
+    }
+
     // A tick without any answer this many times in a row marks the screen's data as stopped.
     const UNREACHABLE_TICKS = 10;
     const failures = {}; // map name -> ticks in a row without an answer
@@ -669,9 +731,10 @@
             if (!r.ok) return noUpdate();
             const versions = await r.json();
             const back = !!(store && store.down);
-            if (store && !back && sameVersions(store.versions, versions) && !pending[name]) return noUpdate();
+            const retry = !!pending[name];
+            if (store && !back && sameVersions(store.versions, versions) && !retry) return noUpdate();
             pending[name] = false;
-            return {map: name, base: store && store.base, url: store && store.url, versions: versions, at: Date.now(), down: false};
+            return {map: name, base: store && store.base, url: store && store.url, versions: versions, at: Date.now(), down: false, retry: retry};
         } catch (e) {
             // no answer at all (the web server gone, or hung on a Redis that does not answer):
             // after UNREACHABLE_TICKS in a row, nothing is flowing either; say so the same way
@@ -685,8 +748,12 @@
     // set_props, compared with the store as it is then (a plain tick may have moved it meanwhile). The
     // store is the one the tick wrote (a map's, or a page's own such as /feeds'). A page left while the
     // poll was out has no store any more: set_props then throws in Dash, and the answer is dropped.
+    // After an answer that moved the store, the next wait goes out at once (not on the next tick): on a
+    // busy district the versions move every second or so, and a change heard a tick late is a marker
+    // drawn a tick late. A wait answered with nothing new, or not at all, leaves it to the tick.
     async function longPoll(name, ask) {
         polling[name] = true;
+        let again = false;
         try {
             const request = fetchTimeout(ask.url, ask.ms, {cache: "no-store"});
             await request.catch(function () { return null; });
@@ -696,12 +763,17 @@
                 try {
                     window.dash_clientside.set_props(storeIds[name] || {part: "versions", map: name}, {data: next});
                     latest[name] = next;
+                    again = true;
                 } catch (e) {
                     // the screen is gone (another page now): nothing to tell
                 }
             }
         } finally {
             polling[name] = false;
+        }
+        if (again) {
+            const nextAsk = versionsUrl(latest[name], name);
+            if (nextAsk.waits && !polling[name]) longPoll(name, nextAsk);
         }
     }
 
@@ -731,6 +803,20 @@
                 } finally {
                     inflight[name] = false;
                 }
+            },
+
+            // The versions the map's own layers follow, out of the versions store: a new object only
+            // when one of them moved (or a layer's last load failed: retry), so that a move of the
+            // feeds' health, the KPIs or the loop runs none of the map's callbacks (each run costs the
+            // page's main thread, and on a busy district those move every second or so).
+            layerVersions: function (store, current) {
+                if (!store || !store.versions) return noUpdate();
+                const sub = {};
+                MAP_LAYERS.forEach(function (k) {
+                    if (k in store.versions) sub[k] = store.versions[k];
+                });
+                if (current && !store.retry && sameVersions(current.versions, sub)) return noUpdate();
+                return {map: store.map || (current && current.map) || "map", versions: sub, at: Date.now()};
             },
 
             // Level of detail by zoom: which unit levels are loaded. Grids always come by viewport bbox;
@@ -851,7 +937,12 @@
                     // the 类案 change when the cases do: the cases' version
                     on.hotspots ? layerUrl(config, "hotspots") + "?v=" + (v.cases || 0) : null,
                 ];
-                return swap(config.map, wanted, [cu, gu, au, ru, hu]);
+                const context = window.dash_clientside.callback_context;
+                const out = (context && context.outputs_list) || [];
+                const ids = LAYER_PARTS.map(function (part, i) {
+                    return (out[i] && out[i].id) || {part: part, map: config.map};
+                });
+                return handOver(config.map, ids, wanted, [cu, gu, au, ru, hu]);
             },
         },
     });

@@ -48,6 +48,11 @@ def configure_sessions(server: Flask, settings: Settings) -> None:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.secure_cookies,
         PERMANENT_SESSION_LIFETIME=longest_session(),  # each role's is checked too
+        # The cookie is written when the session changes (sign-in, a wall's daily renewal, a role
+        # change: each sets the expiry anew), not on every response: the layers are answered with
+        # ``Vary: Cookie``, so a cookie rewritten by every answer made the browser revalidate each layer
+        # it had just prefetched (one more round trip before a new case's marker is drawn).
+        SESSION_REFRESH_EACH_REQUEST=False,
     )
     server.session_interface = RoleSessionInterface()
 

@@ -35,6 +35,8 @@ from ..urls import Urls
 
 JS = Namespace("gridcc", "map")
 UNIT_LEVELS = ("district", "street", "community", "grid")
+# the layer versions the map's own layers follow (gridcc_map.js MAP_LAYERS says the same)
+MAP_LAYERS = ("units", "cases", "alerts", "risks")
 
 # Fill of a unit by its number of open cases: the lower bound of each class and its colour.
 FILL_BREAKS = (0, 1, 3, 6, 11, 21)
@@ -330,6 +332,13 @@ def map_view(
                 "versions": versions or {},
             },
         ),
+        # the versions the map's own layers follow (units, cases, alerts, risks): the versions store
+        # moves with every layer (the feeds' health alone, on a busy district, every second or so), and
+        # each move would run the map's callbacks for nothing (gridcc.layerVersions filters them)
+        dcc.Store(
+            id=map_id(name, "layer-versions"),
+            data={"map": name, "versions": {k: v for k, v in (versions or {}).items() if k in MAP_LAYERS}},
+        ),
         dcc.Store(id=map_id(name, "config"), data=config),
     ]
     if options.live:
@@ -371,11 +380,17 @@ def register_map_callbacks(app: Any) -> None:
         State(mid("versions"), "data"),
     )
     app.clientside_callback(
+        ClientsideFunction("gridcc", "layerVersions"),
+        Output(mid("layer-versions"), "data"),
+        Input(mid("versions"), "data"),
+        State(mid("layer-versions"), "data"),
+    )
+    app.clientside_callback(
         ClientsideFunction("gridcc", "lod"),
         [Output(mid(f"units-{lv}"), "url") for lv in UNIT_LEVELS] + [Output(mid("wrap"), "className")],
         Input(mid("map"), "zoom"),
         Input(mid("map"), "bounds"),
-        Input(mid("versions"), "data"),
+        Input(mid("layer-versions"), "data"),
         State(mid("config"), "data"),
         [State(mid(f"units-{lv}"), "url") for lv in UNIT_LEVELS],
         State(mid("wrap"), "className"),
@@ -383,7 +398,7 @@ def register_map_callbacks(app: Any) -> None:
     app.clientside_callback(
         ClientsideFunction("gridcc", "counts"),
         [Output(mid(f"units-{lv}"), "hideout") for lv in UNIT_LEVELS],
-        Input(mid("versions"), "data"),
+        Input(mid("layer-versions"), "data"),
         Input(mid("config"), "data"),  # an input of its own: runs on load even when the tick has no news
         [Input(mid(f"units-{lv}"), "url") for lv in UNIT_LEVELS],  # bbox-loaded layers: counts of that bbox
         [State(mid(f"units-{lv}"), "hideout") for lv in UNIT_LEVELS],
@@ -392,7 +407,7 @@ def register_map_callbacks(app: Any) -> None:
     app.clientside_callback(
         ClientsideFunction("gridcc", "layers"),
         [Output(mid(part), "url") for part in layer_parts],
-        Input(mid("versions"), "data"),
+        Input(mid("layer-versions"), "data"),
         Input(mid("config"), "data"),
         Input(mid("map"), "zoom"),  # a scope whose cases come by view: a new view, new URLs
         Input(mid("map"), "bounds"),

@@ -17,6 +17,7 @@ import httpx
 from data import migrate as migrations
 from data import text
 from data.db import make_engine, make_sessionmaker, transaction
+from data.push.queue import PUSH_QUEUE
 from data.redis_server import CONNECTION_CLASS, EmbeddedRedis
 from data.settings import Settings
 
@@ -69,7 +70,15 @@ def _supervised_redis(settings: Settings, sup: Supervisor, logs: Path) -> str:
     return server.url
 
 
-def _fresh_worker_argv(redis_url: str, prefix: str) -> Callable[[], list[str]]:
+# ``gridcc demo`` starts this many workers beside ``GRIDCC_WORKERS`` that serve the push queue alone: a
+# push has a client waiting for its answer, and the others are often in the middle of a poll (every
+# worker serves the push queue first, but only once its current job is done: 0.1–0.6 s on the demo).
+DEMO_PUSH_WORKERS = 1
+
+
+def _fresh_worker_argv(
+    redis_url: str, prefix: str, queues: tuple[str, ...] | None = None
+) -> Callable[[], list[str]]:
     """The command line of a supervised worker, made again at every start: a fresh name (RQ refuses a
     name whose registration a killed worker left behind), after marking dead this host's workers of the
     prefix whose process is gone (what ``gridcc worker --name-prefix`` does, without a second Python
@@ -79,7 +88,7 @@ def _fresh_worker_argv(redis_url: str, prefix: str) -> Callable[[], list[str]]:
         from workers.worker_names import forget_dead_workers, fresh_name
 
         forget_dead_workers(redis_url, prefix)
-        return _worker_argv(redis_url, fresh_name(prefix))
+        return _worker_argv(redis_url, fresh_name(prefix), queues=queues)
 
     return argv
 
@@ -90,8 +99,11 @@ def _rq_connection(redis_url: str) -> list[str]:
     return ["--url", redis_url, "--connection-class", CONNECTION_CLASS]
 
 
-def _worker_argv(redis_url: str, name: str | None = None, burst: bool = False) -> list[str]:
-    """``rq worker`` on gridcc's queues, with the scheduler (for retries) and gridcc's worker class."""
+def _worker_argv(
+    redis_url: str, name: str | None = None, burst: bool = False, queues: tuple[str, ...] | None = None
+) -> list[str]:
+    """``rq worker`` on gridcc's queues (or ``queues``), with the scheduler (for retries) and gridcc's
+    worker class."""
     from workers.queues import QUEUES, WORKER_CLASS
 
     argv = [
@@ -106,7 +118,7 @@ def _worker_argv(redis_url: str, name: str | None = None, burst: bool = False) -
         argv.append("--burst")
     if name:
         argv += ["--name", name]
-    return [*argv, *QUEUES]
+    return [*argv, *(queues or QUEUES)]
 
 
 @click.command()
@@ -176,9 +188,13 @@ def web(
     "--name-prefix",
     default=None,
 )
+@click.option("--push-only", is_flag=True)
 @click.pass_obj
-def worker(settings: Settings, burst: bool, name: str | None, name_prefix: str | None) -> None:
-    """Run one ``rq worker`` on gridcc's queues (start as many as the feeds need)."""
+def worker(
+    settings: Settings, burst: bool, name: str | None, name_prefix: str | None, push_only: bool
+) -> None:
+    """Run one ``rq worker`` on gridcc's queues (start as many as the feeds need); ``--push-only``: on
+    the push queue alone, so that a push never waits for a poll to end."""
     if not settings.redis_url:
         raise _error(settings, "cli_need_redis_url")
     if name_prefix and not name:
@@ -186,7 +202,7 @@ def worker(settings: Settings, burst: bool, name: str | None, name_prefix: str |
 
         name = fresh_name(name_prefix)
         forget_dead_workers(settings.redis_url, name_prefix)
-    argv = _worker_argv(settings.redis_url, name, burst)
+    argv = _worker_argv(settings.redis_url, name, burst, queues=(PUSH_QUEUE,) if push_only else None)
     os.execv(argv[0], argv)  # the same process (pid) becomes the worker
 
 
@@ -303,6 +319,9 @@ def demo(settings: Settings, faults: str) -> None:
         for i in range(settings.workers):
             argv = _fresh_worker_argv(redis_url, f"gridcc-worker-{i + 1}")
             sup.add(Child(f"worker-{i + 1}", argv, logs / f"worker-{i + 1}.log"))
+        for i in range(DEMO_PUSH_WORKERS):
+            argv = _fresh_worker_argv(redis_url, f"gridcc-push-worker-{i + 1}", queues=(PUSH_QUEUE,))
+            sup.add(Child(f"push-worker-{i + 1}", argv, logs / f"push-worker-{i + 1}.log"))
         deadline = time.monotonic() + 120
         while not feeds_file.exists() and sims.alive() and time.monotonic() < deadline and not sup.stopping:
             time.sleep(0.2)

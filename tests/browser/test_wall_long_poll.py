@@ -8,6 +8,8 @@ that the web server and Redis can each be stopped and started again without dist
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -156,3 +158,52 @@ def test_without_slots_the_wall_ticks_and_still_updates(live: tuple[Live, Web, A
     finally:
         context.close()
         web.stop()
+
+
+def test_a_slow_cases_layer_lands_while_other_versions_keep_moving(
+    live: tuple[Live, Web, Any], browser: Any
+) -> None:
+    """The new case's cases layer takes 2 s to load while the feeds' version moves every 0.25 s (on a
+    busy district the feeds' health alone moves it every second or so): each move asks the map's layer
+    callback again, and Dash throws away the result of a callback asked again while it runs. The layer
+    is handed its URL when that URL has loaded, whatever the callback became meanwhile: the marker is
+    drawn while the versions keep moving."""
+    setup, web, factory = live
+    context, page = wall_page(browser, web.url)
+    stop = threading.Event()
+
+    def slow(route: Any) -> None:
+        time.sleep(2.0)
+        route.continue_()
+
+    def churn() -> None:
+        conn = connect(setup.redis_url)
+        try:
+            while not stop.wait(0.25):
+                versions.bump(conn, ["feeds"])
+        finally:
+            conn.close()
+
+    grid = "500151001001001"
+    lon, lat = _grid_spot(grid, 4)
+    mover = threading.Thread(target=churn, daemon=True)
+    try:
+        page.evaluate(MOVE_TO, [lat, lon, PROBE_ZOOM])
+        page.wait_for_timeout(1500)
+        page.route("**/layers/cases.pbf*", slow)
+        mover.start()
+        page.wait_for_timeout(1500)  # the churn is under way
+        case_id = insert_case(factory, grid, lon, lat)
+        page.evaluate(WATCH, case_id)
+        conn = connect(setup.redis_url)
+        try:
+            versions.bump(conn, ["cases", "kpis"])
+        finally:
+            conn.close()
+        page.wait_for_function("() => window.__seen", polling=100, timeout=15000)
+        assert mover.is_alive()  # drawn while the versions were still moving
+        assert page.locator(f".case-{case_id}").count() >= 1
+    finally:
+        stop.set()
+        mover.join(5)
+        context.close()
