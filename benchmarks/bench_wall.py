@@ -336,13 +336,13 @@ class Gunicorn:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/"
 
-    def wait(self, timeout: float = 120) -> None:
+    def wait(self, timeout: float = 300) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"gunicorn exited ({self.proc.returncode}); see {self.log.name}")
             try:
-                if httpx.get(self.url, timeout=5).status_code < 500:
+                if httpx.get(self.url, timeout=60).status_code < 500:
                     return
             except httpx.HTTPError:
                 pass
