@@ -1,6 +1,6 @@
 """The wall (``/``) in headless Chromium beside a plain Leaflet page loading the same features.
 
-    python benchmarks/bench_wall.py [--city] [--cases 100000] [--runs 3] [--probes 3]
+    python benchmarks/bench_wall.py [--city] [--cases 100000] [--runs 3] [--probes 3] [--navigation-only]
 
 For the demo district 500151 (its generated hierarchy and a year of ``make_sample`` cases, the shape of
 the demo's simulated history) and, with ``--city``, for the whole city (all 38 districts from
@@ -24,6 +24,17 @@ with ``npm pack leaflet@1.9.4`` when missing) that loads every unit of every lev
 plain GeoJSON (no level of detail, no clustering, no geobuf; Leaflet's default SVG renderer) and
 re-fetches the cases GeoJSON every second. Both are served by gunicorn (2 processes × 8 threads, as
 ``gridcc web``) against the same database.
+
+First of all, **navigation** (the only measure with ``--navigation-only``): the duty officer's pages —
+the wall ``/``, ``/duty`` and the first open case's page — and the baseline page, each ``--runs`` times
+(the pages taking turns, after one load of each to fill the servers' caches): in a freshly launched
+Chromium a *cold* load (empty HTTP cache), then a *warm second navigation* to the same URL in the same
+browser (its cache filled by the first load, as when moving between pages all day); each from navigation
+start to the page's "fully rendered" condition, with the warm load's requests that went to the server
+(a 304 counts, a cache hit does not). The table gives each page's median beside the plain page's of the
+same run. ``/duty`` is rendered when its case table has rows (or says it has none) and its map is drawn
+as the wall's is below (unit paths of the current level, case markers); a case page when its timeline
+has events and its map has the case's grid and marker (two SVG paths).
 
 "Fully rendered" (gridcc): checked on every animation frame until all of these hold — the unit layer of
 the current level of detail has SVG paths (``path.unit-<level>``, the level read from the map wrapper's
@@ -129,6 +140,25 @@ WALL_RENDERED = """() => {
 }"""
 
 BASELINE_RENDERED = "() => window.__ready || false"
+
+# /duty: the case table has rows (or says it has none) and its map is drawn as the wall's is
+DUTY_RENDERED = """() => {
+  const q = (s) => document.querySelectorAll(s);
+  if (q('.ag-row').length === 0 && q('.ag-overlay-no-rows-center').length === 0) return false;
+  const wrap = document.querySelector('.gridcc-map-wrap');
+  if (!wrap) return false;
+  const level = (wrap.className.match(/lod-(\\w+)/) || [])[1] || 'district';
+  if (q('path.unit-' + level).length === 0) return false;
+  if (q('.case-cluster, .case-marker').length === 0) return false;
+  return performance.now();
+}"""
+
+# a case page: its timeline and its map (the grid outline and the case's own marker)
+CASE_RENDERED = """() => {
+  if (document.querySelectorAll('.case-event').length === 0) return false;
+  if (document.querySelectorAll('.case-map path.leaflet-interactive').length < 2) return false;
+  return performance.now();
+}"""
 
 MOVE_TO = """([lat, lon, zoom]) => {
   const maps = (window.__maps || []).filter((m) => m._container && m._container.isConnected);
@@ -306,13 +336,13 @@ class Gunicorn:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/"
 
-    def wait(self, timeout: float = 120) -> None:
+    def wait(self, timeout: float = 300) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"gunicorn exited ({self.proc.returncode}); see {self.log.name}")
             try:
-                if httpx.get(self.url, timeout=5).status_code < 500:
+                if httpx.get(self.url, timeout=60).status_code < 500:
                     return
             except httpx.HTTPError:
                 pass
@@ -691,6 +721,110 @@ def servers(dataset: Dataset, folder: Path) -> Iterator[Servers]:
         engine.dispose()
 
 
+# ------------------------------------------------------------------------------------------ navigation
+@dataclass
+class Navigation:
+    """One page, cold then warm: ``cold`` is the first load in a fresh browser, ``warm`` the second
+    navigation to the same URL in that browser (its HTTP cache filled by the first); ``requests`` the
+    warm load's requests that went to the server (``transferSize`` > 0: a 304 counts, a cache hit not)."""
+
+    cold: list[float | None] = field(default_factory=list)
+    warm: list[float | None] = field(default_factory=list)
+    requests: list[int] = field(default_factory=list)
+
+    @staticmethod
+    def median(values: list[float | None]) -> float | None:
+        done = [v for v in values if v is not None]
+        return statistics.median(done) if done and len(done) == len(values) else None
+
+
+def nav_targets(web: dict[str, Gunicorn], case_id: int) -> list[Target]:
+    """The duty officer's pages and the plain Leaflet page."""
+    root = web["gridcc"].url
+    return [
+        Target("gridcc `/`", root, WALL_RENDERED, is_gridcc_map, clustered=True),
+        Target("gridcc `/duty`", root + "duty", DUTY_RENDERED, is_gridcc_map, clustered=True),
+        Target(f"gridcc `/cases/{case_id}`", f"{root}cases/{case_id}", CASE_RENDERED, is_gridcc_map, True),
+        Target("baseline (plain Leaflet)", web["baseline"].url, BASELINE_RENDERED, is_baseline_map, False),
+    ]
+
+
+def navigate(browser: Browser, target: Target, timeout_s: float) -> tuple[float | None, int]:
+    """Navigation start → the target's "fully rendered" condition (ms; None: timeout), and how many
+    requests of that load went to the server."""
+    page = browser.page
+    page.goto(target.url, wait_until="commit")
+    try:
+        handle = page.wait_for_function(target.rendered, polling="raf", timeout=timeout_s * 1000)
+        ms: float | None = float(handle.json_value())
+    except Exception as exc:  # noqa: BLE001 - playwright's TimeoutError: reported as "not rendered"
+        if "Timeout" not in type(exc).__name__:
+            raise
+        ms = None
+    entries: list[list[Any]] = page.evaluate(ENTRIES, ms if ms is not None else timeout_s * 1000)
+    return ms, sum(1 for _, transfer, _ in entries if transfer)
+
+
+def measure_navigation(up: Servers, args: argparse.Namespace, pw: Any, name: str) -> dict[str, Navigation]:
+    """Each page ``--runs`` times (the pages taking turns): a fresh browser, a cold load, then a second
+    navigation to the same URL (the warm load)."""
+    with up.factory() as session:
+        case_id = session.scalar(select(Case.id).where(Case.is_open.is_(True)).order_by(Case.id)) or 1
+    pages = nav_targets(up.web, case_id)
+    out = {t.name: Navigation() for t in pages}
+    for target in pages:  # once each first: the servers' caches filled, as for a duty officer's day
+        browser = Browser(pw)
+        try:
+            navigate(browser, target, args.render_timeout)
+        finally:
+            browser.close()
+    for i in range(args.runs):
+        for target in pages:
+            browser = Browser(pw)
+            try:
+                cold, _ = navigate(browser, target, args.render_timeout)
+                browser.page.wait_for_timeout(500)  # the first load's late requests settle
+                warm, requests = navigate(browser, target, args.render_timeout)
+            finally:
+                browser.close()
+            got = out[target.name]
+            got.cold.append(cold)
+            got.warm.append(warm)
+            got.requests.append(requests)
+            rt = args.render_timeout
+            print(
+                f"  [{name}] {target.name} run {i + 1}: cold {_ms(cold, rt)}, warm {_ms(warm, rt)} "
+                f"({requests} requests)",
+                flush=True,
+            )
+    return out
+
+
+def nav_table(name: str, nav: dict[str, Navigation], args: argparse.Namespace) -> str:
+    rt = args.render_timeout
+    base = nav["baseline (plain Leaflet)"]
+    base_cold, base_warm = Navigation.median(base.cold), Navigation.median(base.warm)
+    lines = [
+        f"## {name}: navigation, median of {args.runs} (cold: a fresh browser; warm: the second "
+        "navigation to the same URL)",
+        "",
+        "| page | cold render | cold / plain | warm second navigation | warm / plain | warm requests |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for page, got in nav.items():
+        cold, warm = Navigation.median(got.cold), Navigation.median(got.warm)
+        requests = statistics.median(got.requests) if got.requests else None
+        lines.append(
+            f"| {page} | {_ms(cold, rt)} | {_ratio(cold, base_cold)} | {_ms(warm, rt)} | "
+            f"{_ratio(warm, base_warm)} | {'—' if requests is None else f'{requests:.0f}'} |"
+        )
+    lines.append("")
+    for page, got in nav.items():
+        runs = ", ".join(f"{_ms(c, rt)} / {_ms(w, rt)}" for c, w in zip(got.cold, got.warm, strict=True))
+        lines.append(f"- {page} (cold / warm): {runs}")
+    return "\n".join(lines)
+
+
 def targets(web: dict[str, Gunicorn]) -> list[Target]:
     return [
         Target("gridcc", web["gridcc"].url, WALL_RENDERED, is_gridcc_map, clustered=True),
@@ -698,8 +832,13 @@ def targets(web: dict[str, Gunicorn]) -> list[Target]:
     ]
 
 
-def measure(dataset: Dataset, folder: Path, args: argparse.Namespace, pw: Any) -> tuple[Result, Result]:
+def measure(
+    dataset: Dataset, folder: Path, args: argparse.Namespace, pw: Any
+) -> tuple[Result, Result, dict[str, Navigation]]:
     with servers(dataset, folder) as up:
+        nav = measure_navigation(up, args, pw, dataset.name)
+        if args.navigation_only:
+            return Result(), Result(), nav
         with up.factory() as session:
             spots = probes(session, args.probes * 2 * len(MODES), seed=7)
         pages = targets(up.web)
@@ -737,7 +876,7 @@ def measure(dataset: Dataset, folder: Path, args: argparse.Namespace, pw: Any) -
                     print(f"  [{dataset.name}] {target.name} latency ({mode}): {got_ms}", flush=True)
             finally:
                 browser.close()
-        return results["gridcc"], results["baseline"]
+        return results["gridcc"], results["baseline"], nav
 
 
 def main() -> None:
@@ -749,6 +888,11 @@ def main() -> None:
     parser.add_argument("--render-timeout", type=float, default=120, help="seconds")
     parser.add_argument("--probe-timeout", type=float, default=60, help="seconds")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument(
+        "--navigation-only",
+        action="store_true",
+        help="only the navigation table (cold and warm loads of /, /duty, a case page and the plain page)",
+    )
     args = parser.parse_args()
     vendor_leaflet()
     sys.path.insert(0, str(HERE))
@@ -766,10 +910,14 @@ def main() -> None:
         with sync_playwright() as pw:
             for city in [False, True] if args.city else [False]:
                 dataset = build_dataset(folder, city, args.cases)
-                gridcc, base = measure(dataset, folder, args, pw)
+                gridcc, base, nav = measure(dataset, folder, args, pw)
                 name = "whole city (38 districts)" if city else f"district {DISTRICT} 铜梁区"
-                out += [table(name, dataset, gridcc, base, args), ""]
-                print("\n" + table(name, dataset, gridcc, base, args) + "\n", flush=True)
+                tables = [nav_table(name, nav, args)]
+                if not args.navigation_only:
+                    tables.insert(0, table(name, dataset, gridcc, base, args))
+                for text_ in tables:
+                    out += [text_, ""]
+                    print("\n" + text_ + "\n", flush=True)
     finally:
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)

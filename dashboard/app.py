@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl
 
 import dash
 import dash_mantine_components as dmc
-from dash import Input, Output, State, dcc, html
+from dash import ClientsideFunction, Input, Output, State, dcc, html
 
 from data.settings import Settings
 
@@ -18,6 +18,7 @@ from .auth import install_auth
 from .callback_checks import install_callback_checks
 from .components.map import register_map_callbacks
 from .export import register_export
+from .first_page import OPTIONAL_BUNDLES, GridccDash, path_pattern, where
 from .headers import install_security_headers
 from .i18n import lang_from_query, t
 from .inbound import make_inbound_blueprint
@@ -41,6 +42,7 @@ INDEX = """<!DOCTYPE html>
     <body style="background:#070b14">
         {%app_entry%}
         <footer>
+            <!--gridcc-first-->
             {%config%}
             {%scripts%}
             {%renderer%}
@@ -51,7 +53,7 @@ INDEX = """<!DOCTYPE html>
 
 def create_app(settings: Settings, pages: PageRegistry | None = None) -> dash.Dash:
     """The dashboard. Its connections are made lazily and kept on ``app.server.extensions["gridcc"]``."""
-    app = dash.Dash(
+    app = GridccDash(
         __name__,
         title=t("app_title", settings.language),
         update_title="",
@@ -79,27 +81,17 @@ def create_app(settings: Settings, pages: PageRegistry | None = None) -> dash.Da
     registry = pages or PageRegistry(default_pages())
     server.extensions["gridcc_pages"] = registry
 
-    app.layout = dmc.MantineProvider(
-        html.Div(
-            [
-                dcc.Location(id="gridcc-url", refresh=False),
-                html.Div(id="gridcc-page"),
-            ]
-        ),
-        forceColorScheme="dark",
-    )
+    def bundles_for(path: str) -> frozenset[str]:
+        found = registry.resolve(_local(app, path))
+        return found[0].bundles if found is not None else frozenset()
 
-    @app.callback(
-        Output("gridcc-page", "children"),
-        Input("gridcc-url", "pathname"),
-        State("gridcc-url", "search"),
-    )
-    def route(pathname: str | None, search: str | None) -> Any:
+    app.bundles_for = bundles_for
+
+    def page_children(pathname: str | None, search: str | None) -> Any:
         query = dict(parse_qsl((search or "").lstrip("?")))
         lang = lang_from_query(query, settings.language)
         prefix = app.config.requests_pathname_prefix or "/"
-        path = "/" + (pathname or "/")[len(prefix) :] if (pathname or "").startswith(prefix) else pathname
-        found = registry.resolve(path or "/")
+        found = registry.resolve(_local(app, pathname or "/"))
         if found is None:
             return html.Div(
                 [html.H2(t("not_found", lang)), html.A(t("back_home", lang), href=prefix)],
@@ -116,6 +108,46 @@ def create_app(settings: Settings, pages: PageRegistry | None = None) -> dash.Da
             base_path=prefix,
         )
         return page.layout(ctx)
+
+    def first_layout() -> Any:
+        """The shell and, when the request tells the browser's URL, that URL's page in it (see
+        :mod:`dashboard.first_page`): the router then waits for a link to change the path."""
+        pathname, search = where()
+        here = {"pathname": pathname, "search": search} if pathname is not None else {}
+        loaded = sorted(bundles_for(pathname) if pathname is not None else OPTIONAL_BUNDLES)
+        prefix = (app.config.requests_pathname_prefix or "/").rstrip("/")
+        needs = [[path_pattern(prefix + p.path), sorted(p.bundles)] for p in registry if p.bundles]
+        return dmc.MantineProvider(
+            html.Div(
+                [
+                    dcc.Location(id="gridcc-url", refresh=False, **here),
+                    html.Div(
+                        page_children(pathname, search) if pathname is not None else None, id="gridcc-page"
+                    ),
+                    dcc.Store(id="gridcc-bundles", data={"loaded": loaded, "pages": needs}),
+                ]
+            ),
+            forceColorScheme="dark",
+        )
+
+    app.layout = first_layout
+
+    @app.callback(
+        Output("gridcc-page", "children"),
+        Input("gridcc-url", "pathname"),
+        State("gridcc-url", "search"),
+        prevent_initial_call=True,  # the first layout holds the page already
+    )
+    def route(pathname: str | None, search: str | None) -> Any:
+        return page_children(pathname, search)
+
+    app.clientside_callback(  # a link to a page that needs a bundle this page left out: a full load
+        ClientsideFunction("gridcc_page", "bundles"),
+        Output("gridcc-bundles", "modified_timestamp"),
+        Input("gridcc-url", "pathname"),
+        State("gridcc-bundles", "data"),
+        prevent_initial_call=True,
+    )
 
     app.clientside_callback(
         "function (search) { var en = /[?&]lang=en/i.test(search || '');"
@@ -139,6 +171,12 @@ def trust_proxies(server: Any, hops: int) -> None:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         server.wsgi_app = ProxyFix(server.wsgi_app, x_for=hops)
+
+
+def _local(app: dash.Dash, pathname: str) -> str:
+    """A browser path without the app's path prefix: the path a page is registered under."""
+    prefix = app.config.requests_pathname_prefix or "/"
+    return "/" + pathname[len(prefix) :] if pathname.startswith(prefix) else pathname
 
 
 def _compress(server: Any) -> None:

@@ -50,6 +50,9 @@ class Page:
     layout: Layout
     # called once per app by create_app, to register the page's callbacks (``register(app)``)
     register: Callable[[Any], None] | None = None
+    # component libraries of ``first_page.OPTIONAL_BUNDLES`` that the page uses (``"dash_ag_grid"``):
+    # the others are not loaded with it
+    bundles: frozenset[str] = frozenset()
 
     def match(self, pathname: str) -> dict[str, str] | None:
         pattern = "^" + re.sub(

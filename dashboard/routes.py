@@ -15,6 +15,7 @@ ETag: a wall's payload has no phone or ID number from a sentence either.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -117,6 +118,29 @@ def _alerts_body(session: Session, scope: AreaScope, view: str) -> bytes:
     return json_bytes(without_phones(collection) if view == "none" else collection)
 
 
+def _body(
+    layer: str,
+    params: str,
+    build: Callable[[Session, AreaScope], bytes],
+    ttl: int,
+    scope: AreaScope,
+    version: int | None = None,
+) -> bytes:
+    """A layer payload for ``scope`` at ``version`` (the layer's current one by default), from the Redis
+    layer cache (built on a miss; built here when Redis is away)."""
+    svc = services()
+    version = _version(layer) if version is None else version
+
+    def run() -> bytes:
+        with svc.sessions() as session:
+            return build(session, scope)
+
+    conn = redis_or(None, lambda: svc.redis, also=(RuntimeError,))
+    if conn is None:
+        return run()
+    return cached(conn, layer, scope, version, params, run, ttl=ttl)
+
+
 def _payload(
     layer: str,
     params: str,
@@ -126,24 +150,59 @@ def _payload(
     ttl: int = 3600,
 ) -> Response:
     scope = current_scope()
-    svc = services()
-    version = _version(layer)
-
-    def run() -> bytes:
-        with svc.sessions() as session:
-            return build(session, scope)
-
-    conn = redis_or(None, lambda: svc.redis, also=(RuntimeError,))
-    if conn is None:
-        body = run()
-    else:
-        body = cached(conn, layer, scope, version, params, run, ttl=ttl)
+    body = _body(layer, params, build, ttl, scope)
     response = Response(body, mimetype=mimetype)
     response.set_etag(etag(scope, params, body))
     response.headers["Cache-Control"] = versioned_policy if request.args.get("v") else REVALIDATE
     response.headers["Vary"] = "Cookie"
     response.make_conditional(request)
     return response
+
+
+LOD_TTL = 86400
+
+
+def _lod_body(session: Session, scope: AreaScope) -> bytes:
+    return json_bytes(
+        lod_plan(
+            unit_sizes(session, scope),
+            open_cases=open_case_count(session, scope),
+            cases_limit=services().settings.map_cases_whole_max,
+        )
+    )
+
+
+def _levels(text: str | None) -> list[str]:
+    """``levels=district,street`` as known levels in their order (a ValueError, a 400, otherwise)."""
+    asked = [lv for lv in (text or "").split(",") if lv]
+    unknown = [lv for lv in asked if lv not in LEVELS]
+    if not asked or unknown:
+        raise ValueError(f"levels must be a comma-separated list of {', '.join(LEVELS)}")
+    return [lv for lv in LEVELS if lv in asked]
+
+
+def _counts_body(levels: list[str]) -> Callable[[Session, AreaScope], bytes]:
+    def build(session: Session, scope: AreaScope) -> bytes:
+        return json_bytes({lv: unit_counts(session, scope, lv) for lv in levels})
+
+    return build
+
+
+def first_map_state() -> dict[str, Any] | None:
+    """What a map's callbacks would fetch first, for the viewer's scope, read through the same cache as
+    the routes: the level-of-detail plan (``lod.json``) and the whole-scope counts of each level it
+    loads whole (``counts.json``), with the versions they are of. None when it cannot be read (the
+    map then fetches them as before)."""
+    try:
+        scope = current_scope()
+        units, cases = _version("units"), _version("cases")
+        plan = json.loads(_body("units", "lod", _lod_body, LOD_TTL, scope, units))
+        whole = [lv for lv in LEVELS if lv not in plan.get("bbox", [])]
+        params = "counts:" + ",".join(whole)
+        counts = json.loads(_body("cases", params, _counts_body(whole), 3600, scope, cases))
+    except REDIS_DOWN + (BuildBusy,):
+        return None
+    return {"plan": plan, "units": units, "counts": counts, "cases": cases}
 
 
 def _busy(exc: BuildBusy) -> Response:
@@ -189,20 +248,7 @@ def make_blueprint() -> Blueprint:
     def units_lod() -> Response:
         """The scope's unit count per level, which levels the map loads by viewport bbox and whether it
         loads the open cases by view (decided when the plan is built: once per units version)."""
-        return _payload(
-            "units",
-            "lod",
-            lambda session, scope: json_bytes(
-                lod_plan(
-                    unit_sizes(session, scope),
-                    open_cases=open_case_count(session, scope),
-                    cases_limit=services().settings.map_cases_whole_max,
-                )
-            ),
-            JSON,
-            VERSIONED,
-            ttl=86400,
-        )
+        return _payload("units", "lod", _lod_body, JSON, VERSIONED, ttl=LOD_TTL)
 
     @bp.get("/layers/grids.pbf")
     def grids() -> Response:
@@ -289,6 +335,13 @@ def make_blueprint() -> Blueprint:
             SHORT,
             ttl=60,
         )
+
+    @bp.get("/layers/counts.json")
+    def counts_by_level() -> Response:
+        """The whole scope's counts of several levels in one payload: ``?levels=district,street``
+        answers ``{"district": {...}, "street": {...}}`` (the levels a map loads whole)."""
+        levels = _arg(lambda: _levels(request.args.get("levels")))
+        return _payload("cases", "counts:" + ",".join(levels), _counts_body(levels), JSON, VERSIONED)
 
     @bp.get("/layers/counts/<level>.json")
     def counts(level: str) -> Response:

@@ -91,6 +91,7 @@ class Urls:
             "units": root + "units/{level}.pbf",
             "grids": root + "grids.pbf",
             "counts": root + "counts/{level}.json",
+            "counts_all": root + "counts.json",  # the levels a map loads whole, in one payload
             "cases": root + "cases.pbf",
             "clusters": root + "cases/clusters.json",
             "alerts": root + "alerts.json",

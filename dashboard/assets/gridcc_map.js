@@ -581,11 +581,15 @@
 
     // The scope's level-of-detail plan ({sizes, bbox: [levels by viewport]}), fetched once per units
     // version; null when it could not be read (the caller keeps what it has and retries).
+    // The page may come with the plan of its units version (config.first: dashboard/routes.py
+    // first_map_state): then no request.
     async function lodPlan(config, v) {
         const name = config.map;
         let entry = plans[name];
         if (!entry || entry.v !== v) {
-            entry = plans[name] = {v: v, promise: fetchJSON(layerUrl(config, "lod") + "?v=" + v)};
+            const first = config.first && config.first.v === v ? config.first.plan : null;
+            const promise = first ? Promise.resolve(first) : fetchJSON(layerUrl(config, "lod") + "?v=" + v);
+            entry = plans[name] = {v: v, promise: promise};
         }
         try {
             const plan = await entry.promise;
@@ -851,9 +855,10 @@
             },
 
             // Per-unit open/overdue counts into each unit layer's hideout, when the cases version moved or
-            // a layer's URL changed. A layer loaded by bbox gets the counts of that same bbox only (a
-            // change costs kilobytes, not an entry for every grid of a city); a level not loaded by bbox
-            // gets the whole scope's counts; a bbox level that is not loaded is left alone.
+            // a layer's URL changed. The levels loaded whole get the whole scope's counts, all of them in
+            // one payload (counts.json?levels=…); a layer loaded by bbox gets the counts of that same bbox
+            // only (a change costs kilobytes, not an entry for every grid of a city); a bbox level that
+            // is not loaded is left alone. The page may come with the whole levels' counts (their src).
             counts: async function (store, config, du, su, cu, gu, hd, hs, hc, hg) {
                 const hideouts = [hd, hs, hc, hg];
                 const urls = [du, su, cu, gu];
@@ -865,26 +870,31 @@
                     pending[config.map] = true;
                     return keep;
                 }
+                const whole = LEVELS.filter(function (lv) { return plan.bbox.indexOf(lv) < 0; });
+                const wholeUrl = whole.length ? layerUrl(config, "counts_all") + "?" + query({levels: whole.join(","), v: v}) : null;
                 const wanted = LEVELS.map(function (lv, i) {
-                    if (plan.bbox.indexOf(lv) < 0) return layerUrl(config, "counts", lv) + "?v=" + v;
+                    if (plan.bbox.indexOf(lv) < 0) return wholeUrl;
                     const bbox = bboxOf(urls[i]);
                     return bbox ? layerUrl(config, "counts", lv) + "?" + query({bbox: bbox, v: v}) : null;
                 });
-                if (wanted.every(function (url, i) { return url === null || (hideouts[i] && hideouts[i].src === url); })) return keep;
+                const fresh = function (url, i) { return url === null || (hideouts[i] && hideouts[i].src === url); };
+                if (wanted.every(fresh)) return keep;
+                const asks = {};
+                wanted.forEach(function (url, i) { if (!fresh(url, i)) asks[url] = true; });
                 try {
-                    const all = await Promise.all(wanted.map(function (url, i) {
-                        if (url === null || (hideouts[i] && hideouts[i].src === url)) return Promise.resolve(null);
-                        return fetchJSON(url);
-                    }));
+                    const got = {};
+                    await Promise.all(Object.keys(asks).map(async function (url) { got[url] = await fetchJSON(url); }));
                     return hideouts.map(function (h, i) {
-                        if (all[i] === null) return noUpdate();
+                        const url = wanted[i];
+                        if (!(url in got)) return noUpdate();
+                        const counts = url === wholeUrl ? got[url][LEVELS[i]] || {} : got[url];
                         // equal counts: keep the hideout object, so the layer is not restyled for nothing
-                        if (h && JSON.stringify(h.counts) === JSON.stringify(all[i])) {
-                            h.src = wanted[i];
+                        if (h && JSON.stringify(h.counts) === JSON.stringify(counts)) {
+                            h.src = url;
                             h.v = v;
                             return noUpdate();
                         }
-                        return Object.assign({}, h, {counts: all[i], v: v, src: wanted[i]});
+                        return Object.assign({}, h, {counts: counts, v: v, src: url});
                     });
                 } catch (e) {
                     pending[config.map] = true;

@@ -18,19 +18,22 @@ What travels where (DESIGN §6):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import dash_leaflet as dl
 from dash import ClientsideFunction, Input, Output, State, dcc, html
 from dash.dependencies import MATCH
 from dash_extensions.javascript import Namespace
+from flask import has_request_context
 
 from data.case_filter import NO_FILTER, CaseFilter
 from layers.case_clusters import RADIUS_PX
 
 from ..i18n import js_strings, t
+from ..routes import first_map_state
 from ..urls import Urls
 
 JS = Namespace("gridcc", "map")
@@ -62,6 +65,7 @@ CLUSTER = {"radius": RADIUS_PX, "maxZoom": 16, "minPoints": 3}
 # A case without a point of its own sits on its grid's / community's label point, where that unit's name
 # is written: its dashed ring goes in a pane above the labels (Leaflet's tooltip pane is at 650).
 APPROX_PANE = "gridcc-cases-approx"
+JS_SAFE = "-_.!~*'()"  # what encodeURIComponent leaves as it is
 
 
 @dataclass(frozen=True)
@@ -173,10 +177,12 @@ def _legend(lang: str) -> html.Div:
     )
 
 
-def _unit_layer(name: str, level: str, lang: str, tz: str) -> dl.GeoJSON:
+def _unit_layer(
+    name: str, level: str, lang: str, tz: str, url: str | None, first: Mapping[str, Any]
+) -> dl.GeoJSON:
     return dl.GeoJSON(
         id=map_id(name, f"units-{level}"),
-        url=None,
+        url=url,
         format="geobuf",
         pane="gridcc-units",
         style=JS("unitStyle"),
@@ -186,6 +192,7 @@ def _unit_layer(name: str, level: str, lang: str, tz: str) -> dl.GeoJSON:
             "level": level,
             "counts": {},
             "v": -1,
+            **first,  # the counts the page came with, and their URL (src)
             "breaks": list(FILL_BREAKS),
             "colours": list(FILL_COLOURS),
             "overdue": OVERDUE_OUTLINE,
@@ -193,6 +200,47 @@ def _unit_layer(name: str, level: str, lang: str, tz: str) -> dl.GeoJSON:
             "tz": tz,
         },
     )
+
+
+def js_query(params: Mapping[str, Any]) -> str:
+    """A query string exactly as ``assets/gridcc_map.js``'s ``query()`` writes it (keys sorted, empty
+    values left out, ``encodeURIComponent``), so that a URL written here equals the one it computes."""
+    return "&".join(
+        f"{quote(str(k), safe=JS_SAFE)}={quote(str(v), safe=JS_SAFE)}"
+        for k, v in sorted(params.items())
+        if v not in ("", None)
+    )
+
+
+def first_urls(
+    first: Mapping[str, Any] | None, versions: Mapping[str, int], config: Mapping[str, Any]
+) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
+    """The map's first state (see :func:`dashboard.routes.first_map_state`), as the clientside callbacks
+    would make it once they had fetched: the layer URLs they would set first, by part (the district
+    outlines; the cases, alerts, risks and hotspots of a scope whose cases come whole) and each whole
+    level's counts with the URL they would come from (``src``). Empty when ``first`` is None or of other
+    versions than the page's."""
+    if not first or any(first.get(layer) != versions.get(layer) for layer in ("units", "cases")):
+        return {}, {}
+    urls, plan = config["urls"], first["plan"]
+    out: dict[str, str] = {}
+    if "district" not in plan.get("bbox", []):
+        out["units-district"] = urls["units"].replace("{level}", "district") + f"?v={versions['units']}"
+    on = config["layers"]
+    if not plan.get("cases_by_view"):
+        if on["cases"]:
+            q = js_query(config["filters"])
+            out["cases"] = urls["cases"] + f"?v={versions.get('cases', 0)}" + (f"&{q}" if q else "")
+        if on["alerts"]:
+            out["alerts"] = urls["alerts"] + f"?v={versions.get('alerts', 0)}"
+        if on["risks"]:
+            out["risks"] = urls["risks"] + f"?v={versions.get('risks', 0)}"
+        if on["hotspots"]:
+            out["hotspots"] = urls["hotspots"] + f"?v={versions.get('cases', 0)}"
+    counts = first["counts"]
+    src = urls["counts_all"] + "?" + js_query({"levels": ",".join(counts), "v": versions.get("cases", 0)})
+    hideouts = {lv: {"counts": c, "v": versions.get("cases", 0), "src": src} for lv, c in counts.items()}
+    return out, hideouts
 
 
 def map_view(
@@ -206,8 +254,13 @@ def map_view(
     tile_url: str = "",
     base_path: str = "/",
     options: MapOptions | None = None,
+    first: Mapping[str, Any] | None = None,
 ) -> html.Div:
-    """The map of one scope. ``bounds`` is (west, south, east, north) of the scope's units."""
+    """The map of one scope. ``bounds`` is (west, south, east, north) of the scope's units.
+
+    ``first``: :func:`dashboard.routes.first_map_state` (read here when not given, in a request, with
+    ``versions``): the map starts with its plan, its counts and its first layer URLs in place, so its
+    layers load without a request of the browser's before them."""
     options = options or MapOptions()
     west, south, east, north = bounds or (105.7, 29.6, 106.3, 30.1)
     strings = js_strings(lang)
@@ -222,10 +275,32 @@ def map_view(
         "hotspot_url": Urls(base_path).path("/hotspots/"),  # 类案: a hotspot's popup links its cases
     }
 
-    units = [_unit_layer(name, level, lang, tz) for level in UNIT_LEVELS]
+    config = {
+        "map": name,
+        "base": base_path,
+        "urls": Urls(base_path).layers(),  # what gridcc_map.js fetches: no path is written in the JS
+        "lod": LOD,
+        "snap": GRID_SNAP,
+        "layers": {
+            "cases": options.cases,
+            "alerts": options.alerts,
+            "risks": options.risks,
+            "hotspots": options.hotspots,
+        },
+        "filters": options.case_filters.as_args(),
+    }
+    if first is None and versions and has_request_context():
+        first = first_map_state()
+    urls, first_counts = first_urls(first, versions or {}, config)
+    if first and urls:
+        config["first"] = {"plan": first["plan"], "v": first["units"]}
+    units = [
+        _unit_layer(name, level, lang, tz, urls.get(f"units-{level}"), first_counts.get(level, {}))
+        for level in UNIT_LEVELS
+    ]
     cases = dl.GeoJSON(
         id=map_id(name, "cases"),
-        url=None,
+        url=urls.get("cases"),
         format="geobuf",
         pane="gridcc-cases",
         cluster=True,
@@ -249,7 +324,7 @@ def map_view(
     case_group = dl.LayerGroup([cases, case_aggregates])
     alerts = dl.GeoJSON(
         id=map_id(name, "alerts"),
-        url=None,
+        url=urls.get("alerts"),
         pane="gridcc-alerts",
         style=JS("alertStyle"),
         pointToLayer=JS("alertPoint"),
@@ -258,7 +333,7 @@ def map_view(
     )
     risks = dl.GeoJSON(
         id=map_id(name, "risks"),
-        url=None,
+        url=urls.get("risks"),
         pane="gridcc-risks",
         pointToLayer=JS("riskPoint"),
         onEachFeature=JS("noop"),
@@ -266,7 +341,7 @@ def map_view(
     )
     hotspots = dl.GeoJSON(
         id=map_id(name, "hotspots"),
-        url=None,
+        url=urls.get("hotspots"),
         pane="gridcc-hotspots",
         pointToLayer=JS("hotspotPoint"),
         onEachFeature=JS("noop"),
@@ -301,20 +376,6 @@ def map_view(
         children += [unit_group, alerts, case_group, risks, hotspots]
     children.append(dl.ZoomControl(position="bottomright"))
 
-    config = {
-        "map": name,
-        "base": base_path,
-        "urls": Urls(base_path).layers(),  # what gridcc_map.js fetches: no path is written in the JS
-        "lod": LOD,
-        "snap": GRID_SNAP,
-        "layers": {
-            "cases": options.cases,
-            "alerts": options.alerts,
-            "risks": options.risks,
-            "hotspots": options.hotspots,
-        },
-        "filters": options.case_filters.as_args(),
-    }
     overlays: list[Any] = []
     if options.title:
         overlays.append(html.Div(options.title, className="gridcc-map-title"))

@@ -12,6 +12,9 @@ from ..page import PageContext
 from .search_box import top_search
 from .user_menu import user_menu
 
+# a screen that loads a component library the others leave out (dashboard/first_page.py: AG Grid): its
+# link is a full load, which brings the library
+FULL_LOAD = frozenset({"/duty"})
 LINKS = (
     ("/", "nav_wall", "wall"),
     ("/duty", "nav_duty", "duty"),
@@ -31,6 +34,7 @@ def header_nav(ctx: PageContext, here: str) -> html.Nav:
             t(key, ctx.lang),
             href=ctx.urls.path(path),
             className="duty-nav-link" + (" is-here" if name == here else ""),
+            refresh=path in FULL_LOAD,
         )
         for path, key, name in LINKS
     ]

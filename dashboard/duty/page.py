@@ -481,4 +481,11 @@ def register(app: Any) -> None:
     register_alert_actions(app)
 
 
-PAGE = Page(path="/duty", name="duty", title_key="duty_title", layout=layout, register=register)
+PAGE = Page(
+    path="/duty",
+    name="duty",
+    title_key="duty_title",
+    layout=layout,
+    register=register,
+    bundles=frozenset({"dash_ag_grid"}),
+)
