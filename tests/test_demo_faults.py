@@ -28,12 +28,15 @@ from sqlalchemy import select
 
 from data.db import make_engine, make_sessionmaker
 from data.models import FeedHealth
+from data.settings import Settings
+from gridcc.cli.serve import DEMO_PUSH_WORKERS
 from layers import versions
 from tests.stack import Demo
 
 pytestmark = pytest.mark.slow
 
 T = TypeVar("T")
+DEMO_WORKERS = Settings().workers + DEMO_PUSH_WORKERS  # on every queue, and push-only
 PARKED = "gridcc-test-parked"  # a queue no demo worker listens to: its job stays queued
 
 
@@ -131,12 +134,13 @@ def test_worker_killed_comes_back_under_a_fresh_name(demo: Demo) -> None:
         alive = {p.pid for p in demo.descendants()}
         return {w.name: w.pid for w in Worker.all(connection=conn) if w.pid in alive}
 
-    def two() -> dict[str, int] | None:
+    def every() -> dict[str, int] | None:
         found = live_workers()
-        return found if len(found) >= 2 else None
+        return found if len(found) >= DEMO_WORKERS else None
 
-    workers, _ = wait_for("two workers registered", two, 60)
-    name, pid = sorted(workers.items())[0]
+    workers, _ = wait_for("every worker of the demo registered", every, 60)
+    # one on every queue (the push-only worker does not take the poll below)
+    name, pid = sorted((n, p) for n, p in workers.items() if n.startswith("gridcc-worker-"))[0]
     victim = psutil.Process(pid)
     os.kill(pid, signal.SIGKILL)
     wait_for("worker dead", lambda: dead(victim), 30)

@@ -4,7 +4,8 @@
  * refresh: when the map's versions store changes (the long poll's answer) and on its 1 s tick, compare
  *        the layer versions the map already fetched, the minute and the screen's scale with what the
  *        wall shows (wall-have). When a part is behind, POST /api/wall once and put what it answers into
- *        the wall's components; ask again only after RETRY_MS if no answer came (a plain fetch: a failed
+ *        the wall's components (through set_props: Dash would drop the callback's result when a tick
+ *        comes first); ask again only after RETRY_MS if no answer came (a plain fetch: a failed
  *        ask logs no callback error), or after BUILDING_RETRY_MS when a part came back stale (its new
  *        version still building in another process: layers.cache.load, stale-while-building).
  * down:  while the server cannot reach Redis (the versions store is marked down), "data stopped" in
@@ -139,9 +140,21 @@
                     if (got && ["stats", "ticker", "feeds"].some(function (k) { return got[k] === "building"; })) {
                         lastAsk.at = Date.now() - RETRY_MS + BUILDING_RETRY_MS;
                     }
-                    return answer.outputs.map(function (value, i) {
-                        return answer.skip[i] ? noUpdate() : value;
+                    // Into the components through set_props, not as this callback's result: Dash drops
+                    // the result of a callback asked again while it runs (the 1 s tick, the long poll),
+                    // so an answer slower than a tick never reached the wall on a busy server.
+                    (config.outputs || []).forEach(function (name, i) {
+                        if (answer.skip[i]) return;
+                        const dot = name.lastIndexOf(".");
+                        const props = {};
+                        props[name.slice(dot + 1)] = answer.outputs[i];
+                        try {
+                            window.dash_clientside.set_props(name.slice(0, dot), props);
+                        } catch (e) {
+                            // the wall is gone (another page now): nothing to show
+                        }
                     });
+                    return skipAll(config);
                 } finally {
                     inflight = false;
                 }

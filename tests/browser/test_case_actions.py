@@ -199,6 +199,9 @@ def test_duty_officer_whistles_from_duty_and_the_case_shows_delivery(stack, page
     page.evaluate("document.querySelector('.case-loop').scrollIntoView({block: 'start'})")
     page.wait_for_timeout(800)
     screenshot(page, "case-loop")
+    # the top bar's 查找 field beside a long title (number, category, three chips) keeps its width
+    box = page.locator(".top-search input[name=q]").bounding_box()
+    assert box is not None and box["width"] >= 200, box
     log.assert_clean()
 
 

@@ -1,12 +1,15 @@
-"""The feeds page in real Chromium against the shared demo stack: the 14 feeds, the RQ queues and the 2
-workers, refreshed without a reload when the feeds version moves; English."""
+"""The feeds page in real Chromium against the shared demo stack: the 14 feeds, the RQ queues and the
+demo's workers (two on every queue, one push-only), refreshed without a reload when the feeds version
+moves; English."""
 
 from __future__ import annotations
 
+from data.settings import Settings
+from gridcc.cli.serve import DEMO_PUSH_WORKERS
 from tests.browser.conftest import screenshot, sign_in_as
 
 FEEDS = 14
-WORKERS = 2
+WORKERS = Settings().workers + DEMO_PUSH_WORKERS
 
 
 def test_feeds_page(stack, page_and_log) -> None:

@@ -207,3 +207,42 @@ def test_a_slow_cases_layer_lands_while_other_versions_keep_moving(
         stop.set()
         mover.join(5)
         context.close()
+
+
+def test_slow_figures_still_reach_the_wall_while_the_ticks_go_on(
+    live: tuple[Live, Web, Any], browser: Any
+) -> None:
+    """``/api/wall`` answers after 2.5 s, longer than the wall's 1 s tick: Dash throws away the result
+    of a callback asked again while it runs, so the figures must reach the components another way
+    (``wall.js`` hands them over through set_props). A new open case raises 在办 on the wall."""
+    setup, web, factory = live
+    context, page = wall_page(browser, web.url)
+
+    def slow(route: Any) -> None:
+        time.sleep(2.5)
+        route.continue_()
+
+    try:
+        page.wait_for_selector("#wall-kpi-now-open", timeout=60000)
+        page.wait_for_function(
+            "() => /^[0-9,]+$/.test(document.querySelector('#wall-kpi-now-open').textContent.trim())",
+            timeout=60000,
+        )
+        before = int(page.inner_text("#wall-kpi-now-open").replace(",", "").strip())
+        page.route("**/api/wall", slow)
+        grid = "500151001001001"
+        lon, lat = _grid_spot(grid, 5)
+        insert_case(factory, grid, lon, lat)
+        conn = connect(setup.redis_url)
+        try:
+            versions.bump(conn, ["cases", "kpis"])
+        finally:
+            conn.close()
+        page.wait_for_function(
+            "n => parseInt(document.querySelector('#wall-kpi-now-open').textContent.replace(/,/g, '')) > n",
+            arg=before,
+            timeout=30000,
+        )
+        assert int(page.inner_text("#wall-kpi-now-open").replace(",", "").strip()) == before + 1
+    finally:
+        context.close()
