@@ -188,13 +188,14 @@ def _counts_body(levels: list[str]) -> Callable[[Session, AreaScope], bytes]:
     return build
 
 
-def first_map_state() -> dict[str, Any] | None:
+def first_map_state(scope: AreaScope | None = None) -> dict[str, Any] | None:
     """What a map's callbacks would fetch first, for the viewer's scope, read through the same cache as
     the routes: the level-of-detail plan (``lod.json``) and the whole-scope counts of each level it
     loads whole (``counts.json``), with the versions they are of. None when it cannot be read (the
-    map then fetches them as before)."""
+    map then fetches them as before). ``scope``: the page's (its ``PageContext``), the viewer's when
+    not given — never another one, as the layer routes answer the viewer's."""
     try:
-        scope = current_scope()
+        scope = scope if scope is not None else current_scope()
         units, cases = _version("units"), _version("cases")
         plan = json.loads(_body("units", "lod", _lod_body, LOD_TTL, scope, units))
         whole = [lv for lv in LEVELS if lv not in plan.get("bbox", [])]

@@ -30,6 +30,7 @@ from dash_extensions.javascript import Namespace
 from flask import has_request_context
 
 from data.case_filter import NO_FILTER, CaseFilter
+from data.scope import AreaScope
 from layers.case_clusters import RADIUS_PX
 
 from ..i18n import js_strings, t
@@ -255,8 +256,10 @@ def map_view(
     base_path: str = "/",
     options: MapOptions | None = None,
     first: Mapping[str, Any] | None = None,
+    scope: AreaScope | None = None,
 ) -> html.Div:
-    """The map of one scope. ``bounds`` is (west, south, east, north) of the scope's units.
+    """The map of one scope (``scope``: the page's; the viewer's when not given). ``bounds`` is (west,
+    south, east, north) of the scope's units.
 
     ``first``: :func:`dashboard.routes.first_map_state` (read here when not given, in a request, with
     ``versions``): the map starts with its plan, its counts and its first layer URLs in place, so its
@@ -290,7 +293,7 @@ def map_view(
         "filters": options.case_filters.as_args(),
     }
     if first is None and versions and has_request_context():
-        first = first_map_state()
+        first = first_map_state(scope)
     urls, first_counts = first_urls(first, versions or {}, config)
     if first and urls:
         config["first"] = {"plan": first["plan"], "v": first["units"]}

@@ -12,6 +12,8 @@ from typing import Any
 import dash_leaflet as dl
 from dash import html
 
+from data.scope import AreaScope
+
 from ..components.map import MapOptions, map_id, map_view
 
 MAP_NAME = "duty"
@@ -39,6 +41,7 @@ def duty_map(
     base_path: str,
     options: MapOptions,
     outline: dict[str, Any] | None = None,
+    scope: AreaScope | None = None,
 ) -> html.Div:
     """The shared map with two more layers on top: the chosen street's outline and the selected case."""
     view = map_view(
@@ -51,6 +54,7 @@ def duty_map(
         tile_url=tile_url,
         base_path=base_path,
         options=options,
+        scope=scope,
     )
     leaflet = view.children[0]
     assert isinstance(leaflet, dl.Map)

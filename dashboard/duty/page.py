@@ -179,6 +179,7 @@ def layout(ctx: PageContext) -> Any:
         base_path=ctx.base_path,
         outline=data.outline,
         options=MapOptions(legend=False, risks=False, layer_control=False, case_filters=view, title=None),
+        scope=ctx.scope,
     )
     header = html.Div(
         [

@@ -39,6 +39,7 @@ def layout(ctx: PageContext) -> Any:
             synthetic=synthetic,
             tile_url=ctx.settings.tile_url,
             base_path=ctx.base_path,
+            scope=ctx.scope,
             options=MapOptions(title=title),
         ),
         html.A(t("switch_language", ctx.lang), href=f"?lang={other}", className="gridcc-lang-switch"),

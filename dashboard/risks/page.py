@@ -127,6 +127,7 @@ def layout(ctx: PageContext) -> Any:
         synthetic=synthetic,
         tile_url=ctx.settings.tile_url,
         base_path=ctx.base_path,
+        scope=ctx.scope,
         options=MapOptions(
             cases=False, alerts=False, risks=True, hotspots=False, legend=False, layer_control=False
         ),

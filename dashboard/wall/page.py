@@ -209,6 +209,7 @@ def layout(ctx: PageContext) -> Any:
             synthetic=synthetic,
             tile_url=ctx.settings.tile_url,
             base_path=ctx.base_path,
+            scope=ctx.scope,
             options=MapOptions(layer_control=False, legend=True),
         ),
         className="wall-map",

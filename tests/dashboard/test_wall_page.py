@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from dash import no_update
@@ -19,6 +20,8 @@ from layers import versions
 from tests.data.helpers import add_case, build_units
 
 from .test_wall_components import by_id, texts
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture
@@ -72,15 +75,19 @@ def _refresh(app: Any, want: dict[str, Any], have: dict[str, Any], lang: str = "
 
 def _cases(session_factory: Any, units: Any, now: datetime) -> None:
     grid = units.grids[0]
+    # "today" is Asia/Shanghai's: placed inside what has passed of it (half an hour back crosses into
+    # yesterday when the tests run between 16:00 and 16:30 UTC)
+    midnight = now.astimezone(SHANGHAI).replace(hour=0, minute=0, second=0, microsecond=0)
+    passed = now - midnight
     with transaction(session_factory) as session:
         # today: two received, one of them closed on time and rated satisfied
-        add_case(session, grid, now - timedelta(minutes=30), category="city.street_vending")
+        add_case(session, grid, midnight + passed * 0.25, category="city.street_vending")
         add_case(
             session,
             grid,
-            now - timedelta(minutes=20),
+            midnight + passed * 0.5,
             status="closed",
-            resolved_at=now - timedelta(minutes=5),
+            resolved_at=midnight + passed * 0.75,
             satisfaction="satisfied",
         )
         # earlier this year (or late last year in early January): one open and overdue
