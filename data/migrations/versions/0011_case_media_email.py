@@ -23,6 +23,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("case") as batch:
-        batch.drop_column("reporter_email")
-        batch.drop_column("media_url")
+    # not a batch (SQLite would copy "case" into a new table and drop the old one, and the drop
+    # cascades to every row that refers to a case); both databases drop a plain column in place
+    op.execute(sa.text('ALTER TABLE "case" DROP COLUMN reporter_email'))
+    op.execute(sa.text('ALTER TABLE "case" DROP COLUMN media_url'))
